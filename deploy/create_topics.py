@@ -1,0 +1,37 @@
+"""Create every topic the system uses (idempotent): partitions and retention from libs/contracts."""
+
+import argparse
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from contracts.topics import all_topics
+from tenacity import retry, stop_after_delay, wait_fixed
+
+
+@retry(stop=stop_after_delay(60), wait=wait_fixed(0.5), reraise=True)
+async def create(bootstrap: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=config)
+            for name, config in all_topics().items()
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--partitions", type=int, default=6)
+    args = parser.parse_args()
+    asyncio.run(create(args.bootstrap, args.partitions))

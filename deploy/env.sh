@@ -1,0 +1,26 @@
+# Shared settings for the local infrastructure scripts. Source it; every value can be overridden.
+# EP_PROFILE=run (make run) or test (make test): each has its own data dir and ports so a test run
+# never touches the data of a running system.
+EP_ROOT="${EP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+EP_PROFILE="${EP_PROFILE:-run}"
+if [ "$EP_PROFILE" = test ]; then
+  : "${EP_DATA:=$EP_ROOT/.data/test}"; : "${PG_PORT:=56432}"; : "${KAFKA_PORT:=59192}"; : "${KAFKA_CONTROLLER_PORT:=59193}"
+  : "${GATEWAY_PORT:=18000}"; : "${SMTP_PORT:=11025}"; : "${SERVICE_PORT_BASE:=18100}"
+else
+  : "${EP_DATA:=$EP_ROOT/.data/run}"; : "${PG_PORT:=55432}"; : "${KAFKA_PORT:=59092}"; : "${KAFKA_CONTROLLER_PORT:=59093}"
+  : "${GATEWAY_PORT:=8000}"; : "${SMTP_PORT:=1025}"; : "${SERVICE_PORT_BASE:=8100}"
+fi
+: "${EP_CACHE:=$EP_ROOT/.cache}"
+: "${POSTGRES_HOST:=127.0.0.1}"
+: "${POSTGRES_USER:=eventplanner}"
+: "${POSTGRES_PASSWORD:=eventplanner}"
+: "${KAFKA_BOOTSTRAP_SERVERS:=127.0.0.1:$KAFKA_PORT}"
+: "${KAFKA_PARTITIONS:=6}"
+SERVICES="users events bookings payments notifications"
+USERS_PORT=$((SERVICE_PORT_BASE + 1)); EVENTS_PORT=$((SERVICE_PORT_BASE + 2)); BOOKINGS_PORT=$((SERVICE_PORT_BASE + 3))
+PAYMENTS_PORT=$((SERVICE_PORT_BASE + 4)); NOTIFICATIONS_PORT=$((SERVICE_PORT_BASE + 5))
+export EP_ROOT EP_PROFILE EP_DATA EP_CACHE PG_PORT POSTGRES_HOST POSTGRES_USER POSTGRES_PASSWORD KAFKA_PORT KAFKA_CONTROLLER_PORT \
+  KAFKA_BOOTSTRAP_SERVERS KAFKA_PARTITIONS GATEWAY_PORT SMTP_PORT SERVICE_PORT_BASE \
+  USERS_PORT EVENTS_PORT BOOKINGS_PORT PAYMENTS_PORT NOTIFICATIONS_PORT
+export POSTGRES_PORT="${POSTGRES_PORT:-$PG_PORT}"
+log() { printf '\033[1;34m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*"; }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Local Apache Kafka: a single-node KRaft broker (combined broker+controller) under $EP_DATA/kafka,
+# from Maven Central jars cached in $EP_CACHE/kafka. `up` fetches, formats on first use, starts,
+# waits until the broker answers and creates the topics; `down` stops it.
+# With EXTERNAL_KAFKA=1 and KAFKA_BOOTSTRAP_SERVERS set, only the topics are created.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+KDATA="$EP_DATA/kafka"; LIBS="$EP_CACHE/kafka/libs"
+
+fetch() {
+  [ -f "$LIBS/.complete" ] && return 0
+  log "fetching Apache Kafka jars from Maven Central (first run only)"
+  rm -rf "$LIBS"; mkdir -p "$LIBS"
+  mvn -q -B -f "$EP_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$LIBS" >/dev/null
+  touch "$LIBS/.complete"
+}
+
+kafka_java() { java -Xms256m -Xmx768m -Dlog4j2.configurationFile="$EP_ROOT/deploy/kafka/log4j2.properties" \
+  -Dkafka.logs.dir="$KDATA/logs" -cp "$LIBS/*" "$@"; }
+
+running() { [ -f "$KDATA/broker.pid" ] && kill -0 "$(cat "$KDATA/broker.pid")" 2>/dev/null; }
+
+create_topics() {
+  "$EP_ROOT/.venv/bin/python" "$EP_ROOT/deploy/create_topics.py" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" --partitions "$KAFKA_PARTITIONS"
+}
+
+up() {
+  if [ "${EXTERNAL_KAFKA:-0}" = 1 ]; then create_topics; return; fi
+  fetch
+  mkdir -p "$KDATA/logs"
+  if [ ! -f "$KDATA/meta.properties.done" ]; then
+    sed -e "s#@PORT@#$KAFKA_PORT#g" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#g" -e "s#@DATA@#$KDATA/data#g" \
+      "$EP_ROOT/deploy/kafka/server.properties.in" > "$KDATA/server.properties"
+    kafka_java kafka.tools.StorageTool format --standalone -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
+      -c "$KDATA/server.properties" >/dev/null
+    touch "$KDATA/meta.properties.done"
+  fi
+  if ! running; then
+    nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Dlog4j2.configurationFile="$EP_ROOT/deploy/kafka/log4j2.properties" \
+      -Dkafka.logs.dir="$KDATA/logs" -cp "$LIBS/*" kafka.Kafka "$KDATA/server.properties" \
+      > "$KDATA/logs/stdout.log" 2>&1 &
+    echo $! > "$KDATA/broker.pid"
+  fi
+  for _ in $(seq 1 120); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; then break; fi
+    running || { tail -30 "$KDATA/logs/stdout.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  create_topics
+  log "Kafka on $KAFKA_BOOTSTRAP_SERVERS"
+}
+
+down() {
+  running || return 0
+  pid=$(cat "$KDATA/broker.pid"); kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true; rm -f "$KDATA/broker.pid"
+}
+
+"${1:-up}"

@@ -1,0 +1,62 @@
+"""What the events service publishes on `events.v1`: the catalogue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts import topics
+from contracts.registry import message
+
+PaymentMethod = Literal["card", "yookassa", "stripe", "cash", "balance", "sandbox"]
+PAYMENT_METHODS: tuple[str, ...] = PaymentMethod.__args__  # type: ignore[attr-defined]
+
+
+class EventDetails(BaseModel):
+    """The descriptive, organizer-editable part of an event."""
+
+    title: str = Field(description="Title.", examples=["PyCon meetup"])
+    description: str = Field(default="", description="Free text.", examples=["Talks and pizza"])
+    start_time: datetime = Field(description="Start (UTC).")
+    duration_minutes: int = Field(description="Length in minutes.", examples=[90])
+    max_participants: int = Field(description="Seat capacity.", examples=[100])
+    is_paid: bool = Field(description="Whether seats cost money.", examples=[True])
+    price: Decimal | None = Field(default=None, description="Price of one seat when paid.", examples=["25.00"])
+    currency: str | None = Field(default=None, description="ISO 4217 code when paid.", examples=["EUR"])
+    allowed_payment_methods: list[str] = Field(default_factory=list, description="Methods a booking may use.",
+                                               examples=[["card", "cash"]])
+    tags: list[str] = Field(default_factory=list, description="Free tags for search.", examples=[["python"]])
+
+
+@message(topics.EVENTS)
+class EventCreated(EventDetails):
+    """An organizer published an event."""
+
+    event_id: UUID = Field(description="The event's id.")
+    created_by: UUID = Field(description="Organizer who created it.")
+    created_at: datetime = Field(description="When (UTC).")
+    seats_available: int = Field(description="Free seats right after creation (= capacity).", examples=[100])
+
+
+@message(topics.EVENTS)
+class EventUpdated(BaseModel):
+    """An organizer changed an event. `changes` holds only the fields that changed, with new values."""
+
+    event_id: UUID = Field(description="The event's id.")
+    changes: dict[str, object] = Field(description="Changed fields of EventDetails and their new values.",
+                                       examples=[{"title": "New title", "max_participants": 120}])
+    seats_available: int = Field(description="Free seats after the change.", examples=[80])
+    updated_at: datetime = Field(description="When (UTC).")
+
+
+@message(topics.EVENTS)
+class EventCancelled(BaseModel):
+    """An organizer or admin cancelled an event; its bookings are to be cancelled and refunded."""
+
+    event_id: UUID = Field(description="The event's id.")
+    reason: str | None = Field(default=None, description="Why, shown to participants.", examples=["Venue flooded"])
+    cancelled_at: datetime = Field(description="When (UTC).")

@@ -1,0 +1,60 @@
+"""What the users service publishes on `users.v1`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts import topics
+from contracts.registry import message
+
+RoleName = str
+
+
+@message(topics.USERS)
+class UserRegistered(BaseModel):
+    """A person created an account (or the first admin was created at start-up)."""
+
+    user_id: UUID = Field(description="The new user's id.", examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"])
+    email: str = Field(description="Login e-mail, lower-cased.", examples=["ada@example.com"])
+    full_name: str = Field(description="Display name.", examples=["Ada Lovelace"])
+    role: RoleName = Field(description="Role at registration.", examples=["participant"])
+    registered_at: datetime = Field(description="When the account was created (UTC).")
+
+
+@message(topics.USERS)
+class UserRoleChanged(BaseModel):
+    """An admin gave a user another role."""
+
+    user_id: UUID = Field(description="Whose role changed.")
+    role: RoleName = Field(description="The new role.", examples=["organizer"])
+    previous_role: RoleName = Field(description="The role before.", examples=["participant"])
+
+
+@message(topics.USERS)
+class UserDisabled(BaseModel):
+    """An admin disabled a user: every service must stop accepting that user's tokens."""
+
+    user_id: UUID = Field(description="The disabled user.")
+    disabled_at: datetime = Field(description="When (UTC); tokens issued before this are void.")
+    reason: str | None = Field(default=None, description="Why, for the audit trail.", examples=["fraud"])
+
+
+@message(topics.USERS)
+class RoleDefined(BaseModel):
+    """A role was created or its permissions replaced."""
+
+    name: RoleName = Field(description="Role name.", examples=["support"])
+    permissions: list[str] = Field(description="Permission names granted by the role.", examples=[["support:reply"]])
+
+
+@message(topics.USERS)
+class SettingChanged(BaseModel):
+    """An admin changed a platform setting; services that use it update their copy."""
+
+    key: str = Field(description="Setting key.", examples=["booking_hold_minutes"])
+    type: Literal["string", "number", "bool", "json"] = Field(description="Value type.", examples=["number"])
+    value: Any = Field(description="The new value, already of `type`.", examples=[15])

@@ -1,0 +1,23 @@
+"""Where the infrastructure is: read from the environment (deploy/env.sh sets these locally)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    """PostgreSQL server and Kafka brokers; each service picks its own database name."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 55432
+    postgres_user: str = "eventplanner"
+    postgres_password: str = "eventplanner"
+    postgres_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+
+    def conninfo(self, dbname: str) -> str:
+        """libpq connection string for one service's database."""
+        return (f"host={self.postgres_host} port={self.postgres_port} dbname={dbname} "
+                f"user={self.postgres_user} password={self.postgres_password}")
