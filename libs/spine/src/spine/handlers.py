@@ -1,0 +1,83 @@
+"""Message handlers that change event-sourced aggregates (saga steps, reactions to other services).
+
+A handler saves its aggregates with `app.save_tracked(..., tracking=tracking)`: the new events and the
+Kafka position commit together in the application's own database, so a redelivered message is
+rejected atomically. A version conflict (another writer got there first) is retried from a reload.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from contracts import Envelope
+from spine import context
+from spine.eventstore import ServiceApplication
+
+
+class MessageHandler(Protocol):
+    """What a worker needs of a handler."""
+
+    name: str
+    topics: tuple[str, ...]
+
+    def handle(self, envelope: Envelope, tracking: Tracking) -> None:
+        """Apply one message; save with `tracking` so the change and the position commit together."""
+
+
+def tracking_name(handler_name: str, topic: str, partition: int) -> str:
+    """One tracking row per handler and topic-partition; the offset is the position."""
+    return f"{handler_name}:{topic}:{partition}"
+
+
+class HandlerSink:
+    """Feeds a handler from Kafka through a `spine.consumer.Subscription`."""
+
+    def __init__(self, handler: MessageHandler, app: ServiceApplication, *, conflict_retries: int = 5):
+        self.handler = handler
+        self.app = app
+        self.name = handler.name
+        self.topics = handler.topics
+        self.attempts = 3
+        self.conflict_retries = conflict_retries
+
+    def next_offsets(self, topic: str) -> dict[int, int]:
+        # Partition count is not known here: ask for the ones we may have tracked (64 is plenty locally).
+        recorder = self.app.process_recorder
+        offsets = {}
+        for partition in range(64):
+            last = recorder.max_tracking_id(tracking_name(self.name, topic, partition))
+            if last is not None:
+                offsets[partition] = last + 1
+        return offsets
+
+    def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
+        name = tracking_name(self.name, topic, partition)
+        recorder = self.app.process_recorder
+        for offset, envelope in batch:
+            if recorder.has_tracking_id(name, offset):
+                continue  # already applied: a redelivery
+            tracking = Tracking(name, offset)
+            if envelope is None:
+                recorder.insert_tracking(tracking)
+                continue
+            self._handle(envelope, tracking)
+
+    def _handle(self, envelope: Envelope, tracking: Tracking) -> None:
+        with context.caused_by(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+                               actor_id=envelope.actor_id):
+            for attempt in range(self.conflict_retries):
+                try:
+                    self.handler.handle(envelope, tracking)
+                except IntegrityError:
+                    if self.app.process_recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                        return  # a concurrent redelivery won
+                    if attempt == self.conflict_retries - 1:
+                        raise
+                    continue
+                if not self.app.process_recorder.has_tracking_id(tracking.application_name,
+                                                                  tracking.notification_id):
+                    # The handler had nothing to save: record the position on its own.
+                    self.app.process_recorder.insert_tracking(tracking)
+                return

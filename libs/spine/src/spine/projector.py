@@ -1,0 +1,153 @@
+"""Read models built from Kafka topics, exactly once in effect.
+
+Each projection owns tables in its service's database. The runner applies a message and records its
+(topic, partition, offset) in `projection_positions` in the same transaction: a redelivered message
+finds its offset already recorded and changes nothing. The relay may also re-publish an event after a
+crash (same event, new offset): the last applied `aggregate_version` per aggregate, kept in
+`projection_versions`, makes that a no-op too. Rebuilding is `reset()` plus replay from offset 0.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import Cursor
+
+from contracts import Envelope
+
+POSITIONS_DDL = """
+CREATE TABLE IF NOT EXISTS projection_positions (
+    projection text NOT NULL,
+    topic text NOT NULL,
+    partition int NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (projection, topic, partition)
+);
+CREATE TABLE IF NOT EXISTS projection_versions (
+    projection text NOT NULL,
+    aggregate_id text NOT NULL,
+    version bigint NOT NULL,
+    PRIMARY KEY (projection, aggregate_id)
+)"""
+
+# Returns a row only when the event is newer than the last one applied for its aggregate.
+CLAIM_VERSION = """
+INSERT INTO projection_versions VALUES (%s, %s, %s)
+ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = EXCLUDED.version
+WHERE projection_versions.version < EXCLUDED.version
+RETURNING 1"""
+
+
+class SqlProjection(ABC):
+    """A read model: tables in the service's database, kept up to date from topics."""
+
+    name: str
+    topics: tuple[str, ...]
+
+    @abstractmethod
+    def create_schema(self, cur: Cursor) -> None:
+        """Create the projection's tables if they do not exist."""
+
+    @abstractmethod
+    def reset(self, cur: Cursor) -> None:
+        """Empty the projection's tables (before a rebuild)."""
+
+    @abstractmethod
+    def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        """Apply one message; ignore types the projection does not use."""
+
+
+class ProjectionStore:
+    """Positions and transactions of the projections in one database."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo)
+
+    def setup(self, projection: SqlProjection) -> None:
+        """Create the positions table and the projection's own tables."""
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
+            cur.execute(POSITIONS_DDL)
+            projection.create_schema(cur)
+
+    def next_offsets(self, projection: SqlProjection, topic: str) -> dict[int, int]:
+        """Partition → the next offset to read, for partitions this projection has seen."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT partition, next_offset FROM projection_positions WHERE projection=%s AND topic=%s",
+                (projection.name, topic),
+            ).fetchall()
+        return {p: o for p, o in rows}
+
+    def apply_batch(self, projection: SqlProjection, topic: str, partition: int,
+                    messages: list[tuple[int, Envelope | None]]) -> int:
+        """Apply messages of one partition (offset order) in one transaction; returns how many were new.
+
+        `None` envelopes (unparseable, already sent to the DLQ) only advance the position.
+        """
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
+                "FOR UPDATE",
+                (projection.name, topic, partition),
+            )
+            row = cur.fetchone()
+            next_offset = row[0] if row else 0
+            fresh = [(o, e) for o, e in messages if o >= next_offset]
+            if not fresh:
+                return 0
+            for _, envelope in fresh:
+                if envelope is not None and _is_new(cur, projection, envelope):
+                    projection.apply(cur, envelope)
+            cur.execute(
+                "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
+                (projection.name, topic, partition, fresh[-1][0] + 1),
+            )
+            return len(fresh)
+
+    def reset(self, projection: SqlProjection) -> None:
+        """Forget everything the projection built, so the next run replays from offset 0."""
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            projection.reset(cur)
+            cur.execute("DELETE FROM projection_positions WHERE projection=%s", (projection.name,))
+            cur.execute("DELETE FROM projection_versions WHERE projection=%s", (projection.name,))
+
+
+def _is_new(cur: Cursor, projection: SqlProjection, envelope: Envelope) -> bool:
+    """False for an event already applied (re-published by the relay). Commands (version 0) always pass."""
+    if envelope.aggregate_version <= 0:
+        return True
+    cur.execute(CLAIM_VERSION, (projection.name, envelope.aggregate_id, envelope.aggregate_version))
+    return cur.fetchone() is not None
+
+
+def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: Iterable[Envelope]) -> None:
+    """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL)."""
+    store = ProjectionStore(conninfo)
+    store.setup(projection)
+    with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
+        for envelope in envelopes:
+            projection.apply(cur, envelope)
+
+
+class ProjectionSink:
+    """Feeds a projection from Kafka through a `spine.consumer.Subscription`."""
+
+    def __init__(self, projection: SqlProjection, store: ProjectionStore):
+        self.projection = projection
+        self.store = store
+        self.name = projection.name
+        self.topics = projection.topics
+        self.attempts = 3
+
+    def next_offsets(self, topic: str) -> dict[int, int]:
+        return self.store.next_offsets(self.projection, topic)
+
+    def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
+        self.store.apply_batch(self.projection, topic, partition, batch)

@@ -1,0 +1,132 @@
+"""Relay: the service's event store is its outbox; this tails it in order and publishes to Kafka.
+
+* Follows the notification log (LISTEN/NOTIFY for latency, a 1 s poll as a fallback).
+* Maps each internal event to its public contract with the service's `translate` function, wraps it in
+  an Envelope keyed by aggregate id, and publishes with an idempotent producer (`acks=all`).
+* Records the last published notification id in the same database (eventsourcing tracking table),
+  only after the broker acknowledged: a restart resumes there, so nothing is lost or reordered per
+  aggregate; a crash between publish and record re-publishes a few events (consumers deduplicate).
+* One relay per topic at a time: a session advisory lock elects the active one among workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+from eventsourcing.persistence import Tracking
+from pydantic import BaseModel
+
+from contracts import Envelope
+from contracts.registry import wrap
+from spine.eventstore import ServiceApplication, cause_of
+from spine.settings import InfraSettings
+
+log = logging.getLogger("spine.relay")
+
+Translate = Callable[[Any], BaseModel | None]
+
+
+def public_event_id(app_name: str, originator_id: object, originator_version: int) -> str:
+    """Deterministic: a re-published event keeps its id, so consumers can deduplicate on it."""
+    return str(uuid5(NAMESPACE_URL, f"/{app_name}/{originator_id}/{originator_version}"))
+
+
+class Relay:
+    """Publishes one application's events to one topic."""
+
+    batch_size = 500
+
+    def __init__(self, app: ServiceApplication, topic: str, translate: Translate,
+                 settings: InfraSettings | None = None, *, conninfo: str | None = None):
+        self.app = app
+        self.topic = topic
+        self.translate = translate
+        self.settings = settings or InfraSettings()
+        self.conninfo = conninfo or self.settings.conninfo(app.env.get("POSTGRES_DBNAME"))
+        self.tracking_name = f"relay:{topic}"
+        self.published = 0
+
+    def envelope_for(self, domain_event: Any) -> Envelope | None:
+        """The public message for an internal event, or None if it is not published."""
+        payload = self.translate(domain_event)
+        if payload is None:
+            return None
+        cause = cause_of(domain_event)
+        return wrap(
+            payload,
+            aggregate_id=str(domain_event.originator_id),
+            aggregate_version=domain_event.originator_version,
+            event_id=public_event_id(self.app.name, domain_event.originator_id, domain_event.originator_version),
+            occurred_at=domain_event.timestamp,
+            correlation_id=cause.get("correlation_id"),
+            causation_id=cause.get("causation_id"),
+            actor_id=cause.get("actor_id"),
+        )
+
+    def position(self) -> int:
+        """The last notification id that Kafka acknowledged."""
+        return self.app.process_recorder.max_tracking_id(self.tracking_name) or 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; on errors back off and resume from the recorded position."""
+        while not stop.is_set():
+            try:
+                await self._run_as_leader(stop)
+            except Exception:  # noqa: BLE001 — a broker or database outage: retry from the stored position
+                log.exception("relay %s failed; restarting in 1 s", self.topic)
+                await _sleep_or_stop(stop, 1.0)
+
+    async def _run_as_leader(self, stop: asyncio.Event) -> None:
+        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
+            await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.tracking_name,))
+            await conn.execute(f'LISTEN "{self.app.recorder.channel_name}"')
+            producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                                        enable_idempotence=True, acks="all", linger_ms=2)
+            await producer.start()
+            try:
+                position = await asyncio.to_thread(self.position)
+                while not stop.is_set():
+                    sent = await self.publish_batch(producer, position)
+                    if sent is None:
+                        await _wait_for_notify(conn, stop)
+                    else:
+                        position = sent
+            finally:
+                await producer.stop()
+
+    async def publish_batch(self, producer: AIOKafkaProducer, position: int) -> int | None:
+        """Publish the next batch after `position`; returns the new position, or None if there was nothing."""
+        notifications = await asyncio.to_thread(
+            self.app.recorder.select_notifications, start=position, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return None
+        pending = []
+        for notification in notifications:
+            envelope = self.envelope_for(self.app.mapper.to_domain_event(notification))
+            if envelope is not None:
+                pending.append(await producer.send(self.topic, envelope.to_bytes(), key=envelope.kafka_key(),
+                                                   headers=envelope.kafka_headers()))
+        await asyncio.gather(*pending)
+        last = notifications[-1].id
+        await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last))
+        self.published += len(pending)
+        return last
+
+
+async def _wait_for_notify(conn: psycopg.AsyncConnection, stop: asyncio.Event, timeout: float = 1.0) -> None:
+    async for _ in conn.notifies(timeout=timeout, stop_after=1):
+        break
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

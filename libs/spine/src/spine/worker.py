@@ -1,0 +1,103 @@
+"""The `worker` process of a service: relays, Kafka subscriptions (projections and handlers) and timers.
+
+Built by the service's composition root, run with `.run()` (blocks until SIGINT/SIGTERM), or with
+`await start()` / `await stop()` from tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+
+from faststream.kafka import KafkaBroker
+
+from spine.consumer import Subscription
+from spine.eventstore import ServiceApplication
+from spine.handlers import HandlerSink, MessageHandler
+from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
+from spine.relay import Relay
+from spine.settings import InfraSettings
+
+log = logging.getLogger("spine.worker")
+
+
+class Worker:
+    """Everything a service runs in the background, started and stopped together."""
+
+    def __init__(self, service: str, settings: InfraSettings | None = None):
+        self.service = service
+        self.settings = settings or InfraSettings()
+        self.broker = KafkaBroker(self.settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all",
+                                  logger=logging.getLogger(f"{service}.kafka"))
+        self.relays: list[Relay] = []
+        self.subscriptions: list[Subscription] = []
+        self.timers: list[tuple[float, Callable[[], object]]] = []
+        self._setup: list[Callable[[], None]] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    def add_relay(self, relay: Relay) -> Worker:
+        self.relays.append(relay)
+        return self
+
+    def add_projection(self, projection: SqlProjection, dbname: str) -> Worker:
+        store = ProjectionStore(self.settings.conninfo(dbname))
+        self._setup.append(lambda: store.setup(projection))
+        self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
+                                               group_id=f"{self.service}.{projection.name}"))
+        return self
+
+    def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
+        self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
+                                               group_id=f"{self.service}.{handler.name}"))
+        return self
+
+    def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
+        """Call `fn` (sync, run in a thread) every `seconds`; errors are logged, not fatal."""
+        self.timers.append((seconds, fn))
+        return self
+
+    async def start(self) -> None:
+        self._stop = asyncio.Event()
+        for setup in self._setup:
+            await asyncio.to_thread(setup)
+        if self.subscriptions:
+            await self.broker.start()
+        else:
+            await self.broker.connect()
+        self._tasks = [asyncio.create_task(r.run(self._stop), name=f"relay:{r.topic}") for r in self.relays]
+        self._tasks += [asyncio.create_task(self._tick(s, fn), name=f"timer:{fn}") for s, fn in self.timers]
+        log.info("worker %s started: %d relays, %d subscriptions, %d timers", self.service, len(self.relays),
+                 len(self.subscriptions), len(self.timers))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+
+    async def _tick(self, seconds: float, fn: Callable[[], object]) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.to_thread(fn)
+            except Exception:  # noqa: BLE001
+                log.exception("timer %s failed", fn)
+            try:
+                await asyncio.wait_for(self._stop.wait(), seconds)
+            except TimeoutError:
+                pass
+
+    def run(self) -> None:
+        """Run until SIGINT or SIGTERM."""
+
+        async def main() -> None:
+            await self.start()
+            done = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, done.set)
+            await done.wait()
+            await self.stop()
+
+        asyncio.run(main())
