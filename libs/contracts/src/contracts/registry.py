@@ -14,14 +14,22 @@ _TOPIC_OF: dict[tuple[str, int], str] = {}
 M = TypeVar("M", bound=type[BaseModel])
 
 
-def message(topic: str, version: int = 1):
-    """Class decorator: register a payload model under its class name and `version` on `topic`."""
+def message(topic: str, version: int = 1, *, name: str | None = None):
+    """Class decorator: register a payload model as type `name` (default: its class name) and `version` on `topic`.
+
+    `name` lets a new version live beside the old one: `@message(topics.USERS, 2, name="UserRegistered")`
+    on `class UserRegisteredV2`.
+    """
 
     def register(cls: M) -> M:
-        key = (cls.__name__, version)
+        key = (name or cls.__name__, version)
+        known = _REGISTRY.get(key)
+        # Two models under one (type, version) would make consumers parse with whichever came last.
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise ValueError(f"{key[0]} v{version} is already registered by {known.__module__}.{known.__qualname__}")
         _REGISTRY[key] = cls
         _TOPIC_OF[key] = topic
-        cls.message_type = cls.__name__  # type: ignore[attr-defined]
+        cls.message_type = key[0]  # type: ignore[attr-defined]
         cls.message_version = version  # type: ignore[attr-defined]
         cls.topic = topic  # type: ignore[attr-defined]
         return cls
