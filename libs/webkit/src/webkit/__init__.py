@@ -1,0 +1,22 @@
+"""HTTP plumbing shared by every service: problem details, paging, idempotent POSTs, logs, the app factory."""
+
+from webkit.app import create_app
+from webkit.idempotency import IdempotencyMiddleware
+from webkit.observability import CorrelationMiddleware, configure_logging
+from webkit.pagination import Page, PageParams, set_page_headers
+from webkit.problems import Problem, ProblemDetails, install_problem_handlers, problem_response, problem_responses
+
+__all__ = [
+    "CorrelationMiddleware",
+    "IdempotencyMiddleware",
+    "Page",
+    "PageParams",
+    "Problem",
+    "ProblemDetails",
+    "configure_logging",
+    "create_app",
+    "install_problem_handlers",
+    "problem_response",
+    "problem_responses",
+    "set_page_headers",
+]

@@ -1,0 +1,38 @@
+"""One way to build every service's FastAPI app, so docs, health, errors and tracing look the same."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import APIRouter, FastAPI
+
+from webkit.idempotency import IdempotencyMiddleware
+from webkit.observability import CorrelationMiddleware
+from webkit.problems import install_problem_handlers
+
+
+def create_app(service: str, *, title: str, version: str, routers: list[APIRouter], lifespan=None,
+               domain_errors: Mapping[type[Exception], int] = {},  # noqa: B006 - read only
+               idempotency_conninfo: str | None = None) -> FastAPI:
+    """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware."""
+    docs = f"/docs/{service}"
+    app = FastAPI(title=title, version=version, lifespan=lifespan,
+                  docs_url=f"{docs}/", openapi_url=f"{docs}/openapi.json",
+                  swagger_ui_oauth2_redirect_url=f"{docs}/oauth2-redirect", redoc_url=None)
+    app.state.service = service
+
+    @app.get(f"/health/{service}", tags=["health"], summary="Liveness check")
+    def health() -> dict[str, str]:
+        """Answers while the process can serve requests (the gateway and deploy scripts poll it)."""
+        return {"status": "ok"}
+
+    for router in routers:
+        app.include_router(router)
+
+    # add_middleware wraps from the inside out: errors become 500 problems first, then idempotency sees
+    # the final answer (and skips storing 5xx), and the correlation layer outermost tags and logs it all.
+    install_problem_handlers(app, domain_errors)
+    if idempotency_conninfo is not None:
+        app.add_middleware(IdempotencyMiddleware, conninfo=idempotency_conninfo)
+    app.add_middleware(CorrelationMiddleware)
+    return app

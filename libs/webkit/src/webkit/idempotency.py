@@ -1,0 +1,149 @@
+"""Safe retries of POSTs: a repeated `Idempotency-Key` gets the first answer back instead of a second effect."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webkit.idempotency_store import IdempotencyStore, StoredResponse
+from webkit.problems import problem_response
+
+KEY_HEADER = b"idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+log = structlog.get_logger("webkit.idempotency")
+
+
+@dataclass(frozen=True)
+class _Request:
+    caller: str
+    key: str
+    fingerprint: str
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == name), None)
+
+
+def _canonical(body: bytes) -> bytes:
+    # The same JSON sent with other spacing or key order is the same request.
+    try:
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        return body
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), _canonical(body)):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _caller(scope: Scope) -> str:
+    # The whole credential is hashed: only whoever holds the same token can see the stored answer, and a
+    # forged token naming someone else's user id cannot fetch theirs.
+    return hashlib.sha256((_header(scope, b"authorization") or "").encode("latin-1")).hexdigest()
+
+
+class IdempotencyMiddleware:
+    """Store the first answer to each (caller, Idempotency-Key) POST and replay it for retries."""
+
+    def __init__(self, app: ASGIApp, conninfo: str, *, ttl: timedelta = timedelta(hours=24),
+                 in_flight_timeout: timedelta = timedelta(minutes=5)) -> None:
+        self.app = app
+        self.store = IdempotencyStore(conninfo, ttl=ttl, in_flight_timeout=in_flight_timeout)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._closing_on_shutdown(send))
+            return
+        key = _header(scope, KEY_HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY_LENGTH:
+            await problem_response(400, "Invalid Idempotency-Key",
+                                   f"The Idempotency-Key header must have 1 to {MAX_KEY_LENGTH} characters.",
+                                   instance=scope["path"])(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        request = _Request(_caller(scope), key, _fingerprint(scope, body))
+        outcome = await run_in_threadpool(self.store.claim, request.caller, request.key, request.fingerprint)
+        if isinstance(outcome, StoredResponse):
+            log.info("idempotent_replay", path=scope["path"], status=outcome.status)
+            await _replay(outcome, scope, receive, send)
+        elif outcome == "mismatch":
+            log.warning("idempotency_key_reused", path=scope["path"])
+            await problem_response(422, "Idempotency-Key reused",
+                                   "This Idempotency-Key was already used with a different request.",
+                                   instance=scope["path"])(scope, receive, send)
+        elif outcome == "in_flight":
+            await problem_response(409, "Request in progress",
+                                   "A request with this Idempotency-Key is still being processed; retry later.",
+                                   instance=scope["path"], headers={"Retry-After": "1"})(scope, receive, send)
+        else:
+            await self._run_and_store(request, body, scope, send)
+
+    async def _run_and_store(self, request: _Request, body: bytes, scope: Scope, send: Send) -> None:
+        """Run the route once, keep its answer (unless it failed on our side, so a retry may succeed)."""
+        status, headers, chunks = 500, [], []
+
+        async def replay_body() -> Message:
+            nonlocal body
+            chunk, body = body, b""
+            return {"type": "http.request", "body": chunk, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            await run_in_threadpool(self.store.release, request.caller, request.key)
+            raise
+        if status >= 500:
+            await run_in_threadpool(self.store.release, request.caller, request.key)
+        else:
+            stored = StoredResponse(status, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
+                                    b"".join(chunks))
+            await run_in_threadpool(self.store.complete, request.caller, request.key, stored)
+
+    def _closing_on_shutdown(self, send: Send) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await run_in_threadpool(self.store.close)
+            await send(message)
+        return wrapped
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _replay(stored: StoredResponse, scope: Scope, receive: Receive, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
+               if k.lower() not in ("content-length", REPLAYED_HEADER.lower())]
+    headers += [(b"content-length", str(len(stored.body)).encode()), (REPLAYED_HEADER.lower().encode(), b"true")]
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body, "more_body": False})

@@ -1,0 +1,145 @@
+"""Retried POSTs with the same Idempotency-Key get the first answer back and cause no second effect."""
+
+import threading
+from datetime import timedelta
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from spine.settings import InfraSettings
+from spine.testing import fresh_database
+from webkit import IdempotencyMiddleware, install_problem_handlers
+
+pytestmark = pytest.mark.api
+
+MEETUP = {"title": "Jazz night", "capacity": 40}
+
+
+@pytest.fixture(scope="module")
+def conninfo():
+    with fresh_database("webkit") as name:
+        yield InfraSettings().conninfo(name)
+
+
+@pytest.fixture
+def client(state, conninfo, make_app):
+    with TestClient(make_app(state, conninfo), raise_server_exceptions=False) as c:
+        yield c
+
+
+def post(client, key: str, body=MEETUP, token: str | None = "Bearer alice"):
+    headers = {"Idempotency-Key": key} | ({"Authorization": token} if token else {})
+    return client.post("/api/v1/events", json=body, headers=headers)
+
+
+def test_retry_replays_the_first_answer_without_creating_again(client, state):
+    first = post(client, "create-jazz-1")
+    again = post(client, "create-jazz-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert state["created"] == 1
+
+
+def test_same_json_with_other_spacing_and_key_order_is_the_same_request(client, state):
+    post(client, "create-jazz-2")
+    again = client.post("/api/v1/events", content=b'{ "capacity": 40,  "title": "Jazz night" }',
+                        headers={"Idempotency-Key": "create-jazz-2", "Authorization": "Bearer alice",
+                                 "Content-Type": "application/json"})
+    assert again.headers["idempotent-replayed"] == "true"
+    assert state["created"] == 1
+
+
+def test_same_key_with_a_different_body_is_422(client, state):
+    post(client, "create-jazz-3")
+    clash = post(client, "create-jazz-3", body={"title": "Rock night", "capacity": 40})
+    assert clash.status_code == 422
+    assert clash.headers["content-type"] == "application/problem+json"
+    assert clash.json()["title"] == "Idempotency-Key reused"
+    assert state["created"] == 1
+
+
+def test_same_key_while_the_first_is_still_running_is_409(client, state):
+    state["gate"] = threading.Event()
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", post(client, "create-jazz-4")))
+    first.start()
+    assert state["entered"].wait(5)
+    try:
+        busy = post(client, "create-jazz-4")
+    finally:
+        state["gate"].set()
+        first.join(5)
+    assert busy.status_code == 409
+    assert busy.headers["content-type"] == "application/problem+json"
+    assert busy.headers["retry-after"] == "1"
+    assert results["first"].status_code == 201
+    assert post(client, "create-jazz-4").headers["idempotent-replayed"] == "true"
+    assert state["created"] == 1
+
+
+def test_server_errors_are_not_stored_so_the_retry_runs_again(client):
+    headers = {"Idempotency-Key": "flaky-1", "Authorization": "Bearer alice"}
+    failed = client.post("/api/v1/events/5/flaky", headers=headers)
+    retried = client.post("/api/v1/events/5/flaky", headers=headers)
+    assert failed.status_code == 500
+    assert retried.status_code == 200
+    assert retried.json() == {"event_id": 5, "attempt": 2}
+    assert "idempotent-replayed" not in retried.headers
+
+
+def test_client_errors_are_stored_and_replayed(client):
+    bad = {"title": "", "capacity": 0}
+    first = post(client, "create-bad-1", body=bad)
+    again = post(client, "create-bad-1", body=bad)
+    assert first.status_code == again.status_code == 422
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_keys_are_scoped_per_caller(client, state):
+    alice = post(client, "shared-key", token="Bearer alice")
+    bob = post(client, "shared-key", token="Bearer bob")
+    anonymous = post(client, "shared-key", token=None)
+    assert alice.status_code == bob.status_code == anonymous.status_code == 201
+    assert len({alice.json()["id"], bob.json()["id"], anonymous.json()["id"]}) == 3
+    assert not any("idempotent-replayed" in r.headers for r in (alice, bob, anonymous))
+    assert state["created"] == 3
+
+
+def test_posts_without_a_key_are_not_deduplicated(client, state):
+    client.post("/api/v1/events", json=MEETUP)
+    client.post("/api/v1/events", json=MEETUP)
+    assert state["created"] == 2
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_empty_or_overlong_key_is_400(client, state, key):
+    response = post(client, key)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "created" not in state
+
+
+def test_tokens_are_not_stored_in_clear(client, conninfo):
+    post(client, "secret-check", token="Bearer very-secret-token")
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT caller, key FROM idempotency_keys WHERE key = 'secret-check'").fetchall()
+    assert len(rows) == 1
+    assert "very-secret-token" not in rows[0][0]
+
+
+def test_expired_keys_run_again(state, conninfo, make_router):
+    app = FastAPI()
+    app.include_router(make_router(state))
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, conninfo=conninfo, ttl=timedelta(microseconds=1))
+    with TestClient(app) as c:
+        first, again = post(c, "expiring"), post(c, "expiring")
+    assert first.status_code == again.status_code == 201
+    assert "idempotent-replayed" not in again.headers
+    assert state["created"] == 2
