@@ -1,0 +1,53 @@
+"""Roles and platform settings: /api/v1/roles, /api/v1/settings/{key}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from authkit import Principal
+from authkit.deps import CurrentPrincipal, require
+from contracts.permissions import ROLES_MANAGE, SETTINGS_MANAGE
+from users_service.api.deps import Service
+from users_service.api.schemas import RoleCreate, RolePublic, SettingPublic, SettingPut
+from webkit import problem_responses
+
+roles = APIRouter(prefix="/api/v1/roles", tags=["roles"])
+settings = APIRouter(prefix="/api/v1/settings", tags=["settings"])
+
+SettingKey = Annotated[str, Path(max_length=64, examples=["booking_hold_minutes"])]
+
+
+@roles.get("", response_model=list[RolePublic], responses=problem_responses(401))
+def list_roles(_: CurrentPrincipal, service: Service) -> list[RolePublic]:
+    """Every role and the permissions it grants."""
+    return [RolePublic(name=r.name, permissions=list(r.permissions)) for r in service.app.roles()]
+
+
+@roles.post("", response_model=RolePublic, status_code=status.HTTP_201_CREATED,
+            responses={200: {"description": "The role existed; its permissions were replaced."},
+                       **problem_responses(401, 403, 422)})
+def define_role(body: RoleCreate, response: Response, service: Service,
+                _: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
+    """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced)."""
+    role, created = service.app.define_role(body.name, body.permissions)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return RolePublic(name=role.name, permissions=list(role.permissions))
+
+
+@settings.get("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 404))
+def get_setting(key: SettingKey, service: Service,
+                _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
+    """A platform setting's current value and type."""
+    s = service.app.setting(key)
+    return SettingPublic(key=s.key, value=s.value, type=s.type)
+
+
+@settings.put("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 422))
+def put_setting(key: SettingKey, body: SettingPut, service: Service,
+                _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
+    """Set a platform setting; services that use it receive the change on users.v1."""
+    s, _created = service.app.put_setting(key, body.value, body.type)
+    return SettingPublic(key=s.key, value=s.value, type=s.type)

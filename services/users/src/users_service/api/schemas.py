@@ -1,0 +1,103 @@
+"""Request and response bodies of the users API (seed-compatible field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from users_service.domain import User
+
+
+class UserCreate(BaseModel):
+    """Registration (seed: email, full_name, password)."""
+
+    email: EmailStr = Field(examples=["ada@example.com"])
+    full_name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
+    password: str = Field(min_length=8, max_length=256, examples=["correct horse battery"])
+
+    @field_validator("full_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("full_name must not be blank")
+        return value.strip()
+
+
+class UserLogin(BaseModel):
+    """Login with e-mail and password."""
+
+    email: str = Field(examples=["ada@example.com"])
+    password: str = Field(examples=["correct horse battery"])
+
+
+class RefreshRequest(BaseModel):
+    """A refresh token from a previous login or refresh."""
+
+    refresh_token: str = Field(min_length=1)
+
+
+class TokenResponse(BaseModel):
+    """An access token (JWT, short-lived) and the refresh token that renews it."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.", examples=[900])
+
+
+class UserPublic(BaseModel):
+    """An account as clients see it (never the password)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    email: str
+    full_name: str
+    role: str
+    disabled: bool = False
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls(id=user.id, email=user.email, full_name=user.full_name, role=user.role, disabled=user.disabled,
+                   created_at=user.registered_at)
+
+
+class RoleChange(BaseModel):
+    """The role to give a user."""
+
+    role: str = Field(min_length=1, examples=["organizer"])
+
+
+class DisableRequest(BaseModel):
+    """Why an account is disabled (kept in the audit trail)."""
+
+    reason: str | None = Field(default=None, max_length=500, examples=["fraud"])
+
+
+class RoleCreate(BaseModel):
+    """A role and the permissions it grants (replaces them if the role exists)."""
+
+    name: str = Field(examples=["moderator"])
+    permissions: list[str] = Field(examples=[["reviews:moderate"]])
+
+
+class RolePublic(BaseModel):
+    name: str
+    permissions: list[str]
+
+
+class SettingPut(BaseModel):
+    """A setting's new value and its type (seed: value, type)."""
+
+    value: Any = Field(examples=[15])
+    type: Literal["string", "number", "bool", "json"] = Field(examples=["number"])
+
+
+class SettingPublic(BaseModel):
+    key: str
+    value: Any
+    type: str

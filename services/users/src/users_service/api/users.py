@@ -1,0 +1,106 @@
+"""Accounts and sessions: /api/v1/users/... (seed paths and payloads)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from authkit import Principal
+from authkit.deps import CurrentPrincipal, require
+from contracts.permissions import USERS_MANAGE, USERS_READ_ALL
+from users_service.api.deps import Service
+from users_service.api.schemas import (
+    DisableRequest, RefreshRequest, RoleChange, TokenResponse, UserCreate, UserLogin, UserPublic,
+)
+from users_service.application import TokenPair
+from users_service.domain import AccountDisabled
+from webkit import PageParams, Problem, problem_responses, set_page_headers
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                         expires_in=pair.expires_in)
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
+             responses=problem_responses(409, 422))
+def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
+    """Create an account with the participant role (accepts an Idempotency-Key header)."""
+    user = service.app.register(str(body.email), body.full_name, body.password)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    return UserPublic.of(user)
+
+
+@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+def login(body: UserLogin, service: Service) -> TokenResponse:
+    """Exchange e-mail and password for an access token and a refresh token."""
+    return _tokens(service.app.login(body.email, body.password))
+
+
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], service: Service) -> TokenResponse:
+    """OAuth2 password flow for the docs' Authorize button (username = e-mail)."""
+    return _tokens(service.app.login(form.username, form.password))
+
+
+@router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+def refresh(body: RefreshRequest, service: Service) -> TokenResponse:
+    """Rotate a refresh token; presenting one that was already used ends that login everywhere."""
+    return _tokens(service.app.refresh(body.refresh_token))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422))
+def logout(body: RefreshRequest, service: Service) -> Response:
+    """End the session of this refresh token (its access token lapses within minutes)."""
+    service.app.logout(body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserPublic, responses=problem_responses(401))
+def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
+    """The caller's own account."""
+    return UserPublic.of(service.app.user(principal.user_id))
+
+
+@router.get("/", response_model=list[UserPublic], responses=problem_responses(401, 403, 422))
+def list_users(request: Request, response: Response, page: PageParams, service: Service,
+               _: Annotated[Principal, Depends(require(USERS_READ_ALL))],
+               role: Annotated[str | None, Query(description="Only users with this role.")] = None,
+               q: Annotated[str | None, Query(max_length=100, description="Part of the e-mail or name.")] = None,
+               ) -> list[UserPublic]:
+    """All accounts, oldest first (read model; a new account appears within moments)."""
+    rows, total = service.users_query.page(limit=page.limit, offset=page.offset, role=role, q=q)
+    set_page_headers(request, response, total, page)
+    return [UserPublic(id=r.user_id, email=r.email, full_name=r.full_name, role=r.role,
+                       disabled=r.disabled_at is not None, created_at=r.registered_at) for r in rows]
+
+
+@router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> UserPublic:
+    """One account: your own, or anyone's with users:read_all."""
+    if user_id != principal.user_id and not principal.can(USERS_READ_ALL):
+        raise Problem(403, "Forbidden", f"this needs the permission {USERS_READ_ALL!r}",
+                      required_permission=USERS_READ_ALL)
+    return UserPublic.of(service.app.user(user_id))
+
+
+@router.put("/{user_id}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
+def change_role(user_id: UUID, body: RoleChange, service: Service,
+                _: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
+    """Give a user another role; it is in their tokens from their next login or refresh."""
+    try:
+        return UserPublic.of(service.app.change_role(user_id, body.role))
+    except AccountDisabled as exc:
+        raise Problem(409, "Conflict", str(exc)) from None
+
+
+@router.post("/{user_id}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+def disable(user_id: UUID, service: Service, _: Annotated[Principal, Depends(require(USERS_MANAGE))],
+            body: DisableRequest | None = None) -> UserPublic:
+    """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
+    return UserPublic.of(service.app.disable(user_id, body.reason if body else None))

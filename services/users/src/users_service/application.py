@@ -1,0 +1,272 @@
+"""The users Application: registration, sessions, roles and settings — commands in, events out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from authkit.settings import AUDIENCE, ISSUER
+from authkit.tokens import issue_access_token
+from contracts.permissions import DEFAULT_ROLES, PARTICIPANT
+from spine.eventstore import ServiceApplication
+from users_service.domain import (
+    ROLE_INDEX_ID, AccountDisabled, EmailAlreadyRegistered, EmailRegistration, InvalidCredentials,
+    RefreshTokenInvalid, RefreshTokenReused, Role, RoleIndex, Setting, SettingNotFound, TokenFamily, UnknownRole,
+    User, UserNotFound, email_registration_id, role_id, setting_id,
+)
+from users_service.keys import KeyRing
+from users_service.passwords import Passwords
+from users_service.tokens import family_of, new_refresh_token, token_hash
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """Lifetimes and audience of the tokens this service issues."""
+
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=14)
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What a successful login or refresh returns."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"
+
+
+class Users(ServiceApplication):
+    """Accounts, sessions, roles and settings of the platform."""
+
+    snapshotting_intervals = {TokenFamily: 50, RoleIndex: 50, Setting: 50}
+
+    def __init__(self, env: dict[str, str] | None = None, *, keys: KeyRing | None = None,
+                 passwords: Passwords | None = None, policy: TokenPolicy | None = None):
+        super().__init__(env)
+        self.keys = keys
+        self.passwords = passwords or Passwords()
+        self.policy = policy or TokenPolicy()
+
+    # --- accounts -------------------------------------------------------------------------------------
+
+    def register(self, email: str, full_name: str, password: str, role: str = PARTICIPANT) -> User:
+        """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken."""
+        self.check_role_exists(role)
+        user = User(email, full_name.strip(), self.passwords.hash(password), role)
+        claim = EmailRegistration(email, user.id)
+        try:
+            self.save(user, claim)
+        except IntegrityError:
+            raise EmailAlreadyRegistered(f"an account for {user.email} already exists") from None
+        return user
+
+    def user(self, user_id: UUID) -> User:
+        """The account; raises UserNotFound."""
+        return self._get(user_id, UserNotFound(f"user {user_id} not found"))
+
+    def user_by_email(self, email: str) -> User | None:
+        try:
+            claim = self.repository.get(email_registration_id(email))
+        except AggregateNotFoundError:
+            return None
+        return self.user(claim.user_id)
+
+    def is_revoked(self, user_id: UUID) -> bool:
+        """Whether access tokens of this user must be refused (disabled, or no such account)."""
+        try:
+            return self.user(user_id).disabled
+        except UserNotFound:
+            return True
+
+    def change_role(self, user_id: UUID, role: str) -> User:
+        """Give a user another role; raises UserNotFound, UnknownRole, AccountDisabled."""
+        self.check_role_exists(role)
+        return self._retrying(lambda: self._change(user_id, lambda u: u.change_role(role)))
+
+    def disable(self, user_id: UUID, reason: str | None = None) -> User:
+        """Disable an account: no more logins or refreshes, and services refuse its access tokens."""
+        return self._retrying(lambda: self._change(user_id, lambda u: u.disable(reason)))
+
+    def _change(self, user_id: UUID, command: Callable[[User], None]) -> User:
+        user = self.user(user_id)
+        command(user)
+        self.save(user)
+        return user
+
+    # --- sessions -------------------------------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> TokenPair:
+        """Check the password and start a session; raises InvalidCredentials or AccountDisabled."""
+        user = self.user_by_email(email)
+        if user is None:
+            self.passwords.burn(password)
+            raise InvalidCredentials("wrong e-mail or password")
+        valid, rehashed = self.passwords.verify(password, user.password_hash)
+        if not valid:
+            raise InvalidCredentials("wrong e-mail or password")
+        user.check_active()
+        refresh = self._start_family(user)
+        if rehashed:
+            user.change_password_hash(rehashed)
+            self.save(user, refresh[0])
+        else:
+            self.save(refresh[0])
+        return self._pair(user, refresh[1])
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Exchange a refresh token for a new pair; a spent token revokes its family (RefreshTokenReused)."""
+        return self._retrying(lambda: self._refresh(refresh_token))
+
+    def _refresh(self, refresh_token: str) -> TokenPair:
+        family = self._family(refresh_token)
+        successor = new_refresh_token(family.id)
+        try:
+            family.rotate(token_hash(refresh_token), token_hash(successor), _now(), self.policy.refresh_ttl)
+        except RefreshTokenReused:
+            self.save(family)  # the revocation must stick even though the request fails
+            raise
+        user = self.user(family.user_id)
+        if user.disabled:
+            family.revoke("account disabled")
+            self.save(family)
+            raise AccountDisabled("the account is disabled")
+        self.save(family)
+        return self._pair(user, successor)
+
+    def logout(self, refresh_token: str) -> None:
+        """End the session the refresh token belongs to (every token of that login); repeating is harmless."""
+        def end() -> None:
+            family = self._family(refresh_token)
+            if not family.owns(token_hash(refresh_token)):
+                raise RefreshTokenInvalid("unknown refresh token")
+            family.revoke("logout")
+            self.save(family)
+        self._retrying(end)
+
+    def _family(self, refresh_token: str) -> TokenFamily:
+        return self._get(family_of(refresh_token), RefreshTokenInvalid("unknown refresh token"))
+
+    def _start_family(self, user: User) -> tuple[TokenFamily, str]:
+        family_id = uuid4()  # chosen first: the token carries it
+        token = new_refresh_token(family_id)
+        return TokenFamily(family_id, user.id, token_hash(token), _now() + self.policy.refresh_ttl), token
+
+    def _pair(self, user: User, refresh_token: str) -> TokenPair:
+        assert self.keys is not None, "Users needs a KeyRing to issue tokens"
+        signing, ttl = self.keys.signing, self.policy.access_ttl
+        access = issue_access_token(signing.key, signing.kid, user_id=user.id, role=user.role,
+                                    permissions=self.permissions_of(user.role), ttl_seconds=int(ttl.total_seconds()),
+                                    issuer=self.policy.issuer, audience=self.policy.audience)
+        return TokenPair(access, refresh_token, int(ttl.total_seconds()))
+
+    # --- roles ----------------------------------------------------------------------------------------
+
+    def define_role(self, name: str, permissions: Iterable[str]) -> tuple[Role, bool]:
+        """Create a role or replace its permissions; returns the role and whether it is new."""
+        def define() -> tuple[Role, bool]:
+            try:
+                role = self.repository.get(role_id(name))
+            except AggregateNotFoundError:
+                role, index = Role.define(name, permissions), self._role_index()
+                index.add(name)
+                self.save(role, index)
+                return role, True
+            role.redefine(permissions)
+            self.save(role)
+            return role, False
+        return self._retrying(define)
+
+    def roles(self) -> list[Role]:
+        """Every defined role, in the order they were defined."""
+        return [self.repository.get(role_id(name)) for name in self._role_index().names]
+
+    def check_role_exists(self, name: str) -> Role:
+        return self._get(role_id(name), UnknownRole(f"role {name!r} is not defined"))
+
+    def permissions_of(self, role: str) -> tuple[str, ...]:
+        """The permissions a role grants now (an undefined role grants none)."""
+        try:
+            return tuple(self.repository.get(role_id(role)).permissions)
+        except AggregateNotFoundError:
+            return ()
+
+    def _role_index(self) -> RoleIndex:
+        try:
+            return self.repository.get(ROLE_INDEX_ID)
+        except AggregateNotFoundError:
+            return RoleIndex()
+
+    # --- settings -------------------------------------------------------------------------------------
+
+    def setting(self, key: str) -> Setting:
+        """A setting's current value; raises SettingNotFound."""
+        return self._get(setting_id(key), SettingNotFound(f"setting {key!r} is not set"))
+
+    def put_setting(self, key: str, value: Any, type_: str) -> tuple[Setting, bool]:
+        """Set a value of a declared type; raises InvalidSetting. Returns the setting and whether it is new."""
+        def put() -> tuple[Setting, bool]:
+            try:
+                setting = self.repository.get(setting_id(key))
+            except AggregateNotFoundError:
+                setting = Setting.set_first(key, value, type_)
+                self.save(setting)
+                return setting, True
+            setting.change(value, type_)
+            self.save(setting)
+            return setting, False
+        return self._retrying(put)
+
+    # --- start-up -------------------------------------------------------------------------------------
+
+    def seed(self, admin_email: str, admin_password: str) -> None:
+        """Create missing default roles and the first admin; safe to run on every start of every replica."""
+        for name, permissions in DEFAULT_ROLES.items():
+            if role_id(name) not in self.repository:
+                self._ignore_conflict(lambda n=name, p=permissions: self.define_role(n, p))
+        if self.user_by_email(admin_email) is None:
+            try:
+                self.register(admin_email, "Administrator", admin_password, role="admin")
+            except EmailAlreadyRegistered:
+                pass  # another replica was faster
+
+    # --- plumbing -------------------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing from None
+
+    @staticmethod
+    def _retrying(command: Callable[[], T], attempts: int = 3) -> T:
+        """Re-run a command that lost an optimistic-concurrency race (it reloads the aggregates)."""
+        for attempt in range(attempts):
+            try:
+                return command()
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _ignore_conflict(command: Callable[[], object]) -> None:
+        try:
+            command()
+        except IntegrityError:
+            pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,45 @@
+"""Named rule violations of the users domain; the API maps each to one HTTP status."""
+
+
+class UsersError(Exception):
+    """Base of every users domain error."""
+
+
+class EmailAlreadyRegistered(UsersError):
+    """Raised when someone registers with an e-mail that already has an account (any letter case)."""
+
+
+class UserNotFound(UsersError):
+    """Raised when a command or query names a user that does not exist."""
+
+
+class InvalidCredentials(UsersError):
+    """Raised when an e-mail/password pair does not match an account (deliberately not saying which part)."""
+
+
+class AccountDisabled(UsersError):
+    """Raised when a disabled user tries to log in, refresh a session, or be given a new role."""
+
+
+class RefreshTokenInvalid(UsersError):
+    """Raised when a refresh token is malformed, unknown, expired, or its family was revoked."""
+
+
+class RefreshTokenReused(RefreshTokenInvalid):
+    """Raised when an already-rotated refresh token comes back: the family is revoked (RFC 9700 §4.14.2)."""
+
+
+class UnknownRole(UsersError):
+    """Raised when a user is given a role that has not been defined."""
+
+
+class InvalidRole(UsersError):
+    """Raised when a role definition has a bad name or names permissions that do not exist."""
+
+
+class SettingNotFound(UsersError):
+    """Raised when a setting that was never set is read."""
+
+
+class InvalidSetting(UsersError):
+    """Raised when a setting's value does not match its declared type or the rules for that key."""

@@ -1,0 +1,89 @@
+"""Entry points: `users-api` (uvicorn) and `users-worker` (relay to users.v1 and the users_view projection)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from authkit.deps import install_auth
+from spine.relay import Relay
+from spine.worker import Worker
+from users_service import public
+from users_service.api import ROUTERS
+from users_service.bootstrap import UsersService, bootstrap
+from users_service.domain import (
+    AccountDisabled, EmailAlreadyRegistered, InvalidCredentials, InvalidRole, InvalidSetting, RefreshTokenInvalid,
+    SettingNotFound, UnknownRole, UserNotFound,
+)
+from users_service.settings import Settings
+from webkit import configure_logging, create_app as create_web_app
+
+log = logging.getLogger("users_service")
+
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    EmailAlreadyRegistered: 409,
+    UserNotFound: 404,
+    SettingNotFound: 404,
+    InvalidCredentials: 401,
+    RefreshTokenInvalid: 401,  # includes RefreshTokenReused
+    AccountDisabled: 403,
+    UnknownRole: 422,
+    InvalidRole: 422,
+    InvalidSetting: 422,
+}
+
+
+def create_app(settings: Settings | None = None, *, service: UsersService | None = None) -> FastAPI:
+    """The users API. Tests pass settings pointing at a fresh database (or a ready-made service)."""
+    s = service.settings if service else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = service or await run_in_threadpool(bootstrap, s)
+        app.state.users = built
+        install_auth(app, built.verifier(), is_revoked=built.is_revoked)
+        try:
+            yield
+        finally:
+            if service is None:
+                built.close()
+
+    if s.secret_key.get_secret_value() == "change_me":
+        log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
+    return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
+                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
+                          idempotency_conninfo=s.conninfo(s.database))
+
+
+def build_worker(service: UsersService) -> Worker:
+    """Relay the event store to users.v1 and keep the admin user list up to date."""
+    s = service.settings
+    worker = Worker("users", s)
+    worker.add_relay(Relay(service.app, s.topic, public.translate, s))
+    worker.add_projection(service.users_view, s.database)
+    return worker
+
+
+def run_api() -> None:
+    """`users-api`: serve on 127.0.0.1:USERS_PORT."""
+    import uvicorn
+
+    s = Settings()
+    configure_logging("users", s.log_level)
+    uvicorn.run(create_app(s), host="127.0.0.1", port=s.port, log_config=None,
+                log_level="debug" if s.debug else s.log_level.lower())
+
+
+def run_worker() -> None:
+    """`users-worker`: relay and projections until SIGINT/SIGTERM."""
+    s = Settings()
+    configure_logging("users-worker", s.log_level)
+    service = bootstrap(s)
+    try:
+        build_worker(service).run()
+    finally:
+        service.close()

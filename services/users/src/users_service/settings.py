@@ -1,0 +1,49 @@
+"""Configuration of the users service (the seed's variables keep their names and meaning)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+
+from authkit.settings import AUDIENCE, ISSUER
+from contracts import topics
+from spine.settings import InfraSettings
+
+
+class Settings(InfraSettings):
+    """Environment variables of the users `api` and `worker` processes."""
+
+    database: str = Field("users", validation_alias=AliasChoices("USERS_DATABASE", "database"))
+    port: int = Field(8101, validation_alias=AliasChoices("USERS_PORT", "port"))
+    topic: str = topics.USERS
+
+    project_name: str = "Event Planner API"
+    api_version: str = "1.0.0"
+    debug: bool = False
+    log_level: str = "INFO"
+    # Encrypts the signing keys at rest; tokens themselves are signed with an asymmetric key.
+    secret_key: SecretStr = SecretStr("change_me")
+    # The seed had 1440 (a day). Access tokens are checked locally by every service and cannot be recalled
+    # one by one, so they are short-lived: a disabled user's last token dies within minutes at most.
+    access_token_expire_minutes: int = Field(15, ge=1, le=1440)
+    refresh_token_expire_days: int = Field(14, ge=1, le=365)
+    # Reserved by the seed for HS256; other services verify tokens with a public key, so only asymmetric ones.
+    algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+    token_issuer: str = ISSUER
+    token_audience: str = AUDIENCE
+
+    admin_email: str = "admin@example.com"
+    admin_password: SecretStr = SecretStr("admin-change-me")
+
+    @field_validator("algorithm", mode="before")
+    @classmethod
+    def _asymmetric_only(cls, value: object) -> object:
+        if isinstance(value, str) and value.upper().startswith("HS"):
+            raise ValueError(
+                f"ALGORITHM={value} is not supported: every service verifies access tokens with the users "
+                "service's public key (JWKS), which needs an asymmetric algorithm. Use EdDSA (default) or RS256."
+            )
+        if isinstance(value, str) and value.lower() in ("eddsa", "ed25519"):
+            return "EdDSA"
+        return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,73 @@
+"""Roles grant only known permissions; settings keep the type they were declared with."""
+
+from __future__ import annotations
+
+import pytest
+
+from users_service.domain import InvalidRole, InvalidSetting, Role, RoleIndex, Setting, role_id
+
+pytestmark = pytest.mark.unit
+
+
+def test_a_role_is_defined_with_sorted_unique_known_permissions():
+    role = Role.define("moderator", ["reviews:moderate", "support:reply", "reviews:moderate"])
+    assert role.id == role_id("moderator")
+    assert role.permissions == ("reviews:moderate", "support:reply")
+
+
+@pytest.mark.parametrize("name, perms", [("Bad Name", []), ("x", []), ("ok-name", ["fly:to_the_moon"])])
+def test_bad_role_definitions_are_refused(name, perms):
+    with pytest.raises(InvalidRole):
+        Role.define(name, perms)
+
+
+def test_redefining_a_role_replaces_its_permissions_only_when_they_change():
+    role = Role.define("moderator", ["reviews:moderate"])
+    role.redefine(["reviews:moderate"])
+    role.redefine(["support:reply"])
+    assert role.permissions == ("support:reply",)
+    assert [type(e).__name__ for e in role.collect_events()] == ["Defined", "Redefined"]
+
+
+def test_the_role_index_lists_each_name_once():
+    index = RoleIndex()
+    for name in ("admin", "support", "admin"):
+        index.add(name)
+    assert index.names == ["admin", "support"]
+
+
+@pytest.mark.parametrize("value, type_, expected", [
+    ("hello", "string", "hello"), (15, "number", 15), ("15", "number", 15), ("2.5", "number", 2.5),
+    (True, "bool", True), ("false", "bool", False), ({"a": [1, 2]}, "json", {"a": [1, 2]}), (None, "json", None),
+])
+def test_values_are_stored_as_their_type(value, type_, expected):
+    setting = Setting.set_first("homepage_banner", value, type_)
+    assert setting.value == expected and type(setting.value) is type(expected)
+
+
+@pytest.mark.parametrize("value, type_", [
+    (15, "string"), ("many", "number"), (True, "number"), ("yes", "bool"), (1, "bool"), (float("nan"), "number"),
+    ("x", "date"),
+])
+def test_values_that_do_not_match_their_type_are_refused(value, type_):
+    with pytest.raises(InvalidSetting):
+        Setting.set_first("homepage_banner", value, type_)
+
+
+@pytest.mark.parametrize("key, value, type_", [
+    ("booking_hold_minutes", 0, "number"), ("booking_hold_minutes", 1.5, "number"),
+    ("booking_hold_minutes", "15", "string"), ("waitlist_policy", "random", "string"), ("Bad Key", 1, "number"),
+])
+def test_known_settings_and_keys_follow_their_rules(key, value, type_):
+    with pytest.raises(InvalidSetting):
+        Setting.set_first(key, value, type_)
+
+
+def test_changing_a_setting_records_only_real_changes():
+    setting = Setting.set_first("booking_hold_minutes", 15, "number")
+    setting.change("15", "number")
+    setting.change(20, "number")
+    assert setting.value == 20
+    assert [type(e).__name__ for e in setting.collect_events()] == ["Defined", "Changed"]
+    with pytest.raises(InvalidSetting):
+        setting.change(-1, "number")
