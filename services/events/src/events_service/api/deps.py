@@ -1,0 +1,30 @@
+"""What routes need from the composition root, and who the caller is in domain terms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from authkit import Principal
+from contracts.permissions import EVENTS_MANAGE_ANY
+from fastapi import Depends, Request
+
+from events_service.application import Events
+from events_service.domain import Actor
+from events_service.projections.catalogue_query import Catalogue
+
+
+def get_events(request: Request) -> Events:
+    return request.app.state.container.events
+
+
+def get_catalogue(request: Request) -> Catalogue:
+    return request.app.state.container.catalogue
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The caller as the Event aggregate sees them."""
+    return Actor(user_id=principal.user_id, may_manage_any=principal.can(EVENTS_MANAGE_ANY))
+
+
+EventsApp = Annotated[Events, Depends(get_events)]
+CatalogueReader = Annotated[Catalogue, Depends(get_catalogue)]

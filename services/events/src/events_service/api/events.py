@@ -1,0 +1,81 @@
+"""Routes of /api/v1/events: publish, browse, read, edit and cancel events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from authkit import Principal
+from authkit.deps import CurrentPrincipal, require
+from contracts.permissions import EVENTS_CREATE
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from webkit.pagination import PageParams, set_page_headers
+
+from events_service.api.deps import CatalogueReader, EventsApp, actor_of
+from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate, Status
+from events_service.domain import EventDetails
+from events_service.projections.catalogue_query import CatalogueFilters
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+PROBLEMS = {
+    401: {"description": "Missing, invalid or revoked access token"},
+    403: {"description": "Not allowed for this caller"},
+    404: {"description": "No such event"},
+    409: {"description": "Conflicts with the event's state"},
+    422: {"description": "Invalid input or a broken business rule"},
+}
+
+
+@router.post("/", status_code=201, response_model=EventPublic,
+             responses={k: PROBLEMS[k] for k in (401, 403, 422)})
+def create_event(body: EventCreate, events: EventsApp, response: Response,
+                 organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
+    """Publish a new event (organizers and admins). Supports `Idempotency-Key`."""
+    event = events.schedule_event(EventDetails(**body.model_dump()), created_by=organizer.user_id)
+    response.headers["Location"] = f"{router.prefix}/{event.id}"
+    return EventPublic.from_aggregate(event)
+
+
+@router.get("/", response_model=list[EventPublic])
+def list_events(
+    request: Request, response: Response, catalogue: CatalogueReader, page: PageParams,
+    starts_after: Annotated[datetime | None, Query(description="Only events starting at or after this time.")] = None,
+    starts_before: Annotated[datetime | None, Query(description="Only events starting before this time.")] = None,
+    is_paid: Annotated[bool | None, Query(description="Only paid (true) or free (false) events.")] = None,
+    has_seats: Annotated[bool | None, Query(description="Only events with (true) or without (false) free seats.")
+                         ] = None,
+    tag: Annotated[str | None, Query(max_length=50, description="Only events with this tag.")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text in the title or description.")] = None,
+    created_by: Annotated[UUID | None, Query(description="Only events of this organizer.")] = None,
+    status: Annotated[Status | None, Query(description="Only scheduled or only cancelled events.")] = None,
+) -> list[EventPublic]:
+    """Browse the catalogue (public), ordered by start time. Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
+    filters = CatalogueFilters(starts_after=starts_after, starts_before=starts_before, is_paid=is_paid,
+                               has_seats=has_seats, tag=tag, q=q, created_by=created_by, status=status)
+    rows, total = catalogue.search(filters, limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, total, page)
+    return [EventPublic.from_row(row) for row in rows]
+
+
+@router.get("/{event_id}", response_model=EventPublic, responses={k: PROBLEMS[k] for k in (404, 422)})
+def get_event(event_id: UUID, events: EventsApp) -> EventPublic:
+    """One event, current to the last change (public)."""
+    return EventPublic.from_aggregate(events.get_event(event_id))
+
+
+@router.patch("/{event_id}", response_model=EventPublic,
+              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal) -> EventPublic:
+    """Change some details of an event (its organizer, or anyone with events:manage_any)."""
+    return EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))
+
+
+@router.post("/{event_id}/cancel", response_model=EventPublic,
+             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal,
+                 body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
+    """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""
+    reason = body.reason if body else None
+    return EventPublic.from_aggregate(events.cancel_event(event_id, actor=actor_of(principal), reason=reason))

@@ -1,0 +1,100 @@
+"""Request and response bodies of /api/v1/events (types only; the business rules live in domain/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+from events_service.domain import Event
+
+Status = Literal["scheduled", "cancelled"]
+
+
+class EventCreate(BaseModel):
+    """A new event. Price, currency and payment methods are needed only when `is_paid`."""
+
+    title: str = Field(max_length=200, examples=["PyCon meetup"])
+    description: str = Field(default="", max_length=10_000, examples=["Talks and pizza"])
+    start_time: datetime = Field(description="Start; without a time zone it is taken as UTC.",
+                                 examples=["2030-05-01T18:00:00Z"])
+    duration_minutes: int = Field(examples=[90])
+    max_participants: int = Field(description="Seat capacity.", examples=[100])
+    is_paid: bool = Field(default=False, examples=[True])
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, examples=["25.00"])
+    currency: str | None = Field(default=None, max_length=8, examples=["EUR"])
+    allowed_payment_methods: list[str] = Field(default_factory=list, max_length=10, examples=[["card", "cash"]])
+    tags: list[str] = Field(default_factory=list, max_length=20, examples=[["python", "meetup"]])
+
+
+# Fields that may be set to null in a PATCH (meaning "none"); the others may only be omitted.
+_NULLABLE = {"price", "currency"}
+
+
+class EventUpdate(BaseModel):
+    """A partial change: only the fields sent are changed, with the same rules as at creation."""
+
+    title: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    start_time: datetime | None = None
+    duration_minutes: int | None = None
+    max_participants: int | None = None
+    is_paid: bool | None = None
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    currency: str | None = Field(default=None, max_length=8)
+    allowed_payment_methods: list[str] | None = Field(default=None, max_length=10)
+    tags: list[str] | None = Field(default=None, max_length=20)
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> EventUpdate:
+        nulls = sorted(f for f in self.model_fields_set - _NULLABLE if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {nulls}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return {f: getattr(self, f) for f in self.model_fields_set}
+
+
+class EventCancel(BaseModel):
+    """Why the event is called off (shown to participants)."""
+
+    reason: str | None = Field(default=None, max_length=1000, examples=["Venue flooded"])
+
+
+class EventPublic(BaseModel):
+    """An event as clients see it."""
+
+    id: UUID
+    title: str
+    description: str
+    start_time: datetime
+    duration_minutes: int
+    max_participants: int
+    seats_available: int = Field(description="Seats still free for booking.")
+    is_paid: bool
+    price: Decimal | None
+    currency: str | None
+    allowed_payment_methods: list[str]
+    tags: list[str]
+    created_by: UUID
+    created_at: datetime
+    updated_at: datetime
+    status: Status
+    cancel_reason: str | None = None
+
+    @classmethod
+    def from_aggregate(cls, event: Event) -> EventPublic:
+        """From the event store (single-event endpoints: always current)."""
+        return cls(id=event.id, **event.details.as_state(), seats_available=event.seats_available,
+                   created_by=event.created_by, created_at=event.created_on, updated_at=event.modified_on,
+                   status=event.status, cancel_reason=event.cancel_reason)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> EventPublic:
+        """From the catalogue read model (the list endpoint)."""
+        return cls(id=row["event_id"], **{k: v for k, v in row.items() if k in cls.model_fields})

@@ -1,0 +1,65 @@
+"""The Events application: loads an Event, runs one command on it, saves what it recorded."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from spine.eventstore import ServiceApplication
+
+from events_service.domain import Actor, Event, EventDetails, EventNotFound
+
+T = TypeVar("T")
+
+# A concurrent save of the same event (another request, later the booking saga) makes ours lose
+# the optimistic-concurrency race; the command is simply re-run on the fresh state. Jittered backoff
+# keeps many writers of one hot event from colliding round after round.
+_RETRIES = 10
+_BACKOFF_SECONDS = 0.005
+
+
+class Events(ServiceApplication):
+    """Commands and queries on the event catalogue's aggregates."""
+
+    # Reservations will make Event streams long (one event per booking); snapshots keep loads fast.
+    snapshotting_intervals = {Event: 50}
+
+    def schedule_event(self, details: EventDetails, *, created_by: UUID) -> Event:
+        """An organizer publishes a new event."""
+        event = Event.schedule(details, created_by=created_by)
+        self.save(event)
+        return event
+
+    def get_event(self, event_id: UUID) -> Event:
+        """The current state of one event; EventNotFound when there is none."""
+        try:
+            return self.repository.get(event_id)
+        except AggregateNotFoundError:
+            raise EventNotFound(f"no event with id {event_id}") from None
+
+    def update_event(self, event_id: UUID, changes: dict[str, Any], *, actor: Actor) -> Event:
+        """An organizer (or admin) edits some details of an event."""
+        return self._run(event_id, lambda event: event.update(changes, actor=actor))
+
+    def cancel_event(self, event_id: UUID, *, actor: Actor, reason: str | None = None) -> Event:
+        """An organizer (or admin) calls an event off."""
+        return self._run(event_id, lambda event: event.cancel(actor=actor, reason=reason))
+
+    def _run(self, event_id: UUID, command: Callable[[Event], Any]) -> Event:
+        """Load, command, save; on a version conflict reload and try again."""
+        for attempt in range(_RETRIES):
+            event = self.get_event(event_id)
+            command(event)
+            try:
+                self.save(event)
+                return event
+            except IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))
+        raise AssertionError("unreachable")

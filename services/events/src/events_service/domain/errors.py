@@ -1,0 +1,55 @@
+"""Named reasons the Event aggregate refuses a command; the API maps each to an HTTP problem status."""
+
+from __future__ import annotations
+
+
+class EventRuleViolation(Exception):
+    """Base of every refusal by the Event aggregate."""
+
+
+class InvalidEventDetails(EventRuleViolation):
+    """Base of the refusals caused by what the organizer typed (HTTP 422)."""
+
+
+class EmptyTitle(InvalidEventDetails):
+    """Raised when an event's title is missing or only whitespace."""
+
+
+class StartNotInFuture(InvalidEventDetails):
+    """Raised when an event is scheduled, or moved, to a start time that is not in the future."""
+
+
+class NonPositiveDuration(InvalidEventDetails):
+    """Raised when an event's duration is zero or negative minutes."""
+
+
+class NonPositiveCapacity(InvalidEventDetails):
+    """Raised when an event's seat capacity (`max_participants`) is zero or negative."""
+
+
+class InvalidPrice(InvalidEventDetails):
+    """Raised when a paid event has no positive price, or a free event carries a price."""
+
+
+class InvalidCurrency(InvalidEventDetails):
+    """Raised when a paid event lacks a 3-letter ISO 4217 currency, or a free event names one."""
+
+
+class InvalidPaymentMethods(InvalidEventDetails):
+    """Raised when a payment method is unknown, or a paid event allows no method at all."""
+
+
+class CapacityBelowSeatsTaken(EventRuleViolation):
+    """Raised when a new capacity would be lower than the seats already reserved (HTTP 409)."""
+
+
+class EventAlreadyCancelled(EventRuleViolation):
+    """Raised when a cancelled event is edited or cancelled again (HTTP 409)."""
+
+
+class NotEventOrganizer(EventRuleViolation):
+    """Raised when someone other than the event's organizer, without events:manage_any, changes it (HTTP 403)."""
+
+
+class EventNotFound(Exception):
+    """Raised when no event has the requested id (HTTP 404)."""

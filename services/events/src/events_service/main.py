@@ -1,0 +1,81 @@
+"""Entry points: `events-api` (HTTP) and `events-worker` (relay + projections)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from authkit import TokenVerifier
+from authkit.deps import install_auth
+from authkit.revocation import DisabledUsersProjection
+from eventsourcing.persistence import IntegrityError
+from contracts import topics
+from fastapi import FastAPI
+from spine.relay import Relay
+from spine.worker import Worker
+from webkit.app import create_app as create_web_app
+from webkit.observability import configure_logging
+
+from events_service import domain, public
+from events_service.api.events import router as events_router
+from events_service.bootstrap import build, build_events
+from events_service.projections.catalogue import CatalogueProjection
+from events_service.settings import Settings
+
+SERVICE = "events"
+
+# One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
+DOMAIN_ERRORS: dict[type[Exception], int] = {
+    domain.InvalidEventDetails: 422,
+    domain.CapacityBelowSeatsTaken: 409,
+    domain.EventAlreadyCancelled: 409,
+    domain.NotEventOrganizer: 403,
+    domain.EventNotFound: 404,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
+    IntegrityError: 409,
+}
+
+
+def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    """The events API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
+    settings = settings or Settings()
+    container = build(settings, verifier=verifier)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.close()
+
+    app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0", routers=[events_router],
+                         lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
+                         idempotency_conninfo=settings.conninfo(settings.database))
+    app.state.container = container
+    install_auth(app, container.verifier, is_revoked=container.disabled_users)
+    return app
+
+
+def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS,
+                 users_topic: str = topics.USERS) -> Worker:
+    """Relay (event store → `topic`), the catalogue fed from `topic`, and disabled users from `users_topic`."""
+    settings = settings or Settings()
+    disabled_users = DisabledUsersProjection()
+    disabled_users.topics = (users_topic,)
+    return (Worker(SERVICE, settings)
+            .add_relay(Relay(build_events(settings), topic, public.to_public, settings))
+            .add_projection(CatalogueProjection(topic), settings.database)
+            .add_projection(disabled_users, settings.database))
+
+
+def run_api() -> None:
+    """Serve the API on 127.0.0.1:$EVENTS_PORT (default 8102)."""
+    settings = Settings()
+    configure_logging(SERVICE, settings.log_level)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.port, log_config=None)
+
+
+def run_worker() -> None:
+    """Run the relay and projections until SIGINT/SIGTERM."""
+    settings = Settings()
+    configure_logging(SERVICE, settings.log_level)
+    build_worker(settings).run()

@@ -1,0 +1,1 @@
+"""Read models of the events service, built from Kafka topics."""

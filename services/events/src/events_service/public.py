@@ -1,0 +1,54 @@
+"""Internal Event aggregate events → public `events.v1` messages (contracts.events).
+
+The only module that knows both languages: the relay publishes what `to_public` returns, so the
+aggregate can be refactored without breaking consumers.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from contracts import Envelope, wrap
+from contracts.events import EventCancelled, EventCreated, EventUpdated
+from pydantic import BaseModel
+from spine.eventstore import cause_of
+from spine.relay import public_event_id
+
+from events_service.domain import Event
+
+
+@singledispatch
+def to_public(domain_event: Any) -> BaseModel | None:
+    """The public payload for an internal event, or None when it is not published."""
+    return None
+
+
+@to_public.register
+def _scheduled(e: Event.Scheduled) -> EventCreated:  # type: ignore[name-defined]
+    return EventCreated(**e.details, event_id=e.originator_id, created_by=e.created_by, created_at=e.timestamp,
+                        seats_available=e.details["max_participants"])
+
+
+@to_public.register
+def _updated(e: Event.Updated) -> EventUpdated:  # type: ignore[name-defined]
+    return EventUpdated(event_id=e.originator_id, changes=dict(e.changes), seats_available=e.seats_available,
+                        updated_at=e.timestamp)
+
+
+@to_public.register
+def _cancelled(e: Event.Cancelled) -> EventCancelled:  # type: ignore[name-defined]
+    return EventCancelled(event_id=e.originator_id, reason=e.reason, cancelled_at=e.timestamp)
+
+
+def to_envelope(domain_event: Any, app_name: str = "Events") -> Envelope | None:
+    """The envelope the relay publishes for an internal event (same deterministic event id); for tests."""
+    payload = to_public(domain_event)
+    if payload is None:
+        return None
+    cause = cause_of(domain_event)
+    aggregate_id = str(domain_event.originator_id)
+    return wrap(payload, aggregate_id=aggregate_id, aggregate_version=domain_event.originator_version,
+                event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
+                occurred_at=domain_event.timestamp, correlation_id=cause.get("correlation_id"),
+                causation_id=cause.get("causation_id"), actor_id=cause.get("actor_id"))
