@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import psycopg
+import psycopg.conninfo
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, ProcessRecorder, Recording, StoredEvent, Tracking
@@ -72,7 +74,16 @@ class ServiceApplication(Application):
         )
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
-        return self.factory.process_recorder()
+        # A service's api and worker start together; on a fresh database both would create the tables at
+        # once and the loser would fail. A session advisory lock makes the creation one at a time.
+        env = self.env
+        conninfo = psycopg.conninfo.make_conninfo(
+            host=env.get("POSTGRES_HOST"), port=env.get("POSTGRES_PORT"), dbname=env.get("POSTGRES_DBNAME"),
+            user=env.get("POSTGRES_USER"), password=env.get("POSTGRES_PASSWORD"),
+        )
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"create-tables:{self.name}",))
+            return self.factory.process_recorder()
 
     @property
     def process_recorder(self) -> ProcessRecorder:

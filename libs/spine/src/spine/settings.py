@@ -16,6 +16,8 @@ class InfraSettings(BaseSettings):
     postgres_password: str = "eventplanner"
     postgres_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
+    api_host: str = "127.0.0.1"
 
     def conninfo(self, dbname: str) -> str:
         """libpq connection string for one service's database."""

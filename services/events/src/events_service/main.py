@@ -71,7 +71,7 @@ def run_api() -> None:
     """Serve the API on 127.0.0.1:$EVENTS_PORT (default 8102)."""
     settings = Settings()
     configure_logging(SERVICE, settings.log_level)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.port, log_config=None)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
 
 
 def run_worker() -> None:

@@ -13,7 +13,8 @@ class Settings(InfraSettings, AuthSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    database: str = Field(default="events", description="The service's own PostgreSQL database.")
+    database: str = Field(default="events", validation_alias=AliasChoices("EVENTS_DATABASE", "database"),
+                          description="The service's own PostgreSQL database.")
     port: int = Field(default=8102, validation_alias=AliasChoices("EVENTS_PORT", "port"),
                       description="HTTP port of the api process.")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))

@@ -74,7 +74,7 @@ def run_api() -> None:
 
     s = Settings()
     configure_logging("users", s.log_level)
-    uvicorn.run(create_app(s), host="127.0.0.1", port=s.port, log_config=None,
+    uvicorn.run(create_app(s), host=s.api_host, port=s.port, log_config=None,
                 log_level="debug" if s.debug else s.log_level.lower())
 
 

@@ -1,0 +1,51 @@
+# Event Planner — the two commands that matter: `make run` and `make test`.
+# Every value in deploy/env.sh can be overridden from the environment or the command line, e.g.
+#   make test EP_DATA=/tmp/ep PG_PORT=57432 KAFKA_PORT=59292 KAFKA_CONTROLLER_PORT=59293 GATEWAY_PORT=28000
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap run test unit integration api e2e bench infra stop clean
+
+TEST_PATHS ?= libs services tests
+PYTEST_ARGS ?=
+PROFILE ?= run
+
+help:  ## Show the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+bootstrap:  ## Install uv if missing, sync the virtualenv from uv.lock, fetch Kafka jars
+	@bash deploy/bootstrap.sh
+
+run: bootstrap  ## Start everything (PostgreSQL, Kafka, gateway, SMTP sink, services) in the foreground
+	@EP_PROFILE=run bash deploy/run.sh
+
+test: bootstrap  ## Whole suite on fresh test infrastructure, stopped afterwards
+	@EP_PROFILE=test bash deploy/run_tests.sh --fresh --stop -- -q $(TEST_PATHS) $(PYTEST_ARGS)
+
+unit: bootstrap  ## Domain tests only (no I/O, no infrastructure)
+	@EP_PROFILE=test bash deploy/run_tests.sh --no-infra -- -q -m unit $(TEST_PATHS) $(PYTEST_ARGS)
+
+integration: bootstrap  ## Tests against real PostgreSQL and Kafka (test infrastructure left running)
+	@EP_PROFILE=test bash deploy/run_tests.sh -- -q -m integration $(TEST_PATHS) $(PYTEST_ARGS)
+
+api: bootstrap  ## Each service's HTTP API against real PostgreSQL (test infrastructure left running)
+	@EP_PROFILE=test bash deploy/run_tests.sh -- -q -m api $(TEST_PATHS) $(PYTEST_ARGS)
+
+e2e: bootstrap  ## The whole system through the gateway (test infrastructure left running)
+	@EP_PROFILE=test bash deploy/run_tests.sh -- -q -m e2e $(TEST_PATHS) $(PYTEST_ARGS)
+
+bench: bootstrap  ## Run every bench/*.py against the test infrastructure
+	@EP_PROFILE=test bash deploy/bench.sh
+
+infra: bootstrap  ## Only PostgreSQL and Kafka (PROFILE=run by default, or PROFILE=test)
+	@EP_PROFILE=$(PROFILE) bash deploy/postgres.sh up
+	@EP_PROFILE=$(PROFILE) bash deploy/kafka.sh up
+
+stop:  ## Stop PostgreSQL, Kafka and a leftover gateway of both profiles
+	@for p in run test; do \
+	  EP_PROFILE=$$p bash deploy/kafka.sh down; \
+	  EP_PROFILE=$$p bash deploy/postgres.sh down; \
+	  EP_PROFILE=$$p bash deploy/gateway.sh stop; \
+	done
+
+clean: stop  ## Stop everything and delete all local data (.data)
+	rm -rf .data

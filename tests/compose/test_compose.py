@@ -1,0 +1,197 @@
+"""docker-compose.yml and the Procfile name only things that exist: Docker cannot run here, so a typo in a
+command, a mount or a port would otherwise surface only on someone else's machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("users", "events", "bookings", "payments", "notifications")
+TEMPLATE = ROOT / "deploy/gateway/gateway.conf.template"
+PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def scripts() -> dict[str, str]:
+    """Console scripts of every workspace member: name -> "module:function"."""
+    found: dict[str, str] = {}
+    for pyproject in [*ROOT.glob("services/*/pyproject.toml"), *ROOT.glob("libs/*/pyproject.toml")]:
+        found.update(tomllib.loads(pyproject.read_text()).get("project", {}).get("scripts", {}))
+    return found
+
+
+def own_image(service: dict) -> bool:
+    return "build" in service or str(service.get("image", "")).startswith("event-planner")
+
+
+def module_exists(name: str) -> bool:
+    """A module of this repository (deploy.smtp_sink) or an installed one (aiosmtpd)."""
+    if (ROOT / (name.replace(".", "/") + ".py")).exists() or (ROOT / name.replace(".", "/") / "__init__.py").exists():
+        return True
+    return importlib.util.find_spec(name) is not None
+
+
+def package_dir(target: str) -> Path | None:
+    """Where the package of a console script's "pkg.module:function" target lives in the workspace."""
+    package = target.split(":")[0].split(".")[0]
+    for base in [*ROOT.glob("services/*/src"), *ROOT.glob("libs/*/src")]:
+        if (base / package / "__init__.py").exists():
+            return base / package
+    return None
+
+
+def check_command(argv: list[str], scripts: dict[str, str]) -> list[str]:
+    """Problems with one command line run in the project's image (empty when it is fine)."""
+    exe, args = argv[0], argv[1:]
+    if exe in scripts:
+        return [] if package_dir(scripts[exe]) else [f"{exe}: package of {scripts[exe]} not in the workspace"]
+    if exe in ("python", "python3"):
+        if args[:1] == ["-m"]:
+            problems = [] if module_exists(args[1]) else [f"python -m {args[1]}: no such module"]
+            if "-c" in args:  # aiosmtpd's handler class, as a dotted path
+                module, _, cls = args[args.index("-c") + 1].rpartition(".")
+                source = ROOT / (module.replace(".", "/") + ".py")
+                if not source.exists() or f"class {cls}" not in source.read_text():
+                    problems.append(f"handler class {module}.{cls} not found")
+            return problems
+        return [] if (ROOT / args[0]).exists() else [f"python {args[0]}: no such file"]
+    return [f"{exe}: neither a console script nor python"]
+
+
+def test_every_service_has_an_api_and_a_worker(compose):
+    names = set(compose["services"])
+    expected = {f"{s}-{p}" for s in SERVICES for p in ("api", "worker")}
+    assert expected <= names, f"missing: {sorted(expected - names)}"
+    assert {"postgres", "kafka", "kafka-topics", "gateway", "smtp"} <= names
+
+
+def test_build_contexts_and_dockerfile_exist(compose):
+    builds = [s["build"] for s in compose["services"].values() if "build" in s]
+    assert builds, "nothing is built from this repository"
+    for build in builds:
+        context = ROOT / build["context"]
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        assert context.is_dir(), build
+        assert dockerfile.is_file(), build
+
+
+def test_dockerfile_copies_only_existing_paths(compose):
+    dockerfile = ROOT / "deploy/Dockerfile"
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        sources = [w for w in words[1:-1] if not w.startswith("--")]
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
+
+
+def test_commands_name_existing_console_scripts_and_modules(compose, scripts):
+    problems = []
+    for name, service in compose["services"].items():
+        if not own_image(service):
+            continue
+        command = service.get("command")
+        assert command, f"{name}: runs the image's default command; say which process it is"
+        argv = command if isinstance(command, list) else shlex.split(command)
+        problems += [f"{name}: {p}" for p in check_command(argv, scripts)]
+    assert not problems, problems
+
+
+def test_every_api_and_worker_runs_its_own_console_script(compose, scripts):
+    for s in SERVICES:
+        for process in ("api", "worker"):
+            command = compose["services"][f"{s}-{process}"]["command"]
+            assert command == [f"{s}-{process}"]
+            assert scripts[f"{s}-{process}"].startswith(f"{s}_service.")
+
+
+def test_mounted_files_exist(compose):
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith((".", "/")):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
+def test_gateway_upstreams_point_at_the_services_ports(compose):
+    services = compose["services"]
+    gateway_env = services["gateway"]["environment"]
+    for s in SERVICES:
+        host, port = gateway_env[f"{s.upper()}_UPSTREAM"].split(":")
+        assert host in services, f"gateway upstream {host} is not a compose service"
+        api_env = services[host]["environment"]
+        assert api_env[f"{s.upper()}_PORT"] == port, f"{host} listens on {api_env[f'{s.upper()}_PORT']}, gateway uses {port}"
+        assert api_env.get("API_HOST") == "0.0.0.0", f"{host} must listen beyond its container's loopback"
+
+
+def test_gateway_template_is_rendered_by_the_nginx_image_with_every_placeholder_set(compose):
+    gateway = compose["services"]["gateway"]
+    assert str(gateway["image"]).startswith("nginx:")
+    mounts = {v.split(":")[0]: v.split(":")[1] for v in gateway["volumes"]}
+    target = mounts["./deploy/gateway/gateway.conf.template"]
+    assert target.startswith("/etc/nginx/templates/") and target.endswith(".conf.template")
+    placeholders = set(PLACEHOLDER.findall(TEMPLATE.read_text()))
+    assert placeholders <= set(gateway["environment"]), f"unset: {sorted(placeholders - set(gateway['environment']))}"
+    docs_root = gateway["environment"]["GATEWAY_DOCS_ROOT"]
+    assert mounts["./deploy/gateway/docs"] == docs_root
+    assert (ROOT / "deploy/gateway/docs/index.html").exists()
+
+
+def test_gateway_listens_on_the_published_port(compose):
+    gateway = compose["services"]["gateway"]
+    listen = gateway["environment"]["GATEWAY_LISTEN"].rsplit(":", 1)[-1]
+    assert any(str(p).split(":")[-1] == listen for p in gateway["ports"])
+
+
+def test_every_service_database_is_created():
+    sql = "\n".join(p.read_text() for p in (ROOT / "deploy/postgres-init").glob("*.sql"))
+    for s in SERVICES:
+        assert re.search(rf"CREATE DATABASE {s};", sql), s
+
+
+def test_compose_kafka_matches_the_local_broker_version(compose):
+    pom = (ROOT / "deploy/kafka/pom.xml").read_text()
+    local = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom).group(1)
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{local}"
+
+
+def test_procfile_commands_exist(scripts):
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    names = [line.split(":", 1)[0] for line in lines]
+    assert {"gateway", "smtp", "users-api", "users-worker", "events-api", "events-worker"} <= set(names)
+    for line in lines:
+        argv = shlex.split(line.split(":", 1)[1])
+        if argv[0] == "bash":
+            assert (ROOT / argv[1]).is_file(), line
+        else:
+            assert argv[0].startswith(".venv/bin/"), line
+            assert Path(argv[0]).name in scripts, line
+
+
+def test_api_processes_honour_api_host():
+    """Compose sets API_HOST=0.0.0.0; an api that always binds 127.0.0.1 is unreachable from the gateway."""
+    ignoring = []
+    for s in SERVICES:
+        package = ROOT / f"services/{s}/src/{s}_service"
+        main = package / "main.py"
+        if not main.exists() or "uvicorn.run" not in main.read_text():
+            continue  # no api process yet
+        sources = main.read_text() + ((package / "settings.py").read_text() if (package / "settings.py").exists() else "")
+        if "API_HOST" not in sources:
+            ignoring.append(s)
+    assert not ignoring, f"run_api of {ignoring} ignores API_HOST (see docker-compose.yml)"
