@@ -60,3 +60,65 @@ class EventCancelled(BaseModel):
     event_id: UUID = Field(description="The event's id.")
     reason: str | None = Field(default=None, description="Why, shown to participants.", examples=["Venue flooded"])
     cancelled_at: datetime = Field(description="When (UTC).")
+
+
+# --- Seat capacity: commands the booking saga sends on `events.commands.v1` (keyed by event id, so one
+# --- event's commands are applied by a single consumer in order), and what the Event answers on `events.v1`.
+
+SeatsRejectedReason = Literal["full", "event_cancelled", "not_bookable", "unknown_event"]
+
+
+@message(topics.EVENTS_COMMANDS)
+class ReserveSeats(BaseModel):
+    """Bookings asks the Event to hold `seats` for a booking. Answered by SeatsReserved or SeatsRejected.
+
+    Idempotent per booking: a booking that already holds seats gets no second reservation.
+    """
+
+    event_id: UUID = Field(description="The event; also the message key.")
+    booking_id: UUID = Field(description="The booking the seats are for.")
+    seats: int = Field(ge=1, description="Number of seats (the group size).", examples=[2])
+    user_id: UUID = Field(description="Who booked (for the audit trail).")
+
+
+@message(topics.EVENTS_COMMANDS)
+class ReleaseSeats(BaseModel):
+    """Bookings gives back a booking's seats (cancelled, expired, failed payment). Answered by SeatsReleased.
+
+    Idempotent: releasing a booking that holds nothing changes nothing.
+    """
+
+    event_id: UUID = Field(description="The event; also the message key.")
+    booking_id: UUID = Field(description="The booking whose seats are freed.")
+    reason: str = Field(description="Why, for the audit trail.", examples=["payment_failed"])
+
+
+@message(topics.EVENTS)
+class SeatsReserved(BaseModel):
+    """The Event now holds `seats` for the booking."""
+
+    event_id: UUID = Field(description="The event.")
+    booking_id: UUID = Field(description="The booking that holds the seats.")
+    seats: int = Field(description="Seats held for it.", examples=[2])
+    seats_available: int = Field(description="Free seats left after this reservation.", examples=[38])
+
+
+@message(topics.EVENTS)
+class SeatsRejected(BaseModel):
+    """The Event could not hold the seats: `full` sends the booking to the waitlist, anything else rejects it."""
+
+    event_id: UUID = Field(description="The event.")
+    booking_id: UUID = Field(description="The booking that asked.")
+    seats: int = Field(description="Seats asked for.", examples=[3])
+    reason: SeatsRejectedReason = Field(description="Why.", examples=["full"])
+    seats_available: int = Field(description="Free seats at that moment.", examples=[1])
+
+
+@message(topics.EVENTS)
+class SeatsReleased(BaseModel):
+    """A booking's seats are free again (the waitlist may be promoted)."""
+
+    event_id: UUID = Field(description="The event.")
+    booking_id: UUID = Field(description="The booking that gave the seats back.")
+    seats: int = Field(description="Seats freed.", examples=[2])
+    seats_available: int = Field(description="Free seats after the release.", examples=[2])

@@ -1,0 +1,91 @@
+"""What the bookings service publishes on `bookings.v1`: the life of a booking, for notifications,
+read models and other teams. Every message is keyed by booking id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts import topics
+from contracts.registry import message
+
+BookingStatus = Literal["pending", "awaiting_payment", "confirmed", "waitlisted", "cancelled", "rejected", "expired"]
+
+
+class BookingRef(BaseModel):
+    """Identifies a booking in every bookings.v1 message."""
+
+    booking_id: UUID = Field(description="The booking.")
+    event_id: UUID = Field(description="The event booked.")
+    user_id: UUID = Field(description="Who booked.")
+
+
+@message(topics.BOOKINGS)
+class BookingRequested(BookingRef):
+    """A user asked for seats; the saga starts (status `pending`)."""
+
+    group_size: int = Field(description="Seats asked for.", examples=[2])
+    payment_method: str | None = Field(default=None, description="How the user will pay (paid events).",
+                                       examples=["card"])
+    requested_at: datetime = Field(description="When (UTC).")
+
+
+@message(topics.BOOKINGS)
+class BookingAwaitingPayment(BookingRef):
+    """Seats are held until `expires_at`; the user must pay `payment_id`."""
+
+    payment_id: UUID = Field(description="The payment to complete.")
+    amount: Decimal = Field(description="Price × group size.", examples=["50.00"])
+    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    expires_at: datetime = Field(description="Hold deadline (UTC); afterwards the seats go to the next in line.")
+
+
+@message(topics.BOOKINGS)
+class BookingConfirmed(BookingRef):
+    """The booking holds its seats for good (free event, or paid)."""
+
+    group_size: int = Field(description="Seats held.", examples=[2])
+    payment_id: UUID | None = Field(default=None, description="The payment, for paid events.")
+
+
+@message(topics.BOOKINGS)
+class BookingWaitlisted(BookingRef):
+    """The event was full: the booking waits in line."""
+
+    position: int = Field(description="1-based place in the event's waitlist when it joined.", examples=[3])
+
+
+@message(topics.BOOKINGS)
+class BookingPromoted(BookingRef):
+    """Seats freed up: a waitlisted booking leaves the line and asks for seats again (notify the user)."""
+
+    group_size: int = Field(description="Seats asked for.", examples=[2])
+
+
+@message(topics.BOOKINGS)
+class BookingCancelled(BookingRef):
+    """The booking ended by cancellation (user, event cancelled, or failed payment)."""
+
+    reason: str = Field(description="user | event_cancelled | payment_failed | left_waitlist", examples=["user"])
+    refund_payment_id: UUID | None = Field(default=None, description="Payment being refunded, if one was made.")
+
+
+@message(topics.BOOKINGS)
+class BookingRejected(BookingRef):
+    """The event could not take the booking (cancelled, not bookable)."""
+
+    reason: str = Field(description="Why.", examples=["event_cancelled"])
+
+
+@message(topics.BOOKINGS)
+class BookingExpired(BookingRef):
+    """The payment hold lapsed before payment; the seats were released."""
+
+    payment_id: UUID | None = Field(default=None, description="The payment that was not completed in time.")
+
+
+BOOKING_FINAL_STATUSES: tuple[BookingStatus, ...] = ("confirmed", "cancelled", "rejected", "expired")

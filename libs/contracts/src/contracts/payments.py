@@ -1,0 +1,89 @@
+"""Payments: commands the booking saga sends on `payments.commands.v1` and what the payments service
+publishes on `payments.v1`. Keyed by payment id. Money is a Decimal string with an ISO 4217 currency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from contracts import topics
+from contracts.registry import message
+
+PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
+
+
+@message(topics.PAYMENTS_COMMANDS)
+class RequestPayment(BaseModel):
+    """Bookings asks for a payment of a booking. The payment id is chosen by bookings (deterministic), so a
+    redelivered command finds the payment it already created."""
+
+    payment_id: UUID = Field(description="Id of the payment to create.")
+    booking_id: UUID = Field(description="The booking paid for.")
+    event_id: UUID = Field(description="The event.")
+    user_id: UUID = Field(description="Who pays.")
+    amount: Decimal = Field(description="Amount to charge.", examples=["50.00"])
+    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    payment_method: str = Field(description="card | stripe | yookassa | sandbox | cash | balance",
+                                examples=["sandbox"])
+    expires_at: datetime | None = Field(default=None, description="Hold deadline of the booking (UTC).")
+
+
+@message(topics.PAYMENTS_COMMANDS)
+class RefundPayment(BaseModel):
+    """Bookings asks to give the money of a payment back (cancelled booking, cancelled event, late payment)."""
+
+    payment_id: UUID = Field(description="The payment to refund.")
+    booking_id: UUID = Field(description="The booking.")
+    reason: str = Field(description="Why.", examples=["booking_cancelled"])
+
+
+@message(topics.PAYMENTS)
+class PaymentRequested(BaseModel):
+    """A payment exists and waits for the user (or an operator, for cash)."""
+
+    payment_id: UUID = Field(description="The payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any (absent for top-ups).")
+    event_id: UUID | None = Field(default=None, description="The event, if any.")
+    user_id: UUID = Field(description="Who pays.")
+    amount: Decimal = Field(description="Amount.", examples=["50.00"])
+    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    payment_method: str = Field(description="Method.", examples=["card"])
+    provider: str = Field(description="Provider handling it.", examples=["sandbox"])
+    confirmation_url: str | None = Field(default=None, description="Where the user completes it, if online.")
+
+
+@message(topics.PAYMENTS)
+class PaymentSucceeded(BaseModel):
+    """The money is taken."""
+
+    payment_id: UUID = Field(description="The payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any.")
+    user_id: UUID = Field(description="Who paid.")
+    amount: Decimal = Field(description="Amount.", examples=["50.00"])
+    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+
+
+@message(topics.PAYMENTS)
+class PaymentFailed(BaseModel):
+    """The payment did not go through (declined, cancelled, insufficient balance)."""
+
+    payment_id: UUID = Field(description="The payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any.")
+    user_id: UUID = Field(description="Who tried to pay.")
+    reason: str = Field(description="Why.", examples=["card_declined"])
+
+
+@message(topics.PAYMENTS)
+class PaymentRefunded(BaseModel):
+    """The money went back to the payer."""
+
+    payment_id: UUID = Field(description="The refunded payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any.")
+    user_id: UUID = Field(description="Who gets the money back.")
+    amount: Decimal = Field(description="Amount refunded.", examples=["50.00"])
+    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    reason: str = Field(description="Why.", examples=["booking_cancelled"])
