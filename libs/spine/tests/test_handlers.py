@@ -104,3 +104,33 @@ def test_handler_through_kafka_with_poison_to_dlq(app):
 
     asyncio.run(scenario())
     assert app.repository.get(TALLY_ID).count == 9
+
+
+class CountInBatches(CountCommands):
+    """Same effect, one load and one save per fetched batch."""
+
+    name = "count-batches"
+
+    def __init__(self, app, topic):
+        super().__init__(app, topic)
+        self.batches = []
+
+    def handle_batch(self, envelopes: list[Envelope], tracking: Tracking) -> None:
+        self.batches.append(len(envelopes))
+        if any(e.type == "Explode" for e in envelopes):
+            raise RuntimeError("handler bug")
+        tally = self.app.repository.get(TALLY_ID)
+        for _ in envelopes:
+            tally.count_one()
+        self.app.save_tracked(tally, tracking=tracking)
+
+
+def test_batch_handler_applies_each_message_once_and_isolates_poison(app):
+    handler = CountInBatches(app, "t")
+    sink = HandlerSink(handler, app)
+    batch = [(o, command()) for o in range(5)]
+    sink.apply("t", 0, batch)
+    sink.apply("t", 0, batch + [(5, command())])  # a redelivery overlapping new messages
+    assert app.repository.get(TALLY_ID).count == 6
+    assert handler.batches == [5, 1]
+    assert sink.next_offsets("t") == {0: 6}

@@ -79,6 +79,9 @@ class ReserveSeats(BaseModel):
     booking_id: UUID = Field(description="The booking the seats are for.")
     seats: int = Field(ge=1, description="Number of seats (the group size).", examples=[2])
     user_id: UUID = Field(description="Who booked (for the audit trail).")
+    attempt: int = Field(default=1, ge=1, description="The booking's reservation attempt (a promoted or late-paid "
+                         "booking asks again with attempt + 1); a command with an attempt already answered for "
+                         "that booking is a duplicate and is ignored.", examples=[1])
 
 
 @message(topics.EVENTS_COMMANDS)
@@ -101,6 +104,7 @@ class SeatsReserved(BaseModel):
     booking_id: UUID = Field(description="The booking that holds the seats.")
     seats: int = Field(description="Seats held for it.", examples=[2])
     seats_available: int = Field(description="Free seats left after this reservation.", examples=[38])
+    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1])
 
 
 @message(topics.EVENTS)
@@ -112,6 +116,7 @@ class SeatsRejected(BaseModel):
     seats: int = Field(description="Seats asked for.", examples=[3])
     reason: SeatsRejectedReason = Field(description="Why.", examples=["full"])
     seats_available: int = Field(description="Free seats at that moment.", examples=[1])
+    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1])
 
 
 @message(topics.EVENTS)

@@ -3,6 +3,11 @@
 A handler saves its aggregates with `app.save_tracked(..., tracking=tracking)`: the new events and the
 Kafka position commit together in the application's own database, so a redelivered message is
 rejected atomically. A version conflict (another writer got there first) is retried from a reload.
+
+A handler that also defines `handle_batch(envelopes, tracking)` gets all new messages of a fetched
+partition batch at once, with the tracking of the last one, and saves them in one transaction: one
+load and one save per aggregate instead of one per message. If the batch fails, the consumer retries
+the messages one by one (as batches of one), which isolates a poison message.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ class MessageHandler(Protocol):
 
     def handle(self, envelope: Envelope, tracking: Tracking) -> None:
         """Apply one message; save with `tracking` so the change and the position commit together."""
+
+
+def caused_by_message(envelope: Envelope):
+    """Bind the message's correlation, id (as causation) and actor while handling it."""
+    return context.caused_by(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
+                             actor_id=envelope.actor_id)
 
 
 def tracking_name(handler_name: str, topic: str, partition: int) -> str:
@@ -55,6 +66,12 @@ class HandlerSink:
     def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
         name = tracking_name(self.name, topic, partition)
         recorder = self.app.process_recorder
+        if hasattr(self.handler, "handle_batch"):
+            fresh = [(o, e) for o, e in batch if not recorder.has_tracking_id(name, o)]
+            if fresh:
+                envelopes = [e for _, e in fresh if e is not None]
+                self._with_retries(lambda t: self.handler.handle_batch(envelopes, t), Tracking(name, fresh[-1][0]))
+            return
         for offset, envelope in batch:
             if recorder.has_tracking_id(name, offset):
                 continue  # already applied: a redelivery
@@ -65,19 +82,21 @@ class HandlerSink:
             self._handle(envelope, tracking)
 
     def _handle(self, envelope: Envelope, tracking: Tracking) -> None:
-        with context.caused_by(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
-                               actor_id=envelope.actor_id):
-            for attempt in range(self.conflict_retries):
-                try:
-                    self.handler.handle(envelope, tracking)
-                except IntegrityError:
-                    if self.app.process_recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
-                        return  # a concurrent redelivery won
-                    if attempt == self.conflict_retries - 1:
-                        raise
-                    continue
-                if not self.app.process_recorder.has_tracking_id(tracking.application_name,
-                                                                  tracking.notification_id):
-                    # The handler had nothing to save: record the position on its own.
-                    self.app.process_recorder.insert_tracking(tracking)
-                return
+        with caused_by_message(envelope):
+            self._with_retries(lambda t: self.handler.handle(envelope, t), tracking)
+
+    def _with_retries(self, step, tracking: Tracking) -> None:
+        recorder = self.app.process_recorder
+        for attempt in range(self.conflict_retries):
+            try:
+                step(tracking)
+            except IntegrityError:
+                if recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                    return  # a concurrent redelivery won
+                if attempt == self.conflict_retries - 1:
+                    raise
+                continue
+            if not recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+                # The handler had nothing to save: record the position on its own.
+                recorder.insert_tracking(tracking)
+            return
