@@ -7,6 +7,10 @@
   only after the broker acknowledged: a restart resumes there, so nothing is lost or reordered per
   aggregate; a crash between publish and record re-publishes a few events (consumers deduplicate).
 * One relay per topic at a time: a session advisory lock elects the active one among workers.
+* A service publishing to several topics (its events, and saga commands) runs one relay per topic
+  with the same `translate`: each relay publishes only the payloads registered on its topic.
+  Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
+  which becomes the envelope's aggregate_id and Kafka key (aggregate_version 0: not an event of it).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from spine.settings import InfraSettings
 log = logging.getLogger("spine.relay")
 
 Translate = Callable[[Any], BaseModel | None]
+Address = Callable[[BaseModel, Any], str | None]
 
 
 def public_event_id(app_name: str, originator_id: object, originator_version: int) -> str:
@@ -43,10 +48,12 @@ class Relay:
     batch_size = 500
 
     def __init__(self, app: ServiceApplication, topic: str, translate: Translate,
-                 settings: InfraSettings | None = None, *, conninfo: str | None = None):
+                 settings: InfraSettings | None = None, *, conninfo: str | None = None,
+                 address: Address | None = None):
         self.app = app
         self.topic = topic
         self.translate = translate
+        self.address = address
         self.settings = settings or InfraSettings()
         self.conninfo = conninfo or self.settings.conninfo(app.env.get("POSTGRES_DBNAME"))
         self.tracking_name = f"relay:{topic}"
@@ -55,13 +62,14 @@ class Relay:
     def envelope_for(self, domain_event: Any) -> Envelope | None:
         """The public message for an internal event, or None if it is not published."""
         payload = self.translate(domain_event)
-        if payload is None:
+        if payload is None or getattr(payload, "topic", self.topic) != self.topic:
             return None
         cause = cause_of(domain_event)
+        target = self.address(payload, domain_event) if self.address else None
         return wrap(
             payload,
-            aggregate_id=str(domain_event.originator_id),
-            aggregate_version=domain_event.originator_version,
+            aggregate_id=target or str(domain_event.originator_id),
+            aggregate_version=0 if target else domain_event.originator_version,
             event_id=public_event_id(self.app.name, domain_event.originator_id, domain_event.originator_version),
             occurred_at=domain_event.timestamp,
             correlation_id=cause.get("correlation_id"),
