@@ -7,9 +7,8 @@
   only after the broker acknowledged: a restart resumes there, so nothing is lost or reordered per
   aggregate; a crash between publish and record re-publishes a few events (consumers deduplicate).
 * One relay per topic at a time: a session advisory lock elects the active one among workers.
-* A service publishing to several topics (its events, and saga commands) runs one relay per topic
-  with the same `translate`: each relay publishes only the payloads registered on its topic.
-  Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
+* A service publishing to several topics (its events, and saga commands) runs one relay per topic,
+  each with its own `translate` that returns None for what it does not publish. Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
   which becomes the envelope's aggregate_id and Kafka key (aggregate_version 0: not an event of it).
 """
 
@@ -62,7 +61,7 @@ class Relay:
     def envelope_for(self, domain_event: Any) -> Envelope | None:
         """The public message for an internal event, or None if it is not published."""
         payload = self.translate(domain_event)
-        if payload is None or getattr(payload, "topic", self.topic) != self.topic:
+        if payload is None:
             return None
         cause = cause_of(domain_event)
         target = self.address(payload, domain_event) if self.address else None
