@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import datetime
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from spine.eventstore import ServiceApplication
 
 from events_service.domain import Actor, Event, EventDetails, EventNotFound
+from events_service.seating import SeatBatch
 
 T = TypeVar("T")
 
@@ -26,8 +28,26 @@ _BACKOFF_SECONDS = 0.005
 class Events(ServiceApplication):
     """Commands and queries on the event catalogue's aggregates."""
 
-    # Reservations will make Event streams long (one event per booking); snapshots keep loads fast.
+    # Reservations make Event streams long (one event per booking answer); snapshots keep loads from the
+    # store fast, and the aggregate cache (AGGREGATE_CACHE_MAXSIZE) makes repeated loads read only new events.
     snapshotting_intervals = {Event: 50}
+
+    def _take_snapshots(self, processing_event: ProcessingEvent) -> None:
+        """At most one snapshot per aggregate per save, of the state just saved.
+
+        The library reloads the aggregate from the store for every interval crossed, so a batch of 500
+        reservations took 10 reloads and 10 snapshots of a 2,000-booking ledger (a third of its time).
+        The saved in-memory aggregate is exactly the recorded state, so it is snapshotted as it is.
+        """
+        if self.snapshots is None:
+            return
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            versions = [e.originator_version for e in processing_event.events if e.originator_id == aggregate_id]
+            if interval is None or not versions:
+                continue
+            if max(versions) // interval > (min(versions) - 1) // interval:  # a multiple of interval was saved
+                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     def schedule_event(self, details: EventDetails, *, created_by: UUID) -> Event:
         """An organizer publishes a new event."""
@@ -49,6 +69,10 @@ class Events(ServiceApplication):
     def cancel_event(self, event_id: UUID, *, actor: Actor, reason: str | None = None) -> Event:
         """An organizer (or admin) calls an event off."""
         return self._run(event_id, lambda event: event.cancel(actor=actor, reason=reason))
+
+    def seat_batch(self, now: datetime | None = None) -> SeatBatch:
+        """A unit of work for the booking saga's seat commands (see seating.py); `now` decides "started"."""
+        return SeatBatch(self, now)
 
     def _run(self, event_id: UUID, command: Callable[[Event], Any]) -> Event:
         """Load, command, save; on a version conflict reload and try again."""

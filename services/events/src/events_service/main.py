@@ -1,4 +1,4 @@
-"""Entry points: `events-api` (HTTP) and `events-worker` (relay + projections)."""
+"""Entry points: `events-api` (HTTP) and `events-worker` (relay, seat commands, projections)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from webkit.observability import configure_logging
 from events_service import domain, public
 from events_service.api.events import router as events_router
 from events_service.bootstrap import build, build_events
+from events_service.consumers.seats import SeatsHandler
 from events_service.projections.catalogue import CatalogueProjection
 from events_service.settings import Settings
 
@@ -56,13 +57,16 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 
 def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS,
-                 users_topic: str = topics.USERS) -> Worker:
-    """Relay (event store → `topic`), the catalogue fed from `topic`, and disabled users from `users_topic`."""
+                 users_topic: str = topics.USERS, commands_topic: str = topics.EVENTS_COMMANDS) -> Worker:
+    """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue fed from `topic`,
+    and disabled users from `users_topic`."""
     settings = settings or Settings()
+    events = build_events(settings)
     disabled_users = DisabledUsersProjection()
     disabled_users.topics = (users_topic,)
     return (Worker(SERVICE, settings)
-            .add_relay(Relay(build_events(settings), topic, public.to_public, settings))
+            .add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
+            .add_handler(SeatsHandler(events, commands_topic), events)
             .add_projection(CatalogueProjection(topic), settings.database)
             .add_projection(disabled_users, settings.database))
 
@@ -75,7 +79,7 @@ def run_api() -> None:
 
 
 def run_worker() -> None:
-    """Run the relay and projections until SIGINT/SIGTERM."""
+    """Run the relay, the seat-command handler and the projections until SIGINT/SIGTERM."""
     settings = Settings()
     configure_logging(SERVICE, settings.log_level)
     build_worker(settings).run()

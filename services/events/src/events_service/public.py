@@ -1,7 +1,8 @@
 """Internal Event aggregate events → public `events.v1` messages (contracts.events).
 
 The only module that knows both languages: the relay publishes what `to_public` returns, so the
-aggregate can be refactored without breaking consumers.
+aggregate can be refactored without breaking consumers. Seat answers are published keyed by the
+event id; for an event that does not exist (`UnknownEventAnswers`) `address` gives that id too.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from functools import singledispatch
 from typing import Any
 
 from contracts import Envelope, wrap
-from contracts.events import EventCancelled, EventCreated, EventUpdated
+from contracts.events import (
+    EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved,
+)
 from pydantic import BaseModel
 from spine.eventstore import cause_of
 from spine.relay import public_event_id
 
-from events_service.domain import Event
+from events_service.domain import Event, UnknownEventAnswers
 
 
 @singledispatch
@@ -41,14 +44,50 @@ def _cancelled(e: Event.Cancelled) -> EventCancelled:  # type: ignore[name-defin
     return EventCancelled(event_id=e.originator_id, reason=e.reason, cancelled_at=e.timestamp)
 
 
+@to_public.register
+def _seats_reserved(e: Event.SeatsReserved) -> SeatsReserved:  # type: ignore[name-defined]
+    return SeatsReserved(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats,
+                         seats_available=e.seats_available, attempt=e.attempt)
+
+
+@to_public.register
+def _seats_rejected(e: Event.SeatsRejected) -> SeatsRejected:  # type: ignore[name-defined]
+    return SeatsRejected(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats, reason=e.reason,
+                         seats_available=e.seats_available, attempt=e.attempt)
+
+
+@to_public.register
+def _seats_released(e: Event.SeatsReleased) -> SeatsReleased:  # type: ignore[name-defined]
+    return SeatsReleased(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats,
+                         seats_available=e.seats_available)
+
+
+@to_public.register
+def _unknown_event(e: UnknownEventAnswers.SeatsRejected) -> SeatsRejected:  # type: ignore[name-defined]
+    return SeatsRejected(event_id=e.event_id, booking_id=e.booking_id, seats=e.seats, reason=e.reason,
+                         seats_available=0, attempt=e.attempt)
+
+
+def address(payload: BaseModel, domain_event: Any) -> str | None:
+    """For the relay: answers about an event that does not exist are keyed by the id the saga asked about.
+
+    They go out with aggregate_version 0, so read models that keep versions never apply them to a row.
+    """
+    if isinstance(domain_event, UnknownEventAnswers.Event):
+        return str(payload.event_id)  # type: ignore[attr-defined]
+    return None
+
+
 def to_envelope(domain_event: Any, app_name: str = "Events") -> Envelope | None:
     """The envelope the relay publishes for an internal event (same deterministic event id); for tests."""
     payload = to_public(domain_event)
     if payload is None:
         return None
     cause = cause_of(domain_event)
-    aggregate_id = str(domain_event.originator_id)
-    return wrap(payload, aggregate_id=aggregate_id, aggregate_version=domain_event.originator_version,
+    target = address(payload, domain_event)
+    aggregate_id = target or str(domain_event.originator_id)
+    aggregate_version = 0 if target else domain_event.originator_version
+    return wrap(payload, aggregate_id=aggregate_id, aggregate_version=aggregate_version,
                 event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
                 occurred_at=domain_event.timestamp, correlation_id=cause.get("correlation_id"),
                 causation_id=cause.get("causation_id"), actor_id=cause.get("actor_id"))

@@ -23,8 +23,10 @@ URL = "/api/v1/events/"
 @pytest.fixture
 def topics_for_test():
     events_topic, users_topic = unique_topic("events"), unique_topic("users")
-    create_topics(events_topic, dlq(events_topic), users_topic, dlq(users_topic), partitions=2)
-    return events_topic, users_topic
+    commands_topic = unique_topic("events-commands")  # never the shared events.commands.v1 of a running system
+    create_topics(events_topic, dlq(events_topic), users_topic, dlq(users_topic), commands_topic,
+                  dlq(commands_topic), partitions=2)
+    return events_topic, users_topic, commands_topic
 
 
 async def listed(client, organizer, predicate, timeout: float = 15.0) -> list[dict]:
@@ -41,13 +43,14 @@ async def listed(client, organizer, predicate, timeout: float = 15.0) -> list[di
 
 def test_a_published_event_reaches_the_catalogue_and_duplicates_change_nothing(
         client, settings, organizer, topics_for_test):
-    events_topic, users_topic = topics_for_test
+    events_topic, users_topic, commands_topic = topics_for_test
     payload = {"title": "Kafka talk", "description": "Logs all the way down", "duration_minutes": 45,
                "max_participants": 40, "is_paid": False,
                "start_time": (datetime.now(UTC) + timedelta(days=5)).isoformat()}
 
     async def scenario() -> None:
-        worker = build_worker(settings, topic=events_topic, users_topic=users_topic)
+        worker = build_worker(settings, topic=events_topic, users_topic=users_topic,
+                              commands_topic=commands_topic)
         await worker.start()
         try:
             created = await asyncio.to_thread(client.post, URL, json=payload, headers=organizer.headers)
@@ -82,12 +85,13 @@ def test_a_published_event_reaches_the_catalogue_and_duplicates_change_nothing(
 
 
 def test_a_user_disabled_on_users_topic_loses_access(client, settings, organizer, topics_for_test):
-    events_topic, users_topic = topics_for_test
+    events_topic, users_topic, commands_topic = topics_for_test
     from contracts import wrap
     from contracts.users import UserDisabled
 
     async def scenario() -> None:
-        worker = build_worker(settings, topic=events_topic, users_topic=users_topic)
+        worker = build_worker(settings, topic=events_topic, users_topic=users_topic,
+                              commands_topic=commands_topic)
         await worker.start()
         try:
             disabled = wrap(UserDisabled(user_id=organizer.user_id, disabled_at=datetime.now(UTC)),

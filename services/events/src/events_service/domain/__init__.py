@@ -1,16 +1,21 @@
-"""Business rules of the events service: the Event aggregate and its details. No I/O, no frameworks."""
+"""Business rules of the events service: the Event aggregate, its details and seats. No I/O, no frameworks."""
 
 from events_service.domain.details import PAYMENT_METHODS, EventDetails
 from events_service.domain.errors import (
     CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventNotFound, EventRuleViolation,
-    InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, NonPositiveCapacity,
-    NonPositiveDuration, NotEventOrganizer, StartNotInFuture,
+    InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, InvalidSeatCount,
+    NonPositiveCapacity, NonPositiveDuration, NotEventOrganizer, SeatsOutOfRange, StartNotInFuture,
 )
-from events_service.domain.event import CANCELLED, SCHEDULED, Actor, Event
+from events_service.domain.event import (
+    CANCELLED, EVENT_CANCELLED, FULL, NOT_BOOKABLE, SCHEDULED, Actor, Event,
+)
+from events_service.domain.seats import ReleaseSeats, ReserveSeats, SeatCommand
+from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswers
 
 __all__ = [
-    "CANCELLED", "PAYMENT_METHODS", "SCHEDULED", "Actor", "CapacityBelowSeatsTaken", "EmptyTitle", "Event",
-    "EventAlreadyCancelled", "EventDetails", "EventNotFound", "EventRuleViolation", "InvalidCurrency",
-    "InvalidEventDetails", "InvalidPaymentMethods", "InvalidPrice", "NonPositiveCapacity", "NonPositiveDuration",
-    "NotEventOrganizer", "StartNotInFuture",
+    "CANCELLED", "EVENT_CANCELLED", "FULL", "NOT_BOOKABLE", "PAYMENT_METHODS", "SCHEDULED", "UNKNOWN_EVENT",
+    "Actor", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventDetails",
+    "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
+    "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
+    "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
 ]

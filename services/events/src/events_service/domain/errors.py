@@ -53,3 +53,11 @@ class NotEventOrganizer(EventRuleViolation):
 
 class EventNotFound(Exception):
     """Raised when no event has the requested id (HTTP 404)."""
+
+
+class InvalidSeatCount(EventRuleViolation):
+    """Raised when a reservation asks for zero or a negative number of seats."""
+
+
+class SeatsOutOfRange(EventRuleViolation):
+    """Raised when a change would leave fewer than 0 or more than capacity seats taken (never recorded)."""

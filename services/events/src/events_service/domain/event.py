@@ -1,7 +1,12 @@
 """The Event aggregate: one scheduled event, its details, its seat capacity and who may change it.
 
 It is the only place that decides about seats (DESIGN §4): `0 <= seats_taken <= max_participants`
-always holds. Seats are reserved by the booking saga (a later change); until then `seats_taken` is 0.
+always holds. The booking saga reserves and releases seats per booking (`reserve_seats`,
+`release_seats`); every answer, including a refusal, is recorded so the saga always hears back.
+
+Duplicate commands (a relay re-publishing after a crash) change nothing: each booking's reservation
+attempts only go up, so an attempt at or below the last answered one is ignored, and a release
+command that was already applied for a booking is ignored by its message id.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from events_service.domain.details import EventDetails, check_details
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 
+# Why a reservation is refused (contracts.events.SeatsRejectedReason; "unknown_event" lives in unknown_event.py).
+FULL, EVENT_CANCELLED, NOT_BOOKABLE = "full", "event_cancelled", "not_bookable"
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -29,6 +37,15 @@ class Actor:
 
 class Event(Aggregate):
     """An event people can book seats for."""
+
+    # Version 2 added the per-booking seat ledger; older snapshots are upcast below.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("reservations", {})
+        state.setdefault("last_attempt", {})
+        state.setdefault("release_commands", {})
 
     @classmethod
     def schedule(cls, details: EventDetails, *, created_by: UUID, now: datetime | None = None) -> Event:
@@ -42,6 +59,10 @@ class Event(Aggregate):
         self.details_state = dict(details)
         self.created_by = created_by
         self.seats_taken = 0
+        # Keyed by str(booking_id): snapshots are JSON, whose object keys are strings.
+        self.reservations: dict[str, int] = {}  # seats held per booking
+        self.last_attempt: dict[str, int] = {}  # highest ReserveSeats attempt answered per booking
+        self.release_commands: dict[str, list[str]] = {}  # ids of ReleaseSeats applied per booking
         self.cancelled = False
         self.cancel_reason: str | None = None
 
@@ -92,6 +113,76 @@ class Event(Aggregate):
     def _cancelled(self, reason: str | None) -> None:
         self.cancelled = True
         self.cancel_reason = reason
+
+    def reserve_seats(self, booking_id: UUID, seats: int, *, attempt: int = 1, now: datetime | None = None) -> None:
+        """Hold `seats` for a booking, or record why not (full, cancelled, already started); duplicates do nothing."""
+        if seats < 1:
+            raise errors.InvalidSeatCount(f"a booking needs at least one seat, not {seats}")
+        key = str(booking_id)
+        if attempt <= self.last_attempt.get(key, 0):
+            return  # this attempt (or a later one) was already answered: a duplicate command
+        if key in self.reservations:
+            return  # the booking already holds its seats; a second reservation would double them
+        reason = self.refusal_reason(seats, now or datetime.now(UTC))
+        if reason is not None:
+            self._seats_rejected(booking_id=booking_id, seats=seats, attempt=attempt, reason=reason,
+                                 seats_available=self.seats_available)
+            return
+        self.check_seats_within_capacity(self.seats_taken + seats)
+        self._seats_reserved(booking_id=booking_id, seats=seats, attempt=attempt,
+                             seats_available=self.seats_available - seats)
+
+    def refusal_reason(self, seats: int, now: datetime) -> str | None:
+        """Why `seats` cannot be held right now, or None when they can."""
+        if self.cancelled:
+            return EVENT_CANCELLED
+        if now >= self.details.start_time:
+            return NOT_BOOKABLE
+        if seats > self.seats_available:
+            return FULL
+        return None
+
+    @event("SeatsReserved")
+    def _seats_reserved(self, booking_id: UUID, seats: int, attempt: int, seats_available: int) -> None:
+        # seats_available is recorded for the public SeatsReserved; the state is derived from seats.
+        key = str(booking_id)
+        self.reservations[key] = seats
+        self.last_attempt[key] = attempt
+        self.seats_taken += seats
+
+    @event("SeatsRejected")
+    def _seats_rejected(self, booking_id: UUID, seats: int, attempt: int, reason: str, seats_available: int) -> None:
+        self.last_attempt[str(booking_id)] = attempt
+
+    def release_seats(self, booking_id: UUID, *, reason: str, command_id: str | None = None) -> None:
+        """Give back the seats a booking holds; a booking holding none, or a release seen before, changes nothing."""
+        key = str(booking_id)
+        if command_id is not None and command_id in self.release_commands.get(key, ()):
+            return  # the same ReleaseSeats again, possibly after the booking re-reserved: must not free those
+        seats = self.reservations.get(key)
+        if not seats:
+            return
+        self.check_seats_within_capacity(self.seats_taken - seats)
+        self._seats_released(booking_id=booking_id, seats=seats, reason=reason, command_id=command_id,
+                             seats_available=self.seats_available + seats)
+
+    @event("SeatsReleased")
+    def _seats_released(self, booking_id: UUID, seats: int, reason: str, command_id: str | None,
+                        seats_available: int) -> None:
+        key = str(booking_id)
+        self.seats_taken -= self.reservations.pop(key)
+        if command_id is not None:
+            self.release_commands.setdefault(key, []).append(command_id)
+
+    def holds(self, booking_id: UUID) -> int:
+        """Seats the booking holds (0 when none)."""
+        return self.reservations.get(str(booking_id), 0)
+
+    def check_seats_within_capacity(self, seats_taken: int) -> None:
+        """Seats taken never go below zero nor above capacity, whatever a caller asks."""
+        if not 0 <= seats_taken <= self.max_participants:
+            raise errors.SeatsOutOfRange(
+                f"{seats_taken} seats taken is outside 0..{self.max_participants}")
 
     def check_may_manage(self, actor: Actor) -> None:
         """Only the organizer who created the event, or a role with events:manage_any, may change it."""

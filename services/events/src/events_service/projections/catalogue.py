@@ -1,7 +1,9 @@
 """The `catalogue` read model: one row per event, fed from `events.v1`; it serves GET /api/v1/events/.
 
 Built only from public messages, so it can be dropped and rebuilt from offset 0 of the topic. Each row
-keeps the aggregate version it reflects; an older or repeated message leaves it unchanged.
+keeps the aggregate version it reflects; an older or repeated message leaves it unchanged. The seat
+answers (SeatsReserved/Rejected/Released) carry the free seats after them, so `seats_available` is the
+latest of those (or of EventUpdated); answers about unknown events (version 0) match no row.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from psycopg import Cursor, sql
 from pydantic import TypeAdapter
 
 from contracts import Envelope, topics
-from contracts.events import EventCancelled, EventCreated, EventDetails, EventUpdated
+from contracts.events import (
+    EventCancelled, EventCreated, EventDetails, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved,
+)
 from spine.projector import SqlProjection
 
 DDL = """
@@ -44,6 +48,8 @@ CREATE INDEX IF NOT EXISTS catalogue_created_by ON catalogue (created_by)
 
 DETAIL_COLUMNS = tuple(EventDetails.model_fields)
 
+_SEAT_MESSAGES = {m.__name__: m for m in (SeatsReserved, SeatsRejected, SeatsReleased)}
+
 
 @cache
 def _adapter(field: str) -> TypeAdapter[Any]:
@@ -69,7 +75,8 @@ class CatalogueProjection(SqlProjection):
         if envelope.version != 1:
             return  # a newer schema of a type we know is published side by side with v1
         handler = {"EventCreated": self._created, "EventUpdated": self._updated,
-                   "EventCancelled": self._cancelled}.get(envelope.type)
+                   "EventCancelled": self._cancelled, "SeatsReserved": self._seats, "SeatsRejected": self._seats,
+                   "SeatsReleased": self._seats}.get(envelope.type)
         if handler is not None:
             handler(cur, envelope)
 
@@ -96,6 +103,14 @@ class CatalogueProjection(SqlProjection):
     def _cancelled(self, cur: Cursor, envelope: Envelope) -> None:
         e = EventCancelled.model_validate(envelope.payload)
         self._set(cur, envelope, {"status": "cancelled", "cancel_reason": e.reason, "updated_at": e.cancelled_at},
+                  e.event_id)
+
+    def _seats(self, cur: Cursor, envelope: Envelope) -> None:
+        model = _SEAT_MESSAGES[envelope.type]
+        e = model.model_validate(envelope.payload)
+        # The aggregate's modified_on moves with every answer; occurred_at is that time, so the list
+        # and GET /events/{id} keep showing the same updated_at.
+        self._set(cur, envelope, {"seats_available": e.seats_available, "updated_at": envelope.occurred_at},
                   e.event_id)
 
     def _set(self, cur: Cursor, envelope: Envelope, values: dict[str, Any], event_id: object) -> None:
