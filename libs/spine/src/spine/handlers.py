@@ -67,7 +67,8 @@ class HandlerSink:
         name = tracking_name(self.name, topic, partition)
         recorder = self.app.process_recorder
         if hasattr(self.handler, "handle_batch"):
-            fresh = [(o, e) for o, e in batch if not recorder.has_tracking_id(name, o)]
+            last = recorder.max_tracking_id(name)  # one query per batch: offsets only grow per partition
+            fresh = [(o, e) for o, e in batch if last is None or o > last]
             if fresh:
                 envelopes = [e for _, e in fresh if e is not None]
                 self._with_retries(lambda t: self.handler.handle_batch(envelopes, t), Tracking(name, fresh[-1][0]))
