@@ -1,0 +1,83 @@
+"""Routes of /api/v1/bookings: book seats, read bookings, list them, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from authkit.deps import CurrentPrincipal
+from fastapi import APIRouter, Query, Request, Response
+from webkit.pagination import PageParams, set_page_headers
+from webkit.problems import Problem
+
+from bookings_service.api.deps import Services, actor_of
+from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
+from bookings_service.domain import EventNotFound
+from bookings_service.projections.bookings_query import BookingFilters
+
+router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
+
+PROBLEMS = {
+    401: {"description": "Missing, invalid or revoked access token"},
+    403: {"description": "Not allowed for this caller"},
+    404: {"description": "No such booking or event"},
+    409: {"description": "Conflicts with the event's or the booking's state"},
+    422: {"description": "Invalid input or a broken business rule"},
+}
+
+
+def _responses(*statuses: int) -> dict:
+    return {s: PROBLEMS[s] for s in statuses}
+
+
+@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422))
+def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
+                   response: Response) -> BookingPublic:
+    """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
+    booking. Supports `Idempotency-Key`: a retried request gives the same booking."""
+    terms = services.terms.get(body.event_id)
+    if terms is None:
+        raise EventNotFound(f"no event with id {body.event_id}")
+    app = services.bookings
+    booking = app.request_booking(booking_id=uuid4(), user_id=principal.user_id, terms=terms,
+                                  rules=services.rules.current(), group_size=body.group_size,
+                                  payment_method=body.payment_method)
+    response.headers["Location"] = f"{router.prefix}/{booking.id}"
+    return BookingPublic.from_aggregate(booking, app.waitlist_position(booking))
+
+
+@router.get("/", response_model=list[BookingPublic], responses=_responses(401, 403, 422))
+def list_bookings(
+    request: Request, response: Response, services: Services, principal: CurrentPrincipal, page: PageParams,
+    event_id: Annotated[UUID | None, Query(description="One event's bookings (its organizer, or bookings:read_all)."
+                                           )] = None,
+    status: Annotated[Status | None, Query(description="Only bookings in this status.")] = None,
+) -> list[BookingPublic]:
+    """Your bookings; or, for an event's organizer and staff, one event's bookings. Waitlisted ones come
+    last, in queue order. Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
+    if event_id is None:
+        filters = BookingFilters(user_id=principal.user_id, status=status)
+    else:
+        actor = actor_of(principal)
+        if not (actor.may_read_all or services.terms.organizer_of(event_id) == principal.user_id):
+            raise Problem(403, "Forbidden", "only the event's organizer or staff may list its bookings")
+        filters = BookingFilters(event_id=event_id, status=status)
+    rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, total, page)
+    return [BookingPublic.from_row(row) for row in rows]
+
+
+@router.get("/{booking_id}", response_model=BookingPublic, responses=_responses(401, 403, 404, 422))
+def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
+    """One booking, current to its last step (owner, the event's organizer, staff)."""
+    app = services.bookings
+    booking = app.get_booking(booking_id)
+    booking.check_may_view(actor_of(principal), services.terms.organizer_of(booking.event_id))
+    return BookingPublic.from_aggregate(booking, app.waitlist_position(booking))
+
+
+@router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422))
+def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
+    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line."""
+    booking = services.bookings.cancel_booking(booking_id, actor_of(principal))
+    return BookingPublic.from_aggregate(booking)

@@ -1,0 +1,25 @@
+"""What routes need from the composition root, and who the caller is in domain terms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from authkit import Principal
+from contracts.permissions import ADMIN, BOOKINGS_READ_ALL
+from fastapi import Depends, Request
+
+from bookings_service.bootstrap import Container
+from bookings_service.domain import Actor
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The caller as the Booking aggregate sees them: admins may cancel any booking, staff may read any."""
+    return Actor(user_id=principal.user_id, may_manage_any=principal.role == ADMIN,
+                 may_read_all=principal.can(BOOKINGS_READ_ALL))
+
+
+Services = Annotated[Container, Depends(get_container)]

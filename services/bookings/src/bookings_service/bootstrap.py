@@ -1,0 +1,65 @@
+"""Composition root: builds the event store application, read models and token verifier from Settings.
+
+Tests call `build()` with a fresh database and a TestIssuer's verifier instead of the real JWKS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authkit import TokenVerifier
+from authkit.revocation import DisabledUsers, DisabledUsersProjection
+from psycopg_pool import ConnectionPool
+from spine.db import connection_pool
+from spine.eventstore import postgres_env
+from spine.projector import ProjectionStore
+
+from bookings_service.application import Bookings
+from bookings_service.projections.bookings_query import BookingsQuery
+from bookings_service.projections.bookings_view import BookingsView
+from bookings_service.projections.catalogue_replica import CatalogueReplica, EventTermsReader
+from bookings_service.projections.settings_replica import RulesReader, SettingsReplica
+from bookings_service.settings import Settings
+
+
+@dataclass
+class Container:
+    """Everything the api (and the worker's saga) needs, built once and closed on shutdown."""
+
+    settings: Settings
+    bookings: Bookings
+    pool: ConnectionPool
+    query: BookingsQuery
+    terms: EventTermsReader
+    rules: RulesReader
+    verifier: TokenVerifier | None
+    disabled_users: DisabledUsers
+
+    def close(self) -> None:
+        self.pool.close()
+        self.bookings.close()
+
+
+def build_bookings(settings: Settings) -> Bookings:
+    """The event store application in the service's own database."""
+    return Bookings(env=postgres_env(settings.database, settings))
+
+
+def ensure_read_models(settings: Settings) -> None:
+    """Create the read-model tables, so the api answers (with empty lists) before the worker first runs."""
+    store = ProjectionStore(settings.conninfo(settings.database))
+    for projection in (BookingsView(), CatalogueReplica(), SettingsReplica(), DisabledUsersProjection()):
+        store.setup(projection)
+
+
+def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+          with_verifier: bool = True) -> Container:
+    """Wire the parts; the worker passes with_verifier=False (it checks no tokens)."""
+    settings = settings or Settings()
+    ensure_read_models(settings)
+    pool = connection_pool(settings.database, settings)
+    if verifier is None and with_verifier:
+        verifier = TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer, audience=settings.auth_audience)
+    return Container(settings=settings, bookings=build_bookings(settings), pool=pool, query=BookingsQuery(pool),
+                     terms=EventTermsReader(pool), rules=RulesReader(pool), verifier=verifier,
+                     disabled_users=DisabledUsers(pool))

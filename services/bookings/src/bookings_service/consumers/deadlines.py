@@ -1,0 +1,78 @@
+"""The worker's timer: durable deadlines and safety nets, found through the read models, never sleeps.
+
+* Holds that lapsed without payment → Expired + ReleaseSeats (the aggregate re-checks the deadline).
+* Live bookings of events the catalogue shows as cancelled, missed by the cascade → cancelled.
+* Events with free seats and people waiting but nothing in flight (e.g. the head of the line left) →
+  promote, using the catalogue replica's seat count (its version guards against older news).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from eventsourcing.persistence import IntegrityError
+
+from bookings_service.application import Bookings
+from bookings_service.consumers.unit import StoreUnit
+from bookings_service.domain import BookingRules
+from bookings_service.domain.saga import promote
+from bookings_service.projections.bookings_query import BookingsQuery
+
+log = logging.getLogger("bookings.deadlines")
+
+
+class Deadlines:
+    """Callable from `Worker.add_timer`; `tick(now)` is what tests call with a clock of their own."""
+
+    def __init__(self, app: Bookings, query: BookingsQuery, rules: Callable[[], BookingRules]):
+        self.app = app
+        self.query = query
+        self.rules = rules
+
+    def __call__(self) -> None:
+        self.tick()
+
+    def tick(self, now: datetime | None = None) -> dict[str, int]:
+        """One pass of every sweep; returns how many bookings each changed."""
+        now = now or datetime.now(UTC)
+        return {"expired": self.expire_holds(now), "cancelled": self.cancel_for_cancelled_events(),
+                "promoted": self.promote_stuck_lines()}
+
+    def expire_holds(self, now: datetime) -> int:
+        return sum(self.app.expire_hold(booking_id, now) for booking_id in self.query.overdue_holds(now))
+
+    def cancel_for_cancelled_events(self) -> int:
+        done = 0
+        for booking_id in self.query.live_in_cancelled_events():
+            booking = self.app.find_booking(booking_id)
+            if booking is None or not booking.is_live:
+                continue
+            booking.cancel_for_event()
+            waitlist = self.app.find_waitlist(booking.event_id)
+            if waitlist is not None:
+                waitlist.leave(booking.id)
+            done += self._save(booking, waitlist)
+        return done
+
+    def promote_stuck_lines(self) -> int:
+        done = 0
+        for event_id, seats_available, version in self.query.events_with_waiting():
+            unit = StoreUnit(self.app, self.query.live_booking_ids, self.rules)
+            waitlist = unit.waitlist(event_id)
+            # Entries in flight will be answered, and the answer promotes: only idle lines need a nudge.
+            if waitlist is None or not waitlist.has_waiting or waitlist.has_promoting:
+                continue
+            promoted = promote(unit, waitlist, seats_available, version or None)
+            if promoted:
+                done += self._save(*unit.changed()) and len(promoted)
+        return done
+
+    def _save(self, *aggregates) -> int:
+        try:
+            self.app.save(*[a for a in aggregates if a is not None])
+            return 1
+        except IntegrityError:
+            log.info("lost a race with the saga; the next tick looks again")
+            return 0

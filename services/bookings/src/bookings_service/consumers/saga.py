@@ -1,0 +1,60 @@
+"""The saga's Kafka handler: events.v1 (seats, event cancelled) and payments.v1 (payment outcomes).
+
+Parses each message, lets the domain policy (`domain.saga.BookingSaga`) react, and saves every changed
+aggregate together with the message's position: a redelivered message is a no-op, and a crash between
+messages resumes from the stored state. Types it does not know (or does not use) only advance the position.
+
+`handle_batch` takes a whole partition batch: each aggregate is loaded once and everything is saved in
+one transaction with the batch's last position (a rush on one event is one partition, so this is what
+keeps up with it). Each new event keeps the cause of the message that led to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from contracts import Envelope, parse_payload, topics
+from eventsourcing.persistence import Tracking
+from spine import context
+from spine.handlers import caused_by_message
+
+from bookings_service.application import Bookings
+from bookings_service.consumers.unit import StoreUnit
+from bookings_service.domain import BookingRules
+from bookings_service.domain.saga import BookingSaga
+
+
+class SagaHandler:
+    """`spine.handlers.MessageHandler` running the booking saga."""
+
+    name = "booking_saga"
+
+    def __init__(self, app: Bookings, *, live_booking_ids: Callable[[UUID], list[UUID]],
+                 rules: Callable[[], BookingRules], events_topic: str = topics.EVENTS,
+                 payments_topic: str = topics.PAYMENTS, clock: Callable[[], datetime] | None = None):
+        self.app = app
+        self.live_booking_ids = live_booking_ids
+        self.rules = rules
+        self.topics = (events_topic, payments_topic)
+        self.clock = clock
+
+    def handle(self, envelope: Envelope, tracking: Tracking) -> None:
+        """Apply one message; nothing to save means the worker records the position alone."""
+        self.handle_batch([envelope], tracking)
+
+    def handle_batch(self, envelopes: list[Envelope], tracking: Tracking) -> None:
+        """Apply messages of one partition in order; save all changes once, with the last position."""
+        unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
+        saga = BookingSaga(unit)
+        for envelope in envelopes:
+            message = parse_payload(envelope)
+            if message is None:
+                continue
+            with caused_by_message(envelope):
+                saga.on(message, envelope.aggregate_version)
+                unit.stamp_cause(context.current().as_dict())
+        changed = unit.changed()
+        if changed:
+            self.app.save_tracked(*changed, tracking=tracking)

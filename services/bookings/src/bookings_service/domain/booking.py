@@ -1,0 +1,302 @@
+"""The Booking aggregate: one request for seats and its whole saga state (DESIGN §5).
+
+Every step the saga takes is an event on the booking, and each step that can be undone carries what
+its undo needs: seats requested ↔ released (`released_attempt`), payment requested ↔ refunded
+(`refunds_requested`). Reservation attempts are numbered, so an answer to an older attempt or a
+repeated one changes nothing. Each event carries `event_id`/`user_id`, so public.py can translate it
+alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from bookings_service.domain import errors
+from bookings_service.domain.terms import Actor, BookingRules, EventTerms
+
+PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED = "pending", "awaiting_payment", "confirmed", "waitlisted"
+CANCELLED, REJECTED, EXPIRED = "cancelled", "rejected", "expired"
+LIVE = (PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED)
+HOLDS_OR_ASKS_SEATS = (PENDING, AWAITING_PAYMENT, CONFIRMED)
+
+
+def payment_id_for(booking_id: UUID, attempt: int) -> UUID:
+    """Deterministic per attempt: a redelivered step asks payments for the same payment, not a second one."""
+    return uuid5(NAMESPACE_URL, f"/payments/{booking_id}/{attempt}")
+
+
+class Booking(Aggregate):
+    """Seats for a group at one event, from request to a final status."""
+
+    @staticmethod
+    def create_id(booking_id: UUID) -> UUID:
+        return booking_id
+
+    @classmethod
+    def request(cls, *, booking_id: UUID, user_id: UUID, terms: EventTerms, group_size: int,
+                payment_method: str | None, rules: BookingRules, now: datetime) -> Booking:
+        """A user asks for seats; every rule on the request is checked before anything is recorded."""
+        terms.check_bookable(now)
+        rules.check_group_size(group_size, terms)
+        method = terms.check_payment_method(payment_method)
+        return cls(booking_id=booking_id, event_id=terms.event_id, user_id=user_id, group_size=group_size,
+                   payment_method=method, amount=terms.amount_for(group_size),
+                   currency=terms.currency if terms.is_paid else None)
+
+    @event("Requested")
+    def __init__(self, booking_id: UUID, event_id: UUID, user_id: UUID, group_size: int,
+                 payment_method: str | None, amount: Decimal | None, currency: str | None) -> None:
+        self.event_id = event_id
+        self.user_id = user_id
+        self.group_size = group_size
+        self.payment_method = payment_method
+        self.amount = amount
+        self.currency = currency
+        self.status = PENDING
+        self.reason: str | None = None
+        self.attempt = 0  # reservation attempts asked of the Event
+        self.answered_attempt = 0  # the last attempt the Event answered
+        self.released_attempt = 0  # ReleaseSeats was sent after this attempt's ReserveSeats
+        self.payment_id: UUID | None = None  # the payment currently asked for
+        self.expires_at: datetime | None = None
+        self.paid_payment_id: UUID | None = None  # money actually taken
+        self.refunds_requested: list[UUID] = []
+        self.refunds_completed: list[UUID] = []
+        self.waitlisted_position: int | None = None
+
+    # --- queries -------------------------------------------------------------------------------------
+
+    @property
+    def is_paid(self) -> bool:
+        return self.amount is not None
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE
+
+    @property
+    def awaits_late_payment_seats(self) -> bool:
+        """Paid after the hold lapsed, now asking for seats again."""
+        return self.status == PENDING and self.paid_payment_id is not None
+
+    def is_answered(self, attempt: int) -> bool:
+        """True for an answer the booking already had (a duplicate or an older attempt)."""
+        return attempt <= self.answered_attempt
+
+    def _ref(self) -> dict[str, Any]:
+        return {"event_id": self.event_id, "user_id": self.user_id}
+
+    # --- guards --------------------------------------------------------------------------------------
+
+    def check_may_view(self, actor: Actor, organizer_id: UUID | None) -> None:
+        """The owner, the event's organizer and staff with bookings:read_all may read a booking."""
+        if actor.user_id not in (self.user_id, organizer_id) and not (actor.may_read_all or actor.may_manage_any):
+            raise errors.NotBookingOwner("this booking belongs to someone else")
+
+    def check_may_cancel(self, actor: Actor) -> None:
+        """Only the owner or an admin may cancel."""
+        if actor.user_id != self.user_id and not actor.may_manage_any:
+            raise errors.NotBookingOwner("only the booking's owner or an admin may cancel it")
+
+    def check_cancellable(self) -> None:
+        """A booking that already ended cannot be cancelled (again)."""
+        if self.status == CANCELLED:
+            raise errors.BookingAlreadyCancelled(f"booking {self.id} is already cancelled")
+        if not self.is_live:
+            raise errors.BookingNotCancellable(f"booking {self.id} is {self.status}; it can no longer be cancelled")
+
+    def _check_status(self, *allowed: str) -> None:
+        if self.status not in allowed:
+            raise errors.IllegalTransition(f"booking {self.id} is {self.status}, expected {' or '.join(allowed)}")
+
+    # --- step 1: ask the Event for seats (undo: release) ---------------------------------------------
+
+    def request_seats(self) -> None:
+        """Ask the Event to hold the seats (ReserveSeats)."""
+        self._check_status(PENDING)
+        self._seats_requested(**self._ref(), group_size=self.group_size, attempt=self.attempt + 1)
+
+    @event("SeatsRequested")
+    def _seats_requested(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
+        self.attempt = attempt
+
+    # --- step 2: seats reserved → hold for payment, or confirm -----------------------------------------
+
+    def seats_reserved(self, attempt: int, *, now: datetime, rules: BookingRules) -> None:
+        """The Event holds seats for `attempt`: confirm, hold for payment, or give back unwanted seats."""
+        if self.is_answered(attempt):
+            return
+        if self.status == PENDING and attempt == self.attempt:
+            if self.paid_payment_id is not None:
+                self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt,
+                                payment_id=self.paid_payment_id)
+            elif self.is_paid:
+                self._seats_held(**self._ref(), attempt=attempt, payment_id=payment_id_for(self.id, attempt),
+                                 amount=self.amount, currency=self.currency, payment_method=self.payment_method,
+                                 expires_at=now + timedelta(minutes=rules.booking_hold_minutes))
+            else:
+                self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt, payment_id=None)
+        elif attempt > self.released_attempt:
+            # Compensation: seats arrived for a booking that no longer wants them.
+            self._unwanted_seats_released(**self._ref(), attempt=attempt)
+
+    @event("SeatsHeld")
+    def _seats_held(self, event_id: UUID, user_id: UUID, attempt: int, payment_id: UUID, amount: Decimal,
+                    currency: str, payment_method: str, expires_at: datetime) -> None:
+        self.status = AWAITING_PAYMENT
+        self.answered_attempt = attempt
+        self.payment_id = payment_id
+        self.expires_at = expires_at
+
+    @event("Confirmed")
+    def _confirmed(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int,
+                   payment_id: UUID | None) -> None:
+        self.status = CONFIRMED
+        self.answered_attempt = attempt
+        self.paid_payment_id = payment_id
+        self.expires_at = None
+
+    @event("UnwantedSeatsReleased")
+    def _unwanted_seats_released(self, event_id: UUID, user_id: UUID, attempt: int) -> None:
+        self.answered_attempt = attempt
+        self.released_attempt = attempt
+
+    # --- step 3: rejected → waitlist (full) or rejected ------------------------------------------------
+
+    def wait_in_line(self, position: int, attempt: int | None = None) -> None:
+        """Join (or go back to) the event's waitlist at `position`."""
+        self._check_status(PENDING)
+        self._waitlisted(**self._ref(), position=position,
+                         attempt=self.attempt if attempt is None else attempt)
+
+    @event("Waitlisted")
+    def _waitlisted(self, event_id: UUID, user_id: UUID, position: int, attempt: int) -> None:
+        self.status = WAITLISTED
+        self.answered_attempt = max(self.answered_attempt, attempt)
+        self.waitlisted_position = position
+
+    def reject(self, reason: str, attempt: int) -> None:
+        """The Event will never take this booking (cancelled, not bookable, unknown)."""
+        self._check_status(PENDING)
+        self._rejected(**self._ref(), reason=reason, attempt=attempt)
+
+    @event("Rejected")
+    def _rejected(self, event_id: UUID, user_id: UUID, reason: str, attempt: int) -> None:
+        self.status = REJECTED
+        self.reason = reason
+        self.answered_attempt = attempt
+
+    # --- step 4: payment outcome, or the hold deadline -------------------------------------------------
+
+    def payment_succeeded(self, payment_id: UUID) -> None:
+        """Money arrived: confirm, re-reserve after a lapsed hold, or give back money nobody should keep."""
+        if payment_id in self.refunds_requested or payment_id == self.paid_payment_id:
+            return  # already handled
+        if self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
+            self._confirmed(**self._ref(), group_size=self.group_size, attempt=self.attempt, payment_id=payment_id)
+        elif self.status == EXPIRED and payment_id == self.payment_id:
+            self._late_payment_accepted(**self._ref(), group_size=self.group_size, payment_id=payment_id,
+                                        attempt=self.attempt + 1)
+        else:
+            self._refund_requested(**self._ref(), payment_id=payment_id, reason=f"booking_{self.status}")
+
+    @event("LatePaymentAccepted")
+    def _late_payment_accepted(self, event_id: UUID, user_id: UUID, group_size: int, payment_id: UUID,
+                               attempt: int) -> None:
+        self.status = PENDING
+        self.paid_payment_id = payment_id
+        self.attempt = attempt
+
+    def refuse_late_payment(self, attempt: int) -> None:
+        """Seats are gone for a late payer: the booking stays expired and the money goes back."""
+        self._check_status(PENDING)
+        self._late_payment_refused(**self._ref(), payment_id=self.paid_payment_id, attempt=attempt)
+
+    @event("LatePaymentRefused")
+    def _late_payment_refused(self, event_id: UUID, user_id: UUID, payment_id: UUID, attempt: int) -> None:
+        self.status = EXPIRED
+        self.answered_attempt = attempt
+        self.refunds_requested.append(payment_id)
+        self.paid_payment_id = None
+
+    @event("RefundRequested")
+    def _refund_requested(self, event_id: UUID, user_id: UUID, payment_id: UUID, reason: str) -> None:
+        self.refunds_requested.append(payment_id)
+
+    def payment_failed(self, payment_id: UUID) -> None:
+        """The payment of the current hold failed: cancel and give the seats back."""
+        if self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
+            self._end("payment_failed")
+
+    def payment_refunded(self, payment_id: UUID) -> None:
+        """Money went back. Refunds we asked for are noted; a refund of a confirmed booking's payment
+        (by an operator) ends the booking, since a seat is never kept without money."""
+        if payment_id in self.refunds_requested:
+            if payment_id not in self.refunds_completed:
+                self._refund_completed(payment_id=payment_id)
+        elif self.status == CONFIRMED and payment_id == self.paid_payment_id:
+            self._end("payment_refunded", refund=False)
+
+    @event("RefundCompleted")
+    def _refund_completed(self, payment_id: UUID) -> None:
+        self.refunds_completed.append(payment_id)
+
+    def expire(self, now: datetime) -> bool:
+        """The hold lapsed without payment: expire and release. Re-checked here, whatever the timer saw."""
+        if self.status != AWAITING_PAYMENT or self.expires_at is None or now < self.expires_at:
+            return False
+        self._expired(**self._ref(), payment_id=self.payment_id, attempt=self.attempt)
+        return True
+
+    @event("Expired")
+    def _expired(self, event_id: UUID, user_id: UUID, payment_id: UUID | None, attempt: int) -> None:
+        self.status = EXPIRED
+        self.released_attempt = attempt
+
+    # --- step 5/7: cancellation (user, admin, event cancelled) ----------------------------------------
+
+    def cancel(self, actor: Actor) -> None:
+        """The owner (or an admin) cancels: seats go back, money goes back, the line is left."""
+        self.check_may_cancel(actor)
+        self.check_cancellable()
+        self._end("left_waitlist" if self.status == WAITLISTED else "user")
+
+    def cancel_for_event(self) -> None:
+        """The event was called off; no-op for bookings that already ended."""
+        if self.is_live:
+            self._end("event_cancelled")
+
+    def _end(self, reason: str, *, refund: bool = True) -> None:
+        release = self.status in HOLDS_OR_ASKS_SEATS
+        refund_id = self.paid_payment_id if refund and self.paid_payment_id not in self.refunds_requested else None
+        self._cancelled(**self._ref(), group_size=self.group_size, reason=reason, release_seats=release,
+                        refund_payment_id=refund_id)
+
+    @event("Cancelled")
+    def _cancelled(self, event_id: UUID, user_id: UUID, group_size: int, reason: str, release_seats: bool,
+                   refund_payment_id: UUID | None) -> None:
+        self.status = CANCELLED
+        self.reason = reason
+        self.expires_at = None
+        if release_seats:
+            self.released_attempt = self.attempt
+        if refund_payment_id is not None:
+            self.refunds_requested.append(refund_payment_id)
+
+    # --- step 6: promotion from the waitlist ------------------------------------------------------------
+
+    def promote(self) -> None:
+        """Seats freed up: leave the line and ask for seats again (a paid booking gets a fresh hold)."""
+        self._check_status(WAITLISTED)
+        self._promoted(**self._ref(), group_size=self.group_size, attempt=self.attempt + 1)
+
+    @event("Promoted")
+    def _promoted(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
+        self.status = PENDING
+        self.attempt = attempt
+        self.waitlisted_position = None

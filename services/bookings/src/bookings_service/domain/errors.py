@@ -1,0 +1,55 @@
+"""Named reasons the bookings domain refuses a request; the API maps each base class to one HTTP status."""
+
+from __future__ import annotations
+
+
+class BookingRuleViolation(Exception):
+    """Base of every refusal by the bookings domain."""
+
+
+class EventNotFound(BookingRuleViolation):
+    """Raised when a booking names an event the catalogue does not know (HTTP 404)."""
+
+
+class BookingNotFound(BookingRuleViolation):
+    """Raised when no booking has the requested id (HTTP 404)."""
+
+
+class EventNotBookable(BookingRuleViolation):
+    """Base of the refusals caused by the event's state (HTTP 409)."""
+
+
+class EventAlreadyStarted(EventNotBookable):
+    """Raised when someone books an event whose start time has passed."""
+
+
+class EventIsCancelled(EventNotBookable):
+    """Raised when someone books an event its organizer called off."""
+
+
+class InvalidBookingRequest(BookingRuleViolation):
+    """Base of the refusals caused by what the user asked for (HTTP 422)."""
+
+
+class GroupSizeOutOfRange(InvalidBookingRequest):
+    """Raised when group_size is below 1, above the per-booking maximum, or above the event's capacity."""
+
+
+class PaymentMethodNotAllowed(InvalidBookingRequest):
+    """Raised when a paid event is booked without a payment method, or with one the event does not accept."""
+
+
+class BookingNotCancellable(BookingRuleViolation):
+    """Raised when a booking that already ended (rejected, expired) is cancelled (HTTP 409)."""
+
+
+class BookingAlreadyCancelled(BookingNotCancellable):
+    """Raised when a cancelled booking is cancelled a second time (HTTP 409)."""
+
+
+class NotBookingOwner(BookingRuleViolation):
+    """Raised when someone other than the booking's owner (or an admin) cancels or reads it (HTTP 403)."""
+
+
+class IllegalTransition(BookingRuleViolation):
+    """Raised when the saga asks a booking for a step its status does not allow (a bug, not user input)."""

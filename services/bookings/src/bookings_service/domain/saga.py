@@ -1,0 +1,157 @@
+"""The booking saga's policy (DESIGN §5): one handler per message the bookings service reacts to.
+
+The saga's state lives in the Booking and Waitlist aggregates; this policy only decides which of their
+commands a message leads to. It does no I/O: aggregates come from a `SagaUnit` (the consumer's, backed
+by the event store and read models, or a dict in unit tests), which also collects what changed so it
+can be saved in one transaction with the message's position.
+
+Steps and their compensations:
+  SeatsReserved  → confirm (free) | hold + RequestPayment (paid) | ReleaseSeats (booking no longer live)
+  SeatsRejected  → waitlist (full) | rejected (other) | RefundPayment (late payer lost the seats)
+  SeatsReleased  → promote from the waitlist (ReserveSeats with attempt + 1)
+  EventCancelled → cancel every live booking: ReleaseSeats + RefundPayment where taken
+  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it)
+  PaymentFailed  → cancelled + ReleaseSeats
+  PaymentRefunded → noted (or, for an operator's refund of a confirmed booking, cancelled + ReleaseSeats)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Protocol
+from uuid import UUID
+
+from contracts.events import EventCancelled, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
+from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
+
+from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
+from bookings_service.domain.terms import BookingRules
+from bookings_service.domain.waitlist import Waitlist
+
+
+class SagaUnit(Protocol):
+    """Where the policy finds aggregates and facts; everything it returns is saved together afterwards."""
+
+    now: datetime
+
+    def booking(self, booking_id: UUID) -> Booking | None:
+        """The booking, or None if this service never made it."""
+
+    def waitlist(self, event_id: UUID, *, open_if_missing: bool = False) -> Waitlist | None:
+        """The event's waitlist (a new one when asked to open it)."""
+
+    def live_booking_ids(self, event_id: UUID) -> list[UUID]:
+        """Bookings of the event not yet in a final status, as far as the read model knows."""
+
+    def rules(self) -> BookingRules:
+        """Current platform settings."""
+
+
+class BookingSaga:
+    """Reacts to one parsed message; `version` is the message's aggregate version (the Event's, for seats)."""
+
+    def __init__(self, unit: SagaUnit):
+        self.unit = unit
+
+    @singledispatchmethod
+    def on(self, message: object, version: int = 0) -> None:
+        """Messages the saga does not use change nothing."""
+
+    @on.register
+    def _seats_reserved(self, message: SeatsReserved, version: int = 0) -> None:
+        booking = self.unit.booking(message.booking_id)
+        if booking is None or booking.is_answered(message.attempt):
+            return
+        booking.seats_reserved(message.attempt, now=self.unit.now, rules=self.unit.rules())
+        waitlist = self.unit.waitlist(message.event_id)
+        if waitlist is not None:
+            waitlist.leave(booking.id)
+        self._promote(message.event_id, message.seats_available, version)
+
+    @on.register
+    def _seats_rejected(self, message: SeatsRejected, version: int = 0) -> None:
+        booking = self.unit.booking(message.booking_id)
+        if booking is None or booking.is_answered(message.attempt):
+            return
+        if booking.status == PENDING and message.attempt == booking.attempt:
+            if booking.awaits_late_payment_seats:
+                booking.refuse_late_payment(message.attempt)
+            elif message.reason == "full":
+                waitlist = self.unit.waitlist(message.event_id, open_if_missing=True)
+                assert waitlist is not None
+                booking.wait_in_line(waitlist.join(booking.id, booking.group_size), message.attempt)
+            else:
+                booking.reject(message.reason, message.attempt)
+                self._leave_line(booking)
+        self._promote(message.event_id, message.seats_available, version)
+
+    @on.register
+    def _seats_released(self, message: SeatsReleased, version: int = 0) -> None:
+        self._promote(message.event_id, message.seats_available, version)
+
+    @on.register
+    def _event_updated(self, message: EventUpdated, version: int = 0) -> None:
+        # A larger capacity frees seats just like a release does.
+        self._promote(message.event_id, message.seats_available, version)
+
+    @on.register
+    def _event_cancelled(self, message: EventCancelled, version: int = 0) -> None:
+        waitlist = self.unit.waitlist(message.event_id)
+        in_line = waitlist.booking_ids() if waitlist is not None else []
+        for booking_id in dict.fromkeys([*in_line, *self.unit.live_booking_ids(message.event_id)]):
+            booking = self.unit.booking(booking_id)
+            if booking is not None:
+                booking.cancel_for_event()
+        if waitlist is not None:
+            waitlist.close()
+
+    @on.register
+    def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
+        booking = self._booking_of(message.booking_id)
+        if booking is not None:
+            booking.payment_succeeded(message.payment_id)
+
+    @on.register
+    def _payment_failed(self, message: PaymentFailed, version: int = 0) -> None:
+        booking = self._booking_of(message.booking_id)
+        if booking is not None:
+            booking.payment_failed(message.payment_id)
+
+    @on.register
+    def _payment_refunded(self, message: PaymentRefunded, version: int = 0) -> None:
+        booking = self._booking_of(message.booking_id)
+        if booking is not None:
+            booking.payment_refunded(message.payment_id)
+
+    # --- shared steps --------------------------------------------------------------------------------
+
+    def _booking_of(self, booking_id: UUID | None) -> Booking | None:
+        return None if booking_id is None else self.unit.booking(booking_id)
+
+    def _leave_line(self, booking: Booking) -> None:
+        waitlist = self.unit.waitlist(booking.event_id)
+        if waitlist is not None:
+            waitlist.leave(booking.id)
+
+    def _promote(self, event_id: UUID, seats_available: int, version: int | None) -> None:
+        """Step 6: give free seats to the line, by the configured policy."""
+        waitlist = self.unit.waitlist(event_id)
+        if waitlist is None or not waitlist.has_waiting:
+            return
+        promote(self.unit, waitlist, seats_available, version or None)
+
+
+def promote(unit: SagaUnit, waitlist: Waitlist, seats_available: int, version: int | None) -> list[Booking]:
+    """Promote the chosen entries' bookings; an entry whose booking is no longer waiting is dropped."""
+    rules = unit.rules()
+    promoted = []
+    for booking_id in waitlist.promote(seats_available, rules.waitlist_policy, rules.waitlist_skip_limit,
+                                       seats_version=version):
+        booking = unit.booking(booking_id)
+        if booking is None or booking.status != WAITLISTED:
+            waitlist.leave(booking_id)
+            continue
+        booking.promote()
+        promoted.append(booking)
+    return promoted

@@ -1,0 +1,1 @@
+"""Read models of the bookings service: its own bookings, and replicas of the catalogue and settings."""

@@ -1,0 +1,23 @@
+"""Configuration of the bookings service, read from the environment."""
+
+from __future__ import annotations
+
+from authkit import AuthSettings
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+from spine.settings import InfraSettings
+
+
+class Settings(InfraSettings, AuthSettings):
+    """Where the bookings service stores its data, where it listens, and whose tokens it trusts."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database: str = Field(default="bookings", validation_alias=AliasChoices("BOOKINGS_DATABASE", "database"),
+                          description="The service's own PostgreSQL database.")
+    port: int = Field(default=8103, validation_alias=AliasChoices("BOOKINGS_PORT", "port"),
+                      description="HTTP port of the api process.")
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    deadline_check_seconds: float = Field(
+        default=2.0, validation_alias=AliasChoices("BOOKINGS_DEADLINE_CHECK_SECONDS", "deadline_check_seconds"),
+        description="How often the worker looks for lapsed holds, stuck waitlists and cancelled events.")

@@ -1,0 +1,74 @@
+"""The catalogue and settings replicas decide what POST accepts: edits, cancellations and settings from
+events.v1 / users.v1 change the answer; older or repeated messages do not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from contracts import wrap
+from contracts.events import EventCancelled, EventUpdated, SeatsReleased
+from contracts.users import SettingChanged
+from spine.projector import apply_in_transaction
+
+from bookings_service.projections.settings_replica import SettingsReplica
+from bookings_service.testing import event_created
+
+pytestmark = pytest.mark.api
+
+URL = "/api/v1/bookings/"
+
+
+def replica_row(client, event_id: str) -> dict:
+    with client.app.state.container.pool.connection() as conn:
+        return conn.execute("SELECT * FROM catalogue_replica WHERE event_id = %s", (event_id,)).fetchone()
+
+
+def test_event_edits_and_seat_counts_reach_the_replica_in_version_order(client, catalogue, organizer, participant):
+    created = event_created(organizer=organizer.user_id, capacity=4)
+    event_id = created.payload["event_id"]
+    now = datetime.now(UTC)
+    edit = wrap(EventUpdated(event_id=event_id, changes={"is_paid": True, "price": "9.90", "currency": "EUR",
+                                                         "allowed_payment_methods": ["cash"], "title": "x"},
+                             seats_available=4, updated_at=now), aggregate_id=event_id, aggregate_version=2)
+    seats = wrap(SeatsReleased(event_id=event_id, booking_id=event_id, seats=1, seats_available=3),
+                 aggregate_id=event_id, aggregate_version=3)
+    catalogue(created, edit, seats, edit)  # the edit again, late: older than the seat count
+    row = replica_row(client, event_id)
+    assert (row["is_paid"], str(row["price"]), row["allowed_payment_methods"], row["seats_available"]) == (
+        True, "9.90", ["cash"], 3)
+    response = client.post(URL, json={"event_id": event_id, "payment_method": "cash"}, headers=participant.headers)
+    assert response.status_code == 202 and response.json()["amount"] == "9.90"
+    catalogue(wrap(EventCancelled(event_id=event_id, cancelled_at=now), aggregate_id=event_id, aggregate_version=4))
+    assert client.post(URL, json={"event_id": event_id, "payment_method": "cash"},
+                       headers=participant.headers).status_code == 409
+
+
+def test_a_moved_start_time_is_honoured(client, catalogue, organizer, participant):
+    created = event_created(organizer=organizer.user_id)
+    event_id = created.payload["event_id"]
+    moved = wrap(EventUpdated(event_id=event_id, changes={"start_time": (datetime.now(UTC) - timedelta(minutes=1))
+                                                          .isoformat()}, seats_available=10,
+                              updated_at=datetime.now(UTC)), aggregate_id=event_id, aggregate_version=2)
+    catalogue(created, moved)
+    assert client.post(URL, json={"event_id": event_id}, headers=participant.headers).status_code == 409
+
+
+def test_max_group_size_comes_from_the_settings_replica(client, settings, catalogue, organizer, participant):
+    created = event_created(organizer=organizer.user_id, capacity=50)
+    catalogue(created)
+    rules = client.app.state.container.rules
+    apply_in_transaction(settings.conninfo(settings.database), SettingsReplica(), [
+        wrap(SettingChanged(key="max_group_size", type="number", value=20), aggregate_id="s", aggregate_version=1),
+        wrap(SettingChanged(key="booking_hold_minutes", type="number", value=5), aggregate_id="h",
+             aggregate_version=1),
+        wrap(SettingChanged(key="smtp_host", type="string", value="x"), aggregate_id="o", aggregate_version=1),
+    ])
+    rules.refresh_seconds = 0
+    assert (rules.current().max_group_size, rules.current().booking_hold_minutes) == (20, 5)
+    ok = client.post(URL, json={"event_id": created.payload["event_id"], "group_size": 15},
+                     headers=participant.headers)
+    assert ok.status_code == 202
+    too_big = client.post(URL, json={"event_id": created.payload["event_id"], "group_size": 21},
+                          headers=participant.headers)
+    assert too_big.status_code == 422
