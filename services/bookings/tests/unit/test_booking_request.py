@@ -70,7 +70,7 @@ def test_paid_events_need_an_allowed_payment_method(method):
 
 def test_rules_read_settings_and_keep_defaults_for_nonsense():
     rules = BookingRules.from_settings({"booking_hold_minutes": 5, "waitlist_policy": "strict_fifo",
-                                        "waitlist_max_skips": 2, "max_group_size": "x"})
+                                        "waitlist_skip_limit": 2, "max_group_size": "x"})
     assert rules == BookingRules(booking_hold_minutes=5, waitlist_policy="strict_fifo", waitlist_skip_limit=2,
                                  max_group_size=10)
     assert BookingRules.from_settings({"waitlist_policy": "lottery", "booking_hold_minutes": -3}) == BookingRules()

@@ -68,7 +68,7 @@ class BookingRules:
     def from_settings(cls, values: dict[str, Any]) -> BookingRules:
         """Rules from raw setting values; a missing or unusable value keeps its default."""
         defaults = cls()
-        skip_limit = values.get("waitlist_skip_limit", values.get("waitlist_max_skips"))
+        skip_limit = values.get("waitlist_skip_limit")
         return cls(
             booking_hold_minutes=_whole_positive(values.get("booking_hold_minutes"), defaults.booking_hold_minutes),
             waitlist_policy=(values.get("waitlist_policy") if values.get("waitlist_policy") in WAITLIST_POLICIES

@@ -15,7 +15,7 @@ from spine.projector import SqlProjection
 
 from bookings_service.domain import BookingRules
 
-KEYS = ("booking_hold_minutes", "waitlist_policy", "waitlist_skip_limit", "waitlist_max_skips", "max_group_size")
+KEYS = ("booking_hold_minutes", "waitlist_policy", "waitlist_skip_limit", "max_group_size")
 
 
 class SettingsReplica(SqlProjection):

@@ -34,7 +34,7 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
 KNOWN_SETTINGS: dict[str, tuple[str, Callable[[Any], str | None] | None]] = {
     "booking_hold_minutes": ("number", _whole_positive),
     "waitlist_policy": ("string", _one_of("strict_fifo", "first_fit", "first_fit_fair")),
-    "waitlist_max_skips": ("number", _whole_positive),
+    "waitlist_skip_limit": ("number", _whole_positive),
     "refund_fee_percent": ("number", lambda v: None if 0 <= v <= 100 else "must be between 0 and 100"),
     "max_group_size": ("number", _whole_positive),
     "default_currency": ("string", lambda v: None if re.fullmatch(r"[A-Z]{3}", v) else "must be an ISO 4217 code"),
