@@ -54,6 +54,8 @@ class PaymentRequested(BaseModel):
     payment_method: str = Field(description="Method.", examples=["card"])
     provider: str = Field(description="Provider handling it.", examples=["sandbox"])
     confirmation_url: str | None = Field(default=None, description="Where the user completes it, if online.")
+    description: str | None = Field(default=None, description="What it is for, as the payer wrote it (top-ups).",
+                                    examples=["Wallet top-up"])
 
 
 @message(topics.PAYMENTS)

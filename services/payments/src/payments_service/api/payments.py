@@ -1,0 +1,98 @@
+"""Routes of /api/v1/payments: top up, list, read, confirm cash, refund, and the wallet balance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from authkit import Principal
+from authkit.deps import CurrentPrincipal, require
+from contracts.permissions import PAYMENTS_CONFIRM, PAYMENTS_READ_ALL, PAYMENTS_REFUND
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from webkit.pagination import PageParams, set_page_headers
+from webkit.problems import Problem, problem_responses
+
+from payments_service.api.deps import Services
+from payments_service.api.schemas import PaymentCreate, PaymentPublic, PaymentRefund, StatusFilter, WalletPublic
+from payments_service.domain import Payment, PaymentOrder
+from payments_service.projections.payments_query import PaymentFilters
+
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+
+
+def _readable(payment: Payment, principal: Principal) -> Payment:
+    """The payer, or someone allowed to read every payment."""
+    if payment.user_id != principal.user_id and not principal.can(PAYMENTS_READ_ALL):
+        raise Problem(403, "NotPaymentOwner", "this payment belongs to someone else")
+    return payment
+
+
+@router.post("/", status_code=201, response_model=PaymentPublic, responses=problem_responses(401, 422, 502))
+def create_payment(body: PaymentCreate, services: Services, response: Response, payer: CurrentPrincipal
+                   ) -> PaymentPublic:
+    """Top up your wallet: a pending payment with `confirmation_url` (cash: pay at the desk). `Idempotency-Key`."""
+    if body.event_id is not None or body.booking_id is not None:
+        raise Problem(422, "PaymentForEventNotDirect",
+                      "payments for events are created by the booking (POST /api/v1/bookings/) at the event's "
+                      "price × group size; POST /api/v1/payments/ without event_id and booking_id tops up "
+                      "your wallet, which the `balance` method then pays from")
+    order = PaymentOrder(payment_id=uuid4(), user_id=payer.user_id, amount=body.amount, currency=body.currency,
+                         method=body.payment_method, description=body.description)
+    payment = services.payments.request_payment(order)
+    response.headers["Location"] = f"{router.prefix}/{payment.id}"
+    return PaymentPublic.from_aggregate(payment)
+
+
+@router.get("/", response_model=list[PaymentPublic], responses=problem_responses(401, 403, 422))
+def list_payments(
+    request: Request, response: Response, services: Services, principal: CurrentPrincipal, page: PageParams,
+    user_id: Annotated[UUID | None, Query(description="Whose payments (needs payments:read_all for others).")
+                       ] = None,
+    status: Annotated[StatusFilter | None, Query(description="`success` means succeeded.")] = None,
+    created_from: Annotated[datetime | None, Query(alias="from", description="Created at or after.")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to", description="Created before.")] = None,
+) -> list[PaymentPublic]:
+    """Your payments, newest first; support/admins (payments:read_all) see everyone's and filter by user_id."""
+    if not principal.can(PAYMENTS_READ_ALL):
+        if user_id is not None and user_id != principal.user_id:
+            raise Problem(403, "Forbidden", f"listing others' payments needs the permission {PAYMENTS_READ_ALL!r}",
+                          required_permission=PAYMENTS_READ_ALL)
+        user_id = principal.user_id
+    filters = PaymentFilters(user_id=user_id, status="succeeded" if status == "success" else status,
+                             created_from=created_from, created_to=created_to)
+    rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, total, page)
+    return [PaymentPublic.from_row(row) for row in rows]
+
+
+@router.get("/balance", response_model=WalletPublic, responses=problem_responses(401))
+def get_balance(services: Services, principal: CurrentPrincipal) -> WalletPublic:
+    """What you hold in your wallet, per currency (top-ups in, `balance` payments out)."""
+    return WalletPublic.from_aggregate(services.payments.wallet_of(principal.user_id))
+
+
+@router.get("/{payment_id}", response_model=PaymentPublic, responses=problem_responses(401, 403, 404, 422))
+def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipal) -> PaymentPublic:
+    """One payment, current to the last change (the payer, or payments:read_all)."""
+    return PaymentPublic.from_aggregate(_readable(services.payments.get_payment(payment_id), principal))
+
+
+@router.post("/{payment_id}/confirm", response_model=PaymentPublic,
+             responses=problem_responses(401, 403, 404, 409, 422))
+def confirm_payment(payment_id: UUID, services: Services,
+                    operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
+    """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
+    return PaymentPublic.from_aggregate(services.payments.confirm_offline(payment_id, operator_id=operator.user_id))
+
+
+@router.post("/{payment_id}/refund", response_model=PaymentPublic,
+             responses=problem_responses(401, 403, 404, 409, 422, 502))
+def refund_payment(payment_id: UUID, services: Services,
+                   admin: Annotated[Principal, Depends(require(PAYMENTS_REFUND))],
+                   body: Annotated[PaymentRefund | None, Body()] = None) -> PaymentPublic:
+    """Give a succeeded payment's money back in full, once (admins)."""
+    reason = body.reason if body else PaymentRefund().reason
+    payment = services.payments.refund_payment(payment_id, reason=reason, requested_by=admin.user_id)
+    assert payment is not None
+    return PaymentPublic.from_aggregate(payment)

@@ -1,0 +1,43 @@
+"""Routes where providers (and the sandbox's payer) report the outcome of a payment."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from authkit.deps import CurrentPrincipal
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from webkit.problems import Problem, problem_responses
+
+from payments_service.api.deps import Services, client_ip
+from payments_service.api.schemas import PaymentPublic, SandboxOutcome, WebhookReceipt
+from payments_service.providers import ProviderNotEnabled
+
+router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+sandbox_router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+
+
+@router.post("/webhooks/{provider}", response_model=WebhookReceipt, responses=problem_responses(400, 401, 403, 404))
+async def receive_webhook(provider: str, request: Request, services: Services) -> WebhookReceipt:
+    """A provider's notification: signature checked, deduplicated on its event id, then the payment re-fetched."""
+    body = await request.body()  # the exact bytes: signatures are computed over them
+    headers = dict(request.headers)
+    ip = client_ip(request)
+
+    def receive():
+        try:
+            return services.notifications.receive(provider, body, headers, ip)
+        except ProviderNotEnabled as exc:
+            raise Problem(404, "Not Found", str(exc)) from None
+
+    outcome = await run_in_threadpool(receive)
+    return WebhookReceipt(duplicate=outcome.duplicate, payment_id=outcome.payment_id, status=outcome.status)
+
+
+@sandbox_router.post("/{payment_id}/sandbox", response_model=PaymentPublic,
+                     responses=problem_responses(401, 403, 404, 409, 422))
+def complete_in_sandbox(payment_id: UUID, body: SandboxOutcome, services: Services, payer: CurrentPrincipal
+                        ) -> PaymentPublic:
+    """Finish your own sandbox payment: the sandbox sends itself a signed webhook, handled like a real one."""
+    payment = services.notifications.complete_in_sandbox(payment_id, payer_id=payer.user_id, outcome=body.outcome)
+    return PaymentPublic.from_aggregate(payment)

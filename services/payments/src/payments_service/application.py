@@ -1,0 +1,214 @@
+"""The Payments application: creates payments with their provider, settles, confirms and refunds them.
+
+Every command loads what it needs, lets the domain decide, and saves all touched aggregates (payment,
+wallet, refund, processed webhook) in one transaction. Losing an optimistic-concurrency race (e.g. two
+debits of one wallet) re-runs the whole command on fresh state, so the domain's guards see the truth.
+Commands from Kafka pass their `tracking`, so the change and the message position commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, Tracking
+from spine.eventstore import ServiceApplication
+
+from payments_service import domain
+from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
+from payments_service.providers import ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled
+from payments_service.providers import Providers
+
+log = logging.getLogger("payments.application")
+
+T = TypeVar("T")
+Step = Callable[[], tuple[T, Sequence[Aggregate]]]
+
+_RETRIES = 25
+_BACKOFF_SECONDS = 0.002
+_MAX_BACKOFF_SECONDS = 0.1
+
+
+class Payments(ServiceApplication):
+    """Commands and queries on payments, refunds and wallets."""
+
+    # A busy wallet collects an event per payment; snapshots keep loading it cheap.
+    snapshotting_intervals = {Wallet: 50}
+
+    def __init__(self, env: dict[str, str] | None = None, *, providers: Providers | None = None):
+        super().__init__(env)
+        self.providers = providers or Providers([])
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def get_payment(self, payment_id: UUID) -> Payment:
+        """One payment; PaymentNotFound when there is none."""
+        found = self.find(payment_id)
+        if not isinstance(found, Payment):
+            raise domain.PaymentNotFound(f"no payment with id {payment_id}")
+        return found
+
+    def find(self, aggregate_id: UUID) -> Any | None:
+        """Any aggregate of this application by id, or None."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def wallet_of(self, user_id: UUID) -> Wallet:
+        """The user's wallet (a new empty one, unsaved, if they never had money here)."""
+        return self.find(domain.wallet_id(user_id)) or Wallet.open(user_id)
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def request_payment(self, order: PaymentOrder, *, tracking: Tracking | None = None, strict: bool = True
+                        ) -> Payment:
+        """Create a payment with its provider (once per id); balance payments settle from the wallet at once.
+
+        `strict` (API callers) raises on broken rules; the saga's commands (`strict=False`) instead get a
+        payment recorded as failed, so bookings hears why.
+        """
+        existing = self.find(order.payment_id)
+        if isinstance(existing, Payment):
+            return existing
+        provider_name = order.method
+        try:
+            domain.check_order(order)
+            provider = self.providers.for_method(order.method)
+            provider_name = provider.name
+            created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
+                ChargeRequest(order.payment_id, order.user_id, order.amount, order.currency, order.description)))
+        except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderError) as exc:
+            if strict:
+                raise
+            log.warning("payment %s refused: %s", order.payment_id, exc)
+            return self.commit(lambda: self._refused(order, provider_name, exc), tracking)
+
+        def step() -> tuple[Payment, Sequence[Aggregate]]:
+            again = self.find(order.payment_id)
+            if isinstance(again, Payment):
+                return again, []
+            payment = Payment.request(order, provider=provider.name, is_offline=provider.is_offline,
+                                      reference=created.reference, confirmation_url=created.confirmation_url)
+            if not provider.pays_from_wallet:
+                return payment, [payment]
+            wallet = self.wallet_of(order.user_id)
+            settlement.pay_from_wallet(payment, wallet)
+            return payment, [payment, wallet]
+
+        return self.commit(step, tracking)
+
+    def _refused(self, order: PaymentOrder, provider: str, exc: Exception) -> tuple[Payment, Sequence[Aggregate]]:
+        again = self.find(order.payment_id)
+        if isinstance(again, Payment):
+            return again, []
+        reason = type(exc).__name__ if not isinstance(exc, ProviderError) else "provider_error"
+        payment = Payment.refuse(order, provider=provider, reason=reason)
+        return payment, [payment]
+
+    def confirm_offline(self, payment_id: UUID, *, operator_id: UUID) -> Payment:
+        """Support or an admin took the cash: the payment succeeds (a top-up fills the wallet)."""
+
+        def step() -> tuple[Payment, Sequence[Aggregate]]:
+            payment = self.get_payment(payment_id)
+            payment.check_offline()
+            payment.check_pending()
+            return payment, self.settle(payment, ChargeState(payment.reference or "", "succeeded"),
+                                        confirmed_by=operator_id)
+
+        return self.commit(step)
+
+    def refund_payment(self, payment_id: UUID, *, reason: str, requested_by: UUID | None = None,
+                       tracking: Tracking | None = None, strict: bool = True) -> Payment | None:
+        """Give a succeeded payment's money back, once.
+
+        For the saga (`strict=False`) a repeated refund is a no-op, a failed payment has nothing to give
+        back, and a still-pending one is marked to be refunded the moment it succeeds.
+        """
+
+        def step() -> tuple[Payment | None, Sequence[Aggregate]]:
+            payment = self.find(payment_id)
+            if not isinstance(payment, Payment):
+                if strict:
+                    raise domain.PaymentNotFound(f"no payment with id {payment_id}")
+                log.warning("refund of unknown payment %s ignored", payment_id)
+                return None, []
+            if not strict and payment.status in (domain.REFUNDED, domain.FAILED):
+                return payment, []
+            if not strict and payment.status == domain.PENDING:
+                payment.request_refund(reason)
+                return payment, [payment]
+            return payment, self._refund(payment, reason=reason, requested_by=requested_by)
+
+        return self.commit(step, tracking)
+
+    def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None
+                ) -> list[Aggregate]:
+        payment.check_refundable()
+        if wallet is None and settlement.needs_wallet(payment):
+            wallet = self.wallet_of(payment.user_id)
+        settlement.check_refund(payment, wallet)  # before the provider moves any money
+        provider = self.providers.get(payment.provider)
+        reference = provider.refund(payment.reference, payment.amount, payment.currency,
+                                    idempotency_key=str(domain.refund_id(payment.id)))
+        refund = settlement.refund(payment, wallet, reason=reason, requested_by=requested_by,
+                                   provider_reference=reference)
+        return [payment, refund, *([wallet] if wallet is not None else [])]
+
+    def settle(self, payment: Payment, state: ChargeState, *, confirmed_by: UUID | None = None) -> list[Aggregate]:
+        """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending)."""
+        if payment.status != domain.PENDING or state.status == "pending":
+            return []
+        if state.status == "failed":
+            payment.fail(state.failure_reason or "declined")
+            return [payment]
+        wallet = self.wallet_of(payment.user_id) if payment.is_top_up else None
+        settlement.record_success(payment, wallet, confirmed_by=confirmed_by)
+        changed: list[Aggregate] = [payment, *([wallet] if wallet is not None else [])]
+        if payment.refund_requested:
+            # The booking was gone before the money came: never keep money without a seat.
+            refunded = self._refund(payment, reason=payment.refund_requested, requested_by=None, wallet=wallet)
+            changed += [a for a in refunded if all(a is not c for c in changed)]
+        return changed
+
+    def reconcile(self, payment_id: UUID) -> Payment:
+        """Ask the provider about a payment stuck in pending and apply what it says."""
+        payment = self.get_payment(payment_id)
+        if payment.status != domain.PENDING or payment.is_offline or payment.reference is None:
+            return payment
+        state = self.providers.get(payment.provider).fetch_status(payment.reference)
+
+        def step() -> tuple[Payment, Sequence[Aggregate]]:
+            fresh = self.get_payment(payment_id)
+            return fresh, self.settle(fresh, state)
+
+        return self.commit(step)
+
+    # --- saving ----------------------------------------------------------------------------------
+
+    def commit(self, step: Step[T], tracking: Tracking | None = None) -> T:
+        """Run `step` and save what it returns in one transaction; re-run it on a version conflict."""
+        for attempt in range(_RETRIES):
+            result, changed = step()
+            if not changed:
+                return result
+            try:
+                if tracking is None:
+                    self.save(*changed)
+                else:
+                    self.save_tracked(*changed, tracking=tracking)
+                return result
+            except IntegrityError:
+                if tracking is not None and self.process_recorder.has_tracking_id(
+                        tracking.application_name, tracking.notification_id):
+                    return result  # a concurrent redelivery of the same message already did it
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, min(_MAX_BACKOFF_SECONDS, _BACKOFF_SECONDS * 2**attempt)))
+        raise AssertionError("unreachable")

@@ -1,0 +1,28 @@
+"""Business rules of the payments service: payments, refunds, wallets. No I/O, no frameworks."""
+
+from payments_service.domain.errors import (
+    AmountTooLarge, AmountTooPrecise, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
+    NonPositiveAmount,
+    NotOfflinePayment, NotPaymentOwner, PaymentNotFound, PaymentNotPending, PaymentNotRefundable,
+    PaymentRuleViolation, TopUpFromBalance, UnknownPaymentMethod,
+)
+from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
+from payments_service.domain.payment import (
+    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, Payment, PaymentOrder, check_order,
+)
+from payments_service.domain.provider_event import ProviderEvent, provider_event_id
+from payments_service.domain.refund import Refund, refund_id
+from payments_service.domain.settlement import (
+    INSUFFICIENT_BALANCE, check_refund, needs_wallet, pay_from_wallet, record_success, refund,
+)
+from payments_service.domain.wallet import Wallet, wallet_id
+
+__all__ = [
+    "BALANCE", "CASH", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
+    "AmountTooLarge", "AmountTooPrecise", "InsufficientBalance", "InvalidCurrency", "InvalidPaymentRequest",
+    "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",
+    "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "TopUpFromBalance",
+    "UnknownPaymentMethod", "Wallet", "check_amount", "check_currency", "check_order", "check_refund", "exponent",
+    "needs_wallet", "normalised", "pay_from_wallet", "provider_event_id", "record_success", "refund", "refund_id",
+    "to_minor_units", "wallet_id",
+]

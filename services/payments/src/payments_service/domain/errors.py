@@ -1,0 +1,59 @@
+"""Named reasons the payment rules refuse a command; the API maps each to an HTTP problem status."""
+
+from __future__ import annotations
+
+
+class PaymentRuleViolation(Exception):
+    """Base of every refusal by the payment, refund and wallet rules."""
+
+
+class InvalidPaymentRequest(PaymentRuleViolation):
+    """Base of refusals caused by what was asked for (HTTP 422)."""
+
+
+class NonPositiveAmount(InvalidPaymentRequest):
+    """Raised when an amount is zero or negative."""
+
+
+class InvalidCurrency(InvalidPaymentRequest):
+    """Raised when a currency is not three upper-case letters (ISO 4217)."""
+
+
+class AmountTooPrecise(InvalidPaymentRequest):
+    """Raised when an amount has more decimal places than its currency's minor unit (e.g. 1.005 EUR)."""
+
+
+class AmountTooLarge(InvalidPaymentRequest):
+    """Raised when an amount is beyond any sensible payment (a typo or an attack, never a ticket)."""
+
+
+class UnknownPaymentMethod(InvalidPaymentRequest):
+    """Raised when the payment method is not one the service knows."""
+
+
+class TopUpFromBalance(InvalidPaymentRequest):
+    """Raised when a wallet top-up would be paid from the same wallet."""
+
+
+class PaymentNotPending(PaymentRuleViolation):
+    """Raised when a payment that already succeeded, failed or was refunded is confirmed or completed (409)."""
+
+
+class PaymentNotRefundable(PaymentRuleViolation):
+    """Raised when a refund is asked for a payment that has not succeeded (409)."""
+
+
+class NotOfflinePayment(PaymentRuleViolation):
+    """Raised when an operator confirms a payment that an online provider settles (409)."""
+
+
+class NotPaymentOwner(PaymentRuleViolation):
+    """Raised when someone other than the payer acts on a payment only the payer may act on (403)."""
+
+
+class InsufficientBalance(PaymentRuleViolation):
+    """Raised when a wallet debit would take the balance below zero (409)."""
+
+
+class PaymentNotFound(Exception):
+    """Raised when no payment has the requested id (404)."""

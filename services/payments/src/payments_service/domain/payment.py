@@ -1,0 +1,182 @@
+"""The Payment aggregate: one attempt to take money for a booking or a wallet top-up, and its outcome.
+
+A payment is created `pending`, then either `succeeded` (the provider or an operator says the money is
+taken) or `failed`; only a succeeded payment can become `refunded`. The provider's reference and the
+page where the payer completes it are recorded at creation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from payments_service.domain import errors
+from payments_service.domain.money import check_amount, normalised
+
+PENDING, SUCCEEDED, FAILED, REFUNDED = "pending", "succeeded", "failed", "refunded"
+STATUSES = (PENDING, SUCCEEDED, FAILED, REFUNDED)
+
+# Mirrors contracts.events.PAYMENT_METHODS (a unit test guards against drift).
+METHODS = ("card", "yookassa", "stripe", "cash", "balance", "sandbox")
+BALANCE, CASH = "balance", "cash"
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    """What someone asked to pay: for a booking (bookings sends it) or, without event, a wallet top-up."""
+
+    payment_id: UUID
+    user_id: UUID
+    amount: Decimal
+    currency: str
+    method: str
+    description: str | None = None
+    event_id: UUID | None = None
+    booking_id: UUID | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def is_top_up(self) -> bool:
+        """A payment for no event puts money into the payer's wallet."""
+        return self.event_id is None and self.booking_id is None
+
+
+def check_order(order: PaymentOrder) -> None:
+    """Every rule a new payment must satisfy before any provider is asked."""
+    check_amount(order.amount, order.currency)
+    if order.method not in METHODS:
+        raise errors.UnknownPaymentMethod(f"unknown payment method {order.method!r}; known: {list(METHODS)}")
+    if order.is_top_up and order.method == BALANCE:
+        raise errors.TopUpFromBalance("a wallet cannot be topped up from itself; choose another payment method")
+
+
+class Payment(Aggregate):
+    """One payment attempt."""
+
+    @staticmethod
+    def create_id(payment_id: UUID) -> UUID:
+        # The id is chosen by the caller (bookings derives it from the booking), so redelivery finds it.
+        return payment_id
+
+    @classmethod
+    def request(cls, order: PaymentOrder, *, provider: str, is_offline: bool, reference: str | None = None,
+                confirmation_url: str | None = None) -> Payment:
+        """A new pending payment, after checking the order."""
+        check_order(order)
+        return cls._from_order(order, provider, is_offline, reference, confirmation_url)
+
+    @classmethod
+    def refuse(cls, order: PaymentOrder, *, provider: str, reason: str) -> Payment:
+        """A payment recorded as failed at once: the saga asked for one that breaks a rule, and must hear why."""
+        payment = cls._from_order(order, provider, False, None, None)
+        payment._failed(user_id=payment.user_id, booking_id=payment.booking_id, reason=reason)
+        return payment
+
+    @classmethod
+    def _from_order(cls, order: PaymentOrder, provider: str, is_offline: bool, reference: str | None,
+                    confirmation_url: str | None) -> Payment:
+        return cls(payment_id=order.payment_id, user_id=order.user_id,
+                   amount=normalised(order.amount, order.currency), currency=order.currency,
+                   method=order.method, provider=provider, is_offline=is_offline, description=order.description,
+                   event_id=order.event_id, booking_id=order.booking_id, expires_at=order.expires_at,
+                   reference=reference, confirmation_url=confirmation_url)
+
+    @event("Requested")
+    def __init__(self, payment_id: UUID, user_id: UUID, amount: Decimal, currency: str, method: str, provider: str,
+                 is_offline: bool, description: str | None, event_id: UUID | None, booking_id: UUID | None,
+                 expires_at: datetime | None, reference: str | None, confirmation_url: str | None) -> None:
+        self.user_id = user_id
+        self.amount = amount
+        self.currency = currency
+        self.method = method
+        self.provider = provider
+        self.is_offline = is_offline
+        self.description = description
+        self.event_id = event_id
+        self.booking_id = booking_id
+        self.expires_at = expires_at
+        self.reference = reference
+        self.confirmation_url = confirmation_url
+        self.status = PENDING
+        self.failure_reason: str | None = None
+        self.confirmed_by: UUID | None = None
+        self.refund_reason: str | None = None
+        self.refund_requested: str | None = None
+
+    @property
+    def is_top_up(self) -> bool:
+        return self.event_id is None and self.booking_id is None
+
+    def succeed(self, *, confirmed_by: UUID | None = None) -> None:
+        """The money is taken (provider, wallet or, for offline payments, an operator said so)."""
+        self.check_pending()
+        self._succeeded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+                        currency=self.currency, confirmed_by=confirmed_by)
+
+    @event("Succeeded")
+    def _succeeded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str,
+                   confirmed_by: UUID | None) -> None:
+        # Payer, booking and amount are recorded again so the public PaymentSucceeded is built from this event.
+        self.status = SUCCEEDED
+        self.confirmed_by = confirmed_by
+
+    def confirm_offline(self, operator_id: UUID) -> None:
+        """An operator took the cash."""
+        self.check_offline()
+        self.succeed(confirmed_by=operator_id)
+
+    def fail(self, reason: str) -> None:
+        """The payment did not go through."""
+        self.check_pending()
+        self._failed(user_id=self.user_id, booking_id=self.booking_id, reason=reason)
+
+    @event("Failed")
+    def _failed(self, user_id: UUID, booking_id: UUID | None, reason: str) -> None:
+        self.status = FAILED
+        self.failure_reason = reason
+
+    def request_refund(self, reason: str) -> None:
+        """Give the money back as soon as it arrives (the booking is gone while the payer is still paying)."""
+        self.check_pending()
+        if self.refund_requested is None:
+            self._refund_requested(reason=reason)
+
+    @event("RefundRequested")
+    def _refund_requested(self, reason: str) -> None:
+        self.refund_requested = reason
+
+    def mark_refunded(self, *, refund_id: UUID, reason: str) -> None:
+        """The money went back to the payer (see Refund)."""
+        self.check_refundable()
+        self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+                       currency=self.currency, refund_id=refund_id, reason=reason)
+
+    @event("Refunded")
+    def _refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str, refund_id: UUID,
+                  reason: str) -> None:
+        self.status = REFUNDED
+        self.refund_reason = reason
+
+    def check_pending(self) -> None:
+        """Only a pending payment can succeed, fail or be confirmed."""
+        if self.status != PENDING:
+            raise errors.PaymentNotPending(f"the payment is {self.status}, not pending")
+
+    def check_refundable(self) -> None:
+        """Only money actually taken can be given back, and only once."""
+        if self.status != SUCCEEDED:
+            raise errors.PaymentNotRefundable(f"the payment is {self.status}; only succeeded payments can be refunded")
+
+    def check_offline(self) -> None:
+        """Operators confirm only offline (cash) payments; online ones are settled by their provider."""
+        if not self.is_offline:
+            raise errors.NotOfflinePayment(f"a {self.method} payment is confirmed by its provider, not by an operator")
+
+    def check_owner(self, user_id: UUID) -> None:
+        """Only the payer completes their own payment."""
+        if user_id != self.user_id:
+            raise errors.NotPaymentOwner("only the payer may complete this payment")

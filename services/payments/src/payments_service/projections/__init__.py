@@ -1,0 +1,1 @@
+"""Read models of the payments service, built from Kafka topics."""

@@ -1,0 +1,61 @@
+"""Internal payment events → public `payments.v1` messages (contracts.payments), keyed by payment id.
+
+The only module that knows both languages. Wallet, Refund and ProviderEvent events stay internal: what
+other services need (PaymentRefunded) is recorded on the Payment itself.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from contracts import Envelope, wrap
+from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
+from pydantic import BaseModel
+from spine.eventstore import cause_of
+from spine.relay import public_event_id
+
+from payments_service.domain import Payment
+
+
+@singledispatch
+def to_public(domain_event: Any) -> BaseModel | None:
+    """The public payload for an internal event, or None when it is not published."""
+    return None
+
+
+@to_public.register
+def _requested(e: Payment.Requested) -> PaymentRequested:  # type: ignore[name-defined]
+    return PaymentRequested(payment_id=e.originator_id, booking_id=e.booking_id, event_id=e.event_id,
+                            user_id=e.user_id, amount=e.amount, currency=e.currency, payment_method=e.method,
+                            provider=e.provider, confirmation_url=e.confirmation_url, description=e.description)
+
+
+@to_public.register
+def _succeeded(e: Payment.Succeeded) -> PaymentSucceeded:  # type: ignore[name-defined]
+    return PaymentSucceeded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
+                            amount=e.amount, currency=e.currency)
+
+
+@to_public.register
+def _failed(e: Payment.Failed) -> PaymentFailed:  # type: ignore[name-defined]
+    return PaymentFailed(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id, reason=e.reason)
+
+
+@to_public.register
+def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defined]
+    return PaymentRefunded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
+                           amount=e.amount, currency=e.currency, reason=e.reason)
+
+
+def to_envelope(domain_event: Any, app_name: str = "Payments") -> Envelope | None:
+    """The envelope the relay publishes for an internal event (same deterministic event id); for tests."""
+    payload = to_public(domain_event)
+    if payload is None:
+        return None
+    cause = cause_of(domain_event)
+    return wrap(payload, aggregate_id=str(domain_event.originator_id),
+                aggregate_version=domain_event.originator_version,
+                event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
+                occurred_at=domain_event.timestamp, correlation_id=cause.get("correlation_id"),
+                causation_id=cause.get("causation_id"), actor_id=cause.get("actor_id"))

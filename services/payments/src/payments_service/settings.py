@@ -1,0 +1,62 @@
+"""Configuration of the payments service, read from the environment."""
+
+from __future__ import annotations
+
+from authkit import AuthSettings
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+from spine.settings import InfraSettings
+
+from payments_service.providers.yookassa_provider import DEFAULT_NETWORKS
+
+
+def _env(name: str, field: str) -> AliasChoices:
+    return AliasChoices(name, field)
+
+
+class Settings(InfraSettings, AuthSettings):
+    """Where payments stores its data, which providers it enables, and whose tokens it trusts.
+
+    Stripe is enabled when both its keys are set, YooKassa when its shop id and secret are; the sandbox
+    unless PAYMENTS_SANDBOX_ENABLED=false. Cash and balance are always available.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database: str = Field(default="payments", validation_alias=_env("PAYMENTS_DATABASE", "database"),
+                          description="The service's own PostgreSQL database.")
+    port: int = Field(default=8104, validation_alias=_env("PAYMENTS_PORT", "port"),
+                      description="HTTP port of the api process.")
+    log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL", "log_level"))
+
+    card_provider: str = Field(default="sandbox", validation_alias=_env("PAYMENTS_CARD_PROVIDER", "card_provider"),
+                               description="Provider that handles the `card` method: sandbox, stripe or yookassa.")
+    sandbox_enabled: bool = Field(default=True, validation_alias=_env("PAYMENTS_SANDBOX_ENABLED", "sandbox_enabled"),
+                                  description="Enable the sandbox provider and POST /payments/{id}/sandbox.")
+    sandbox_webhook_secret: str = Field(default="sandbox-local-secret",
+                                        validation_alias=_env("PAYMENTS_SANDBOX_SECRET", "sandbox_webhook_secret"),
+                                        description="HMAC secret of sandbox webhooks.")
+    webhook_tolerance_seconds: int = Field(default=300, validation_alias=_env("PAYMENTS_WEBHOOK_TOLERANCE",
+                                                                              "webhook_tolerance_seconds"))
+
+    stripe_api_key: str | None = Field(default=None, validation_alias=_env("STRIPE_API_KEY", "stripe_api_key"))
+    stripe_webhook_secret: str | None = Field(default=None, validation_alias=_env("STRIPE_WEBHOOK_SECRET",
+                                                                                  "stripe_webhook_secret"))
+    yookassa_account_id: str | None = Field(default=None, validation_alias=_env("YOOKASSA_ACCOUNT_ID",
+                                                                                "yookassa_account_id"))
+    yookassa_secret_key: str | None = Field(default=None, validation_alias=_env("YOOKASSA_SECRET_KEY",
+                                                                                "yookassa_secret_key"))
+    yookassa_return_url: str = Field(default="http://127.0.0.1:8000/",
+                                     validation_alias=_env("YOOKASSA_RETURN_URL", "yookassa_return_url"),
+                                     description="Where YooKassa sends the payer back after paying.")
+    yookassa_trusted_networks: list[str] = Field(
+        default=list(DEFAULT_NETWORKS), validation_alias=_env("YOOKASSA_TRUSTED_NETWORKS", "yookassa_trusted_networks"),
+        description="Source networks YooKassa notifications must come from (it does not sign them).")
+    trusted_proxies: list[str] = Field(default=["127.0.0.1", "::1"],
+                                       validation_alias=_env("PAYMENTS_TRUSTED_PROXIES", "trusted_proxies"),
+                                       description="Proxies (the gateway) whose X-Real-IP names the real client.")
+
+    reconcile_after_minutes: float = Field(default=10, validation_alias=_env("PAYMENTS_RECONCILE_AFTER_MINUTES",
+                                                                             "reconcile_after_minutes"))
+    reconcile_interval_seconds: float = Field(default=60, validation_alias=_env("PAYMENTS_RECONCILE_INTERVAL",
+                                                                                "reconcile_interval_seconds"))

@@ -1,0 +1,78 @@
+"""Test support for this service's tests (and e2e suites): callers with real tokens, a relay without Kafka."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from authkit.testing import TestIssuer
+from contracts.permissions import DEFAULT_ROLES
+from spine.projector import apply_in_transaction
+
+from payments_service import public
+from payments_service.application import Payments
+from payments_service.projections.payments_view import PaymentsView
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A user of the API holding a token with one default role's permissions."""
+
+    user_id: UUID
+    role: str
+    headers: dict[str, str]
+
+
+def caller(issuer: TestIssuer, role: str) -> Caller:
+    """A new user with `role` (a key of contracts.permissions.DEFAULT_ROLES)."""
+    user_id = uuid4()
+    token = issuer.token(user_id=user_id, role=role, permissions=DEFAULT_ROLES[role])
+    return Caller(user_id, role, {"Authorization": f"Bearer {token}"})
+
+
+def feed_payments_view(payments: Payments, conninfo: str) -> int:
+    """What relay + projector do, without Kafka: every stored event → public envelope → payments_view.
+
+    Re-running it re-delivers everything, which must change nothing. Returns how many messages it applied.
+    """
+    notifications = payments.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
+    envelopes = [public.to_envelope(payments.mapper.to_domain_event(n), payments.name) for n in notifications]
+    envelopes = [e for e in envelopes if e is not None]
+    apply_in_transaction(conninfo, PaymentsView(), envelopes)
+    return len(envelopes)
+
+
+# --- HTTP helpers for API and e2e tests ----------------------------------------------------------
+
+URL = "/api/v1/payments/"
+
+
+def assert_problem(response, status: int, title: str | None = None) -> dict:
+    """Check a problem+json answer (status, and `title` when given); returns its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    if title is not None:
+        assert body["title"] == title, body
+    return body
+
+
+def top_up(client, who, amount: str = "40.00", method: str = "sandbox", currency: str = "EUR", **extra) -> dict:
+    """POST a wallet top-up for `who`; returns the created payment."""
+    response = client.post(URL, json={"amount": amount, "currency": currency, "payment_method": method,
+                                      "description": "Wallet top-up", **extra}, headers=who.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def pay_in_sandbox(client, who, payment_id: str, outcome: str = "succeeded"):
+    """`who` finishes a sandbox payment with `outcome`; returns the response."""
+    return client.post(f"{URL}{payment_id}/sandbox", json={"outcome": outcome}, headers=who.headers)
+
+
+def balance(client, who) -> dict[str, str]:
+    """`who`'s wallet as {currency: amount}."""
+    response = client.get(f"{URL}balance", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return {b["currency"]: b["amount"] for b in response.json()["balances"]}
