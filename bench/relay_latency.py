@@ -43,7 +43,13 @@ async def consumer_for(settings: InfraSettings, topic: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
                                 auto_offset_reset="latest", group_id=None, fetch_max_wait_ms=5)
     await consumer.start()
+    # A just-created topic is assigned lazily and "latest" is resolved lazily: a message sent before both
+    # happen would be skipped and waited for forever. Wait for every partition and pin its end offset now.
+    while len(consumer.assignment()) < max(1, len(consumer.partitions_for_topic(topic) or ())):
+        await asyncio.sleep(0.05)
     await consumer.seek_to_end()
+    for tp in consumer.assignment():
+        await consumer.position(tp)
     return consumer
 
 
