@@ -2,13 +2,18 @@
 
 Commands that touch an event's Waitlist may lose an optimistic-concurrency race with another request or
 the saga; they are re-run from a fresh load (new events, new timestamps), which also keeps the
-waitlist's order equal to the order of the bookings' Waitlisted events.
+waitlist's order equal to the order of the bookings' Waitlisted events. Within one api process the
+commands of one event take turns (a lock per event): during a rush dozens of request threads would
+otherwise keep invalidating each other's waitlist version; optimistic retries remain for the races
+with other processes (the saga worker, other api replicas).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -33,6 +38,10 @@ class Bookings(ServiceApplication):
 
     # A popular event's line gets a long stream (every join, promotion and leave); snapshots keep loads fast.
     snapshotting_intervals = {Waitlist: 50}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._event_locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
 
     def find_booking(self, booking_id: UUID) -> Booking | None:
         try:
@@ -77,7 +86,7 @@ class Bookings(ServiceApplication):
                 self.save(booking)
             return booking
 
-        return self._retry(attempt)
+        return self._retry(attempt, event_id=terms.event_id)
 
     def cancel_booking(self, booking_id: UUID, actor: Actor) -> Booking:
         """The owner (or an admin) cancels: leaves the line, gives back seats and money (saga steps 5)."""
@@ -93,7 +102,7 @@ class Bookings(ServiceApplication):
                 self.save(booking)
             return booking
 
-        return self._retry(attempt)
+        return self._retry(attempt, event_id=self.get_booking(booking_id).event_id)
 
     def expire_hold(self, booking_id: UUID, now: datetime) -> bool:
         """Expire one booking if its hold really lapsed (the aggregate re-checks); True when it did."""
@@ -107,10 +116,13 @@ class Bookings(ServiceApplication):
 
         return self._retry(attempt)
 
-    def _retry(self, command: Callable[[], T]) -> T:
+    def _retry(self, command: Callable[[], T], *, event_id: UUID | None = None) -> T:
         for attempt in range(_RETRIES):
             try:
-                return command()
+                if event_id is None:
+                    return command()
+                with self._event_locks[event_id]:
+                    return command()
             except IntegrityError:
                 if attempt == _RETRIES - 1:
                     raise
