@@ -1,15 +1,19 @@
-"""The whole system for e2e tests: every Procfile process under honcho (test profile), reached through the gateway.
+"""The whole system for e2e tests (test profile), reached through the gateway.
 
 Started once per session and only when an e2e test asks for it (`-m "not e2e"` never pays for it).
 PostgreSQL and Kafka of the test profile are brought up first (idempotent: `make test` has already done it).
+
+honcho runs every Procfile process except the saga workers of bookings, events and payments: those run as
+the session's own subprocesses (`Workers`), because the crash test SIGKILLs and restarts them, and honcho
+would stop the whole system as soon as one of its processes died.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))  # e2e_support: the client helpers the tests share
+
+from e2e_support import OWN_WORKERS, Platform, Workers, stop_group, tail  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
-HEALTH = ("/health/users", "/health/events")
+HEALTH = ("/health/users", "/health/events", "/health/bookings", "/health/payments")
 
 
 def profile_env() -> dict[str, str]:
@@ -33,11 +41,6 @@ def profile_env() -> dict[str, str]:
 def port_taken(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def tail(path: Path, lines: int = 200) -> str:
-    text = path.read_text(errors="replace") if path.exists() else "(no output)"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def wait_healthy(client: httpx.Client, proc: subprocess.Popen, log: Path) -> None:
@@ -55,19 +58,7 @@ def wait_healthy(client: httpx.Client, proc: subprocess.Popen, log: Path) -> Non
             pytest.fail(f"honcho exited with {proc.returncode} before the system was up:\n{tail(log)}")
         if time.monotonic() > deadline:
             pytest.fail(f"{pending} did not answer within {START_TIMEOUT:.0f} s; honcho output:\n{tail(log)}")
-        time.sleep(0.5)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to honcho, which stops its processes (each in its own session); SIGKILL if it hangs."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
@@ -77,27 +68,67 @@ def system_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def gateway(system_env, tmp_path_factory) -> Iterator[httpx.Client]:
+def workers(gateway_and_workers) -> Workers:
+    """The bookings, events and payments workers of the running system (for tests that crash them)."""
+    return gateway_and_workers[1]
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_and_workers) -> httpx.Client:
     """An httpx client whose base_url is the gateway of a freshly started system."""
+    return gateway_and_workers[0]
+
+
+@pytest.fixture(scope="session")
+def platform(gateway) -> Platform:
+    """Typed helpers for people, events, bookings and payments through the gateway."""
+    return Platform(gateway)
+
+
+@pytest.fixture(scope="session")
+def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Client, Workers]]:
     env = system_env
     port = int(env["GATEWAY_PORT"])
-    for name in ("GATEWAY_PORT", "USERS_PORT", "EVENTS_PORT", "SMTP_PORT"):
+    for name in ("GATEWAY_PORT", "USERS_PORT", "EVENTS_PORT", "BOOKINGS_PORT", "PAYMENTS_PORT", "SMTP_PORT"):
         if port_taken(int(env[name])):
             pytest.fail(f"{name}={env[name]} is already in use: a system of the test profile is still running "
                         "(stop it, or set SERVICE_PORT_BASE/GATEWAY_PORT/SMTP_PORT to free ports)")
     for script in ("deploy/postgres.sh", "deploy/kafka.sh"):
         subprocess.run(["bash", script, "up"], cwd=ROOT, env=env, check=True, capture_output=True)
 
-    log = tmp_path_factory.mktemp("e2e") / "honcho.log"
+    log_dir = tmp_path_factory.mktemp("e2e")
+    log = log_dir / "honcho.log"
+    procfile = log_dir / "Procfile"
+    procfile.write_text("".join(line + "\n" for line in (ROOT / "Procfile").read_text().splitlines()
+                                if line.split(":", 1)[0].strip() not in OWN_WORKERS))
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/honcho"), "start", "--no-colour", "-f", "Procfile", "-d", str(ROOT)],
+        proc = subprocess.Popen([str(ROOT / ".venv/bin/honcho"), "start", "--no-colour", "-f", str(procfile),
+                                 "-d", str(ROOT)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    workers = Workers(env, log_dir)
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                          limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
     try:
+        for name in OWN_WORKERS:
+            workers.start(name)
+        started = time.monotonic()
         wait_healthy(client, proc, log)
-        yield client
+        print(f"\nsystem healthy in {time.monotonic() - started:.1f} s")
+        yield client, workers
     finally:
         client.close()
-        stop(proc)
+        workers.stop_all()
+        stop_group(proc)
         if os.environ.get("E2E_SHOW_LOG"):
             print(f"\n--- honcho output ({log}) ---\n{tail(log, 400)}")
+            for name in OWN_WORKERS:
+                print(f"\n--- {name} ---\n{workers.log(name, 100)}")
+
+
+@pytest.fixture(scope="session")
+def crowd(platform) -> list:
+    """~30 participants for the rushes (password hashing is slow: register them once, let each book often)."""
+    started = time.monotonic()
+    crowd = platform.register_many(30, "Crowd Member")
+    print(f"\ncrowd registered in {time.monotonic() - started:.1f} s")
+    return crowd
