@@ -9,11 +9,14 @@ crash (same event, new offset): the last applied `aggregate_version` per aggrega
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 
 import psycopg
 from psycopg import Cursor
+from psycopg_pool import ConnectionPool
 
 from contracts import Envelope
 
@@ -64,9 +67,21 @@ class ProjectionStore:
 
     def __init__(self, conninfo: str):
         self.conninfo = conninfo
+        self._pool: ConnectionPool | None = None
+        self._pool_lock = threading.Lock()
 
-    def connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.conninfo)
+    def connect(self) -> AbstractContextManager[psycopg.Connection]:
+        """A pooled connection: opening one per batch (authentication, a new backend) costs more than the batch."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True,
+                                            name=f"projections:{self.conninfo.split('dbname=')[-1].split()[0]}")
+        return self._pool.connection()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def setup(self, projection: SqlProjection) -> None:
         """Create the positions table and the projection's own tables."""
@@ -130,10 +145,13 @@ def _is_new(cur: Cursor, projection: SqlProjection, envelope: Envelope) -> bool:
 def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: Iterable[Envelope]) -> None:
     """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL)."""
     store = ProjectionStore(conninfo)
-    store.setup(projection)
-    with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
-        for envelope in envelopes:
-            projection.apply(cur, envelope)
+    try:
+        store.setup(projection)
+        with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            for envelope in envelopes:
+                projection.apply(cur, envelope)
+    finally:
+        store.close()
 
 
 class ProjectionSink:

@@ -35,6 +35,7 @@ class Worker:
         self.subscriptions: list[Subscription] = []
         self.timers: list[tuple[float, Callable[[], object]]] = []
         self._setup: list[Callable[[], None]] = []
+        self._stores: list[ProjectionStore] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -44,6 +45,7 @@ class Worker:
 
     def add_projection(self, projection: SqlProjection, dbname: str) -> Worker:
         store = ProjectionStore(self.settings.conninfo(dbname))
+        self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
                                                group_id=f"{self.service}.{projection.name}"))
@@ -76,6 +78,8 @@ class Worker:
         self._stop.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.broker.stop()
+        for store in self._stores:
+            await asyncio.to_thread(store.close)
 
     async def _tick(self, seconds: float, fn: Callable[[], object]) -> None:
         while not self._stop.is_set():
