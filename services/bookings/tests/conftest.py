@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from itertools import count
 
 import pytest
-from authkit.testing import TestIssuer
+from authkit.testing import Caller, TestIssuer, caller
 from contracts import Envelope
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
@@ -18,7 +18,7 @@ from bookings_service.consumers.saga import SagaHandler
 from bookings_service.main import create_app
 from bookings_service.projections.catalogue_replica import CatalogueReplica
 from bookings_service.settings import Settings
-from bookings_service.testing import Caller, caller, feed_view
+from bookings_service.testing import feed_view
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from authkit.testing import TestIssuer
+from authkit.testing import Caller, TestIssuer, caller
 from fastapi.testclient import TestClient
 from spine.testing import fresh_database
 
 from events_service.main import create_app
 from events_service.settings import Settings
-from events_service.testing import Caller, caller, feed_catalogue
+from events_service.testing import feed_catalogue
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from authkit.testing import TestIssuer
+from authkit.testing import Caller, TestIssuer, caller
 from fastapi.testclient import TestClient
 from spine.testing import fresh_database
 
 from payments_service.main import create_app
 from payments_service.settings import Settings
-from payments_service.testing import Caller, caller, feed_payments_view
+from payments_service.testing import feed_payments_view
 
 
 @pytest.fixture(scope="module")

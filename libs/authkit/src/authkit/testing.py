@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
+from contracts.permissions import DEFAULT_ROLES
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from authkit.tokens import issue_access_token, jwks
@@ -35,3 +37,19 @@ class TestIssuer:
         """A signed access token for `user_id` (a fresh id when None) with `role` and `permissions`."""
         return issue_access_token(self.key, self.kid, user_id=user_id or uuid4(), role=role,
                                   permissions=permissions, ttl_seconds=ttl_seconds)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A user of an API under test, holding a token with one default role's permissions."""
+
+    user_id: UUID
+    role: str
+    headers: dict[str, str]
+
+
+def caller(issuer: TestIssuer, role: str) -> Caller:
+    """A new user with `role` (a key of contracts.permissions.DEFAULT_ROLES) and its Authorization header."""
+    user_id = uuid4()
+    token = issuer.token(user_id=user_id, role=role, permissions=DEFAULT_ROLES[role])
+    return Caller(user_id, role, {"Authorization": f"Bearer {token}"})

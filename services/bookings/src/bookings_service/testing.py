@@ -9,10 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from authkit.testing import TestIssuer
 from contracts import Envelope, wrap
 from contracts.events import EventCreated
-from contracts.permissions import DEFAULT_ROLES
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel
 
@@ -69,22 +67,6 @@ class MemoryUnit:
 def names(messages: list[BaseModel]) -> list[str]:
     """Message type names, for compact assertions."""
     return [type(m).__name__ for m in messages]
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A user of the API holding a token with one default role's permissions."""
-
-    user_id: UUID
-    role: str
-    headers: dict[str, str]
-
-
-def caller(issuer: TestIssuer, role: str) -> Caller:
-    """A new user with `role` (a key of contracts.permissions.DEFAULT_ROLES)."""
-    user_id = uuid4()
-    token = issuer.token(user_id=user_id, role=role, permissions=DEFAULT_ROLES[role])
-    return Caller(user_id, role, {"Authorization": f"Bearer {token}"})
 
 
 def event_created(*, organizer: UUID, is_paid: bool = False, price: str | None = None, currency: str | None = None,

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from contracts.events import SeatsRejected
 
-from bookings_service.testing import caller, event_created, seat_message
+from authkit.testing import caller
+from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.api
 

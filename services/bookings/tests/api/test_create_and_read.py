@@ -11,7 +11,8 @@ import pytest
 from contracts import wrap
 from contracts.events import EventCancelled, SeatsReserved
 
-from bookings_service.testing import caller, event_created, seat_message
+from authkit.testing import caller
+from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.api
 

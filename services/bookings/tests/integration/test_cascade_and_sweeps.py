@@ -13,7 +13,8 @@ from contracts.payments import PaymentSucceeded
 
 from bookings_service.consumers.deadlines import Deadlines
 from bookings_service.domain import BookingRules, EventTerms, Waitlist
-from bookings_service.testing import caller, event_created, seat_message
+from authkit.testing import caller
+from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.integration
 

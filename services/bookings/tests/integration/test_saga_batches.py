@@ -11,7 +11,8 @@ from eventsourcing.persistence import Tracking
 from spine.eventstore import cause_of
 
 from bookings_service.consumers.saga import SagaHandler
-from bookings_service.testing import caller, event_created, seat_message
+from authkit.testing import caller
+from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.integration
 

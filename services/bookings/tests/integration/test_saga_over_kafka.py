@@ -20,7 +20,8 @@ from spine.testing import create_topics, unique_topic
 
 from bookings_service.consumers.deadlines import Deadlines
 from bookings_service.main import Topics, build_worker
-from bookings_service.testing import caller, event_created
+from authkit.testing import caller
+from bookings_service.testing import event_created
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from events_service.testing import caller, feed_catalogue
+from authkit.testing import caller
+from events_service.testing import feed_catalogue
 
 pytestmark = pytest.mark.api
 

@@ -72,7 +72,7 @@ def test_a_top_up_already_spent_cannot_be_refunded(client, participant, admin):
 
 
 def test_the_list_shows_only_your_payments_newest_first_with_page_headers(client, issuer, feed_view):
-    from payments_service.testing import caller
+    from authkit.testing import caller
     me, someone = caller(issuer, "participant"), caller(issuer, "participant")
     mine = [top_up(client, me, str(n)) for n in (1, 2, 3)]
     top_up(client, someone)
@@ -91,7 +91,7 @@ def test_the_list_shows_only_your_payments_newest_first_with_page_headers(client
 
 
 def test_support_and_admins_filter_everyones_payments(client, issuer, admin, feed_view):
-    from payments_service.testing import caller
+    from authkit.testing import caller
     payer = caller(issuer, "participant")
     payment = top_up(client, payer)
     feed_view()
