@@ -48,8 +48,9 @@ class SagaHandler:
         """Apply messages of one partition in order; save all changes once, with the last position."""
         unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
         saga = BookingSaga(unit)
-        for envelope in envelopes:
-            message = parse_payload(envelope)
+        parsed = [(envelope, parse_payload(envelope)) for envelope in envelopes]
+        unit.preload_bookings([b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)])
+        for envelope, message in parsed:
             if message is None:
                 continue
             with caused_by_message(envelope):
