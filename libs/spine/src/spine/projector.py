@@ -84,8 +84,8 @@ class ProjectionStore:
             self._pool = None
 
     def setup(self, projection: SqlProjection) -> None:
-        """Create the positions table and the projection's own tables."""
-        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+        """Create the positions table and the projection's own tables (once: a plain connection, no pool)."""
+        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
             cur.execute(POSITIONS_DDL)
             projection.create_schema(cur)
@@ -130,7 +130,7 @@ class ProjectionStore:
 
     def reset(self, projection: SqlProjection) -> None:
         """Forget everything the projection built, so the next run replays from offset 0."""
-        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
             projection.reset(cur)
             cur.execute("DELETE FROM projection_positions WHERE projection=%s", (projection.name,))
             cur.execute("DELETE FROM projection_versions WHERE projection=%s", (projection.name,))
