@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import psycopg
 import pytest

@@ -42,6 +42,29 @@ def public_event_id(app_name: str, originator_id: object, originator_version: in
     return str(uuid5(NAMESPACE_URL, f"/{app_name}/{originator_id}/{originator_version}"))
 
 
+def envelope_of(domain_event: Any, translate: Translate, app_name: str,
+                address: Address | None = None) -> Envelope | None:
+    """The envelope a relay publishes for an internal event (None if `translate` does not publish it).
+
+    A function of its own so tests and tools can build exactly what the relay would send, without Kafka.
+    """
+    payload = translate(domain_event)
+    if payload is None:
+        return None
+    cause = cause_of(domain_event)
+    target = address(payload, domain_event) if address else None
+    return wrap(
+        payload,
+        aggregate_id=target or str(domain_event.originator_id),
+        aggregate_version=0 if target else domain_event.originator_version,
+        event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
+        occurred_at=domain_event.timestamp,
+        correlation_id=cause.get("correlation_id"),
+        causation_id=cause.get("causation_id"),
+        actor_id=cause.get("actor_id"),
+    )
+
+
 class Relay:
     """Publishes one application's events to one topic."""
 
@@ -62,21 +85,7 @@ class Relay:
 
     def envelope_for(self, domain_event: Any) -> Envelope | None:
         """The public message for an internal event, or None if it is not published."""
-        payload = self.translate(domain_event)
-        if payload is None:
-            return None
-        cause = cause_of(domain_event)
-        target = self.address(payload, domain_event) if self.address else None
-        return wrap(
-            payload,
-            aggregate_id=target or str(domain_event.originator_id),
-            aggregate_version=0 if target else domain_event.originator_version,
-            event_id=public_event_id(self.app.name, domain_event.originator_id, domain_event.originator_version),
-            occurred_at=domain_event.timestamp,
-            correlation_id=cause.get("correlation_id"),
-            causation_id=cause.get("causation_id"),
-            actor_id=cause.get("actor_id"),
-        )
+        return envelope_of(domain_event, self.translate, self.app.name, self.address)
 
     def never_publishes(self, notification: Notification) -> bool:
         """Whether `translate` ignores this kind of event outright, so it need not be decoded at all.

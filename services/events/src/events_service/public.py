@@ -10,13 +10,12 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from contracts import Envelope, wrap
+from contracts import Envelope
 from contracts.events import (
     EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved,
 )
 from pydantic import BaseModel
-from spine.eventstore import cause_of
-from spine.relay import public_event_id
+from spine.relay import envelope_of
 
 from events_service.domain import Event, UnknownEventAnswers
 
@@ -80,14 +79,4 @@ def address(payload: BaseModel, domain_event: Any) -> str | None:
 
 def to_envelope(domain_event: Any, app_name: str = "Events") -> Envelope | None:
     """The envelope the relay publishes for an internal event (same deterministic event id); for tests."""
-    payload = to_public(domain_event)
-    if payload is None:
-        return None
-    cause = cause_of(domain_event)
-    target = address(payload, domain_event)
-    aggregate_id = target or str(domain_event.originator_id)
-    aggregate_version = 0 if target else domain_event.originator_version
-    return wrap(payload, aggregate_id=aggregate_id, aggregate_version=aggregate_version,
-                event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
-                occurred_at=domain_event.timestamp, correlation_id=cause.get("correlation_id"),
-                causation_id=cause.get("causation_id"), actor_id=cause.get("actor_id"))
+    return envelope_of(domain_event, to_public, app_name, address)

@@ -88,7 +88,8 @@ class Payments(ServiceApplication):
             if strict:
                 raise
             log.warning("payment %s refused: %s", order.payment_id, exc)
-            return self.commit(lambda: self._refused(order, provider_name, exc), tracking)
+            refusal = exc  # bound for the lambda: `exc` itself is unbound once the except block ends
+            return self.commit(lambda: self._refused(order, provider_name, refusal), tracking)
 
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             again = self.find(order.payment_id)

@@ -9,11 +9,10 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from contracts import Envelope, wrap
+from contracts import Envelope
 from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
 from pydantic import BaseModel
-from spine.eventstore import cause_of
-from spine.relay import public_event_id
+from spine.relay import envelope_of
 
 from payments_service.domain import Payment
 
@@ -50,12 +49,4 @@ def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defi
 
 def to_envelope(domain_event: Any, app_name: str = "Payments") -> Envelope | None:
     """The envelope the relay publishes for an internal event (same deterministic event id); for tests."""
-    payload = to_public(domain_event)
-    if payload is None:
-        return None
-    cause = cause_of(domain_event)
-    return wrap(payload, aggregate_id=str(domain_event.originator_id),
-                aggregate_version=domain_event.originator_version,
-                event_id=public_event_id(app_name, domain_event.originator_id, domain_event.originator_version),
-                occurred_at=domain_event.timestamp, correlation_id=cause.get("correlation_id"),
-                causation_id=cause.get("causation_id"), actor_id=cause.get("actor_id"))
+    return envelope_of(domain_event, to_public, app_name, None)
