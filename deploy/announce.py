@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 SERVICES = ("users", "events", "bookings", "payments", "notifications")
 
@@ -39,9 +40,17 @@ def alive(pid: int) -> bool:
     return True
 
 
+def started_apis() -> list[str]:
+    """Services whose api the Procfile starts (users first: the others need its keys)."""
+    procfile = Path(__file__).resolve().parents[1] / "Procfile"
+    names = [line.split(":", 1)[0] for line in procfile.read_text().splitlines() if line.strip()]
+    apis = [n.removesuffix("-api") for n in names if n.endswith("-api")]
+    return sorted(apis, key=lambda s: s != "users")
+
+
 def banner(gateway: str) -> str:
     """The text printed once the system is up."""
-    status = {s: "up" if answers(f"{gateway}/health/{s}") else "not running" for s in SERVICES}
+    status = {s: "up" if answers(f"{gateway}/health/{s}") else "not built yet" for s in SERVICES}
     email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
     password = os.environ.get("ADMIN_PASSWORD", "admin-change-me")
     data = os.environ.get("EP_DATA", ".data/run")
@@ -78,14 +87,15 @@ def main() -> int:
     args = parser.parse_args()
     gateway = f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8000')}"
     deadline = time.monotonic() + args.timeout
-    while not answers(f"{gateway}/health/users"):
-        if not alive(args.parent):
-            return 0
-        if time.monotonic() > deadline:
-            print(f"[announce] {gateway}/health/users did not answer within {args.timeout:.0f} s; "
-                  "see the users-api lines above", flush=True)
-            return 1
-        time.sleep(0.5)
+    for service in started_apis():
+        while not answers(f"{gateway}/health/{service}"):
+            if not alive(args.parent):
+                return 0
+            if time.monotonic() > deadline:
+                print(f"[announce] {gateway}/health/{service} did not answer within {args.timeout:.0f} s; "
+                      f"see the {service}-api lines above", flush=True)
+                return 1
+            time.sleep(0.5)
     print(banner(gateway), flush=True)
     seed_demo_data()
     return 0
