@@ -74,8 +74,14 @@ class ServiceApplication(Application):
         )
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
-        # A service's api and worker start together; on a fresh database both would create the tables at
-        # once and the loser would fail. A session advisory lock makes the creation one at a time.
+        return self._creating_tables(self.factory.process_recorder)
+
+    def construct_snapshot_store(self):
+        return self._creating_tables(super().construct_snapshot_store)
+
+    def _creating_tables(self, build):
+        """Build a recorder (which creates its tables) while holding a session advisory lock: a service's
+        api and worker start together, and on a fresh database the loser of a concurrent CREATE TABLE fails."""
         env = self.env
         conninfo = psycopg.conninfo.make_conninfo(
             host=env.get("POSTGRES_HOST"), port=env.get("POSTGRES_PORT"), dbname=env.get("POSTGRES_DBNAME"),
@@ -83,7 +89,7 @@ class ServiceApplication(Application):
         )
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"create-tables:{self.name}",))
-            return self.factory.process_recorder()
+            return build()
 
     @property
     def process_recorder(self) -> ProcessRecorder:

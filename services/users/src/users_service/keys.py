@@ -66,9 +66,10 @@ class KeyRing:
     def load(self) -> KeyRing:
         """Read the active keys, creating the first one of the configured algorithm if there is none."""
         with psycopg.connect(self.conninfo) as conn, conn.transaction():
-            conn.execute(DDL)
-            # Two replicas starting together must not both create a "first" key.
+            # The api and the worker (and replicas) start together: one at a time creates the table and,
+            # if there is none, the first key.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('users.signing_keys'))")
+            conn.execute(DDL)
             rows = conn.execute("SELECT kid, algorithm, private_key, created_at FROM signing_keys "
                                 "WHERE retired_at IS NULL ORDER BY created_at, kid").fetchall()
             if not any(alg == self.algorithm for _, alg, _, _ in rows):
