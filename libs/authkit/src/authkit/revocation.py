@@ -23,7 +23,10 @@ class DisabledUsersProjection(SqlProjection):
     """Table `disabled_users(user_id, disabled_at)` in the consuming service's own database."""
 
     name = "disabled_users"
-    topics = (topics.USERS,)
+
+    def __init__(self, topic: str = topics.USERS):
+        # Tests feed it from a throwaway topic; services read users.v1.
+        self.topics = (topic,)
 
     def create_schema(self, cur: Cursor) -> None:
         cur.execute("CREATE TABLE IF NOT EXISTS disabled_users ("

@@ -79,8 +79,7 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
     settings = settings or Settings()
     container = build(settings, with_verifier=False)
     app = container.bookings
-    disabled_users = DisabledUsersProjection()
-    disabled_users.topics = (names.users,)
+    disabled_users = DisabledUsersProjection(names.users)
     saga = SagaHandler(app, live_booking_ids=container.query.live_booking_ids, rules=container.rules.current,
                        events_topic=names.events, payments_topic=names.payments)
     return (Worker(SERVICE, settings)

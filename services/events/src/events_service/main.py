@@ -62,8 +62,7 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS
     and disabled users from `users_topic`."""
     settings = settings or Settings()
     events = build_events(settings)
-    disabled_users = DisabledUsersProjection()
-    disabled_users.topics = (users_topic,)
+    disabled_users = DisabledUsersProjection(users_topic)
     return (Worker(SERVICE, settings)
             .add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
             .add_handler(SeatsHandler(events, commands_topic), events)
