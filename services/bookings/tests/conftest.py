@@ -22,11 +22,6 @@ from bookings_service.testing import feed_view
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TestIssuer:
-    return TestIssuer()
-
-
-@pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
     with fresh_database("bookings_test") as name:
         yield Settings(database=name)
@@ -64,26 +59,6 @@ def saga(client: TestClient) -> Callable[[Envelope], None]:
             handler.handle(envelope, Tracking("test:events.v1:0", next(offsets)))
 
     return deliver
-
-
-@pytest.fixture
-def organizer(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "organizer")
-
-
-@pytest.fixture
-def admin(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "admin")
-
-
-@pytest.fixture
-def support(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "support")
-
-
-@pytest.fixture
-def participant(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "participant")
 
 
 @pytest.fixture

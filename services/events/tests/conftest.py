@@ -19,11 +19,6 @@ from events_service.testing import feed_catalogue
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TestIssuer:
-    return TestIssuer()
-
-
-@pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
     with fresh_database("events_test") as name:
         yield Settings(database=name)
@@ -36,23 +31,8 @@ def client(settings: Settings, issuer: TestIssuer) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def organizer(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "organizer")
-
-
-@pytest.fixture
 def other_organizer(issuer: TestIssuer) -> Caller:
     return caller(issuer, "organizer")
-
-
-@pytest.fixture
-def admin(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "admin")
-
-
-@pytest.fixture
-def participant(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "participant")
 
 
 @pytest.fixture

@@ -19,11 +19,6 @@ from payments_service.testing import feed_payments_view
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TestIssuer:
-    return TestIssuer()
-
-
-@pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
     with fresh_database("payments_test") as name:
         yield Settings(database=name)
@@ -36,23 +31,8 @@ def client(settings: Settings, issuer: TestIssuer) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def participant(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "participant")
-
-
-@pytest.fixture
 def other_participant(issuer: TestIssuer) -> Caller:
     return caller(issuer, "participant")
-
-
-@pytest.fixture
-def support(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "support")
-
-
-@pytest.fixture
-def admin(issuer: TestIssuer) -> Caller:
-    return caller(issuer, "admin")
 
 
 @pytest.fixture
