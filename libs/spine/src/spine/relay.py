@@ -127,7 +127,8 @@ class Relay:
             await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.tracking_name,))
             await conn.execute(f'LISTEN "{self.app.recorder.channel_name}"')
             producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                                        enable_idempotence=True, acks="all", linger_ms=2)
+                                        enable_idempotence=True, acks="all", linger_ms=2,
+                                        **self.settings.kafka_client_options())
             await producer.start()
             try:
                 position = await asyncio.to_thread(self.position)

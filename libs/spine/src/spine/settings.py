@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
 
 
 class InfraSettings(BaseSettings):
@@ -16,6 +23,13 @@ class InfraSettings(BaseSettings):
     postgres_password: str = "eventplanner"
     postgres_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    # Kafka is a trust boundary: every client authenticates as its own principal (contracts.access) and the
+    # broker's ACLs decide what it may read and write. PLAINTEXT only for an external broker without auth.
+    kafka_security_protocol: Literal["SASL_PLAINTEXT", "SASL_SSL", "SSL", "PLAINTEXT"] = "SASL_PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None  # CA bundle for SSL/SASL_SSL; the system's when unset
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
 
@@ -23,3 +37,39 @@ class InfraSettings(BaseSettings):
         """libpq connection string for one service's database."""
         return (f"host={self.postgres_host} port={self.postgres_port} dbname={dbname} "
                 f"user={self.postgres_user} password={self.postgres_password}")
+
+    def _sasl(self) -> bool:
+        return self.kafka_security_protocol.startswith("SASL_")
+
+    def _credentials(self) -> tuple[str, str]:
+        if not self.kafka_username or self.kafka_password is None:
+            raise ValueError(f"Kafka security protocol {self.kafka_security_protocol} needs KAFKA_USERNAME and "
+                             "KAFKA_PASSWORD (each process authenticates as its own principal; see README)")
+        return self.kafka_username, self.kafka_password.get_secret_value()
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if not self.kafka_security_protocol.endswith("SSL"):
+            return None
+        return ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Security keyword arguments for every aiokafka client (producer, consumer, admin): `**` them in."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if context := self._ssl_context():
+            options["ssl_context"] = context
+        if self._sasl():
+            username, password = self._credentials()
+            options |= {"sasl_mechanism": self.kafka_sasl_mechanism, "sasl_plain_username": username,
+                        "sasl_plain_password": password}
+        return options
+
+    def kafka_security(self) -> BaseSecurity | None:
+        """The same settings as a FastStream `security=` object, for `KafkaBroker`."""
+        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+        context = self._ssl_context()
+        if not self._sasl():
+            return BaseSecurity(ssl_context=context, use_ssl=True) if context else None
+        username, password = self._credentials()
+        kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+        return kind[self.kafka_sasl_mechanism](username, password, ssl_context=context, use_ssl=context is not None)

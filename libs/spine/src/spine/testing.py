@@ -32,7 +32,7 @@ def create_topics(*names: str, partitions: int = 3, settings: InfraSettings | No
     s = settings or InfraSettings()
 
     async def go() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers, **s.kafka_client_options())
         await admin.start()
         try:
             await admin.create_topics([NewTopic(n, partitions, 1, topic_configs={"retention.ms": "-1"}) for n in names])

@@ -33,6 +33,7 @@ class Worker:
         # check drops them cheaply (formatting and writing them was a visible share of a busy worker's CPU).
         # Failures are still logged at ERROR.
         self.broker = KafkaBroker(self.settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all",
+                                  security=self.settings.kafka_security(),
                                   logger=logging.getLogger(f"{service}.kafka"), log_level=logging.DEBUG)
         self.relays: list[Relay] = []
         self.subscriptions: list[Subscription] = []
