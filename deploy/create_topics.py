@@ -1,4 +1,7 @@
-"""Create every topic the system uses (idempotent): partitions and retention from libs/contracts."""
+"""Create every topic the system uses (idempotent): partitions and retention from libs/contracts.
+
+Authenticates as $KAFKA_USERNAME: deploy scripts run it as the super user (only `admin` creates topics).
+"""
 
 import argparse
 import asyncio
@@ -6,12 +9,14 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from contracts.topics import all_topics
+from spine.settings import InfraSettings
 from tenacity import retry, stop_after_delay, wait_fixed
 
 
 @retry(stop=stop_after_delay(60), wait=wait_fixed(0.5), reraise=True)
 async def create(bootstrap: str, partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
+                                **InfraSettings().kafka_client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -16,11 +16,26 @@ fi
 : "${POSTGRES_PASSWORD:=eventplanner}"
 : "${KAFKA_BOOTSTRAP_SERVERS:=127.0.0.1:$KAFKA_PORT}"
 : "${KAFKA_PARTITIONS:=6}"
+# Kafka is a trust boundary (README "Kafka security"): SASL/SCRAM, one principal per service, ACLs from
+# libs/contracts/src/contracts/access.py. Local profiles use these fixed development passwords; anywhere
+# else set KAFKA_<PRINCIPAL>_PASSWORD (and the security settings) in the environment.
+: "${KAFKA_SECURITY_PROTOCOL:=SASL_PLAINTEXT}"; : "${KAFKA_SASL_MECHANISM:=SCRAM-SHA-512}"
+: "${KAFKA_ADMIN_USERNAME:=admin}"
+for _p in admin users events bookings payments notifications ops; do
+  _v="KAFKA_${_p^^}_PASSWORD"; [ -n "${!_v:-}" ] || printf -v "$_v" '%s' "$_p-dev-password"; export "${_v?}"
+done
+unset _p _v
+# Who a process without its own principal is: tests create throwaway topics as the super user; in the run
+# profile a tool like deploy/read_topic.py reads as `ops` (read-only). Service processes get their own in
+# the Procfile (and docker-compose.yml).
+if [ "$EP_PROFILE" = test ]; then : "${KAFKA_USERNAME:=$KAFKA_ADMIN_USERNAME}"; else : "${KAFKA_USERNAME:=ops}"; fi
+_v="KAFKA_${KAFKA_USERNAME^^}_PASSWORD"; : "${KAFKA_PASSWORD:=${!_v:-}}"; unset _v
 SERVICES="users events bookings payments notifications"
 USERS_PORT=$((SERVICE_PORT_BASE + 1)); EVENTS_PORT=$((SERVICE_PORT_BASE + 2)); BOOKINGS_PORT=$((SERVICE_PORT_BASE + 3))
 PAYMENTS_PORT=$((SERVICE_PORT_BASE + 4)); NOTIFICATIONS_PORT=$((SERVICE_PORT_BASE + 5))
 export EP_ROOT EP_PROFILE EP_DATA EP_CACHE PG_PORT POSTGRES_HOST POSTGRES_USER POSTGRES_PASSWORD KAFKA_PORT KAFKA_CONTROLLER_PORT \
-  KAFKA_BOOTSTRAP_SERVERS KAFKA_PARTITIONS GATEWAY_PORT SMTP_PORT SERVICE_PORT_BASE \
+  KAFKA_BOOTSTRAP_SERVERS KAFKA_PARTITIONS KAFKA_SECURITY_PROTOCOL KAFKA_SASL_MECHANISM KAFKA_ADMIN_USERNAME \
+  KAFKA_USERNAME KAFKA_PASSWORD GATEWAY_PORT SMTP_PORT SERVICE_PORT_BASE \
   USERS_PORT EVENTS_PORT BOOKINGS_PORT PAYMENTS_PORT NOTIFICATIONS_PORT
 export POSTGRES_PORT="${POSTGRES_PORT:-$PG_PORT}"
 log() { printf '\033[1;34m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*"; }
