@@ -41,7 +41,8 @@ def to_public(e):
 
 async def consumer_for(settings: InfraSettings, topic: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="latest", group_id=None, fetch_max_wait_ms=5)
+                                auto_offset_reset="latest", group_id=None, fetch_max_wait_ms=5,
+                                **settings.kafka_client_options())
     await consumer.start()
     # A just-created topic is assigned lazily and "latest" is resolved lazily: a message sent before both
     # happen would be skipped and waited for forever. Wait for every partition and pin its end offset now.
@@ -87,7 +88,7 @@ async def baseline(settings: InfraSettings, db: str) -> list[float]:
     conn = await psycopg.AsyncConnection.connect(settings.conninfo(db), autocommit=True)
     await conn.execute("CREATE TABLE raw_events (id bigserial PRIMARY KEY, body text)")
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
-                                acks="all")
+                                acks="all", **settings.kafka_client_options())
     await producer.start()
     consumer = await consumer_for(settings, topic)
     samples = []

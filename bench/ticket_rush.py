@@ -66,7 +66,8 @@ class FinalStates:
 
     def __init__(self, bootstrap: str):
         self.consumer = AIOKafkaConsumer("bookings.v1", bootstrap_servers=bootstrap, group_id=None,
-                                         auto_offset_reset="latest", fetch_max_wait_ms=10)
+                                         auto_offset_reset="latest", fetch_max_wait_ms=10,
+                                         **InfraSettings().kafka_client_options())
         self.seen: dict[str, tuple[str, float]] = {}
         self.task: asyncio.Task | None = None
 

@@ -5,7 +5,8 @@
     python -m deploy.read_topic bookings.v1 --follow    # keep printing until Ctrl-C
 
 Reads without a consumer group, so it never moves any service's committed offsets.
-The broker defaults to $KAFKA_BOOTSTRAP_SERVERS (deploy/env.sh sets it for the chosen EP_PROFILE).
+The broker defaults to $KAFKA_BOOTSTRAP_SERVERS (deploy/env.sh sets it for the chosen EP_PROFILE); it
+authenticates as $KAFKA_USERNAME (deploy/env.sh: the read-only `ops` principal for `make run`'s profile).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from aiokafka import AIOKafkaConsumer
 from contracts.envelope import Envelope
 from pydantic import ValidationError
+from spine.settings import InfraSettings
 
 
 def render(message, raw: bool) -> str:
@@ -38,7 +40,7 @@ async def read(topic: str, bootstrap: str, timeout: float, follow: bool, types: 
     """Print every message of `topic`; stop after `timeout` seconds without a new one (unless following)."""
     # No group: nothing is committed, every partition is read, and "earliest" means offset 0.
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+                                auto_offset_reset="earliest", **InfraSettings().kafka_client_options())
     await consumer.start()
     try:
         if topic not in await consumer.topics():

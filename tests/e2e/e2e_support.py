@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
+from spine.settings import InfraSettings
 
 PASSWORD = "correct horse battery staple"
 POLL = 0.1
@@ -239,6 +240,12 @@ def stop_group(proc: subprocess.Popen, timeout: float = 30) -> None:
         proc.wait(timeout=10)
 
 
+def kafka_principal(env: dict[str, str], process: str) -> dict[str, str]:
+    """A service process authenticates to Kafka as its own service, as the Procfile starts it."""
+    service = process.split("-")[0]
+    return {**env, "KAFKA_USERNAME": service, "KAFKA_PASSWORD": env[f"KAFKA_{service.upper()}_PASSWORD"]}
+
+
 class Workers:
     """The saga workers as our own subprocesses, each in its own process group: start, SIGKILL, restart."""
 
@@ -251,7 +258,8 @@ class Workers:
     def start(self, name: str) -> None:
         assert name in OWN_WORKERS and not self.alive(name), name
         with (self.log_dir / f"{name}.log").open("ab") as out:
-            self.procs[name] = subprocess.Popen([str(ROOT / ".venv/bin" / name)], cwd=ROOT, env=self.env,
+            self.procs[name] = subprocess.Popen([str(ROOT / ".venv/bin" / name)], cwd=ROOT,
+                                                env=kafka_principal(self.env, name),
                                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self, name: str) -> bool:
@@ -363,7 +371,7 @@ def read_topic(bootstrap: str, topic: str) -> list[dict]:
     async def read() -> list[dict]:
         # Subscribed without a group: every partition is assigned to us, and nothing is ever committed.
         consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                    auto_offset_reset="earliest")
+                                    auto_offset_reset="earliest", **InfraSettings().kafka_client_options())
         await consumer.start()
         try:
             partitions = sorted(consumer.assignment())
@@ -394,7 +402,8 @@ def topic_sizes(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     async def sizes() -> dict[str, int]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                    **InfraSettings().kafka_client_options())
         await consumer.start()
         try:
             existing = await consumer.topics()

@@ -85,7 +85,8 @@ def test_handler_through_kafka_with_poison_to_dlq(app):
     handler = CountCommands(app, topic)
 
     async def scenario():
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    **settings.kafka_client_options())
         await producer.start()
         for kind in ["Count"] * 5 + ["Explode"] + ["Count"] * 4:
             await producer.send_and_wait(topic, command(kind).to_bytes(), key=b"k")

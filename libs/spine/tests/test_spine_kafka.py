@@ -94,7 +94,7 @@ async def wait_rows(settings, db, n: int, timeout: float = 30.0) -> dict[str, in
 
 async def read_all(settings, topic: str, expect: int, timeout: float = 15.0) -> list:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None)
+                                auto_offset_reset="earliest", group_id=None, **settings.kafka_client_options())
     await consumer.start()
     got = []
     deadline = time.monotonic() + timeout
@@ -125,7 +125,8 @@ def test_events_flow_to_projection_exactly_once_and_survive_restart_and_rebuild(
         assert len(records) == 20
         envelope = Envelope.from_bytes(records[0].value)
         assert (envelope.actor_id, envelope.correlation_id) == ("admin-1", "corr-1")
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    **settings.kafka_client_options())
         await producer.start()
         await producer.send_and_wait(topic, records[0].value, key=records[0].key)
         # A poison message goes to the DLQ, and the next message is still processed.

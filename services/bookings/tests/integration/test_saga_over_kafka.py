@@ -45,10 +45,11 @@ class Feed:
 
     async def __aenter__(self) -> Feed:
         servers = self.settings.kafka_bootstrap_servers
-        self.producer = AIOKafkaProducer(bootstrap_servers=servers)
+        self.producer = AIOKafkaProducer(bootstrap_servers=servers, **self.settings.kafka_client_options())
         self.consumer = AIOKafkaConsumer(self.names.bookings, self.names.events_commands,
                                          self.names.payments_commands, bootstrap_servers=servers,
-                                         auto_offset_reset="earliest", group_id=None)
+                                         auto_offset_reset="earliest", group_id=None,
+                                         **self.settings.kafka_client_options())
         await self.producer.start()
         await self.consumer.start()
         self.reader = asyncio.create_task(self._read())

@@ -33,7 +33,8 @@ def topics_for_test():
 
 
 async def publish_concurrently(settings, topic: str, envelopes: list[Envelope]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True,
+                                **settings.kafka_client_options())
     await producer.start()
     try:
         await asyncio.gather(*(producer.send_and_wait(topic, e.to_bytes(), key=e.kafka_key()) for e in envelopes))
@@ -44,7 +45,8 @@ async def publish_concurrently(settings, topic: str, envelopes: list[Envelope]) 
 async def answers_for(settings, topic: str, bookings: set, timeout: float = 30.0) -> list[Envelope]:
     """Seat answers read back from the events topic until every booking got one (or the timeout)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                **settings.kafka_client_options())
     await consumer.start()
     seen: list[Envelope] = []
     deadline = time.monotonic() + timeout

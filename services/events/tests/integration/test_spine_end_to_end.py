@@ -65,7 +65,8 @@ def test_a_published_event_reaches_the_catalogue_and_duplicates_change_nothing(
             (stored,) = app.events.get(UUID(event["id"]))
             stale = public.to_envelope(stored).model_copy(update={"payload": {
                 **public.to_envelope(stored).payload, "title": "Stale copy"}})
-            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                        **settings.kafka_client_options())
             await producer.start()
             try:
                 await producer.send_and_wait(events_topic, stale.to_bytes(), key=stale.kafka_key())
@@ -96,7 +97,8 @@ def test_a_user_disabled_on_users_topic_loses_access(client, settings, organizer
         try:
             disabled = wrap(UserDisabled(user_id=organizer.user_id, disabled_at=datetime.now(UTC)),
                             aggregate_id=str(organizer.user_id), aggregate_version=3)
-            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
+                                        **settings.kafka_client_options())
             await producer.start()
             try:
                 await producer.send_and_wait(users_topic, disabled.to_bytes(), key=disabled.kafka_key())

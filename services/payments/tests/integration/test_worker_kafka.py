@@ -31,7 +31,7 @@ def topics_for_test():
 
 
 async def send(settings, topic: str, *envelopes: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_client_options())
     await producer.start()
     try:
         for envelope in envelopes:
@@ -43,7 +43,8 @@ async def send(settings, topic: str, *envelopes: Envelope) -> None:
 async def read_all(settings, topic: str, until, timeout: float = 20.0) -> dict[str, list[Envelope]]:
     """Every message on `topic` by aggregate id, once `until(messages)` holds (or the timeout passes)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                **settings.kafka_client_options())
     await consumer.start()
     seen: dict[str, list[Envelope]] = defaultdict(list)
     deadline = time.monotonic() + timeout

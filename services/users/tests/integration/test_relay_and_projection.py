@@ -33,7 +33,8 @@ def service(fast_passwords):
 
 async def read(topic: str, settings: Settings, count: int, timeout: float = 20.0) -> list[Envelope]:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                **settings.kafka_client_options())
     await consumer.start()
     found: list[Envelope] = []
     try:
