@@ -211,3 +211,20 @@ def test_api_processes_honour_api_host(monkeypatch):
         settings = importlib.import_module(f"{s}_service.settings").Settings()
         assert settings.api_host == "0.0.0.0", s
         assert "host=" in main.read_text() and ".api_host" in main.read_text(), f"run_api of {s} ignores api_host"
+
+
+def test_kafka_has_a_user_for_every_principal_and_each_service_uses_its_own(compose):
+    from contracts.access import usernames
+
+    services = compose["services"]
+    kafka_env = services["kafka"]["environment"]
+    assert set(kafka_env["KAFKA_PRINCIPALS"].split()) == set(usernames())
+    assert {f"KAFKA_{name.upper()}_PASSWORD" for name in usernames()} <= set(kafka_env)
+    for s in BUILT:
+        for process in ("api", "worker"):
+            env = services[f"{s}-{process}"]["environment"]
+            assert env["KAFKA_USERNAME"] == s
+            assert f"KAFKA_{s.upper()}_PASSWORD" in env["KAFKA_PASSWORD"]
+            assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    for one_shot in ("kafka-topics", "kafka-acls"):
+        assert services[one_shot]["environment"]["KAFKA_USERNAME"] == "admin"
