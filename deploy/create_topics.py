@@ -38,5 +38,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--acls", action="store_true",
+                        help="then apply the ACLs (python -m deploy.kafka_acls) in the same process")
     args = parser.parse_args()
     asyncio.run(create(args.bootstrap, args.partitions))
+    if args.acls:
+        from deploy import kafka_acls  # needs the repository root on sys.path: run with -m deploy.create_topics
+
+        raise SystemExit(kafka_acls.main(["--bootstrap", args.bootstrap]))

@@ -26,10 +26,9 @@ running() { [ -f "$KDATA/broker.pid" ] && kill -0 "$(cat "$KDATA/broker.pid")" 2
 # Topics and ACLs are made by the super user; every other client has its own principal.
 as_admin() { KAFKA_USERNAME="$KAFKA_ADMIN_USERNAME" KAFKA_PASSWORD="$KAFKA_ADMIN_PASSWORD" "$@"; }
 
-create_topics() {
-  as_admin "$EP_ROOT/.venv/bin/python" "$EP_ROOT/deploy/create_topics.py" --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
-    --partitions "$KAFKA_PARTITIONS"
-  as_admin "$EP_ROOT/.venv/bin/python" -m deploy.kafka_acls --bootstrap "$KAFKA_BOOTSTRAP_SERVERS"
+create_topics() {  # and the ACLs, in one Python process (its start-up is most of the time this takes)
+  (cd "$EP_ROOT" && as_admin .venv/bin/python -m deploy.create_topics --bootstrap "$KAFKA_BOOTSTRAP_SERVERS" \
+    --partitions "$KAFKA_PARTITIONS" --acls)
 }
 
 password_of() {  # KAFKA_<NAME>_PASSWORD, which deploy/env.sh sets for every principal

@@ -93,12 +93,14 @@ async def apply(settings: InfraSettings, timeout: float = 30.0) -> tuple[int, in
     try:
         have = await current(admin)
         stale = {acl for acl in have - want if acl.principal in ours}
-        for acl in sorted(stale):
-            r = await admin._send_request(DeleteAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
+        deletes = [admin._send_request(DeleteAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
+                   for acl in sorted(stale)]
+        for r in await asyncio.gather(*deletes):
             for code, message, _ in r.filter_responses:
                 _check(code, message)
-        for acl in sorted(want - have):
-            r = await admin._send_request(CreateAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
+        creates = [admin._send_request(CreateAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
+                   for acl in sorted(want - have)]
+        for r in await asyncio.gather(*creates):
             for code, message in r.creation_responses:
                 _check(code, message)
         # ACLs take effect once the metadata log is applied: a client started right after must see them.
@@ -112,12 +114,12 @@ async def apply(settings: InfraSettings, timeout: float = 30.0) -> tuple[int, in
         await admin.close()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", help="brokers (default: $KAFKA_BOOTSTRAP_SERVERS)")
     parser.add_argument("--usernames", action="store_true", help="print the SCRAM users the broker needs")
     parser.add_argument("--show", action="store_true", help="print the declared ACLs")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.usernames:
         print("\n".join(usernames()))
         return 0

@@ -121,3 +121,40 @@ def test_an_anonymous_client_cannot_connect():
 def test_a_wrong_password_cannot_connect():
     with pytest.raises(KafkaError):
         asyncio.run(send(principal("bookings", "not-the-password"), t.BOOKINGS))
+
+
+def test_applying_the_declaration_takes_back_a_permission_it_does_not_grant():
+    """An ACL given by hand (or left over from an older declaration) is deleted by deploy/kafka_acls.py."""
+    import sys
+    from pathlib import Path
+
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.protocol.admin import CreateAclsRequest
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from deploy.kafka_acls import ALLOW, LITERAL, TOPIC, WRITE, apply
+
+    async def grant_by_hand() -> None:
+        admin_settings = InfraSettings()
+        admin = AIOKafkaAdminClient(bootstrap_servers=admin_settings.kafka_bootstrap_servers,
+                                    **admin_settings.kafka_client_options())
+        await admin.start()
+        try:
+            request = CreateAclsRequest(TOPIC, t.PAYMENTS, LITERAL, "User:bookings", "*", WRITE, ALLOW)
+            assert (await admin._send_request(request)).creation_responses[0][0] == 0  # noqa: SLF001
+        finally:
+            await admin.close()
+
+    asyncio.run(grant_by_hand())
+    # ACLs apply once the metadata log has them: retry until the hand-made one lets bookings in.
+    for attempt in range(50):
+        try:
+            asyncio.run(send(principal("bookings"), t.PAYMENTS))
+            break
+        except TopicAuthorizationFailedError:
+            assert attempt < 49, "the hand-made ACL never took effect"
+
+    created, deleted = asyncio.run(apply(InfraSettings()))
+    assert (created, deleted) == (0, 1)
+    with pytest.raises(TopicAuthorizationFailedError):
+        asyncio.run(send(principal("bookings"), t.PAYMENTS))
