@@ -19,10 +19,11 @@ import sys
 from typing import NamedTuple
 
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import for_code
+from aiokafka.errors import IncompatibleBrokerVersion, KafkaError, for_code
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
 from contracts.access import principals, usernames
 from spine.settings import InfraSettings
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 # Kafka's wire codes (org.apache.kafka.common.resource / acl).
 TOPIC, GROUP = 2, 3
@@ -63,6 +64,33 @@ def declared() -> set[Acl]:
     return acls
 
 
+def _rows(acls: list[Acl]) -> list[tuple]:
+    return [(a.resource_type, a.resource_name, a.pattern_type, a.principal, "*", a.operation, ALLOW) for a in acls]
+
+
+# All creations (or deletion filters) in one request, so one metadata transaction instead of one per ACL:
+# 59 single requests to a just-started broker on a busy machine timed out. aiokafka's request classes
+# carry one ACL each; these send v1 (v0 has no pattern type, and 4.x brokers no longer serve it) with many.
+class _CreateMany(CreateAclsRequest):
+    def __init__(self, acls: list[Acl]):
+        self._rows = _rows(acls)
+
+    def build(self, request_struct_class):
+        if request_struct_class.API_VERSION < 1:
+            raise IncompatibleBrokerVersion("CreateAcls v1 needed")
+        return request_struct_class(self._rows)
+
+
+class _DeleteMany(DeleteAclsRequest):
+    def __init__(self, acls: list[Acl]):
+        self._rows = _rows(acls)
+
+    def build(self, request_struct_class):
+        if request_struct_class.API_VERSION < 1:
+            raise IncompatibleBrokerVersion("DeleteAcls v1 needed")
+        return request_struct_class(self._rows)
+
+
 class SecurityDisabled(Exception):
     """The broker has no authorizer: there is nothing to apply."""
 
@@ -83,24 +111,24 @@ async def current(admin: AIOKafkaAdminClient) -> set[Acl]:
             for principal, host, op, permission in acls if permission == ALLOW and host == "*"}
 
 
+@retry(retry=retry_if_exception_type((KafkaError, TimeoutError)), stop=stop_after_delay(90), wait=wait_fixed(1),
+       reraise=True)
 async def apply(settings: InfraSettings, timeout: float = 30.0) -> tuple[int, int]:
     """Create missing ACLs, delete stale ones of the declared principals; wait until the broker serves them."""
     want = declared()
     ours = {f"User:{name}" for name in principals()}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10000,
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=30000,
                                 **settings.kafka_client_options())
     await admin.start()
     try:
         have = await current(admin)
         stale = {acl for acl in have - want if acl.principal in ours}
-        deletes = [admin._send_request(DeleteAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
-                   for acl in sorted(stale)]
-        for r in await asyncio.gather(*deletes):
+        if stale:
+            r = await admin._send_request(_DeleteMany(sorted(stale)))  # noqa: SLF001
             for code, message, _ in r.filter_responses:
                 _check(code, message)
-        creates = [admin._send_request(CreateAclsRequest(*acl[:4], "*", acl.operation, ALLOW))  # noqa: SLF001
-                   for acl in sorted(want - have)]
-        for r in await asyncio.gather(*creates):
+        if want - have:
+            r = await admin._send_request(_CreateMany(sorted(want - have)))  # noqa: SLF001
             for code, message in r.creation_responses:
                 _check(code, message)
         # ACLs take effect once the metadata log is applied: a client started right after must see them.
