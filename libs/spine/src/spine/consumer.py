@@ -21,7 +21,7 @@ from typing import Any
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker, KafkaMessage, Topic
 from pydantic import ValidationError
 
 from contracts import Envelope
@@ -83,7 +83,8 @@ class Subscription:
         self.broker = broker
         self.sink = sink
         self.subscriber = broker.subscriber(
-            *sink.topics,
+            # Topics are provisioned by deploy scripts (contracts.topics); a service may not create any (ACLs).
+            *(Topic(topic, declare=False) for topic in sink.topics),
             group_id=group_id,
             batch=True,
             max_records=max_records,
