@@ -41,6 +41,7 @@ password_of() {  # KAFKA_<NAME>_PASSWORD, which deploy/env.sh sets for every pri
 format() {
   local scram=() name
   for name in $(cd "$EP_ROOT" && .venv/bin/python -m deploy.kafka_acls --usernames); do
+    password_of "$name" >/dev/null  # stops here, not inside a $(...), when one is missing
     scram+=(--add-scram "SCRAM-SHA-512=[name=$name,password=\"$(password_of "$name")\"]")
   done
   # Only the broker itself logs in on the controller listener: a fresh random password, kept in server.properties.
