@@ -4,6 +4,7 @@ from webkit.app import create_app
 from webkit.idempotency import IdempotencyMiddleware
 from webkit.observability import CorrelationMiddleware, configure_logging
 from webkit.pagination import Page, PageParams, set_page_headers
+from webkit.rate_limit import TokenBuckets, Verdict
 from webkit.problems import (
     CONCURRENT_CHANGE, Problem, ProblemDetails, Refusal, install_problem_handlers, problem_response, problem_responses,
     too_many_requests,
@@ -18,6 +19,8 @@ __all__ = [
     "Problem",
     "ProblemDetails",
     "Refusal",
+    "TokenBuckets",
+    "Verdict",
     "configure_logging",
     "create_app",
     "install_problem_handlers",
