@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "production"]
+
+
+class UnsafeConfiguration(SystemExit):
+    """Raised at start-up in production when a setting is a development default; one line per reason.
+
+    A SystemExit, so an uncaught one ends the process with its message and no traceback.
+    """
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("refusing to start with ENVIRONMENT=production:\n" + "\n".join(f"  - {r}" for r in reasons))
 
 
 class InfraSettings(BaseSettings):
@@ -18,6 +34,26 @@ class InfraSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
+    # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.
+    environment: Environment = "development"
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def unsafe_for_production(self) -> list[str]:
+        """One line per setting that must not be used in production; services extend it with their own."""
+        return []
+
+    def check_startup(self) -> None:
+        """Raise UnsafeConfiguration in production when any setting is unsafe; every process calls it first."""
+        if self.production and (reasons := self.unsafe_for_production()):
+            raise UnsafeConfiguration(reasons)
 
     def conninfo(self, dbname: str) -> str:
         """libpq connection string for one service's database."""

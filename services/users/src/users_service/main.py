@@ -16,8 +16,9 @@ from users_service import public
 from users_service.api import ROUTERS
 from users_service.bootstrap import UsersService, bootstrap
 from users_service.domain import (
-    AccountDisabled, EmailAlreadyRegistered, InvalidCredentials, InvalidRole, InvalidSetting, RefreshTokenInvalid,
-    SettingNotFound, UnknownRole, UserNotFound,
+    AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
+    InvalidRole, InvalidSetting, PasswordResetInvalid, RefreshTokenInvalid, SettingNotFound, UnknownRole,
+    UserNotFound, WeakPassword, WrongPassword,
 )
 from users_service.settings import Settings
 from webkit import configure_logging, create_app as create_web_app
@@ -34,12 +35,18 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     UnknownRole: 422,
     InvalidRole: 422,
     InvalidSetting: 422,
+    WeakPassword: 422,
+    WrongPassword: 403,
+    PasswordResetInvalid: 401,
+    BeyondYourPermissions: 403,
+    AccountNotDisabled: 409,
 }
 
 
 def create_app(settings: Settings | None = None, *, service: UsersService | None = None) -> FastAPI:
     """The users API. Tests pass settings pointing at a fresh database (or a ready-made service)."""
     s = service.settings if service else (settings or Settings())
+    s.check_startup()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +89,7 @@ def run_worker() -> None:
     """`users-worker`: relay and projections until SIGINT/SIGTERM."""
     s = Settings()
     configure_logging("users-worker", s.log_level)
+    s.check_startup()  # before bootstrap seeds the first admin
     service = bootstrap(s)
     try:
         build_worker(service).run()
