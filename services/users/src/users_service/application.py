@@ -115,11 +115,17 @@ class Users(Credentials, ServiceApplication):
 
     def disable(self, user_id: UUID, reason: str | None = None, *, by: UUID | None = None) -> User:
         """Disable an account: no more logins or refreshes, and services refuse its access tokens."""
-        return self._retrying(lambda: self._change(user_id, lambda u: (self._manageable(u, by), u.disable(reason))))
+        def disable(user: User) -> None:
+            self._manageable(user, by)
+            user.disable(reason)
+        return self._retrying(lambda: self._change(user_id, disable))
 
     def enable(self, user_id: UUID, *, by: UUID | None = None) -> User:
         """Re-enable a disabled account; raises AccountNotDisabled. Its old tokens and sessions stay void."""
-        return self._retrying(lambda: self._change(user_id, lambda u: (self._manageable(u, by), u.enable())))
+        def enable(user: User) -> None:
+            self._manageable(user, by)
+            user.enable()
+        return self._retrying(lambda: self._change(user_id, enable))
 
     def check_ceiling(self, actor_id: UUID, permissions: Iterable[str], action: str) -> None:
         """Raises BeyondYourPermissions unless the actor's role (as defined now) holds every permission."""
