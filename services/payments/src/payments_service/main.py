@@ -44,6 +44,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     domain.InsufficientBalance: 409,
     NotSandboxPayment: 409,
     domain.NotPaymentOwner: 403,
+    domain.OwnPaymentConfirmation: 403,
     domain.PaymentNotFound: 404,
     WebhookRejected: 400,
     InvalidWebhookSignature: 401,
@@ -58,6 +59,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
     """The payments API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
     settings = settings or Settings()
+    settings.check_startup()
     container = build(settings, verifier=verifier)
 
     @asynccontextmanager
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         container.close()
 
     # /balance and /webhooks/... are declared before /{payment_id} so they are not read as ids.
-    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_enabled else [])]
+    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_on else [])]
     app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database))
