@@ -9,6 +9,9 @@ Access tokens are short-lived but not instantly void. Each service learns from u
   version it made (`aggregate_version`). A token whose `ver` is below it was issued before the change.
   Versions, not clocks: a token minted from a user loaded just before a demotion is refused even if it
   was signed a moment after it. A token without `ver` counts as version 0.
+* tokens of a role issued before that role's permissions were redefined (`RoleDefined` at a version
+  above 1, compared with the token's `rver` claim): taking a permission away from a role bites at once
+  for every holder, who gets the new permissions with their next refresh.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from authkit.principal import Principal
 from contracts import Envelope, topics
-from contracts.users import UserDisabled, UserEnabled, UserPasswordChanged, UserRoleChanged
+from contracts.users import RoleDefined, UserDisabled, UserEnabled, UserPasswordChanged, UserRoleChanged
 from spine.projector import SqlProjection
 
 # Tokens live at most this long (users' ACCESS_TOKEN_EXPIRE_MINUTES is capped at 1440): older cut-offs
@@ -34,8 +37,8 @@ _CUTS_TOKENS = {t.message_type for t in (UserDisabled, UserEnabled, UserPassword
 
 
 class DisabledUsersProjection(SqlProjection):
-    """Tables `disabled_users(user_id, disabled_at, reason)` and `token_cutoffs(user_id, min_version, cut_at)`
-    in the consuming service's own database."""
+    """Tables `disabled_users(user_id, disabled_at, reason)`, `token_cutoffs(user_id, min_version, cut_at)` and
+    `role_cutoffs(role, min_version, cut_at)` in the consuming service's own database."""
 
     name = "disabled_users"
 
@@ -48,11 +51,20 @@ class DisabledUsersProjection(SqlProjection):
                     "user_id uuid PRIMARY KEY, disabled_at timestamptz NOT NULL, reason text)")
         cur.execute("CREATE TABLE IF NOT EXISTS token_cutoffs ("
                     "user_id uuid PRIMARY KEY, min_version bigint NOT NULL, cut_at timestamptz NOT NULL)")
+        cur.execute("CREATE TABLE IF NOT EXISTS role_cutoffs ("
+                    "role text PRIMARY KEY, min_version bigint NOT NULL, cut_at timestamptz NOT NULL)")
 
     def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE disabled_users, token_cutoffs")
+        cur.execute("TRUNCATE disabled_users, token_cutoffs, role_cutoffs")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        if envelope.type == RoleDefined.message_type and envelope.aggregate_version > 1:  # type: ignore[attr-defined]
+            cur.execute("INSERT INTO role_cutoffs VALUES (%s, %s, %s) ON CONFLICT (role) DO UPDATE SET "
+                        "min_version = GREATEST(role_cutoffs.min_version, EXCLUDED.min_version), "
+                        "cut_at = GREATEST(role_cutoffs.cut_at, EXCLUDED.cut_at)",
+                        (RoleDefined.model_validate(envelope.payload).name, envelope.aggregate_version,
+                         envelope.occurred_at))
+            return
         if envelope.type not in _CUTS_TOKENS:
             return
         user_id = UUID(str(envelope.payload["user_id"]))
@@ -79,28 +91,35 @@ class DisabledUsers:
         self.refresh_seconds = refresh_seconds
         self._disabled: frozenset[UUID] = frozenset()
         self._cutoffs: dict[UUID, int] = {}
+        self._role_cutoffs: dict[str, int] = {}
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self, principal: Principal) -> bool:
-        disabled, cutoffs = self._current()
+        disabled, cutoffs, role_cutoffs = self._current()
         if principal.user_id in disabled:
             return True
         cutoff = cutoffs.get(principal.user_id)
-        return cutoff is not None and (principal.user_version or 0) < cutoff
+        if cutoff is not None and (principal.user_version or 0) < cutoff:
+            return True
+        role_cutoff = role_cutoffs.get(principal.role)
+        return role_cutoff is not None and (principal.role_version or 0) < role_cutoff
 
-    def _current(self) -> tuple[frozenset[UUID], dict[UUID, int]]:
+    def _current(self) -> tuple[frozenset[UUID], dict[UUID, int], dict[str, int]]:
         with self._lock:
             if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_seconds:
                 with self.pool.connection() as conn:
                     disabled = conn.execute("SELECT user_id FROM disabled_users").fetchall()
-                    cutoffs = conn.execute(
-                        "SELECT user_id, min_version FROM token_cutoffs "
-                        "WHERE cut_at > now() - make_interval(secs => %s)", (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+                    recent = "WHERE cut_at > now() - make_interval(secs => %s)"
+                    cutoffs = conn.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
+                                           (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+                    role_cutoffs = conn.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
+                                                (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
                 self._disabled = frozenset(_at(row, 0) for row in disabled)
                 self._cutoffs = {_at(row, 0): int(_at(row, 1)) for row in cutoffs}
+                self._role_cutoffs = {str(_at(row, 0)): int(_at(row, 1)) for row in role_cutoffs}
                 self._loaded_at = time.monotonic()
-            return self._disabled, self._cutoffs
+            return self._disabled, self._cutoffs, self._role_cutoffs
 
 
 def _at(row: object, index: int) -> object:

@@ -112,6 +112,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             user_version=_version(claims.get("ver")),
+            role_version=_version(claims.get("rver")),
         )
     except (ValueError, TypeError) as exc:
         raise InvalidToken(f"bad claims: {exc}") from None
@@ -121,5 +122,5 @@ def _version(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("ver must be an integer")
+        raise ValueError("ver and rver must be integers")
     return value

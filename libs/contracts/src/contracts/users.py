@@ -74,7 +74,11 @@ class UserPasswordChanged(BaseModel):
 
 @message(topics.USERS)
 class RoleDefined(BaseModel):
-    """A role was created or its permissions replaced."""
+    """A role was created or its permissions replaced.
+
+    A replacement (envelope `aggregate_version` above 1) voids the holders' access tokens whose `rver` claim
+    (the role's version when the token was issued) is below the envelope's `aggregate_version`.
+    """
 
     name: RoleName = Field(description="Role name.", examples=["support"])
     permissions: list[str] = Field(description="Permission names granted by the role.", examples=[["support:reply"]])

@@ -90,14 +90,21 @@ class Users(Credentials, ServiceApplication):
             return None
         return self.user(claim.user_id)
 
-    def is_revoked(self, user_id: UUID, user_version: int | None = None) -> bool:
-        """Whether an access token of this user, issued at `user_version`, must be refused (disabled, no such
-        account, or issued before a role/password change or re-enabling)."""
+    def is_revoked(self, user_id: UUID, user_version: int | None = None, role: str | None = None,
+                   role_version: int | None = None) -> bool:
+        """Whether an access token must be refused: the account is disabled or gone, or the token was issued
+        before a role/password change or re-enabling (`user_version`) or before its role was redefined."""
         try:
             user = self.user(user_id)
         except UserNotFound:
             return True
-        return user.disabled or (user_version or 0) < user.tokens_valid_from
+        if user.disabled or (user_version or 0) < user.tokens_valid_from:
+            return True
+        try:
+            defined = self.repository.get(role_id(role)) if role else None
+        except AggregateNotFoundError:
+            return True
+        return defined is not None and (role_version or 0) < defined.tokens_valid_from
 
     def change_role(self, user_id: UUID, role: str, *, by: UUID | None = None) -> User:
         """Give a user another role; raises UserNotFound, UnknownRole, AccountDisabled, BeyondYourPermissions.
@@ -215,10 +222,15 @@ class Users(Credentials, ServiceApplication):
     def _pair(self, user: User, refresh_token: str) -> TokenPair:
         assert self.keys is not None, "Users needs a KeyRing to issue tokens"
         signing, ttl = self.keys.signing, self.policy.access_ttl
+        try:
+            role: Role | None = self.repository.get(role_id(user.role))
+        except AggregateNotFoundError:
+            role = None  # an undefined role grants nothing
         access = issue_access_token(signing.key, signing.kid, user_id=user.id, role=user.role,
-                                    permissions=self.permissions_of(user.role), ttl_seconds=int(ttl.total_seconds()),
+                                    permissions=role.permissions if role else (),
+                                    ttl_seconds=int(ttl.total_seconds()),
                                     issuer=self.policy.issuer, audience=self.policy.audience,
-                                    user_version=user.version)
+                                    user_version=user.version, role_version=role.version if role else None)
         return TokenPair(access, refresh_token, int(ttl.total_seconds()))
 
     # --- roles ----------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class UsersService:
 
     def is_revoked(self, principal: Principal) -> bool:
         """The users service asks the account itself, so a disable or demotion takes effect on the next request."""
-        return self.app.is_revoked(principal.user_id, principal.user_version)
+        return self.app.is_revoked(principal.user_id, principal.user_version, principal.role, principal.role_version)
 
     def close(self) -> None:
         self.pool.close()

@@ -88,3 +88,17 @@ def test_enabling_needs_users_manage_and_an_existing_user(client, admin, signup,
     ada = signup()
     problem(client.post(f"/api/v1/users/{ada.id}/enable", headers=ada.headers), 403)
     problem(client.post(f"/api/v1/users/{uuid4()}/enable", headers=admin.headers), 404)
+
+
+def test_taking_a_permission_away_from_a_role_bites_at_once_for_every_holder(client, admin, signup, problem):
+    client.post("/api/v1/roles", json={"name": "curator", "permissions": ["users:read_all"]}, headers=admin.headers)
+    cleo = signup()
+    client.put(f"/api/v1/users/{cleo.id}/role", json={"role": "curator"}, headers=admin.headers)
+    curator = client.post("/api/v1/users/refresh", json={"refresh_token": cleo.refresh_token}).json()
+    assert client.get("/api/v1/users/", headers=bearer(curator["access_token"])).status_code == 200
+
+    client.post("/api/v1/roles", json={"name": "curator", "permissions": []}, headers=admin.headers)
+    problem(client.get("/api/v1/users/", headers=bearer(curator["access_token"])), 401)
+    again = client.post("/api/v1/users/refresh", json={"refresh_token": curator["refresh_token"]}).json()
+    problem(client.get("/api/v1/users/", headers=bearer(again["access_token"])), 403)
+    assert client.get("/api/v1/users/me", headers=bearer(again["access_token"])).status_code == 200

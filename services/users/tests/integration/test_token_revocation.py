@@ -1,4 +1,5 @@
-"""A role change, password change or re-enabling in the users service voids earlier tokens in other services.
+"""A role change, password change, re-enabling or role redefinition in the users service voids earlier tokens
+in other services.
 
 The whole path is real: users' event store → relay → Kafka → another service's revocation projection (in
 its own database) → the check its API runs on every request.
@@ -43,7 +44,8 @@ def wait_for(check, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-def test_other_services_refuse_tokens_issued_before_a_demotion_a_password_change_or_a_re_enabling(service):
+def test_other_services_refuse_tokens_issued_before_a_demotion_a_password_change_a_re_enabling_or_a_redefinition(
+        service):
     app, s = service.app, service.settings
     verify = service.verifier().verify
     ada = app.register("ada@example.com", "Ada Lovelace", PASSWORD, role="organizer")
@@ -82,6 +84,12 @@ def test_other_services_refuse_tokens_issued_before_a_demotion_a_password_change
             after = verify(app.login("ada@example.com", NEW).access_token)
             wait_for(lambda: not revoked(after))
             assert revoked(fresh) and revoked(as_organizer)  # re-enabling revives no old token
+
+            app.register("cleo@example.com", "Cleo", PASSWORD, role="organizer")
+            cleo = verify(app.login("cleo@example.com", PASSWORD).access_token)
+            app.define_role("organizer", ["events:create"])  # mailings:manage taken away
+            wait_for(lambda: revoked(cleo))
+            assert not revoked(verify(app.login("cleo@example.com", PASSWORD).access_token))
             assert not revoked(bystander)
 
         try:
