@@ -13,7 +13,8 @@ from users_service.domain.user import EmailRegistration, User, email_registratio
 
 __all__ = [
     "ROLE_INDEX_ID", "AccountDisabled", "AccountNotDisabled", "BeyondYourPermissions", "PasswordResetInvalid",
-    "WeakPassword", "WrongPassword", "check_password_strength", "EmailAlreadyRegistered", "EmailRegistration", "InvalidCredentials",
+    "WeakPassword", "WrongPassword", "check_password_strength", "EmailAlreadyRegistered", "EmailRegistration",
+    "InvalidCredentials",
     "InvalidRole", "InvalidSetting", "RefreshTokenInvalid", "RefreshTokenReused", "Role", "RoleIndex", "Setting",
     "SettingNotFound", "TokenFamily", "UnknownRole", "User", "UserNotFound", "UsersError", "email_registration_id",
     "normalise_email", "role_id", "setting_id",
