@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "production"]
+S = TypeVar("S", bound=BaseSettings)
 
 
 class UnsafeConfiguration(SystemExit):
@@ -59,3 +60,15 @@ class InfraSettings(BaseSettings):
         """libpq connection string for one service's database."""
         return (f"host={self.postgres_host} port={self.postgres_port} dbname={dbname} "
                 f"user={self.postgres_user} password={self.postgres_password}")
+
+
+def load_settings(cls: type[S]) -> S:
+    """`cls()` from the environment; a bad value ends the process with one line per problem and no traceback.
+
+    Messages name the variable and the rule, never the value (it may be a secret).
+    """
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [f"  - {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()]
+        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None

@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from spine.db import connection_pool
 from spine.relay import Relay
+from spine.settings import load_settings
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
@@ -98,13 +99,13 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMEN
 
 def run_api() -> None:
     """Serve the API on $API_HOST:$PAYMENTS_PORT (default 127.0.0.1:8104)."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
 
 
 def run_worker() -> None:
     """Run the relay, command handler, projections and reconciler until SIGINT/SIGTERM."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     build_worker(settings).run()

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from authkit.deps import install_auth
 from spine.relay import Relay
+from spine.settings import load_settings
 from spine.worker import Worker
 from users_service import public
 from users_service.api import ROUTERS
@@ -79,7 +80,7 @@ def run_api() -> None:
     """`users-api`: serve on 127.0.0.1:USERS_PORT."""
     import uvicorn
 
-    s = Settings()
+    s = load_settings(Settings)
     configure_logging("users", s.log_level)
     uvicorn.run(create_app(s), host=s.api_host, port=s.port, log_config=None,
                 log_level="debug" if s.debug else s.log_level.lower())
@@ -87,7 +88,7 @@ def run_api() -> None:
 
 def run_worker() -> None:
     """`users-worker`: relay and projections until SIGINT/SIGTERM."""
-    s = Settings()
+    s = load_settings(Settings)
     configure_logging("users-worker", s.log_level)
     s.check_startup()  # before bootstrap seeds the first admin
     service = bootstrap(s)

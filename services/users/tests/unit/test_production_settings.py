@@ -65,3 +65,13 @@ def test_the_processes_exit_at_once_naming_what_to_fix(script):
     assert "refusing to start with ENVIRONMENT=production" in done.stderr
     assert "  - SECRET_KEY is the default" in done.stderr and "  - ADMIN_PASSWORD is the default" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_hs256_ends_the_process_with_one_line_and_no_traceback():
+    exe = Path(sys.executable).parent / "users-api"
+    exe = exe if exe.exists() else Path(shutil.which("users-api") or "users-api")
+    env = {**os.environ, "ENVIRONMENT": "production", "ALGORITHM": "HS256", "SECRET_KEY": "s3cr3t-value-never-printed"}
+    done = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "  - ALGORITHM: Value error, ALGORITHM=HS256 is not supported" in done.stderr
+    assert "Traceback" not in done.stderr and "s3cr3t" not in done.stderr
