@@ -34,7 +34,8 @@ def _unauthorized(detail: str) -> Problem:
 def _authenticate(verifier: TokenVerifier, is_revoked: RevocationCheck | None, token: str) -> Principal:
     principal = verifier.verify(token)
     if is_revoked is not None and is_revoked(principal):
-        raise InvalidToken("token revoked: the user is disabled")
+        raise InvalidToken("token revoked: the account was disabled, or its role or password changed since it "
+                           "was issued; log in or refresh again")
     return principal
 
 

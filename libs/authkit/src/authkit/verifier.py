@@ -117,6 +117,16 @@ def _principal(claims: dict[str, Any]) -> Principal:
             token_id=str(claims["jti"]),
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            user_version=_version(claims.get("ver")),
+            role_version=_version(claims.get("rver")),
         )
     except (ValueError, TypeError) as exc:
         raise InvalidToken(f"bad claims: {exc}") from None
+
+
+def _version(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("ver and rver must be integers")
+    return value

@@ -27,7 +27,11 @@ class UserRegistered(BaseModel):
 
 @message(topics.USERS)
 class UserRoleChanged(BaseModel):
-    """An admin gave a user another role."""
+    """An admin gave a user another role: the user's access tokens issued before it are void.
+
+    Tokens carry the user's stream version in their `ver` claim; a token whose `ver` is below this
+    envelope's `aggregate_version` was issued with the old role and every service refuses it.
+    """
 
     user_id: UUID = Field(description="Whose role changed.")
     role: RoleName = Field(description="The new role.", examples=["organizer"])
@@ -36,7 +40,7 @@ class UserRoleChanged(BaseModel):
 
 @message(topics.USERS)
 class UserDisabled(BaseModel):
-    """An admin disabled a user: every service must stop accepting that user's tokens."""
+    """An admin disabled a user: every service must stop accepting that user's tokens (until UserEnabled)."""
 
     user_id: UUID = Field(description="The disabled user.")
     disabled_at: datetime = Field(description="When (UTC); tokens issued before this are void.")
@@ -44,8 +48,37 @@ class UserDisabled(BaseModel):
 
 
 @message(topics.USERS)
+class UserEnabled(BaseModel):
+    """An admin re-enabled a disabled user: tokens issued from now on are accepted again.
+
+    Tokens from before (`ver` below this envelope's `aggregate_version`) stay void.
+    """
+
+    user_id: UUID = Field(description="The re-enabled user.")
+    enabled_at: datetime = Field(description="When (UTC).")
+
+
+@message(topics.USERS)
+class UserPasswordChanged(BaseModel):
+    """A user's password changed or an admin forced a reset: their sessions and earlier access tokens are void.
+
+    Tokens whose `ver` claim is below this envelope's `aggregate_version` are refused by every service.
+    """
+
+    user_id: UUID = Field(description="Whose password changed.")
+    changed_at: datetime = Field(description="When (UTC).")
+    kind: str = Field(description="`changed` by the user, `reset_requested` by an admin (the old password no "
+                                  "longer works), or `reset` completed with a one-time reset token.",
+                      examples=["changed"])
+
+
+@message(topics.USERS)
 class RoleDefined(BaseModel):
-    """A role was created or its permissions replaced."""
+    """A role was created or its permissions replaced.
+
+    A replacement (envelope `aggregate_version` above 1) voids the holders' access tokens whose `rver` claim
+    (the role's version when the token was issued) is below the envelope's `aggregate_version`.
+    """
 
     name: RoleName = Field(description="Role name.", examples=["support"])
     permissions: list[str] = Field(description="Permission names granted by the role.", examples=[["support:reply"]])

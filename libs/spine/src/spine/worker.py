@@ -29,6 +29,7 @@ class Worker:
     def __init__(self, service: str, settings: InfraSettings | None = None):
         self.service = service
         self.settings = settings or InfraSettings()
+        self.settings.check_startup()  # production refuses development defaults before touching anything
         # FastStream logs "Received"/"Processed" for every batch at `log_level`; at DEBUG the logger's level
         # check drops them cheaply (formatting and writing them was a visible share of a busy worker's CPU).
         # Failures are still logged at ERROR.

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -41,9 +42,11 @@ class Payments(ServiceApplication):
     # A busy wallet collects an event per payment; snapshots keep loading it cheap.
     snapshotting_intervals = {Wallet: 50}
 
-    def __init__(self, env: dict[str, str] | None = None, *, providers: Providers | None = None):
+    def __init__(self, env: dict[str, str] | None = None, *, providers: Providers | None = None,
+                 cash_top_up_max: dict[str, Decimal] | None = None):
         super().__init__(env)
         self.providers = providers or Providers([])
+        self.cash_top_up_max = cash_top_up_max or {}
 
     # --- queries ---------------------------------------------------------------------------------
 
@@ -80,6 +83,7 @@ class Payments(ServiceApplication):
         provider_name = order.method
         try:
             domain.check_order(order)
+            domain.check_cash_top_up(order, self.cash_top_up_max)
             provider = self.providers.for_method(order.method)
             provider_name = provider.name
             created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
@@ -118,7 +122,7 @@ class Payments(ServiceApplication):
 
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             payment = self.get_payment(payment_id)
-            payment.check_offline()
+            payment.check_confirmable_by(operator_id)
             payment.check_pending()
             return payment, self.settle(payment, ChargeState(payment.reference or "", "succeeded"),
                                         confirmed_by=operator_id)

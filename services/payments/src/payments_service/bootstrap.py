@@ -47,7 +47,7 @@ class Container:
 def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
     """The providers this deployment configured."""
     enabled: list[PaymentProvider] = [CashProvider(), BalanceProvider()]
-    if settings.sandbox_enabled:
+    if settings.sandbox_on:
         ledger = PostgresLedger(pool)
         ledger.create_schema()
         enabled.append(SandboxProvider(settings.sandbox_webhook_secret, ledger,
@@ -65,7 +65,8 @@ def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
 
 def build_payments(settings: Settings, pool: ConnectionPool) -> Payments:
     """The event store application in the service's own database, with its providers."""
-    return Payments(env=postgres_env(settings.database, settings), providers=build_providers(settings, pool))
+    return Payments(env=postgres_env(settings.database, settings), providers=build_providers(settings, pool),
+                    cash_top_up_max=settings.cash_top_up_max)
 
 
 def ensure_read_models(settings: Settings) -> None:

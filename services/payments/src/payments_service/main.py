@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from spine.db import connection_pool
 from spine.relay import Relay
+from spine.settings import load_settings
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
@@ -45,6 +46,7 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InsufficientBalance: 409,
     NotSandboxPayment: 409,
     domain.NotPaymentOwner: 403,
+    domain.OwnPaymentConfirmation: 403,
     domain.PaymentNotFound: 404,
     WebhookRejected: 400,
     InvalidWebhookSignature: 401,
@@ -61,6 +63,7 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
 def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
     """The payments API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
     settings = settings or Settings()
+    settings.check_startup()
     container = build(settings, verifier=verifier)
 
     @asynccontextmanager
@@ -69,7 +72,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         container.close()
 
     # /balance and /webhooks/... are declared before /{payment_id} so they are not read as ids.
-    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_enabled else [])]
+    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_on else [])]
     app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
@@ -100,13 +103,13 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMEN
 
 def run_api() -> None:
     """Serve the API on $API_HOST:$PAYMENTS_PORT (default 127.0.0.1:8104)."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
 
 
 def run_worker() -> None:
     """Run the relay, command handler, projections and reconciler until SIGINT/SIGTERM."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     build_worker(settings).run()

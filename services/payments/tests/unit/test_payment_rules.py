@@ -171,3 +171,24 @@ def test_only_the_payer_completes_a_payment():
     payment.check_owner(payment.user_id)
     with pytest.raises(domain.NotPaymentOwner):
         payment.check_owner(uuid4())
+
+
+def test_the_payer_never_confirms_their_own_cash_but_another_operator_does():
+    cash = Payment.request(order(method="cash"), provider="cash", is_offline=True)
+    with pytest.raises(domain.OwnPaymentConfirmation):
+        cash.confirm_offline(cash.user_id)
+    assert cash.status == "pending"
+    cash.confirm_offline(uuid4())
+    assert cash.status == "succeeded"
+
+
+def test_the_cash_ceiling_applies_per_currency_to_cash_top_ups_only():
+    ceilings = {"RUB": Decimal("100000"), "*": Decimal("1000")}
+    top_up = {"event_id": None, "booking_id": None, "method": "cash"}
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("1000")), ceilings)
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("99000"), currency="RUB"), ceilings)
+    with pytest.raises(domain.CashTopUpTooLarge):
+        domain.check_cash_top_up(order(**top_up, amount=Decimal("1000.01")), ceilings)
+    domain.check_cash_top_up(order(method="cash", amount=Decimal("5000")), ceilings)  # a booking's price
+    domain.check_cash_top_up(order(**{**top_up, "method": "card"}, amount=Decimal("5000")), ceilings)
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("5000")), {})  # no ceiling configured

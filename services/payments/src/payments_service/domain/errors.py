@@ -27,6 +27,10 @@ class AmountTooLarge(InvalidPaymentRequest):
     """Raised when an amount is beyond any sensible payment (a typo or an attack, never a ticket)."""
 
 
+class CashTopUpTooLarge(InvalidPaymentRequest):
+    """Raised when a cash top-up is above the deployment's ceiling for its currency."""
+
+
 class UnknownPaymentMethod(InvalidPaymentRequest):
     """Raised when the payment method is not one the service knows."""
 
@@ -49,6 +53,10 @@ class NotOfflinePayment(PaymentRuleViolation):
 
 class NotPaymentOwner(PaymentRuleViolation):
     """Raised when someone other than the payer acts on a payment only the payer may act on (403)."""
+
+
+class OwnPaymentConfirmation(PaymentRuleViolation):
+    """Raised when an operator confirms a payment they made themselves: cash is confirmed by someone else (403)."""
 
 
 class InsufficientBalance(PaymentRuleViolation):

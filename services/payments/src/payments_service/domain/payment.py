@@ -54,6 +54,16 @@ def check_order(order: PaymentOrder) -> None:
         raise errors.TopUpFromBalance("a wallet cannot be topped up from itself; choose another payment method")
 
 
+def check_cash_top_up(order: PaymentOrder, ceilings: dict[str, Decimal]) -> None:
+    """A cash top-up is at most the ceiling for its currency (`"*"`: any other); no ceiling, no limit."""
+    if not (order.is_top_up and order.method == CASH):
+        return
+    ceiling = ceilings.get(order.currency, ceilings.get("*"))
+    if ceiling is not None and order.amount > ceiling:
+        raise errors.CashTopUpTooLarge(f"a cash top-up is at most {ceiling} {order.currency}; "
+                                       f"got {order.amount} {order.currency}")
+
+
 class Payment(Aggregate):
     """One payment attempt."""
 
@@ -126,8 +136,15 @@ class Payment(Aggregate):
 
     def confirm_offline(self, operator_id: UUID) -> None:
         """An operator took the cash."""
-        self.check_offline()
+        self.check_confirmable_by(operator_id)
         self.succeed(confirmed_by=operator_id)
+
+    def check_confirmable_by(self, operator_id: UUID) -> None:
+        """Only offline payments are confirmed by hand, and never by the payer: two people see the cash."""
+        self.check_offline()
+        if operator_id == self.user_id:
+            raise errors.OwnPaymentConfirmation("nobody confirms their own payment; another operator must take "
+                                                "the cash")
 
     def fail(self, reason: str) -> None:
         """The payment did not go through."""

@@ -29,9 +29,12 @@ def list_roles(_: CurrentPrincipal, service: Service) -> list[RolePublic]:
             responses={200: {"description": "The role existed; its permissions were replaced."},
                        **problem_responses(401, 403, 422)})
 def define_role(body: RoleCreate, response: Response, service: Service,
-                _: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
-    """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced)."""
-    role, created = service.app.define_role(body.name, body.permissions)
+                admin: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
+    """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced).
+
+    Only with permissions you hold yourself (403 otherwise), before and after the change.
+    """
+    role, created = service.app.define_role(body.name, body.permissions, by=admin.user_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return RolePublic(name=role.name, permissions=list(role.permissions))

@@ -101,3 +101,28 @@ class SettingPublic(BaseModel):
     key: str
     value: Any
     type: str
+
+
+class PasswordChange(BaseModel):
+    """The caller's current password and the new one (checked against common and easily guessed passwords)."""
+
+    current_password: str = Field(min_length=1, max_length=256, examples=["analytical-engine"])
+    new_password: str = Field(min_length=8, max_length=256, examples=["difference engine no. 2"])
+
+
+class PasswordResetIssued(BaseModel):
+    """A forced reset: the user's password and sessions are void until they use the one-time token."""
+
+    user_id: UUID
+    expires_at: datetime = Field(description="When the token stops working (UTC).")
+    delivery: Literal["response", "pending"] = Field(
+        description="`response`: the token is in this response (development only). `pending`: the token is "
+                    "kept from the admin and goes to the user by e-mail once notifications are in place.")
+    reset_token: str | None = Field(default=None, description="The one-time token (development only).")
+
+
+class PasswordResetComplete(BaseModel):
+    """A one-time reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=256, examples=["difference engine no. 2"])

@@ -92,16 +92,26 @@ def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> Us
 
 @router.put("/{user_id}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
 def change_role(user_id: UUID, body: RoleChange, service: Service,
-                _: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
-    """Give a user another role; it is in their tokens from their next login or refresh."""
+                admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
+    """Give a user another role: their earlier access tokens stop working at once, a refresh brings the new role.
+
+    Only roles whose permissions you hold yourself, and only for users whose current role you could grant.
+    """
     try:
-        return UserPublic.of(service.app.change_role(user_id, body.role))
+        return UserPublic.of(service.app.change_role(user_id, body.role, by=admin.user_id))
     except AccountDisabled as exc:
         raise Problem(409, "Conflict", str(exc)) from None
 
 
 @router.post("/{user_id}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
-def disable(user_id: UUID, service: Service, _: Annotated[Principal, Depends(require(USERS_MANAGE))],
+def disable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
             body: DisableRequest | None = None) -> UserPublic:
     """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
-    return UserPublic.of(service.app.disable(user_id, body.reason if body else None))
+    return UserPublic.of(service.app.disable(user_id, body.reason if body else None, by=admin.user_id))
+
+
+@router.post("/{user_id}/enable", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409))
+def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))]
+           ) -> UserPublic:
+    """Re-enable a disabled account: the user logs in again (tokens and sessions from before stay void)."""
+    return UserPublic.of(service.app.enable(user_id, by=admin.user_id))
