@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pytest
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.security import OAuth2PasswordBearer
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -47,6 +48,10 @@ def router() -> APIRouter:
     @r.post("/tiny", openapi_extra=body_limit(10))
     async def tiny(request: Request) -> dict[str, int]:
         return {"size": len(await request.body())}
+
+    @r.get("/mine")
+    def mine(token: Annotated[str | None, Depends(OAuth2PasswordBearer("/token", auto_error=False))]) -> dict:
+        return {"token": token}
 
     @r.get("/{note_id}")
     def read(note_id: int) -> dict[str, int]:
@@ -147,6 +152,7 @@ def test_the_openapi_document_states_problems_and_body_limits(client):
     assert create["x-max-body-bytes"] == DEFAULT_MAX_BODY_BYTES
     assert doc["paths"]["/api/v1/notes/upload"]["post"]["x-max-body-bytes"] == 200_000
     assert "422" in doc["paths"]["/api/v1/notes"]["get"]["responses"]
+    assert "401" in doc["paths"]["/api/v1/notes/mine"]["get"]["responses"]  # it reads a token
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():

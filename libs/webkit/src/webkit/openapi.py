@@ -1,5 +1,6 @@
 """The OpenAPI document says what the service really answers: every error is `application/problem+json`,
-and every operation lists the errors the shared layers can give it (400, 413, 422), with its body limit.
+and every operation lists the errors the shared layers can give it (400, 413, 422; 401 where a token is
+read), with its body limit.
 
 FastAPI documents validation errors as `application/json` `HTTPValidationError` and knows nothing of the
 undecodable-body 400 or the body-limit 413; this rewrites each operation once, when the document is built.
@@ -60,6 +61,8 @@ def _document_operation(operation: dict[str, Any], default_body_limit: int) -> N
         added.update(_BODY_ERRORS)
     if operation.get("parameters"):
         added.update(_PARAMETER_ERRORS)
+    if operation.get("security"):
+        added[401] = "Missing, invalid or revoked access token."
     for status, text in added.items():
         responses.setdefault(str(status), {"description": text})
     for status, response in responses.items():

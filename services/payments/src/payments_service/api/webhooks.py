@@ -25,7 +25,8 @@ WEBHOOK_BODY_LIMIT = 256 * 1024
 Provider = Annotated[str, Path(max_length=lim.PROVIDER, pattern="^[a-z0-9_-]+$", examples=["stripe"])]
 
 
-@router.post("/webhooks/{provider}", response_model=WebhookReceipt, responses=problem_responses(400, 401, 403, 404),
+@router.post("/webhooks/{provider}", response_model=WebhookReceipt,
+             responses=problem_responses(400, 401, 403, 404, 413, 422),
              openapi_extra=body_limit(WEBHOOK_BODY_LIMIT))
 async def receive_webhook(provider: Provider, request: Request, services: Services) -> WebhookReceipt:
     """A provider's notification: signature checked, deduplicated on its event id, then the payment re-fetched."""
