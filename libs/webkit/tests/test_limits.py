@@ -100,6 +100,7 @@ def test_a_route_sets_its_own_limit_larger_or_smaller(client):
     {"title": "line\nbreak"},                             # a single line stays one line
     {"title": "x" * 21},
     {"title": "ok", "body": "bell\x07"},
+    {"title": "c1\x85control"},
     {"title": "ok", "tags": ["İİİ"]},                     # 6 characters once lower-cased
     {"title": "ok", "seats": INT32_MAX + 1},              # beyond PostgreSQL integer
     {"title": "ok", "seats": 10**100},

@@ -21,10 +21,10 @@ from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJso
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MAX = 2**63 - 1
 
-# No control characters: NUL cannot be stored in PostgreSQL text, and the rest only ever serve to break
-# views, logs and CSV exports. Multi-line text keeps tab, line feed and carriage return.
-SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# No control characters (C0, DEL, C1): NUL cannot be stored in PostgreSQL text, and the rest only ever serve
+# to break views, logs and CSV exports. Multi-line text keeps tab, line feed and carriage return.
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 # Years a timestamp may have after conversion to UTC (beyond 9999 Python and views cannot represent it).
 MIN_YEAR, MAX_YEAR = 1970, 9999
