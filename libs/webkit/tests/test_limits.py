@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from webkit import PageParams, create_app, set_page_headers
 from webkit.body_limit import DEFAULT_MAX_BODY_BYTES, body_limit
 from webkit.fields import INT32_MAX, INT64_MAX, BoundedJson, Line, LowerLine, PositiveInt32, Text, Timestamp
+from webkit.openapi import unbounded_inputs
 
 pytestmark = pytest.mark.unit
 
@@ -163,3 +164,29 @@ def test_the_openapi_document_states_problems_and_body_limits(client):
     note = doc["components"]["schemas"]["Note"]["properties"]
     assert note["title"]["maxLength"] == 20 and "pattern" in note["title"]
     assert note["seats"]["maximum"] == INT32_MAX
+
+
+class Loose(BaseModel):
+    name: str
+    sizes: list[Line(5)]
+    count: int
+    blob: Any
+    bounded: BoundedJson(10)
+
+
+def test_unbounded_inputs_are_found_in_the_document():
+    r = APIRouter()
+
+    @r.post("/loose/{n}")
+    def loose(n: int, body: Loose, q: str | None = None) -> None:
+        return None
+
+    app = create_app("loose", title="Loose", version="1", routers=[r])
+    assert sorted(unbounded_inputs(app.openapi())) == [
+        "POST /loose/{n} body.blob: any JSON value without x-max-bytes",
+        "POST /loose/{n} body.count: integer without maximum",
+        "POST /loose/{n} body.name: string without maxLength",
+        "POST /loose/{n} body.sizes: array without maxItems",
+        "POST /loose/{n} n: integer without maximum",
+        "POST /loose/{n} q: string without maxLength",
+    ]

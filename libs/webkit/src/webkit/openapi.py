@@ -70,3 +70,58 @@ def _document_operation(operation: dict[str, Any], default_body_limit: int) -> N
             response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
             if not response.get("description") or response["description"] == "Validation Error":
                 response["description"] = added.get(int(status), status_phrase(int(status)))
+
+
+def unbounded_inputs(document: dict[str, Any]) -> list[str]:
+    """Every request field or parameter of the document without a limit (for tests: each should have one).
+
+    Strings need `maxLength` (or a uuid/date-time format, or an enum), arrays `maxItems`, integers `maximum`,
+    free-form JSON `x-max-bytes`."""
+    schemas = document.get("components", {}).get("schemas", {})
+    found: list[str] = []
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                _collect(parameter.get("schema", {}), schemas, f"{where} {parameter['name']}", found, set())
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _collect(media.get("schema", {}), schemas, f"{where} body", found, set())
+    return found
+
+
+def _collect(schema: dict[str, Any], schemas: dict[str, Any], where: str, found: list[str], seen: set[str]) -> None:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            _collect(schemas.get(name, {}), schemas, where, found, seen | {name})
+        return
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        # pydantic's Decimal is "number | string"; its digits are bounded by max_digits, which JSON schema lacks.
+        decimal = any(o.get("type") == "number" for o in options)
+        for option in options:
+            if not (decimal and option.get("type") == "string"):
+                _collect(option, schemas, where, found, seen)
+        return
+    kind = schema.get("type")
+    if "enum" in schema or "const" in schema or kind in ("boolean", "null", "number"):
+        return
+    if kind == "string":
+        if "maxLength" not in schema and schema.get("format") not in ("uuid", "date-time"):
+            found.append(f"{where}: string without maxLength")
+    elif kind == "integer":
+        if "maximum" not in schema:
+            found.append(f"{where}: integer without maximum")
+    elif kind == "array":
+        if "maxItems" not in schema:
+            found.append(f"{where}: array without maxItems")
+        _collect(schema.get("items", {}), schemas, f"{where}[]", found, seen)
+    elif kind == "object" or "properties" in schema:
+        for name, prop in schema.get("properties", {}).items():
+            _collect(prop, schemas, f"{where}.{name}", found, seen)
+        if schema.get("additionalProperties") not in (None, False) and "x-max-bytes" not in schema:
+            found.append(f"{where}: free-form object without x-max-bytes")
+    elif "x-max-bytes" not in schema:
+        found.append(f"{where}: any JSON value without x-max-bytes")

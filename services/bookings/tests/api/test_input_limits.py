@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from webkit.openapi import unbounded_inputs
 
 from bookings_service.domain.waitlist import Waitlist
 from bookings_service.testing import event_created
@@ -50,3 +51,7 @@ def test_a_body_too_deep_to_parse_with_an_idempotency_key_is_a_4xx_problem(clien
 def test_options_names_every_method(client):
     options = client.options(f"{URL}{uuid4()}")
     assert (options.status_code, options.headers["allow"]) == (204, "GET, OPTIONS")
+
+
+def test_every_request_field_and_parameter_has_a_documented_limit(client):
+    assert unbounded_inputs(client.app.openapi()) == []

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from contracts import limits as lim
+from webkit.openapi import unbounded_inputs
 
 from events_service.domain.unknown_event import UnknownEventAnswers
 
@@ -123,3 +124,7 @@ def test_the_openapi_document_lists_problem_responses_and_limits(client):
     details = doc["components"]["schemas"]["EventCreate"]["properties"]
     assert details["max_participants"]["maximum"] == lim.INT32_MAX
     assert details["tags"]["maxItems"] == lim.TAGS
+
+
+def test_every_request_field_and_parameter_has_a_documented_limit(client):
+    assert unbounded_inputs(client.app.openapi()) == []

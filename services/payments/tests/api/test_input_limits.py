@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from webkit.openapi import unbounded_inputs
 
 from payments_service.domain import wallet_id
 from payments_service.testing import URL, assert_problem, pay_in_sandbox, top_up
@@ -50,3 +51,7 @@ def test_a_body_over_the_limit_sent_straight_to_the_service_is_413(client, parti
     # 20 MB straight to the service (not through the gateway) used to be read whole.
     headers = {**participant.headers, "Content-Type": "application/json"}
     assert_problem(client.post(URL, content=b" " * 20_000_000, headers=headers), 413)
+
+
+def test_every_request_field_and_parameter_has_a_documented_limit(client):
+    assert unbounded_inputs(client.app.openapi()) == []

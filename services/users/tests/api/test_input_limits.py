@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 from contracts import limits as lim
+from webkit.openapi import unbounded_inputs
 
 from users_service.domain import role_id, setting_id
 
@@ -108,3 +109,7 @@ def test_every_error_response_is_documented_as_problem_json(client):
             for status, response in operation["responses"].items():
                 if status[0] in "45":
                     assert list(response["content"]) == ["application/problem+json"]
+
+
+def test_every_request_field_and_parameter_has_a_documented_limit(client):
+    assert unbounded_inputs(client.app.openapi()) == []

@@ -16,7 +16,7 @@ from users_service.domain import User
 class UserCreate(BaseModel):
     """Registration (seed: email, full_name, password)."""
 
-    email: EmailStr = Field(examples=["ada@example.com"])
+    email: EmailStr = Field(max_length=lim.EMAIL, examples=["ada@example.com"])
     full_name: Line(lim.FULL_NAME, min_length=1) = Field(examples=["Ada Lovelace"])
     password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["correct horse battery"])
 

@@ -47,7 +47,7 @@ def login(body: UserLogin, service: Service) -> TokenResponse:
 
 @router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
 def token(username: Annotated[str, Form(max_length=lim.EMAIL)], password: Annotated[str, Form(max_length=lim.PASSWORD)],
-          service: Service, grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+          service: Service, grant_type: Annotated[str | None, Form(max_length=8, pattern="^password$")] = None,
           scope: Annotated[str, Form(max_length=1000)] = "") -> TokenResponse:
     """OAuth2 password flow for the docs' Authorize button (username = e-mail).
 
