@@ -23,11 +23,13 @@ class Envelope(BaseModel):
 
     event_id: UUID = Field(default_factory=uuid4, description="Unique id of this message; consumers deduplicate on it.",
                            examples=["5b4c0f8e-3a0d-5f5b-9a57-2f1f9d0e6d11"])
-    type: str = Field(description="Message type name.", examples=["EventCreated"], json_schema_extra=lim.text(lim.MESSAGE_TYPE))
+    type: str = Field(description="Message type name.", examples=["EventCreated"],
+                      json_schema_extra=lim.text(lim.MESSAGE_TYPE))
     version: int = Field(default=1, ge=1, description="Schema version of the payload for this type.", examples=[1],
                          json_schema_extra=lim.count(1))
     aggregate_id: str = Field(description="Id of the aggregate the message is about; also the Kafka key.",
-                              examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"], json_schema_extra=lim.text(lim.AGGREGATE_ID))
+                              examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"],
+                              json_schema_extra=lim.text(lim.AGGREGATE_ID))
     aggregate_version: int = Field(default=0, ge=0, description="Version of the aggregate after this event (0 for commands).",
                                    examples=[1], json_schema_extra={"maximum": lim.INT64_MAX})
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When it happened (UTC).")

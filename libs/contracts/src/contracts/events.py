@@ -34,8 +34,8 @@ class EventDetails(BaseModel):
     allowed_payment_methods: list[str] = Field(default_factory=list, description="Methods a booking may use.",
                                                examples=[["card", "cash"]],
                                                json_schema_extra=lim.strings(lim.PAYMENT_METHODS, lim.PAYMENT_METHOD))
-    tags: list[str] = Field(default_factory=list, description="Free tags for search (lower-case).", examples=[["python"]],
-                            json_schema_extra=lim.strings(lim.TAGS, lim.TAG))
+    tags: list[str] = Field(default_factory=list, description="Free tags for search (lower-case).",
+                            examples=[["python"]], json_schema_extra=lim.strings(lim.TAGS, lim.TAG))
 
 
 @message(topics.EVENTS)
@@ -58,7 +58,8 @@ class EventUpdated(BaseModel):
                                        examples=[{"title": "New title", "max_participants": 120}],
                                        json_schema_extra={"maxProperties": len(EventDetails.model_fields),
                                                           "propertyNames": {"enum": list(EventDetails.model_fields)}})
-    seats_available: int = Field(description="Free seats after the change.", examples=[80], json_schema_extra=lim.count())
+    seats_available: int = Field(description="Free seats after the change.", examples=[80],
+                                 json_schema_extra=lim.count())
     updated_at: datetime = Field(description="When (UTC).")
 
 
@@ -141,4 +142,5 @@ class SeatsReleased(BaseModel):
     event_id: UUID = Field(description="The event.")
     booking_id: UUID = Field(description="The booking that gave the seats back.")
     seats: int = Field(description="Seats freed.", examples=[2], json_schema_extra=lim.count())
-    seats_available: int = Field(description="Free seats after the release.", examples=[2], json_schema_extra=lim.count())
+    seats_available: int = Field(description="Free seats after the release.", examples=[2],
+                                 json_schema_extra=lim.count())

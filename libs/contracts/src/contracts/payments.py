@@ -52,8 +52,10 @@ class PaymentRequested(BaseModel):
     user_id: UUID = Field(description="Who pays.")
     amount: Decimal = Field(description="Amount.", examples=["50.00"], json_schema_extra=lim.money())
     currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
-    payment_method: str = Field(description="Method.", examples=["card"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
-    provider: str = Field(description="Provider handling it.", examples=["sandbox"], json_schema_extra=lim.text(lim.PROVIDER))
+    payment_method: str = Field(description="Method.", examples=["card"],
+                                json_schema_extra=lim.text(lim.PAYMENT_METHOD))
+    provider: str = Field(description="Provider handling it.", examples=["sandbox"],
+                          json_schema_extra=lim.text(lim.PROVIDER))
     confirmation_url: str | None = Field(default=None, description="Where the user completes it, if online.",
                                          json_schema_extra=lim.text(lim.URL))
     description: str | None = Field(default=None, description="What it is for, as the payer wrote it (top-ups).",

@@ -34,7 +34,8 @@ class UserRoleChanged(BaseModel):
     """An admin gave a user another role."""
 
     user_id: UUID = Field(description="Whose role changed.")
-    role: RoleName = Field(description="The new role.", examples=["organizer"], json_schema_extra=lim.text(lim.ROLE_NAME))
+    role: RoleName = Field(description="The new role.", examples=["organizer"],
+                           json_schema_extra=lim.text(lim.ROLE_NAME))
     previous_role: RoleName = Field(description="The role before.", examples=["participant"],
                                     json_schema_extra=lim.text(lim.ROLE_NAME))
 
@@ -62,7 +63,8 @@ class RoleDefined(BaseModel):
 class SettingChanged(BaseModel):
     """An admin changed a platform setting; services that use it update their copy."""
 
-    key: str = Field(description="Setting key.", examples=["booking_hold_minutes"], json_schema_extra=lim.text(lim.SETTING_KEY))
+    key: str = Field(description="Setting key.", examples=["booking_hold_minutes"],
+                     json_schema_extra=lim.text(lim.SETTING_KEY))
     type: Literal["string", "number", "bool", "json"] = Field(description="Value type.", examples=["number"])
     value: Any = Field(description="The new value, already of `type`.", examples=[15],
                        json_schema_extra={"x-max-bytes": lim.SETTING_VALUE_BYTES})
