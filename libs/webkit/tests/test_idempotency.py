@@ -218,3 +218,13 @@ def test_expired_keys_run_again(state, conninfo, make_router, subject_of):
     assert first.status_code == again.status_code == 201
     assert "idempotent-replayed" not in again.headers
     assert state["created"] == 2
+
+
+def test_a_body_nested_too_deep_to_parse_is_a_4xx_problem_not_a_crash(client, state):
+    # json.loads raises RecursionError (not ValueError) on '[' * 20000; it used to escape as a plain-text 500.
+    response = client.post("/api/v1/events", content=b"[" * 20_000,
+                           headers={"Idempotency-Key": "deep-1", "Content-Type": "application/json",
+                                    "Authorization": "Bearer alice"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "created" not in state

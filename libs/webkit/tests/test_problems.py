@@ -87,5 +87,6 @@ def test_docs_show_problem_responses_where_declared(client):
     spec = client.get("/docs/planning/openapi.json").json()
     responses = spec["paths"]["/api/v1/events/{event_id}"]["get"]["responses"]
     assert {"401", "403", "404"} <= set(responses)
-    schema = responses["404"]["content"]["application/problem+json"]["schema"]
+    ref = responses["404"]["content"]["application/problem+json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert {"type", "title", "status", "detail"} <= set(schema["properties"])

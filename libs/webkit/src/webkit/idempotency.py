@@ -48,10 +48,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _canonical(body: bytes) -> bytes:
-    # The same JSON sent with other spacing or key order is the same request.
+    # The same JSON sent with other spacing or key order is the same request. A body that is not JSON, or is
+    # nested too deep to parse ('[' * 100000), is compared as sent; the route then refuses it with a 4xx.
     try:
         return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return body
 
 

@@ -48,10 +48,13 @@ class Bookings(ServiceApplication):
         self._queued: defaultdict[UUID, list[_Job]] = defaultdict(list)
 
     def find_booking(self, booking_id: UUID) -> Booking | None:
+        """The booking, or None; also None for an id naming another aggregate (a waitlist's id is public,
+        derived from its event's id), as `find_bookings` does."""
         try:
-            return self.repository.get(booking_id)
+            found = self.repository.get(booking_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, Booking) else None
 
     def find_bookings(self, booking_ids: Iterable[UUID]) -> dict[UUID, Booking | None]:
         """Several bookings with one query (the saga's batches): each rebuilt from all its events, exactly

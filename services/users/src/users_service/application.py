@@ -81,7 +81,7 @@ class Users(Credentials, ServiceApplication):
 
     def user(self, user_id: UUID) -> User:
         """The account; raises UserNotFound."""
-        return self._get(user_id, UserNotFound(f"user {user_id} not found"))
+        return self._get(user_id, User, UserNotFound(f"user {user_id} not found"))
 
     def user_by_email(self, email: str) -> User | None:
         try:
@@ -210,7 +210,7 @@ class Users(Credentials, ServiceApplication):
         self._retrying(end)
 
     def _family(self, refresh_token: str) -> TokenFamily:
-        return self._get(family_of(refresh_token), RefreshTokenInvalid("unknown refresh token"))
+        return self._get(family_of(refresh_token), TokenFamily, RefreshTokenInvalid("unknown refresh token"))
 
     def _start_family(self, user: User) -> tuple[TokenFamily, str]:
         family_id = uuid4()  # chosen first: the token carries it
@@ -264,7 +264,7 @@ class Users(Credentials, ServiceApplication):
         return [self.repository.get(role_id(name)) for name in self._role_index().names]
 
     def check_role_exists(self, name: str) -> Role:
-        return self._get(role_id(name), UnknownRole(f"role {name!r} is not defined"))
+        return self._get(role_id(name), Role, UnknownRole(f"role {name!r} is not defined"))
 
     def permissions_of(self, role: str) -> tuple[str, ...]:
         """The permissions a role grants now (an undefined role grants none)."""
@@ -283,7 +283,7 @@ class Users(Credentials, ServiceApplication):
 
     def setting(self, key: str) -> Setting:
         """A setting's current value; raises SettingNotFound."""
-        return self._get(setting_id(key), SettingNotFound(f"setting {key!r} is not set"))
+        return self._get(setting_id(key), Setting, SettingNotFound(f"setting {key!r} is not set"))
 
     def put_setting(self, key: str, value: Any, type_: str) -> tuple[Setting, bool]:
         """Set a value of a declared type; raises InvalidSetting. Returns the setting and whether it is new."""
@@ -319,11 +319,17 @@ class Users(Credentials, ServiceApplication):
 
     # --- plumbing -------------------------------------------------------------------------------------
 
-    def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+    def _get(self, aggregate_id: UUID, kind: type[T], missing: Exception) -> T:
+        """The aggregate of that kind, or `missing` raised. Ids come from requests (a user id, the id part of a
+        refresh token) and some aggregates have public deterministic ids (roles, settings): an id naming an
+        aggregate of another kind is as missing as an unknown one."""
         try:
-            return self.repository.get(aggregate_id)
+            found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing from None
+        if not isinstance(found, kind):
+            raise missing
+        return found
 
     @staticmethod
     def _retrying(command: Callable[[], T], attempts: int = 3) -> T:

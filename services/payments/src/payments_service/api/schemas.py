@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from contracts import limits as lim
 from pydantic import BaseModel, Field, field_validator
+from webkit.fields import Line, Text
 
 from payments_service.domain import Payment, Wallet
 
@@ -23,12 +25,12 @@ class PaymentCreate(BaseModel):
 
     amount: Decimal = Field(max_digits=14, description="Positive, at most the currency's decimal places.",
                             examples=["25.00"])
-    currency: str = Field(min_length=1, max_length=8, description="ISO 4217 code.", examples=["EUR"])
-    description: str | None = Field(default=None, max_length=500, examples=["Wallet top-up"])
+    currency: Line(lim.CURRENCY, min_length=1) = Field(description="ISO 4217 code.", examples=["EUR"])
+    description: Text(lim.PAYMENT_DESCRIPTION) | None = Field(default=None, examples=["Wallet top-up"])
     event_id: UUID | None = Field(default=None, description="Not accepted: book the event instead.")
     booking_id: UUID | None = Field(default=None, description="Not accepted: the booking creates its payment.")
-    payment_method: str = Field(default="card", max_length=20,
-                                description="card | sandbox | stripe | yookassa | cash", examples=["sandbox"])
+    payment_method: Line(20) = Field(default="card", description="card | sandbox | stripe | yookassa | cash",
+                                     examples=["sandbox"])
 
     @field_validator("currency")
     @classmethod
@@ -39,7 +41,7 @@ class PaymentCreate(BaseModel):
 class PaymentRefund(BaseModel):
     """Why the money goes back (kept on the refund record)."""
 
-    reason: str = Field(default="refunded_by_admin", min_length=1, max_length=200, examples=["duplicate charge"])
+    reason: Line(lim.REFUND_REASON, min_length=1) = Field(default="refunded_by_admin", examples=["duplicate charge"])
 
 
 class SandboxOutcome(BaseModel):

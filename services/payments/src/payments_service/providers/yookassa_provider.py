@@ -105,5 +105,5 @@ class YooKassaProvider(PaymentProvider):
             obj = notification.object
             reference = obj.id if notification.event.startswith("payment.") else getattr(obj, "payment_id", None)
             return WebhookNotice(event_id=f"{notification.event}:{obj.id}", reference=reference)
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):  # RecursionError: "[[[[..."
             raise WebhookRejected("not a YooKassa notification") from None

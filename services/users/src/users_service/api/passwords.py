@@ -24,7 +24,7 @@ def change_my_password(body: PasswordChange, principal: CurrentPrincipal, servic
     return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@router.post("/{user_id}/password-reset", response_model=PasswordResetIssued, status_code=status.HTTP_201_CREATED,
+@router.post("/{user_id:uuid}/password-reset", response_model=PasswordResetIssued, status_code=status.HTTP_201_CREATED,
              responses=problem_responses(401, 403, 404))
 def force_password_reset(user_id: UUID, service: Service,
                          admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> PasswordResetIssued:
