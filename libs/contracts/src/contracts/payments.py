@@ -39,6 +39,9 @@ class RefundPayment(BaseModel):
     payment_id: UUID = Field(description="The payment to refund.")
     booking_id: UUID = Field(description="The booking.")
     reason: str = Field(description="Why.", examples=["booking_cancelled"])
+    amount: Decimal | None = Field(default=None, description="How much to give back, in the payment's currency, "
+                                   "when less than all of it (a participant's cancellation keeps the "
+                                   "refund_fee_percent); absent means the whole payment.", examples=["45.00"])
 
 
 @message(topics.PAYMENTS)
