@@ -24,7 +24,8 @@ class EventCreate(BaseModel):
     duration_minutes: int = Field(examples=[90])
     max_participants: int = Field(description="Seat capacity.", examples=[100])
     is_paid: bool = Field(default=False, examples=[True])
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, examples=["25.00"])
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3, examples=["25.00"],
+                                 description="Per seat, in whole minor units of the currency (JPY 0, EUR 2, KWD 3 decimals).")
     currency: str | None = Field(default=None, max_length=8, examples=["EUR"])
     allowed_payment_methods: list[str] = Field(default_factory=list, max_length=10, examples=[["card", "cash"]])
     tags: list[str] = Field(default_factory=list, max_length=20, examples=[["python", "meetup"]])
@@ -43,7 +44,7 @@ class EventUpdate(BaseModel):
     duration_minutes: int | None = None
     max_participants: int | None = None
     is_paid: bool | None = None
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3)
     currency: str | None = Field(default=None, max_length=8)
     allowed_payment_methods: list[str] | None = Field(default=None, max_length=10)
     tags: list[str] | None = Field(default=None, max_length=20)
