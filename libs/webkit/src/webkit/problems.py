@@ -119,7 +119,10 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
 
     def on_domain(status: int):
         async def handler(request: Request, exc: Exception) -> JSONResponse:
-            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path)
+            # A domain error may carry extension members (e.g. the deadline it enforces) for clients to use.
+            extensions = dict(getattr(exc, "problem_extensions", None) or {})
+            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path,
+                                    **extensions)
         return handler
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -25,7 +25,7 @@ from psycopg.sql import SQL, Identifier
 from spine.eventstore import ServiceApplication
 
 from bookings_service.domain import (
-    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, EventTerms, Waitlist, waitlist_id,
+    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Waitlist, waitlist_id,
 )
 from bookings_service.domain.errors import BookingRuleViolation
 
@@ -159,12 +159,19 @@ class Bookings(ServiceApplication):
         if bookings:
             self.save(*bookings, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
 
-    def cancel_booking(self, booking_id: UUID, actor: Actor) -> Booking:
-        """The owner (or an admin) cancels: leaves the line, gives back seats and money (saga steps 5)."""
+    def cancel_booking(self, booking_id: UUID, actor: Actor, *, rules: BookingRules | None = None,
+                       starts_at: Callable[[UUID], datetime | None] | None = None,
+                       now: datetime | None = None) -> Booking:
+        """The owner (or an admin) cancels: leaves the line, gives back seats and money (saga step 5).
+        `starts_at(event_id)` (the catalogue replica) and `rules` decide the owner's deadline and fee."""
 
         def attempt() -> Booking:
             booking = self.get_booking(booking_id)
-            booking.cancel(actor)
+            terms = CancellationTerms(
+                now=now or datetime.now(UTC), starts_at=starts_at(booking.event_id) if starts_at else None,
+                deadline_hours=(rules or BookingRules()).cancellation_deadline_hours,
+                fee_percent=(rules or BookingRules()).refund_fee_percent)
+            booking.cancel(actor, terms)
             waitlist = self.find_waitlist(booking.event_id)
             if waitlist is not None:
                 waitlist.leave(booking.id)

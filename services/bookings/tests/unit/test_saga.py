@@ -336,3 +336,11 @@ def test_messages_about_unknown_bookings_or_other_types_change_nothing(unit):
     assert unit.given(PaymentSucceeded(payment_id=uuid4(), user_id=uuid4(), amount=Decimal(1), currency="EUR")) == []
     assert unit.given(BookingRequested(booking_id=uuid4(), event_id=EVENT, user_id=uuid4(), group_size=1,
                                        requested_at=NOW)) == []
+
+
+def test_an_absurd_hold_setting_still_holds_the_seats_and_asks_for_payment():
+    unit = MemoryUnit(now=NOW, rules_value=BookingRules(booking_hold_minutes=10_000_000_000))
+    booking = book(unit, paid=True)
+    awaiting, request = unit.given(reserved(booking))
+    assert booking.status == "awaiting_payment"
+    assert awaiting.expires_at == request.expires_at == NOW + timedelta(days=7)

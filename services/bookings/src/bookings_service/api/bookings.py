@@ -80,6 +80,10 @@ def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipa
 
 @router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422))
 def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
-    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line."""
-    booking = services.bookings.cancel_booking(booking_id, actor_of(principal))
+    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line.
+    The owner may cancel a confirmed booking until `cancellation_deadline_hours` before the start (then 409 with
+    `cancellation_deadline`) and gets the price back less `refund_fee_percent`; an admin's cancellation is
+    not bound by the deadline and refunds in full."""
+    booking = services.bookings.cancel_booking(booking_id, actor_of(principal), rules=services.rules.current(),
+                                               starts_at=services.terms.start_of)
     return BookingPublic.from_aggregate(booking)

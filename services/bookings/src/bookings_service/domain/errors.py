@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class BookingRuleViolation(Exception):
     """Base of every refusal by the bookings domain."""
@@ -45,6 +47,18 @@ class BookingNotCancellable(BookingRuleViolation):
 
 class BookingAlreadyCancelled(BookingNotCancellable):
     """Raised when a cancelled booking is cancelled a second time (HTTP 409)."""
+
+
+class CancellationDeadlinePassed(BookingNotCancellable):
+    """Raised when a participant cancels a confirmed booking after the cancellation deadline (HTTP 409).
+
+    The deadline travels in the problem document (`cancellation_deadline`), so a client can show it."""
+
+    def __init__(self, deadline: datetime):
+        super().__init__(f"bookings of this event could be cancelled until {deadline.isoformat()}; "
+                         "the deadline has passed")
+        self.deadline = deadline
+        self.problem_extensions = {"cancellation_deadline": deadline.isoformat()}
 
 
 class NotBookingOwner(BookingRuleViolation):
