@@ -1,7 +1,7 @@
 """Business rules of the payments service: payments, refunds, wallets. No I/O, no frameworks."""
 
 from payments_service.domain.errors import (
-    AmountTooLarge, AmountTooPrecise, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
+    AmountTooLarge, AmountTooPrecise, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest, InvalidRefundAmount,
     NonPositiveAmount,
     NotOfflinePayment, NotPaymentOwner, PaymentNotFound, PaymentNotPending, PaymentNotRefundable,
     PaymentRuleViolation, TopUpFromBalance, UnknownPaymentMethod,
@@ -20,6 +20,7 @@ from payments_service.domain.wallet import Wallet, wallet_id
 __all__ = [
     "BALANCE", "CASH", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
     "AmountTooLarge", "AmountTooPrecise", "InsufficientBalance", "InvalidCurrency", "InvalidPaymentRequest",
+    "InvalidRefundAmount",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",
     "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "TopUpFromBalance",
     "UnknownPaymentMethod", "Wallet", "check_amount", "check_currency", "check_order", "check_refund", "exponent",
