@@ -25,8 +25,10 @@ from psycopg.sql import SQL, Identifier
 from spine.eventstore import ServiceApplication
 
 from bookings_service.domain import (
-    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Waitlist, waitlist_id,
+    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
+    Waitlist, check_user_limits, user_bookings_id, waitlist_id,
 )
+from bookings_service.domain.waitlist import check_may_join
 from bookings_service.domain.errors import BookingRuleViolation
 
 T = TypeVar("T")
@@ -38,8 +40,9 @@ _BACKOFF_SECONDS = 0.005
 class Bookings(ServiceApplication):
     """Commands and queries on bookings and waitlists."""
 
-    # A popular event's line gets a long stream (every join, promotion and leave); snapshots keep loads fast.
-    snapshotting_intervals = {Waitlist: 50}
+    # A popular event's line gets a long stream (every join, promotion and leave), a busy user's ledger too;
+    # snapshots keep loads fast.
+    snapshotting_intervals = {Waitlist: 50, UserBookings: 50}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,9 +136,11 @@ class Bookings(ServiceApplication):
             job.done = True
 
     def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False) -> None:
-        """One attempt: fresh bookings for every job, the line loaded once, everything saved together.
-        A refused request (Booking.request raises) is that job's error; in a batch nothing else may fail."""
+        """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
+        saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
+        error; in a batch nothing else may fail."""
         waitlist = self.find_waitlist(event_id)
+        ledgers, known = self._ledgers_for(event_id, {job.args["user_id"] for job in jobs})
         bookings = []
         for job in jobs:
             job.error, job.booking = None, None
@@ -145,6 +150,12 @@ class Bookings(ServiceApplication):
                                           terms=args["terms"], group_size=args["group_size"],
                                           payment_method=args["payment_method"], rules=args["rules"],
                                           now=args["now"] or datetime.now(UTC))
+                ledger = ledgers[booking.user_id]
+                check_user_limits((Holding.of(known[b]) for b in ledger.relevant_to(event_id) if known.get(b)),
+                                  event_id=event_id, group_size=booking.group_size, is_paid=booking.is_paid,
+                                  rules=args["rules"])
+                if waitlist is not None and not waitlist.is_empty:
+                    check_may_join(waitlist, booking.group_size, args["rules"])
             except Exception as exc:  # noqa: BLE001 — the domain's refusal belongs to this request only
                 if alone or not isinstance(exc, BookingRuleViolation):
                     raise
@@ -154,10 +165,28 @@ class Bookings(ServiceApplication):
                 booking.wait_in_line(waitlist.join(booking.id, args["group_size"]))
             else:
                 booking.request_seats()
+            ledger.add(booking)
+            known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
-        if bookings:
-            self.save(*bookings, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
+        changed = [a for a in (waitlist, *ledgers.values()) if a is not None and a.pending_events]
+        if bookings or changed:
+            self.save(*bookings, *changed)
+
+    def _ledgers_for(self, event_id: UUID, user_ids: set[UUID]
+                     ) -> tuple[dict[UUID, UserBookings], dict[UUID, Booking | None]]:
+        """Each user's ledger (new when they never booked) and, with one query, the bookings in them that can
+        count for `event_id`; ledgers forget what ended (saved with the batch)."""
+        ledgers = {}
+        for user_id in user_ids:
+            try:
+                ledgers[user_id] = self.repository.get(user_bookings_id(user_id))
+            except AggregateNotFoundError:
+                ledgers[user_id] = UserBookings(user_id=user_id)
+        known = self.find_bookings([b for ledger in ledgers.values() for b in ledger.relevant_to(event_id)])
+        for ledger in ledgers.values():
+            ledger.refresh({b: known.get(b) for b in ledger.relevant_to(event_id)})
+        return ledgers, known
 
     def cancel_booking(self, booking_id: UUID, actor: Actor, *, rules: BookingRules | None = None,
                        starts_at: Callable[[UUID], datetime | None] | None = None,

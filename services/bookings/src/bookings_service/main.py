@@ -38,6 +38,8 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     domain.InvalidBookingRequest: 422,
     domain.BookingNotCancellable: 409,
     domain.NotBookingOwner: 403,
+    domain.TooManySeatsForUser: 409,
+    domain.TooManyPendingPayments: 429,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again.
     IntegrityError: 409,
 }

@@ -8,8 +8,10 @@ from bookings_service.domain.cancellation import CancellationTerms, RefundSplit,
 from bookings_service.domain.errors import (
     BookingAlreadyCancelled, CancellationDeadlinePassed, BookingNotCancellable, BookingNotFound, BookingRuleViolation, EventAlreadyStarted,
     EventIsCancelled, EventNotBookable, EventNotFound, GroupSizeOutOfRange, IllegalTransition,
-    InvalidBookingRequest, NotBookingOwner, PaymentMethodNotAllowed,
+    InvalidBookingRequest, NotBookingOwner, PaymentMethodNotAllowed, TooManyPendingPayments, TooManySeatsForUser,
+    UserLimitReached, WaitlistFull,
 )
+from bookings_service.domain.user_limits import Holding, UserBookings, check_user_limits, user_bookings_id
 from bookings_service.domain.terms import Actor, BookingRules, EventTerms
 from bookings_service.domain.waitlist import Waitlist, waitlist_id
 
@@ -19,5 +21,7 @@ __all__ = [
     "refund_after_fee", "BookingNotCancellable", "BookingNotFound", "BookingRules",
     "BookingRuleViolation", "EventAlreadyStarted", "EventIsCancelled", "EventNotBookable", "EventNotFound",
     "EventTerms", "GroupSizeOutOfRange", "IllegalTransition", "InvalidBookingRequest", "NotBookingOwner",
-    "PaymentMethodNotAllowed", "Waitlist", "payment_id_for", "waitlist_id",
+    "PaymentMethodNotAllowed", "Waitlist", "payment_id_for", "waitlist_id", "Holding", "TooManyPendingPayments",
+    "TooManySeatsForUser", "UserBookings", "UserLimitReached", "WaitlistFull", "check_user_limits",
+    "user_bookings_id",
 ]

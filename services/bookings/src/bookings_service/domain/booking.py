@@ -182,16 +182,18 @@ class Booking(Aggregate):
         self.answered_attempt = max(self.answered_attempt, attempt)
         self.waitlisted_position = position
 
-    def reject(self, reason: str, attempt: int) -> None:
-        """The Event will never take this booking (cancelled, not bookable, unknown)."""
-        self._check_status(PENDING)
-        self._rejected(**self._ref(), reason=reason, attempt=attempt)
+    def reject(self, reason: str, attempt: int | None = None) -> None:
+        """The Event will never take this booking (cancelled, not bookable, unknown, capacity reduced below the
+        group, line full). A waitlisted booking holds no seats, so nothing is released."""
+        self._check_status(PENDING, WAITLISTED)
+        self._rejected(**self._ref(), reason=reason, attempt=self.attempt if attempt is None else attempt)
 
     @event("Rejected")
     def _rejected(self, event_id: UUID, user_id: UUID, reason: str, attempt: int) -> None:
         self.status = REJECTED
         self.reason = reason
-        self.answered_attempt = attempt
+        self.answered_attempt = max(self.answered_attempt, attempt)
+        self.waitlisted_position = None
 
     # --- step 4: payment outcome, or the hold deadline -------------------------------------------------
 
