@@ -23,6 +23,7 @@ PROBLEMS = {
     404: {"description": "No such booking or event"},
     409: {"description": "Conflicts with the event's or the booking's state"},
     422: {"description": "Invalid input or a broken business rule"},
+    429: {"description": "Too many unpaid bookings for this account (max_pending_payments_per_user)"},
 }
 
 
@@ -30,11 +31,12 @@ def _responses(*statuses: int) -> dict:
     return {s: PROBLEMS[s] for s in statuses}
 
 
-@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422))
+@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429))
 def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                    response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
-    booking. Supports `Idempotency-Key`: a retried request gives the same booking."""
+    booking. Supports `Idempotency-Key`: a retried request gives the same booking. Per-account limits: 409
+    `TooManySeatsForUser`, 429 `TooManyPendingPayments`; a full line: 409 `WaitlistFull`."""
     terms = services.terms.get(body.event_id)
     if terms is None:
         raise EventNotFound(f"no event with id {body.event_id}")
