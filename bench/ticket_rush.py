@@ -61,7 +61,7 @@ def lift_per_user_limits(client: httpx.Client, organizer: dict[str, str]) -> Non
     """Ten accounts send 2,000 requests (1,500 of them waiting): lift the per-user seat limit and the waitlist
     cap, and wait until the bookings service obeys them (settings travel through users.v1)."""
     admin = admin_token(client)
-    for key, value in (("max_waitlist_length", 1_000_000), ("max_seats_per_user_per_event", 1_000_000)):
+    for key, value in (("max_waitlist_length", 1_000_000), ("max_seats_per_user_per_event", 100_000)):
         client.put(f"/api/v1/settings/{key}", json={"value": value, "type": "number"},
                    headers=admin).raise_for_status()
     prober, probe_event = register(client), create_event(client, organizer, 100)
