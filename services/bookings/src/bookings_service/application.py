@@ -140,7 +140,8 @@ class Bookings(ServiceApplication):
         saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
         error; in a batch nothing else may fail."""
         waitlist = self.find_waitlist(event_id)
-        ledgers, known = self._ledgers_for(event_id, {job.args["user_id"] for job in jobs})
+        ledgers = self._ledgers_of({job.args["user_id"] for job in jobs})
+        known: dict[UUID, Booking | None] = {}
         bookings = []
         for job in jobs:
             job.error, job.booking = None, None
@@ -151,9 +152,7 @@ class Bookings(ServiceApplication):
                                           payment_method=args["payment_method"], rules=args["rules"],
                                           now=args["now"] or datetime.now(UTC))
                 ledger = ledgers[booking.user_id]
-                check_user_limits((Holding.of(known[b]) for b in ledger.relevant_to(event_id) if known.get(b)),
-                                  event_id=event_id, group_size=booking.group_size, is_paid=booking.is_paid,
-                                  rules=args["rules"])
+                self._check_user_limits(ledger, booking, known, args["rules"])
                 if waitlist is not None and not waitlist.is_empty:
                     check_may_join(waitlist, booking.group_size, args["rules"])
             except Exception as exc:  # noqa: BLE001 — the domain's refusal belongs to this request only
@@ -173,20 +172,28 @@ class Bookings(ServiceApplication):
         if bookings or changed:
             self.save(*bookings, *changed)
 
-    def _ledgers_for(self, event_id: UUID, user_ids: set[UUID]
-                     ) -> tuple[dict[UUID, UserBookings], dict[UUID, Booking | None]]:
-        """Each user's ledger (new when they never booked) and, with one query, the bookings in them that can
-        count for `event_id`; ledgers forget what ended (saved with the batch)."""
+    def _ledgers_of(self, user_ids: set[UUID]) -> dict[UUID, UserBookings]:
+        """Each user's ledger (a new one when they never booked); saved with the batch."""
         ledgers = {}
         for user_id in user_ids:
             try:
                 ledgers[user_id] = self.repository.get(user_bookings_id(user_id))
             except AggregateNotFoundError:
                 ledgers[user_id] = UserBookings(user_id=user_id)
-        known = self.find_bookings([b for ledger in ledgers.values() for b in ledger.relevant_to(event_id)])
-        for ledger in ledgers.values():
-            ledger.refresh({b: known.get(b) for b in ledger.relevant_to(event_id)})
-        return ledgers, known
+        return ledgers
+
+    def _check_user_limits(self, ledger: UserBookings, booking: Booking, known: dict[UUID, Booking | None],
+                           rules: BookingRules) -> None:
+        """The per-user limits for a new booking. Only when the ledger's upper bound says it might break them are
+        the bookings that count loaded (one query) to see which still do; the ledger forgets those that ended."""
+        event_id = booking.event_id
+        if ledger.surely_within_limits(event_id, booking.group_size, booking.is_paid, rules):
+            return
+        relevant = ledger.relevant_to(event_id)
+        known.update(self.find_bookings([b for b in relevant if b not in known]))
+        ledger.refresh({b: known.get(b) for b in relevant})
+        check_user_limits((Holding.of(known[b]) for b in relevant if known.get(b)), event_id=event_id,
+                          group_size=booking.group_size, is_paid=booking.is_paid, rules=rules)
 
     def cancel_booking(self, booking_id: UUID, actor: Actor, *, rules: BookingRules | None = None,
                        starts_at: Callable[[UUID], datetime | None] | None = None,

@@ -86,3 +86,14 @@ def test_the_ledger_lists_what_may_count_and_forgets_what_ended():
     ledger.refresh({here.id: here})  # nothing ended since: nothing recorded
     assert [type(e).__name__ for e in ledger.collect_events()] == ["Opened", "Added", "Added", "Added", "Added",
                                                                    "Refreshed"]
+
+
+def test_the_ledger_alone_clears_a_request_well_within_the_limits_and_never_under_counts():
+    event = terms(paid=True)
+    ledger = UserBookings(user_id=USER)
+    for b in (booking(event, 2), booking(terms(paid=True))):
+        ledger.add(b)
+    assert ledger.surely_within_limits(event.event_id, 2, False, RULES)  # 2 + 2 seats: within 4 whatever happened
+    assert not ledger.surely_within_limits(event.event_id, 3, False, RULES)  # 5 seats > 4: look closer
+    assert not ledger.surely_within_limits(event.event_id, 1, True, RULES)  # 2 maybe unpaid: look closer
+    assert ledger.surely_within_limits(terms().event_id, 4, False, RULES)  # another, free event: nothing counts
