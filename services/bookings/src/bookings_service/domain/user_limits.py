@@ -6,8 +6,9 @@ Race safety: each user has a `UserBookings` ledger (one event stream) listing th
 may still matter. A new booking is saved in the same transaction as the ledger's `Added` event, so two
 concurrent requests of one user — in any api process — cannot both pass: the second save loses the
 optimistic-concurrency race on the ledger, is re-run from fresh state, and then sees the first booking.
-Whether a listed booking still counts is read from the Booking itself (the event store, always
-current), never from the lagging `bookings_view`.
+The ledger's counts are an upper bound (it forgets a booking only once it saw it end); only when that
+bound might break a limit is each listed booking's current state read from the Booking itself (the event
+store, always current) — never from the lagging `bookings_view`.
 """
 
 from __future__ import annotations
