@@ -60,8 +60,11 @@ def planning_router(state: dict) -> APIRouter:
         return {"event_id": event_id, "attempt": state["flaky_calls"]}
 
     @router.post("/{event_id}/book")
-    def book(event_id: int) -> dict:
-        raise SeatsUnavailable(f"Event {event_id} has no free seats")
+    def book(event_id: int, seats_left: int | None = None) -> dict:
+        error = SeatsUnavailable(f"Event {event_id} has no free seats")
+        if seats_left is not None:
+            error.problem_extensions = {"seats_left": seats_left}  # type: ignore[attr-defined]
+        raise error
 
     @router.post("/{event_id}/race", status_code=201)
     def race(event_id: int) -> dict:

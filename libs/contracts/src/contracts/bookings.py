@@ -72,16 +72,20 @@ class BookingPromoted(BookingRef):
 class BookingCancelled(BookingRef):
     """The booking ended by cancellation (user, event cancelled, or failed payment)."""
 
-    reason: str = Field(description="user | event_cancelled | payment_failed | left_waitlist", examples=["user"],
-                        json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description="user | admin | event_cancelled | payment_failed | payment_refunded | "
+                        "left_waitlist", examples=["user"], json_schema_extra=lim.text(lim.REASON))
     refund_payment_id: UUID | None = Field(default=None, description="Payment being refunded, if one was made.")
+    refund_amount: Decimal | None = Field(default=None, description="What goes back to the payer when less than "
+                                          "they paid (the cancellation fee is kept); absent means all of it.",
+                                          examples=["45.00"], json_schema_extra=lim.money())
 
 
 @message(topics.BOOKINGS)
 class BookingRejected(BookingRef):
-    """The event could not take the booking (cancelled, not bookable)."""
+    """The event could not take the booking (cancelled, not bookable, capacity reduced below the group, line full)."""
 
-    reason: str = Field(description="Why.", examples=["event_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description="event_cancelled | not_bookable | unknown_event | capacity_reduced | "
+                        "waitlist_full", examples=["event_cancelled"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.BOOKINGS)

@@ -40,6 +40,10 @@ class RefundPayment(BaseModel):
     payment_id: UUID = Field(description="The payment to refund.")
     booking_id: UUID = Field(description="The booking.")
     reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    amount: Decimal | None = Field(default=None, description="How much to give back, in the payment's currency, "
+                                   "when less than all of it (a participant's cancellation keeps the "
+                                   "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
+                                   json_schema_extra=lim.money())
 
 
 @message(topics.PAYMENTS)

@@ -76,7 +76,7 @@ class UserPasswordChanged(BaseModel):
     changed_at: datetime = Field(description="When (UTC).")
     kind: str = Field(description="`changed` by the user, `reset_requested` by an admin (the old password no "
                                   "longer works), or `reset` completed with a one-time reset token.",
-                      examples=["changed"])
+                      examples=["changed"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.USERS)

@@ -156,7 +156,10 @@ def install_problem_handlers(app: FastAPI,
                 log.info("refused", error=type(exc).__name__, message=str(exc), status=status.status,
                          path=request.url.path)
                 return status.problem().response(request.url.path)
-            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path)
+            # A domain error may carry extension members (e.g. the deadline it enforces) for clients to use.
+            extensions = dict(getattr(exc, "problem_extensions", None) or {})
+            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path,
+                                    **extensions)
         return handler
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

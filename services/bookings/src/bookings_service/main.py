@@ -39,6 +39,8 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidBookingRequest: 422,
     domain.BookingNotCancellable: 409,
     domain.NotBookingOwner: 403,
+    domain.TooManySeatsForUser: 409,
+    domain.TooManyPendingPayments: 429,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
     # not stored for idempotent replay; the database's own message stays in the log).
     IntegrityError: CONCURRENT_CHANGE,

@@ -32,6 +32,7 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidEventDetails: 422,
     domain.CapacityBelowSeatsTaken: 409,
     domain.EventAlreadyCancelled: 409,
+    domain.EventAlreadyStarted: 409,
     domain.NotEventOrganizer: 403,
     domain.EventNotFound: 404,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,

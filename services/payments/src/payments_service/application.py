@@ -130,12 +130,23 @@ class Payments(ServiceApplication):
         return self.commit(step)
 
     def refund_payment(self, payment_id: UUID, *, reason: str, requested_by: UUID | None = None,
-                       tracking: Tracking | None = None, strict: bool = True) -> Payment | None:
-        """Give a succeeded payment's money back, once.
+                       tracking: Tracking | None = None, strict: bool = True, amount: Decimal | None = None
+                       ) -> Payment | None:
+        """Give a succeeded payment's money back (all of it, or `amount` when a fee is kept), once.
 
         For the saga (`strict=False`) a repeated refund is a no-op, a failed payment has nothing to give
-        back, and a still-pending one is marked to be refunded the moment it succeeds.
+        back, and a still-pending one is marked to be refunded the moment it succeeds. An `amount` the
+        payment cannot give back (more than was paid, finer than the currency) is refunded in full rather
+        than stuck: never keep money the saga meant to return.
         """
+        if amount is not None and not strict:
+            found = self.find(payment_id)
+            try:
+                if isinstance(found, Payment):
+                    found.refund_amount(amount)
+            except domain.InvalidPaymentRequest as exc:
+                log.warning("refund amount of payment %s refused (%s): refunding in full", payment_id, exc)
+                amount = None
 
         def step() -> tuple[Payment | None, Sequence[Aggregate]]:
             payment = self.find(payment_id)
@@ -147,23 +158,23 @@ class Payments(ServiceApplication):
             if not strict and payment.status in (domain.REFUNDED, domain.FAILED):
                 return payment, []
             if not strict and payment.status == domain.PENDING:
-                payment.request_refund(reason)
+                payment.request_refund(reason, amount)
                 return payment, [payment]
-            return payment, self._refund(payment, reason=reason, requested_by=requested_by)
+            return payment, self._refund(payment, reason=reason, requested_by=requested_by, amount=amount)
 
         return self.commit(step, tracking)
 
-    def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None
-                ) -> list[Aggregate]:
+    def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None,
+                amount: Decimal | None = None) -> list[Aggregate]:
         payment.check_refundable()
         if wallet is None and settlement.needs_wallet(payment):
             wallet = self.wallet_of(payment.user_id)
-        settlement.check_refund(payment, wallet)  # before the provider moves any money
+        settlement.check_refund(payment, wallet, amount)  # before the provider moves any money
         provider = self.providers.get(payment.provider)
-        reference = provider.refund(payment.reference, payment.amount, payment.currency,
+        reference = provider.refund(payment.reference, payment.refund_amount(amount), payment.currency,
                                     idempotency_key=str(domain.refund_id(payment.id)))
         refund = settlement.refund(payment, wallet, reason=reason, requested_by=requested_by,
-                                   provider_reference=reference)
+                                   provider_reference=reference, amount=amount)
         return [payment, refund, *([wallet] if wallet is not None else [])]
 
     def settle(self, payment: Payment, state: ChargeState, *, confirmed_by: UUID | None = None) -> list[Aggregate]:
@@ -178,7 +189,8 @@ class Payments(ServiceApplication):
         changed: list[Aggregate] = [payment, *([wallet] if wallet is not None else [])]
         if payment.refund_requested:
             # The booking was gone before the money came: never keep money without a seat.
-            refunded = self._refund(payment, reason=payment.refund_requested, requested_by=None, wallet=wallet)
+            refunded = self._refund(payment, reason=payment.refund_requested, requested_by=None, wallet=wallet,
+                                    amount=payment.refund_requested_amount)
             changed += [a for a in refunded if all(a is not c for c in changed)]
         return changed
 

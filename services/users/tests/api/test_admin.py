@@ -134,3 +134,16 @@ def test_docs_and_health_are_served(client):
 
 def test_unknown_paths_are_404_problems(client, problem):
     problem(client.get("/api/v1/users/nope/extra"), 404)
+
+
+def test_known_settings_refuse_values_outside_their_bounds(client, admin, problem):
+    url = "/api/v1/settings/booking_hold_minutes"
+    for value in (10_000_000_000, 10**30, "1e300"):
+        body = problem(client.put(url, json={"value": value, "type": "number"}, headers=admin.headers), 422)
+        assert body["title"] == "InvalidSetting"
+    body = problem(client.put("/api/v1/settings/refund_fee_percent", json={"value": 150, "type": "number"},
+                              headers=admin.headers), 422)
+    assert "between 0 and 100" in body["detail"]
+    ok = client.put("/api/v1/settings/cancellation_deadline_hours", json={"value": 48, "type": "number"},
+                    headers=admin.headers)
+    assert ok.status_code == 200 and ok.json()["value"] == 48

@@ -23,7 +23,8 @@ PROBLEMS = {
     404: {"description": "No such booking or event"},
     409: {"description": "Conflicts with the event's or the booking's state"},
     422: {"description": "Invalid input or a broken business rule"},
-    429: {"description": "Too many booking requests from this user; retry after `Retry-After` seconds"},
+    429: {"description": "Too many booking requests from this user (retry after `Retry-After` seconds), or too "
+                         "many unpaid bookings for this account (max_pending_payments_per_user)"},
 }
 
 
@@ -36,7 +37,8 @@ def create_booking(body: BookingCreate, services: Services, principal: CurrentPr
                    response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
     booking. Supports `Idempotency-Key`: a retried request gives the same booking. Each user may ask at a
-    limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429."""
+    limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429. Per-account
+    limits: 409 `TooManySeatsForUser`, 429 `TooManyPendingPayments`; a full line: 409 `WaitlistFull`."""
     verdict = services.booking_rate.take(str(principal.user_id))
     if not verdict.allowed:
         raise too_many_requests(verdict.retry_after, "You are asking for bookings too fast; retry later.")
@@ -85,6 +87,10 @@ def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipa
 
 @router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422))
 def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
-    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line."""
-    booking = services.bookings.cancel_booking(booking_id, actor_of(principal))
+    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line.
+    The owner may cancel a confirmed booking until `cancellation_deadline_hours` before the start (then 409 with
+    `cancellation_deadline`) and gets the price back less `refund_fee_percent`; an admin's cancellation is
+    not bound by the deadline and refunds in full."""
+    booking = services.bookings.cancel_booking(booking_id, actor_of(principal), rules=services.rules.current(),
+                                               starts_at=services.terms.start_of)
     return BookingPublic.from_aggregate(booking)

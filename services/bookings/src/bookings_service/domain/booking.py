@@ -9,7 +9,7 @@ alone.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from bookings_service.domain import errors
+from bookings_service.domain.cancellation import NO_TERMS, CancellationTerms, refund_after_fee
 from bookings_service.domain.terms import Actor, BookingRules, EventTerms
 
 PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED = "pending", "awaiting_payment", "confirmed", "waitlisted"
@@ -68,6 +69,7 @@ class Booking(Aggregate):
         self.refunds_requested: list[UUID] = []
         self.refunds_completed: list[UUID] = []
         self.waitlisted_position: int | None = None
+        self.refund_fee: Decimal | None = None  # kept by the platform when the participant cancelled
 
     # --- queries -------------------------------------------------------------------------------------
 
@@ -138,7 +140,7 @@ class Booking(Aggregate):
             elif self.is_paid:
                 self._seats_held(**self._ref(), attempt=attempt, payment_id=payment_id_for(self.id, attempt),
                                  amount=self.amount, currency=self.currency, payment_method=self.payment_method,
-                                 expires_at=now + timedelta(minutes=rules.booking_hold_minutes))
+                                 expires_at=rules.hold_deadline(now))
             else:
                 self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt, payment_id=None)
         elif attempt > self.released_attempt:
@@ -180,16 +182,18 @@ class Booking(Aggregate):
         self.answered_attempt = max(self.answered_attempt, attempt)
         self.waitlisted_position = position
 
-    def reject(self, reason: str, attempt: int) -> None:
-        """The Event will never take this booking (cancelled, not bookable, unknown)."""
-        self._check_status(PENDING)
-        self._rejected(**self._ref(), reason=reason, attempt=attempt)
+    def reject(self, reason: str, attempt: int | None = None) -> None:
+        """The Event will never take this booking (cancelled, not bookable, unknown, capacity reduced below the
+        group, line full). A waitlisted booking holds no seats, so nothing is released."""
+        self._check_status(PENDING, WAITLISTED)
+        self._rejected(**self._ref(), reason=reason, attempt=self.attempt if attempt is None else attempt)
 
     @event("Rejected")
     def _rejected(self, event_id: UUID, user_id: UUID, reason: str, attempt: int) -> None:
         self.status = REJECTED
         self.reason = reason
-        self.answered_attempt = attempt
+        self.answered_attempt = max(self.answered_attempt, attempt)
+        self.waitlisted_position = None
 
     # --- step 4: payment outcome, or the hold deadline -------------------------------------------------
 
@@ -260,29 +264,47 @@ class Booking(Aggregate):
 
     # --- step 5/7: cancellation (user, admin, event cancelled) ----------------------------------------
 
-    def cancel(self, actor: Actor) -> None:
-        """The owner (or an admin) cancels: seats go back, money goes back, the line is left."""
+    def cancel(self, actor: Actor, terms: CancellationTerms = NO_TERMS) -> None:
+        """The owner (or an admin) cancels: seats go back, money goes back (less the participant's fee), the
+        line is left. The owner is bound by the cancellation deadline; an admin is not (domain/cancellation.py)."""
         self.check_may_cancel(actor)
         self.check_cancellable()
-        self._end("left_waitlist" if self.status == WAITLISTED else "user")
+        if self.status == WAITLISTED:
+            self._end("left_waitlist")
+        elif actor.user_id != self.user_id:
+            self._end("admin")  # operational: no deadline, full refund
+        else:
+            if self.status == CONFIRMED or self.paid_payment_id is not None:
+                terms.check_in_time()
+            self._end("user", fee_percent=terms.fee_percent)
 
     def cancel_for_event(self) -> None:
         """The event was called off; no-op for bookings that already ended."""
         if self.is_live:
             self._end("event_cancelled")
 
-    def _end(self, reason: str, *, refund: bool = True) -> None:
+    def _end(self, reason: str, *, refund: bool = True, fee_percent: Decimal = Decimal(0)) -> None:
         release = self.status in HOLDS_OR_ASKS_SEATS
         refund_id = self.paid_payment_id if refund and self.paid_payment_id not in self.refunds_requested else None
+        refund_amount = refund_fee = None
+        if refund_id is not None and self.amount is not None and fee_percent:
+            split = refund_after_fee(self.amount, self.currency, fee_percent)
+            if not split.is_full:
+                refund_amount, refund_fee = split.refund, split.fee
+                if split.refund <= 0:
+                    refund_id = None  # a 100 % fee: nothing goes back
         self._cancelled(**self._ref(), group_size=self.group_size, reason=reason, release_seats=release,
-                        refund_payment_id=refund_id)
+                        refund_payment_id=refund_id, refund_amount=refund_amount, refund_fee=refund_fee)
 
     @event("Cancelled")
     def _cancelled(self, event_id: UUID, user_id: UUID, group_size: int, reason: str, release_seats: bool,
-                   refund_payment_id: UUID | None) -> None:
+                   refund_payment_id: UUID | None, refund_amount: Decimal | None = None,
+                   refund_fee: Decimal | None = None) -> None:
+        # refund_amount/refund_fee: set only when a fee was kept (older events lack them: a full refund).
         self.status = CANCELLED
         self.reason = reason
         self.expires_at = None
+        self.refund_fee = refund_fee
         if release_seats:
             self.released_attempt = self.attempt
         if refund_payment_id is not None:

@@ -29,7 +29,8 @@ class EventCreate(BaseModel):
     duration_minutes: Int32 = Field(examples=[90])
     max_participants: Int32 = Field(description="Seat capacity.", examples=[100])
     is_paid: bool = Field(default=False, examples=[True])
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, examples=["25.00"])
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3, examples=["25.00"],
+                                  description="Per seat, in whole minor units of the currency (JPY 0, EUR 2, KWD 3 decimals).")
     currency: Line(lim.CURRENCY) | None = Field(default=None, examples=["EUR"])
     allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] = Field(
         default_factory=list, max_length=lim.PAYMENT_METHODS, examples=[["card", "cash"]])
@@ -50,7 +51,7 @@ class EventUpdate(BaseModel):
     duration_minutes: Int32 | None = None
     max_participants: Int32 | None = None
     is_paid: bool | None = None
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3)
     currency: Line(lim.CURRENCY) | None = None
     allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] | None = Field(default=None,
                                                                                 max_length=lim.PAYMENT_METHODS)

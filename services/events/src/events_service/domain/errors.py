@@ -47,6 +47,10 @@ class EventAlreadyCancelled(EventRuleViolation):
     """Raised when a cancelled event is edited or cancelled again (HTTP 409)."""
 
 
+class EventAlreadyStarted(EventRuleViolation):
+    """Raised when an organizer cancels an event that has already started (HTTP 409)."""
+
+
 class NotEventOrganizer(EventRuleViolation):
     """Raised when someone other than the event's organizer, without events:manage_any, changes it (HTTP 403)."""
 

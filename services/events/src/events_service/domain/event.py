@@ -103,10 +103,11 @@ class Event(Aggregate):
         # seats_available is recorded (not only derived) so the public EventUpdated can carry it.
         self.details_state.update(changes)
 
-    def cancel(self, *, actor: Actor, reason: str | None = None) -> None:
-        """Call the event off; the booking saga cancels and refunds its bookings."""
+    def cancel(self, *, actor: Actor, reason: str | None = None, now: datetime | None = None) -> None:
+        """Call the event off; the booking saga cancels and refunds its bookings (in full)."""
         self.check_may_manage(actor)
         self.check_not_cancelled()
+        self.check_not_started_for(actor, now or datetime.now(UTC))
         self._cancelled(reason=(reason or "").strip() or None)
 
     @event("Cancelled")
@@ -193,6 +194,14 @@ class Event(Aggregate):
         """A cancelled event is final."""
         if self.cancelled:
             raise errors.EventAlreadyCancelled("the event is cancelled")
+
+    def check_not_started_for(self, actor: Actor, now: datetime) -> None:
+        """Once an event has started it took place, as far as its organizer is concerned: calling it off then
+        would refund everyone who attended. Staff with events:manage_any may still cancel it (an event
+        broken off by the venue, fraud) — an operational decision, with full refunds."""
+        if now >= self.details.start_time and not actor.may_manage_any:
+            raise errors.EventAlreadyStarted(
+                f"the event started at {self.details.start_time.isoformat()}; only an admin can cancel it now")
 
     def check_capacity_covers_seats_taken(self, max_participants: int) -> None:
         """Shrinking capacity must not take away seats people already hold."""

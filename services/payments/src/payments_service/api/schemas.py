@@ -67,6 +67,8 @@ class PaymentPublic(BaseModel):
     confirmation_url: str | None = Field(description="Where the payer completes an online payment.")
     failure_reason: str | None = None
     refund_reason: str | None = None
+    refunded_amount: Decimal | None = Field(default=None, description="What went back to the payer (refunded "
+                                            "payments); less than `amount` when a cancellation fee was kept.")
     created_at: datetime
     updated_at: datetime
 
@@ -76,7 +78,8 @@ class PaymentPublic(BaseModel):
         return cls(id=p.id, user_id=p.user_id, amount=p.amount, currency=p.currency, description=p.description,
                    event_id=p.event_id, booking_id=p.booking_id, payment_method=p.method, provider=p.provider,
                    is_offline=p.is_offline, status=p.status, confirmation_url=p.confirmation_url,
-                   failure_reason=p.failure_reason, refund_reason=p.refund_reason, created_at=p.created_on,
+                   failure_reason=p.failure_reason, refund_reason=p.refund_reason,
+                   refunded_amount=getattr(p, "refunded_amount", None), created_at=p.created_on,
                    updated_at=p.modified_on)
 
     @classmethod

@@ -2,8 +2,9 @@
 
 from payments_service.domain.errors import (
     AmountTooLarge, AmountTooPrecise, CashTopUpTooLarge, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
-    NonPositiveAmount, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation, PaymentNotFound, PaymentNotPending,
-    PaymentNotRefundable, PaymentRuleViolation, TopUpFromBalance, UnknownPaymentMethod,
+    InvalidRefundAmount, NonPositiveAmount, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation,
+    PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, TopUpFromBalance,
+    UnknownPaymentMethod,
 )
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
@@ -20,7 +21,7 @@ from payments_service.domain.wallet import Wallet, wallet_id
 __all__ = [
     "BALANCE", "CASH", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
     "AmountTooLarge", "AmountTooPrecise", "CashTopUpTooLarge", "InsufficientBalance", "InvalidCurrency",
-    "InvalidPaymentRequest", "OwnPaymentConfirmation", "check_cash_top_up",
+    "InvalidPaymentRequest", "InvalidRefundAmount", "OwnPaymentConfirmation", "check_cash_top_up",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",
     "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "TopUpFromBalance",
     "UnknownPaymentMethod", "Wallet", "check_amount", "check_currency", "check_order", "check_refund", "exponent",

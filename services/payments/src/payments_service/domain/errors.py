@@ -19,6 +19,10 @@ class InvalidCurrency(InvalidPaymentRequest):
     """Raised when a currency is not three upper-case letters (ISO 4217)."""
 
 
+class InvalidRefundAmount(InvalidPaymentRequest):
+    """Raised when a partial refund asks for more than the payment took."""
+
+
 class AmountTooPrecise(InvalidPaymentRequest):
     """Raised when an amount has more decimal places than its currency's minor unit (e.g. 1.005 EUR)."""
 

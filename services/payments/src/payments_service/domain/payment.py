@@ -116,6 +116,8 @@ class Payment(Aggregate):
         self.confirmed_by: UUID | None = None
         self.refund_reason: str | None = None
         self.refund_requested: str | None = None
+        self.refund_requested_amount: Decimal | None = None  # None: all of it
+        self.refunded_amount: Decimal | None = None
 
     @property
     def is_top_up(self) -> bool:
@@ -156,27 +158,40 @@ class Payment(Aggregate):
         self.status = FAILED
         self.failure_reason = reason
 
-    def request_refund(self, reason: str) -> None:
-        """Give the money back as soon as it arrives (the booking is gone while the payer is still paying)."""
+    def request_refund(self, reason: str, amount: Decimal | None = None) -> None:
+        """Give the money (or `amount` of it) back as soon as it arrives (the booking is gone while the payer is
+        still paying)."""
         self.check_pending()
         if self.refund_requested is None:
-            self._refund_requested(reason=reason)
+            self._refund_requested(reason=reason, amount=amount)
 
     @event("RefundRequested")
-    def _refund_requested(self, reason: str) -> None:
+    def _refund_requested(self, reason: str, amount: Decimal | None = None) -> None:
         self.refund_requested = reason
+        self.refund_requested_amount = amount
 
-    def mark_refunded(self, *, refund_id: UUID, reason: str) -> None:
-        """The money went back to the payer (see Refund)."""
+    def refund_amount(self, amount: Decimal | None) -> Decimal:
+        """What a refund of `amount` (None: all of it) gives back; refuses more than was paid, or dust."""
+        if amount is None:
+            return self.amount
+        check_amount(amount, self.currency)
+        if amount > self.amount:
+            raise errors.InvalidRefundAmount(f"cannot refund {amount} {self.currency} of a {self.amount} payment")
+        return normalised(amount, self.currency)
+
+    def mark_refunded(self, *, refund_id: UUID, reason: str, amount: Decimal | None = None) -> None:
+        """The money (all of it, or `amount` — the rest is a kept fee) went back to the payer (see Refund)."""
         self.check_refundable()
-        self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+        self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.refund_amount(amount),
                        currency=self.currency, refund_id=refund_id, reason=reason)
 
     @event("Refunded")
     def _refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str, refund_id: UUID,
                   reason: str) -> None:
+        # `amount` is what went back: the whole payment, or less when a cancellation fee was kept.
         self.status = REFUNDED
         self.refund_reason = reason
+        self.refunded_amount = amount
 
     def check_pending(self) -> None:
         """Only a pending payment can succeed, fail or be confirmed."""
