@@ -73,7 +73,7 @@ class Credentials:
         """Set a new password with a one-time reset token; raises PasswordResetInvalid, WeakPassword."""
         user_id = user_of_reset_token(token)
         hashed_token = token_hash(token)
-        user = self._get(user_id, PasswordResetInvalid("unknown or already used password-reset token"))
+        user = self._get(user_id, User, PasswordResetInvalid("unknown or already used password-reset token"))
         user.check_reset_token(hashed_token, datetime.now(UTC))
         check_password_strength(new, user_inputs=(user.email, user.full_name))
         new_hash = self.passwords.hash(new)
