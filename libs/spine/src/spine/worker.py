@@ -13,9 +13,12 @@ from collections.abc import Callable
 
 from faststream.kafka import KafkaBroker
 
+from typing import Any
+
 from spine.consumer import Subscription
 from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
+from spine.health import COUNTERS, Alarms
 from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
@@ -34,6 +37,9 @@ class Worker:
         # Failures are still logged at ERROR.
         self.broker = KafkaBroker(self.settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all",
                                   logger=logging.getLogger(f"{service}.kafka"), log_level=logging.DEBUG)
+        # Alarms go to the service's own database (services' settings name it), where its api reads them.
+        database = getattr(self.settings, "database", None)
+        self.alarms = Alarms(self.settings.conninfo(database) if database else None)
         self.relays: list[Relay] = []
         self.subscriptions: list[Subscription] = []
         self.timers: list[tuple[float, Callable[[], object]]] = []
@@ -51,18 +57,25 @@ class Worker:
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
-                                               group_id=f"{self.service}.{projection.name}"))
+                                               group_id=f"{self.service}.{projection.name}", alarms=self.alarms))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
-                                               group_id=f"{self.service}.{handler.name}"))
+                                               group_id=f"{self.service}.{handler.name}", alarms=self.alarms))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
         """Call `fn` (sync, run in a thread) every `seconds`; errors are logged, not fatal."""
         self.timers.append((seconds, fn))
         return self
+
+    def health(self) -> dict[str, Any]:
+        """This worker's readout: active alarms, partitions waiting to retry, and counters since start."""
+        return {"alarms": self.alarms.snapshot(),
+                "stalled": {s.group_id: st for s in self.subscriptions if (st := s.stalled())},
+                "relays": {r.topic: {"published": r.published, "parked": r.parked} for r in self.relays},
+                "counters": dict(COUNTERS)}
 
     async def start(self) -> None:
         self._stop = asyncio.Event()

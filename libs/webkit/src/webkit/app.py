@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -13,18 +14,27 @@ from webkit.problems import install_problem_handlers
 
 def create_app(service: str, *, title: str, version: str, routers: list[APIRouter], lifespan=None,
                domain_errors: Mapping[type[Exception], int] = {},  # noqa: B006 - read only
-               idempotency_conninfo: str | None = None) -> FastAPI:
-    """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware."""
+               idempotency_conninfo: str | None = None,
+               health: Callable[[], Mapping[str, Any]] | None = None) -> FastAPI:
+    """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware.
+
+    `health` (e.g. `spine.health.reader(conninfo)`) adds the service's alarms to the health check.
+    """
     docs = f"/docs/{service}"
     app = FastAPI(title=title, version=version, lifespan=lifespan,
                   docs_url=f"{docs}/", openapi_url=f"{docs}/openapi.json",
                   swagger_ui_oauth2_redirect_url=f"{docs}/oauth2-redirect", redoc_url=None)
     app.state.service = service
 
-    @app.get(f"/health/{service}", tags=["health"], summary="Liveness check")
-    def health() -> dict[str, str]:
-        """Answers while the process can serve requests (the gateway and deploy scripts poll it)."""
-        return {"status": "ok"}
+    @app.get(f"/health/{service}", tags=["health"], summary="Liveness check and alarms")
+    def health_check() -> dict[str, Any]:
+        """Answers 200 while the process can serve requests (the gateway and deploy scripts poll it).
+
+        `{"status": "ok"}`, or `{"status": "degraded", "alarms": [...]}` while the service's worker reports
+        something that needs an operator (a stalled partition, parked relay records, dead letters).
+        """
+        alarms = list((health() if health is not None else {}).get("alarms") or [])
+        return {"status": "degraded", "alarms": alarms} if alarms else {"status": "ok"}
 
     for router in routers:
         app.include_router(router)

@@ -13,6 +13,7 @@ from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
     app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database))
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     assert container.verifier is not None
     install_auth(app, container.verifier, is_revoked=container.disabled_users)

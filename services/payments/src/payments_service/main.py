@@ -12,6 +12,7 @@ from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
+from spine import health
 from spine.db import connection_pool
 from spine.relay import Relay
 from spine.worker import Worker
@@ -69,7 +70,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_enabled else [])]
     app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database))
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
     return app

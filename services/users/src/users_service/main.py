@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from authkit.deps import install_auth
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from users_service import public
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
         log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
     return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                          idempotency_conninfo=s.conninfo(s.database))
+                          idempotency_conninfo=s.conninfo(s.database),
+                          health=health.reader(s.conninfo(s.database)))
 
 
 def build_worker(service: UsersService) -> Worker:
