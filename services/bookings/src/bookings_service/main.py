@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
@@ -95,7 +96,9 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
             .add_projection(CatalogueReplica(names.events), settings.database)
             .add_projection(SettingsReplica(names.users), settings.database)
             .add_projection(disabled_users, settings.database)
-            .add_timer(settings.deadline_check_seconds, Deadlines(app, container.query, container.rules.current)))
+            .add_timer(settings.deadline_check_seconds,
+                       Deadlines(app, container.query, container.rules.current,
+                                 stuck_after=timedelta(seconds=settings.stuck_after_seconds))))
 
 
 def run_api() -> None:

@@ -102,7 +102,8 @@ def _release(e: Any, reason: str) -> ReleaseSeats:
     return ReleaseSeats(event_id=e.event_id, booking_id=e.originator_id, reason=reason)
 
 
-for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted):  # type: ignore[attr-defined]
+# SeatsRequestRepeated: the sweeper re-sends a stuck booking's request with the same attempt.
+for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted, B.SeatsRequestRepeated):  # type: ignore[attr-defined]
     to_seat_command.register(_cls, _reserve)
 
 

@@ -10,7 +10,8 @@ Steps and their compensations:
   SeatsRejected  → waitlist (full) | rejected (other) | RefundPayment (late payer lost the seats)
   SeatsReleased  → promote from the waitlist (ReserveSeats with attempt + 1)
   EventCancelled → cancel every live booking: ReleaseSeats + RefundPayment where taken
-  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it)
+  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it,
+                     or amount/currency differ from what the booking asked for)
   PaymentFailed  → cancelled + ReleaseSeats
   PaymentRefunded → noted (or, for an operator's refund of a confirmed booking, cancelled + ReleaseSeats)
 """
@@ -110,7 +111,7 @@ class BookingSaga:
     def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
-            booking.payment_succeeded(message.payment_id)
+            booking.payment_succeeded(message.payment_id, message.amount, message.currency)
 
     @on.register
     def _payment_failed(self, message: PaymentFailed, version: int = 0) -> None:
