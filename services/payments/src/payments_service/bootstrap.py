@@ -63,9 +63,10 @@ def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
     return Providers(enabled, card_provider=settings.card_provider)
 
 
-def build_payments(settings: Settings, pool: ConnectionPool) -> Payments:
-    """The event store application in the service's own database, with its providers."""
-    return Payments(env=postgres_env(settings.database, settings), providers=build_providers(settings, pool))
+def build_payments(settings: Settings, pool: ConnectionPool, providers: Providers | None = None) -> Payments:
+    """The event store application in the service's own database, with its providers (tests may pass theirs)."""
+    return Payments(env=postgres_env(settings.database, settings),
+                    providers=providers or build_providers(settings, pool))
 
 
 def ensure_read_models(settings: Settings) -> None:

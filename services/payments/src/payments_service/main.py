@@ -27,8 +27,8 @@ from payments_service.bootstrap import build, build_payments, build_reconciler
 from payments_service.consumers.commands import PaymentCommands
 from payments_service.projections.payments_view import PaymentsView
 from payments_service.providers import (
-    InvalidWebhookSignature, ProviderError, ProviderNotEnabled, UntrustedWebhookSource, WebhookRejected,
-    WebhooksNotSupported,
+    InvalidWebhookSignature, ProviderError, ProviderNotEnabled, ProviderRefused, Providers, UntrustedWebhookSource,
+    WebhookRejected, WebhooksNotSupported,
 )
 from payments_service.settings import Settings
 from payments_service.webhooks import NotSandboxPayment
@@ -51,6 +51,7 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     UntrustedWebhookSource: 403,
     WebhooksNotSupported: 404,
     ProviderError: 502,
+    ProviderRefused: 502,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again.
     IntegrityError: 409,
 }
@@ -79,12 +80,12 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMENTS,
                  commands_topic: str = topics.PAYMENTS_COMMANDS, users_topic: str = topics.USERS,
-                 reconcile: bool = True) -> Worker:
+                 reconcile: bool = True, providers: Providers | None = None) -> Worker:
     """Relay (event store → `topic`), the saga's commands from `commands_topic`, payments_view from `topic`,
-    disabled users from `users_topic`, and the stuck-payment reconciler."""
+    disabled users from `users_topic`, and the stuck-payment reconciler. Tests may pass their `providers`."""
     settings = settings or Settings()
     pool = connection_pool(settings.database, settings, max_size=4)
-    payments = build_payments(settings, pool)
+    payments = build_payments(settings, pool, providers)
     disabled_users = DisabledUsersProjection(users_topic)
     worker = (Worker(SERVICE, settings)
               .add_relay(Relay(payments, topic, public.to_public, settings))
