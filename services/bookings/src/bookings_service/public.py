@@ -102,9 +102,14 @@ def _release(e: Any, reason: str) -> ReleaseSeats:
     return ReleaseSeats(event_id=e.event_id, booking_id=e.originator_id, reason=reason)
 
 
-# SeatsRequestRepeated: the sweeper re-sends a stuck booking's request with the same attempt.
-for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted, B.SeatsRequestRepeated):  # type: ignore[attr-defined]
+for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted):  # type: ignore[attr-defined]
     to_seat_command.register(_cls, _reserve)
+
+
+@to_seat_command.register
+def _(e: B.SeatsRequestRepeated) -> BaseModel:  # type: ignore[name-defined]
+    # The sweeper asks again, same attempt: the Event answers it again if it already did (the answer was lost).
+    return _reserve(e).model_copy(update={"repeat": True})
 
 
 @to_seat_command.register

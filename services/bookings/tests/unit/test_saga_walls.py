@@ -71,7 +71,7 @@ def test_a_stuck_request_is_sent_again_with_the_same_attempt_and_only_when_stuck
     assert booking.redrive(waited + timedelta(minutes=3), timedelta(minutes=2))
     (again,) = unit.published()
     assert again == ReserveSeats(event_id=booking.event_id, booking_id=booking.id, seats=1, user_id=booking.user_id,
-                                 attempt=1)
+                                 attempt=1, repeat=True)
     assert booking.status == "pending" and booking.attempt == 1
     unit.given(reserved(booking))
     assert booking.status == "confirmed"
