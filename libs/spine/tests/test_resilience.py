@@ -6,7 +6,10 @@ Given events relayed to a topic and a handler that saves aggregates with each me
 * a message the handler can never apply (`Poison`) goes to the DLQ with its position recorded and no
   effect, the messages around it are applied, and the service's health reports it;
 * the relay parks a record it can never publish (too large for Kafka, or untranslatable), publishes
-  everything after it, and the service's health reports the parked record.
+  everything after it, and the service's health reports the parked record;
+* a partition stuck on an outage raises an alarm in health, cleared once the message goes through;
+* a projection meeting a value its columns cannot hold dead-letters that message, keeps the row with its
+  last good value, and applies what comes after.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from uuid import NAMESPACE_URL, UUID, uuid5
+from datetime import UTC, datetime
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+import psycopg
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
@@ -27,9 +33,10 @@ from contracts import Envelope
 from contracts.topics import dlq
 from contracts.users import UserRegistered
 from spine import health
-from spine.errors import Poison
+from spine.errors import Poison, Transient
 from spine.eventstore import ServiceApplication, postgres_env
 from spine.handlers import tracking_name
+from spine.projector import SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
 from spine.testing import create_topics, fresh_database, unique_topic
@@ -245,3 +252,104 @@ def test_the_relay_parks_what_it_cannot_publish_goes_on_and_reports_it(world):
     assert alarm["kind"] == "relay_parked" and alarm["occurrences"] == 2
     assert health.clear_alarm(settings.conninfo(db), alarm["source"])
     assert TestClient(api).get("/health/club").json() == {"status": "ok"}
+
+
+class Flaky:
+    """A handler whose provider is down until the test says it is back (raises `Transient` meanwhile)."""
+
+    name = "flaky"
+
+    def __init__(self, app: Club, topic: str):
+        self.app, self.topics = app, (topic,)
+        self.down = threading.Event()
+        self.down.set()
+        self.tries = 0
+
+    def handle(self, envelope: Envelope, tracking: Tracking) -> None:
+        self.tries += 1
+        if self.down.is_set():
+            raise ProviderDown("the provider answers 503")
+        self.app.save_tracked(Seen(envelope.payload["email"]), tracking=tracking)
+
+
+class ProviderDown(Transient):
+    pass
+
+
+def test_a_partition_stuck_on_an_outage_raises_an_alarm_that_clears_when_it_goes_through(world):
+    settings, db, topic, app, rival = world
+    settings = settings.model_copy(update={"consumer_alarm_after_seconds": 0.5, "consumer_retry_max_seconds": 0.5})
+    app.save(Member("waiting@example.com"))
+    handler = Flaky(app, topic)
+    api = create_app("club", title="club", version="1", routers=[], health=health.reader(settings.conninfo(db)))
+
+    async def scenario():
+        worker = Worker("club", settings).add_relay(Relay(app, topic, to_public, settings)).add_handler(handler, app)
+        await worker.start()
+        try:
+            body = await until(lambda: (b := TestClient(api).get("/health/club").json())["status"] == "degraded" and b)
+            assert [a["kind"] for a in body["alarms"]] == ["consumer_stalled"]
+            assert "ProviderDown" in body["alarms"][0]["detail"]
+            assert not seen(app, "waiting@example.com")
+            handler.down.clear()  # the provider is back
+            await until(lambda: seen(app, "waiting@example.com"))
+            await until(lambda: TestClient(api).get("/health/club").json() == {"status": "ok"})
+        finally:
+            await worker.stop()
+        assert await read_all(settings, dlq(topic), 1, timeout=2) == []
+
+    asyncio.run(scenario())
+
+
+class Names(SqlProjection):
+    """A read model whose column holds at most 20 characters: a longer name is a value it cannot take."""
+
+    name = "names"
+
+    def __init__(self, topic: str):
+        self.topics = (topic,)
+
+    def create_schema(self, cur):
+        cur.execute("CREATE TABLE IF NOT EXISTS names (id uuid PRIMARY KEY, name varchar(20) NOT NULL)")
+
+    def reset(self, cur):
+        cur.execute("TRUNCATE names")
+
+    def apply(self, cur, envelope: Envelope):
+        cur.execute("INSERT INTO names VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",
+                    (envelope.aggregate_id, envelope.payload["name"]))
+
+
+def test_a_projection_meeting_a_bad_value_records_it_goes_on_and_keeps_the_row(world):
+    settings, db, topic, app, rival = world
+    member = str(uuid4())
+
+    def renamed(version: int, name: str) -> Envelope:
+        return Envelope(event_id=uuid4(), type="Renamed", version=1, aggregate_id=member, aggregate_version=version,
+                        occurred_at=datetime.now(UTC), payload={"name": name})
+
+    def name_of() -> str | None:
+        with psycopg.connect(settings.conninfo(db)) as conn:
+            row = conn.execute("SELECT name FROM names WHERE id = %s", (member,)).fetchone()
+        return row[0] if row else None
+
+    async def scenario():
+        worker = Worker("club", settings).add_projection(Names(topic), db)
+        await worker.start()
+        try:
+            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+            await producer.start()
+            for envelope in (renamed(1, "Ada"), renamed(2, "A" * 50)):
+                await producer.send_and_wait(topic, envelope.to_bytes(), key=member.encode())
+            dead = await read_all(settings, dlq(topic), 1, timeout=30)
+            assert name_of() == "Ada"  # the row stays, with its last good value
+            await producer.send_and_wait(topic, renamed(3, "Ada L.").to_bytes(), key=member.encode())
+            await producer.stop()
+            await until(lambda: name_of() == "Ada L.")
+        finally:
+            await worker.stop()
+        assert [Envelope.from_bytes(r.value).aggregate_version for r in dead] == [2]
+        assert b"StringDataRightTruncation" in dict(dead[0].headers)["error"]
+        assert [a["kind"] for a in health.read_alarms(settings.conninfo(db))] == ["dead_lettered"]
+
+    asyncio.run(scenario())

@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 
 from typing import Any
 
-from spine.consumer import Subscription
+from spine.consumer import Backoff, Subscription
 from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
 from spine.health import COUNTERS, Alarms
@@ -40,6 +40,8 @@ class Worker:
         # Alarms go to the service's own database (services' settings name it), where its api reads them.
         database = getattr(self.settings, "database", None)
         self.alarms = Alarms(self.settings.conninfo(database) if database else None)
+        self.backoff = Backoff(cap=self.settings.consumer_retry_max_seconds,
+                               alarm_after=self.settings.consumer_alarm_after_seconds)
         self.relays: list[Relay] = []
         self.subscriptions: list[Subscription] = []
         self.timers: list[tuple[float, Callable[[], object]]] = []
@@ -57,12 +59,14 @@ class Worker:
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
-                                               group_id=f"{self.service}.{projection.name}", alarms=self.alarms))
+                                               group_id=f"{self.service}.{projection.name}", alarms=self.alarms,
+                                               backoff=self.backoff))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
-                                               group_id=f"{self.service}.{handler.name}", alarms=self.alarms))
+                                               group_id=f"{self.service}.{handler.name}", alarms=self.alarms,
+                                               backoff=self.backoff))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
