@@ -81,12 +81,13 @@ def build_reconciler(settings: Settings, payments: Payments, pool: ConnectionPoo
     return Reconciler(payments, PaymentsQuery(pool), after=timedelta(minutes=settings.reconcile_after_minutes))
 
 
-def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> Container:
-    """Wire the api process's parts."""
+def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+          providers: Providers | None = None) -> Container:
+    """Wire the api process's parts (tests may pass their `providers`)."""
     settings = settings or Settings()
     ensure_read_models(settings)
     pool = connection_pool(settings.database, settings)
-    payments = build_payments(settings, pool)
+    payments = build_payments(settings, pool, providers)
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
     return Container(settings=settings, payments=payments, notifications=ProviderNotifications(payments),

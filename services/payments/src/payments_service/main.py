@@ -57,10 +57,11 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
 }
 
 
-def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
-    """The payments API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
+def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+               providers: Providers | None = None) -> FastAPI:
+    """The payments API; tests pass a fresh database in `settings`, a TestIssuer's verifier, maybe providers."""
     settings = settings or Settings()
-    container = build(settings, verifier=verifier)
+    container = build(settings, verifier=verifier, providers=providers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
