@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -14,6 +15,9 @@ import jwt
 
 from authkit.principal import Principal
 from authkit.settings import AUDIENCE, ISSUER
+
+
+log = logging.getLogger("authkit.verifier")
 
 
 class InvalidToken(Exception):
@@ -88,7 +92,9 @@ class TokenVerifier:
                 response.raise_for_status()
                 self._load(response.json())
             except (httpx.HTTPError, ValueError) as exc:
-                raise InvalidToken(f"cannot fetch signing keys: {exc}") from None
+                # The reason names internal addresses: it goes to the log, the client hears only the fact.
+                log.warning("jwks_fetch_failed", extra={"url": self.jwks_url, "error": str(exc)})
+                raise InvalidToken("cannot fetch signing keys right now") from None
 
     def _load(self, jwks: dict) -> None:
         keys = {}

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from webkit.idempotency import IdempotencyMiddleware
+from webkit.idempotency import IdempotencyMiddleware, SubjectOf, anonymous
 from webkit.observability import CorrelationMiddleware
-from webkit.problems import install_problem_handlers
+from webkit.problems import Refusal, install_problem_handlers
 
 
 def create_app(service: str, *, title: str, version: str, routers: list[APIRouter], lifespan=None,
-               domain_errors: Mapping[type[Exception], int] = {},  # noqa: B006 - read only
-               idempotency_conninfo: str | None = None,
+               domain_errors: Mapping[type[Exception], int | Refusal] = {},  # noqa: B006 - read only
+               idempotency_conninfo: str | None = None, idempotency_subject: SubjectOf = anonymous,
+               idempotency_exclude: Collection[str] = (),
                health: Callable[[], Mapping[str, Any]] | None = None) -> FastAPI:
     """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware.
 
-    `health` (e.g. `spine.health.reader(conninfo)`) adds the service's alarms to the health check.
-    """
+    Idempotency keys need `idempotency_subject` (e.g. authkit's `token_subject`): without it every caller
+    is anonymous and keys are ignored. `health` (e.g. `spine.health.reader(conninfo)`) adds the service's
+    alarms to the health check."""
     docs = f"/docs/{service}"
     app = FastAPI(title=title, version=version, lifespan=lifespan,
                   docs_url=f"{docs}/", openapi_url=f"{docs}/openapi.json",
@@ -43,6 +45,7 @@ def create_app(service: str, *, title: str, version: str, routers: list[APIRoute
     # the final answer (and skips storing 5xx), and the correlation layer outermost tags and logs it all.
     install_problem_handlers(app, domain_errors)
     if idempotency_conninfo is not None:
-        app.add_middleware(IdempotencyMiddleware, conninfo=idempotency_conninfo)
+        app.add_middleware(IdempotencyMiddleware, conninfo=idempotency_conninfo, subject=idempotency_subject,
+                           exclude=idempotency_exclude)
     app.add_middleware(CorrelationMiddleware)
     return app

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
@@ -19,6 +19,7 @@ from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
+from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from bookings_service import domain, public
 from bookings_service.api.bookings import router as bookings_router
@@ -33,15 +34,16 @@ from bookings_service.settings import Settings
 SERVICE = "bookings"
 
 # One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.EventNotFound: 404,
     domain.BookingNotFound: 404,
     domain.EventNotBookable: 409,
     domain.InvalidBookingRequest: 422,
     domain.BookingNotCancellable: 409,
     domain.NotBookingOwner: 403,
-    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
-    IntegrityError: 409,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
+    # not stored for idempotent replay; the database's own message stays in the log).
+    IntegrityError: CONCURRENT_CHANGE,
 }
 
 
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
                          health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     assert container.verifier is not None

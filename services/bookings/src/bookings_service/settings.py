@@ -24,3 +24,9 @@ class Settings(InfraSettings, AuthSettings):
     stuck_after_seconds: float = Field(
         default=120.0, validation_alias=AliasChoices("BOOKINGS_STUCK_AFTER_SECONDS", "stuck_after_seconds"),
         description="A booking pending this long without an answer from the events service is asked again.")
+    booking_rate_per_minute: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("BOOKINGS_RATE_PER_MINUTE", "booking_rate_per_minute"),
+        description="Booking requests one user may make per minute, sustained (beyond the burst): 429 after.")
+    booking_rate_burst: int = Field(
+        default=20, ge=1, validation_alias=AliasChoices("BOOKINGS_RATE_BURST", "booking_rate_burst"),
+        description="Booking requests one user may make at once before the per-minute rate applies.")

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
@@ -18,6 +18,7 @@ from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
+from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from payments_service import domain, public
 from payments_service.api.payments import router as payments_router
@@ -36,7 +37,7 @@ from payments_service.webhooks import NotSandboxPayment
 SERVICE = "payments"
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidPaymentRequest: 422,
     ProviderNotEnabled: 422,  # a payment method this deployment does not offer
     domain.PaymentNotPending: 409,
@@ -50,10 +51,12 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     InvalidWebhookSignature: 401,
     UntrustedWebhookSource: 403,
     WebhooksNotSupported: 404,
-    ProviderError: 502,
-    ProviderRefused: 502,
-    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
-    IntegrityError: 409,
+    # The provider SDK's message can carry request ids or key fragments: the client gets a fixed text.
+    ProviderError: Refusal(502, "The payment provider did not answer as expected; try again later.", retry_after=5),
+    ProviderRefused: Refusal(502, "The payment provider refused the request.", retry_after=None),
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
+    # not stored for idempotent replay; the database's own message stays in the log).
+    IntegrityError: CONCURRENT_CHANGE,
 }
 
 
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
                          health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)

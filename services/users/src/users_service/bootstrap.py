@@ -52,6 +52,7 @@ def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords:
     policy = TokenPolicy(access_ttl=timedelta(minutes=s.access_token_expire_minutes),
                          refresh_ttl=timedelta(days=s.refresh_token_expire_days),
                          issuer=s.token_issuer, audience=s.token_audience)
+    passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
     app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
     view = UsersView(s.topic)
     ProjectionStore(conninfo).setup(view)  # the API can query the list before the worker's first message

@@ -6,10 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
@@ -20,12 +21,13 @@ from users_service.domain import (
     AccountDisabled, EmailAlreadyRegistered, InvalidCredentials, InvalidRole, InvalidSetting, RefreshTokenInvalid,
     SettingNotFound, UnknownRole, UserNotFound,
 )
+from users_service.passwords import HashingBusy
 from users_service.settings import Settings
-from webkit import configure_logging, create_app as create_web_app
+from webkit import CONCURRENT_CHANGE, Refusal, configure_logging, create_app as create_web_app
 
 log = logging.getLogger("users_service")
 
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     EmailAlreadyRegistered: 409,
     UserNotFound: 404,
     SettingNotFound: 404,
@@ -35,7 +37,14 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     UnknownRole: 422,
     InvalidRole: 422,
     InvalidSetting: 422,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
+    IntegrityError: CONCURRENT_CHANGE,
+    HashingBusy: Refusal(503, "Too many sign-ins are being checked right now; retry in a moment.", retry_after=1),
 }
+
+# Answers that carry tokens, or spend a refresh token, are never stored for replay: a replayed refresh would
+# skip the reuse detection and keep live tokens in the idempotency table.
+NOT_IDEMPOTENT = ("/api/v1/users/login", "/api/v1/users/token", "/api/v1/users/refresh", "/api/v1/users/logout")
 
 
 def create_app(settings: Settings | None = None, *, service: UsersService | None = None) -> FastAPI:
@@ -57,7 +66,8 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
         log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
     return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                          idempotency_conninfo=s.conninfo(s.database),
+                          idempotency_conninfo=s.conninfo(s.database), idempotency_subject=token_subject,
+                          idempotency_exclude=NOT_IDEMPOTENT,
                           health=health.reader(s.conninfo(s.database)))
 
 

@@ -33,6 +33,11 @@ class Settings(InfraSettings):
     token_issuer: str = ISSUER
     token_audience: str = AUDIENCE
 
+    # Argon2 runs on a pool of its own so a burst of sign-ins cannot starve other requests; sign-ins beyond
+    # workers + queue are refused with 503 and Retry-After (see passwords.py).
+    password_hash_workers: int = Field(2, ge=1, le=64)
+    password_hash_queue: int = Field(8, ge=0, le=10_000)
+
     admin_email: str = "admin@example.com"
     admin_password: SecretStr = SecretStr("admin-change-me")
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
 from webkit.pagination import PageParams, set_page_headers
-from webkit.problems import Problem
+from webkit.problems import Problem, too_many_requests
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
@@ -23,6 +23,7 @@ PROBLEMS = {
     404: {"description": "No such booking or event"},
     409: {"description": "Conflicts with the event's or the booking's state"},
     422: {"description": "Invalid input or a broken business rule"},
+    429: {"description": "Too many booking requests from this user; retry after `Retry-After` seconds"},
 }
 
 
@@ -30,11 +31,15 @@ def _responses(*statuses: int) -> dict:
     return {s: PROBLEMS[s] for s in statuses}
 
 
-@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422))
+@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429))
 def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                    response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
-    booking. Supports `Idempotency-Key`: a retried request gives the same booking."""
+    booking. Supports `Idempotency-Key`: a retried request gives the same booking. Each user may ask at a
+    limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429."""
+    verdict = services.booking_rate.take(str(principal.user_id))
+    if not verdict.allowed:
+        raise too_many_requests(verdict.retry_after, "You are asking for bookings too fast; retry later.")
     terms = services.terms.get(body.event_id)
     if terms is None:
         raise EventNotFound(f"no event with id {body.event_id}")

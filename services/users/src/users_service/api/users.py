@@ -28,21 +28,22 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses=problem_responses(409, 422))
+             responses=problem_responses(409, 422, 503))
 def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
-    """Create an account with the participant role (accepts an Idempotency-Key header)."""
+    """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
     user = service.app.register(str(body.email), body.full_name, body.password)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserPublic.of(user)
 
 
-@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
 def login(body: UserLogin, service: Service) -> TokenResponse:
-    """Exchange e-mail and password for an access token and a refresh token."""
+    """Exchange e-mail and password for an access token and a refresh token (503 with Retry-After while too
+    many sign-ins wait for password checks)."""
     return _tokens(service.app.login(body.email, body.password))
 
 
-@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], service: Service) -> TokenResponse:
     """OAuth2 password flow for the docs' Authorize button (username = e-mail)."""
     return _tokens(service.app.login(form.username, form.password))
