@@ -353,3 +353,35 @@ def test_a_projection_meeting_a_bad_value_records_it_goes_on_and_keeps_the_row(w
         assert [a["kind"] for a in health.read_alarms(settings.conninfo(db))] == ["dead_lettered"]
 
     asyncio.run(scenario())
+
+
+class CommitsThenFails:
+    """Saves its effect with the position, then fails (a crash of the code after the commit)."""
+
+    name = "commits-then-fails"
+
+    def __init__(self, app: Club, topic: str):
+        self.app, self.topics = app, (topic,)
+
+    def handle(self, envelope: Envelope, tracking: Tracking) -> None:
+        self.app.save_tracked(Seen(envelope.payload["email"]), tracking=tracking)
+        raise Poison("fails after its effect was committed")
+
+
+def test_a_message_whose_effect_committed_is_never_dead_lettered_too(world):
+    settings, db, topic, app, rival = world
+    app.save(Member("done@example.com"))
+    app.save(Member("next@example.com"))
+
+    async def scenario():
+        worker = (Worker("club", settings).add_relay(Relay(app, topic, to_public, settings))
+                  .add_handler(CommitsThenFails(app, topic), app))
+        await worker.start()
+        try:
+            await until(lambda: seen(app, "done@example.com") and seen(app, "next@example.com"))
+            await asyncio.sleep(0.5)  # let a wrong dead-letter surface, if there were one
+        finally:
+            await worker.stop()
+        assert await read_all(settings, dlq(topic), 1, timeout=2) == []
+
+    asyncio.run(scenario())
