@@ -1,7 +1,9 @@
 """The `worker` process of a service: relays, Kafka subscriptions (projections and handlers) and timers.
 
 Built by the service's composition root, run with `.run()` (blocks until SIGINT/SIGTERM), or with
-`await start()` / `await stop()` from tests.
+`await start()` / `await stop()` from tests. Its alarms (stalled partitions, dead letters, parked relay
+records) go to the service's database, where the api's `/health/<service>` reads them; `health()` is the
+same readout from inside the worker, with retry state and counters.
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from faststream.kafka import KafkaBroker
-
-from typing import Any
 
 from spine.consumer import Backoff, Subscription
 from spine.eventstore import ServiceApplication
