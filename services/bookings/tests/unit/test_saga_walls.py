@@ -76,3 +76,16 @@ def test_a_stuck_request_is_sent_again_with_the_same_attempt_and_only_when_stuck
     unit.given(reserved(booking))
     assert booking.status == "confirmed"
     assert not booking.redrive(waited + timedelta(hours=1), timedelta(minutes=2))  # answered: nothing to re-drive
+
+
+def test_a_booking_asked_again_and_again_is_asked_less_and_less_often():
+    unit = MemoryUnit(now=NOW)
+    booking = book(unit)
+    after = timedelta(minutes=2)
+    asked_at = [booking.modified_on]
+    for _ in range(3):
+        now = asked_at[-1] + after * 2 ** (len(asked_at) - 1)
+        assert not booking.redrive(now - timedelta(seconds=1), after)  # not yet: it backs off
+        assert booking.redrive(now, after)
+        asked_at.append(booking.modified_on)
+    assert [type(m).__name__ for m in unit.published()] == ["ReserveSeats"] * 3

@@ -68,6 +68,8 @@ class Booking(Aggregate):
         self.refunds_requested: list[UUID] = []
         self.refunds_completed: list[UUID] = []
         self.waitlisted_position: int | None = None
+        self.redrives = 0  # times `redriven_attempt` was asked again (the sweeper backs off between them)
+        self.redriven_attempt = 0
 
     # --- queries -------------------------------------------------------------------------------------
 
@@ -126,14 +128,18 @@ class Booking(Aggregate):
         self.attempt = attempt
 
     def is_stuck(self, now: datetime, after: timedelta) -> bool:
-        """Asked the Event for seats (a request, a promotion, a late payment) and heard nothing for `after`."""
-        return self.status == PENDING and self.attempt > self.answered_attempt and now - self.modified_on >= after
+        """Asked the Event for seats (a request, a promotion, a late payment) and heard nothing for `after`
+        (doubled after each time it was asked again, up to 32 ×: an events outage is not flooded with repeats)."""
+        waited = after * 2 ** min(self._redrives_of_attempt(), 5)
+        return self.status == PENDING and self.attempt > self.answered_attempt and now - self.modified_on >= waited
+
+    def _redrives_of_attempt(self) -> int:
+        return self.redrives if self.redriven_attempt == self.attempt else 0
 
     def redrive(self, now: datetime, after: timedelta) -> bool:
-        """Ask the Event again with the same attempt (it ignores an attempt it already answered); True if asked.
+        """Ask the Event again with the same attempt (it answers again, changing nothing); True if asked.
 
-        Nothing else changes, so the seats are never asked for twice; the event itself dates the last ask,
-        so a booking is re-driven at most once per `after`."""
+        Nothing else changes, so the seats are never asked for twice; the event itself dates the last ask."""
         if not self.is_stuck(now, after):
             return False
         self._seats_request_repeated(**self._ref(), group_size=self.group_size, attempt=self.attempt)
@@ -141,7 +147,8 @@ class Booking(Aggregate):
 
     @event("SeatsRequestRepeated")
     def _seats_request_repeated(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
-        pass
+        self.redrives = self._redrives_of_attempt() + 1
+        self.redriven_attempt = attempt
 
     # --- step 2: seats reserved → hold for payment, or confirm -----------------------------------------
 
