@@ -94,6 +94,9 @@ class ReserveSeats(BaseModel):
     attempt: int = Field(default=1, ge=1, description="The booking's reservation attempt (a promoted or late-paid "
                          "booking asks again with attempt + 1); a command with an attempt already answered for "
                          "that booking is a duplicate and is ignored.", examples=[1], json_schema_extra=lim.count(1))
+    repeat: bool = Field(default=False, description="Sent again by the bookings sweeper because no answer came: "
+                         "if this attempt was already answered, the answer is published again (nothing else "
+                         "changes); otherwise it is handled as a first request.", examples=[False])
 
 
 @message(topics.EVENTS_COMMANDS)

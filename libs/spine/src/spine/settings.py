@@ -33,6 +33,11 @@ class InfraSettings(BaseSettings):
     postgres_password: str = "eventplanner"
     postgres_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    # A consumer partition failing with a transient error is retried with backoff, at most this many seconds
+    # apart, and raises a `consumer_stalled` alarm once stuck this long
+    # (CONSUMER_RETRY_MAX_SECONDS, CONSUMER_ALARM_AFTER_SECONDS).
+    consumer_retry_max_seconds: float = 30.0
+    consumer_alarm_after_seconds: float = 30.0
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
     # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.

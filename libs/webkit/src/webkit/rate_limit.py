@@ -56,8 +56,10 @@ class TokenBuckets:
         self.burst = burst
 
     def setup(self) -> TokenBuckets:
-        """Create the table if it is missing (safe to run from every replica)."""
-        with self.pool.connection() as conn:
+        """Create the table if it is missing (safe to run from every replica: on a fresh database two processes
+        racing through CREATE TABLE IF NOT EXISTS make the loser fail, so they take turns)."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('webkit_rate_limit_schema'))")
             conn.execute(sql.SQL(SCHEMA).format(table=self.table))
         return self
 

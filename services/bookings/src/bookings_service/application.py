@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -227,6 +227,18 @@ class Bookings(ServiceApplication):
         def attempt() -> bool:
             booking = self.find_booking(booking_id)
             if booking is None or not booking.expire(now):
+                return False
+            self.save(booking)
+            return True
+
+        return self._retry(attempt)
+
+    def redrive(self, booking_id: UUID, now: datetime, after: timedelta) -> bool:
+        """Re-send the seat request of a booking that heard nothing for `after` (same attempt); True if sent."""
+
+        def attempt() -> bool:
+            booking = self.find_booking(booking_id)
+            if booking is None or not booking.redrive(now, after):
                 return False
             self.save(booking)
             return True

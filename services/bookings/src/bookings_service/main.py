@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
@@ -13,6 +14,7 @@ from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
-                         idempotency_subject=token_subject)
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     assert container.verifier is not None
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
@@ -98,7 +101,9 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
             .add_projection(CatalogueReplica(names.events), settings.database)
             .add_projection(SettingsReplica(names.users), settings.database)
             .add_projection(disabled_users, settings.database)
-            .add_timer(settings.deadline_check_seconds, Deadlines(app, container.query, container.rules.current)))
+            .add_timer(settings.deadline_check_seconds,
+                       Deadlines(app, container.query, container.rules.current,
+                                 stuck_after=timedelta(seconds=settings.stuck_after_seconds))))
 
 
 def run_api() -> None:

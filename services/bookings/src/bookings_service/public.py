@@ -108,6 +108,12 @@ for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted):  # type: igno
 
 
 @to_seat_command.register
+def _(e: B.SeatsRequestRepeated) -> BaseModel:  # type: ignore[name-defined]
+    # The sweeper asks again, same attempt: the Event answers it again if it already did (the answer was lost).
+    return _reserve(e).model_copy(update={"repeat": True})
+
+
+@to_seat_command.register
 def _(e: B.Cancelled) -> BaseModel | None:  # type: ignore[name-defined]
     return _release(e, e.reason) if e.release_seats else None
 

@@ -12,6 +12,7 @@ from authkit.revocation import DisabledUsersProjection
 from eventsourcing.persistence import IntegrityError
 from contracts import topics
 from fastapi import FastAPI
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0", routers=[events_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
-                         idempotency_subject=token_subject)
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
     return app

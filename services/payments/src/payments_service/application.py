@@ -23,7 +23,9 @@ from spine.eventstore import ServiceApplication
 
 from payments_service import domain
 from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
-from payments_service.providers import ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled
+from payments_service.providers import (
+    ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled, ProviderRefused,
+)
 from payments_service.providers import Providers
 
 log = logging.getLogger("payments.application")
@@ -75,7 +77,8 @@ class Payments(ServiceApplication):
         """Create a payment with its provider (once per id); balance payments settle from the wallet at once.
 
         `strict` (API callers) raises on broken rules; the saga's commands (`strict=False`) instead get a
-        payment recorded as failed, so bookings hears why.
+        payment recorded as failed, so bookings hears why. A provider outage (`ProviderError`) is raised in
+        both cases: the saga's command is retried until the provider answers, instead of failing the booking.
         """
         existing = self.find(order.payment_id)
         if isinstance(existing, Payment):
@@ -88,7 +91,7 @@ class Payments(ServiceApplication):
             provider_name = provider.name
             created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
                 ChargeRequest(order.payment_id, order.user_id, order.amount, order.currency, order.description)))
-        except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderError) as exc:
+        except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderRefused) as exc:
             if strict:
                 raise
             log.warning("payment %s refused: %s", order.payment_id, exc)
@@ -101,6 +104,8 @@ class Payments(ServiceApplication):
                 return again, []
             payment = Payment.request(order, provider=provider.name, is_offline=provider.is_offline,
                                       reference=created.reference, confirmation_url=created.confirmation_url)
+            if created.client_secret:
+                payment.issue_client_secret(created.client_secret)
             if not provider.pays_from_wallet:
                 return payment, [payment]
             wallet = self.wallet_of(order.user_id)
@@ -113,7 +118,7 @@ class Payments(ServiceApplication):
         again = self.find(order.payment_id)
         if isinstance(again, Payment):
             return again, []
-        reason = type(exc).__name__ if not isinstance(exc, ProviderError) else "provider_error"
+        reason = type(exc).__name__ if not isinstance(exc, ProviderRefused) else "provider_refused"
         payment = Payment.refuse(order, provider=provider, reason=reason)
         return payment, [payment]
 
@@ -178,7 +183,12 @@ class Payments(ServiceApplication):
         return [payment, refund, *([wallet] if wallet is not None else [])]
 
     def settle(self, payment: Payment, state: ChargeState, *, confirmed_by: UUID | None = None) -> list[Aggregate]:
-        """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending)."""
+        """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending).
+
+        A charge that succeeds at the provider after we failed the payment (the payer retried a declined card)
+        is refunded at once: the booking was already told the payment failed."""
+        if payment.status == domain.FAILED and state.status == "succeeded" and not payment.stray_charge_refunded:
+            return self._refund_stray_charge(payment)
         if payment.status != domain.PENDING or state.status == "pending":
             return []
         if state.status == "failed":
@@ -193,6 +203,14 @@ class Payments(ServiceApplication):
                                     amount=payment.refund_requested_amount)
             changed += [a for a in refunded if all(a is not c for c in changed)]
         return changed
+
+    def _refund_stray_charge(self, payment: Payment) -> list[Aggregate]:
+        provider = self.providers.get(payment.provider)
+        log.warning("payment %s succeeded at %s after it failed here; refunding it", payment.id, provider.name)
+        reference = provider.refund(payment.reference, payment.amount, payment.currency,
+                                    idempotency_key=str(domain.refund_id(payment.id)))
+        payment.refund_stray_charge(reference)
+        return [payment]
 
     def reconcile(self, payment_id: UUID) -> Payment:
         """Ask the provider about a payment stuck in pending and apply what it says."""

@@ -63,9 +63,10 @@ def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
     return Providers(enabled, card_provider=settings.card_provider)
 
 
-def build_payments(settings: Settings, pool: ConnectionPool) -> Payments:
-    """The event store application in the service's own database, with its providers."""
-    return Payments(env=postgres_env(settings.database, settings), providers=build_providers(settings, pool),
+def build_payments(settings: Settings, pool: ConnectionPool, providers: Providers | None = None) -> Payments:
+    """The event store application in the service's own database, with its providers (tests may pass theirs)."""
+    return Payments(env=postgres_env(settings.database, settings),
+                    providers=providers or build_providers(settings, pool),
                     cash_top_up_max=settings.cash_top_up_max)
 
 
@@ -81,12 +82,13 @@ def build_reconciler(settings: Settings, payments: Payments, pool: ConnectionPoo
     return Reconciler(payments, PaymentsQuery(pool), after=timedelta(minutes=settings.reconcile_after_minutes))
 
 
-def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> Container:
-    """Wire the api process's parts."""
+def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+          providers: Providers | None = None) -> Container:
+    """Wire the api process's parts (tests may pass their `providers`)."""
     settings = settings or Settings()
     ensure_read_models(settings)
     pool = connection_pool(settings.database, settings)
-    payments = build_payments(settings, pool)
+    payments = build_payments(settings, pool, providers)
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
     return Container(settings=settings, payments=payments, notifications=ProviderNotifications(payments),

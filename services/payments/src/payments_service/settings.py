@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from authkit import AuthSettings
-from pydantic import AliasChoices, Field
-from pydantic_settings import SettingsConfigDict
+from ipaddress import ip_network
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 from spine.settings import InfraSettings
 
 from payments_service.providers.yookassa_provider import DEFAULT_NETWORKS
@@ -58,9 +61,22 @@ class Settings(InfraSettings, AuthSettings):
     yookassa_trusted_networks: list[str] = Field(
         default=list(DEFAULT_NETWORKS), validation_alias=_env("YOOKASSA_TRUSTED_NETWORKS", "yookassa_trusted_networks"),
         description="Source networks YooKassa notifications must come from (it does not sign them).")
-    trusted_proxies: list[str] = Field(default=["127.0.0.1", "::1"],
-                                       validation_alias=_env("PAYMENTS_TRUSTED_PROXIES", "trusted_proxies"),
-                                       description="Proxies (the gateway) whose X-Real-IP names the real client.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=["127.0.0.1", "::1"],
+        validation_alias=AliasChoices("TRUSTED_PROXIES", "PAYMENTS_TRUSTED_PROXIES", "trusted_proxies"),
+        description="Proxies (the gateway) whose X-Real-IP names the real client: addresses or networks, "
+                    "comma-separated (docker-compose: the compose network, e.g. 172.16.0.0/12).")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """Accept "a,b/24" as well as a list; every entry must be an address or a network."""
+        items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+        if isinstance(items, list):
+            items = [str(v).strip() for v in items if str(v).strip()]
+            for item in items:
+                ip_network(item, strict=False)  # ValueError → a clear settings error at start-up
+        return items
 
     cash_top_up_max: dict[str, Decimal] = Field(
         default={"*": Decimal("1000")}, validation_alias=_env("PAYMENTS_CASH_TOP_UP_MAX", "cash_top_up_max"),

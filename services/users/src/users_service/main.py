@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from authkit.deps import install_auth, token_subject
+from spine import health
 from spine.relay import Relay
 from spine.settings import load_settings
 from spine.worker import Worker
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
     return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                           idempotency_conninfo=s.conninfo(s.database), idempotency_subject=token_subject,
-                          idempotency_exclude=NOT_IDEMPOTENT)
+                          idempotency_exclude=NOT_IDEMPOTENT,
+                          health=health.reader(s.conninfo(s.database)))
 
 
 def build_worker(service: UsersService) -> Worker:

@@ -70,6 +70,8 @@ class Booking(Aggregate):
         self.refunds_completed: list[UUID] = []
         self.waitlisted_position: int | None = None
         self.refund_fee: Decimal | None = None  # kept by the platform when the participant cancelled
+        self.redrives = 0  # times `redriven_attempt` was asked again (the sweeper backs off between them)
+        self.redriven_attempt = 0
 
     # --- queries -------------------------------------------------------------------------------------
 
@@ -126,6 +128,29 @@ class Booking(Aggregate):
     @event("SeatsRequested")
     def _seats_requested(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
         self.attempt = attempt
+
+    def is_stuck(self, now: datetime, after: timedelta) -> bool:
+        """Asked the Event for seats (a request, a promotion, a late payment) and heard nothing for `after`
+        (doubled after each time it was asked again, up to 32 ×: an events outage is not flooded with repeats)."""
+        waited = after * 2 ** min(self._redrives_of_attempt(), 5)
+        return self.status == PENDING and self.attempt > self.answered_attempt and now - self.modified_on >= waited
+
+    def _redrives_of_attempt(self) -> int:
+        return self.redrives if self.redriven_attempt == self.attempt else 0
+
+    def redrive(self, now: datetime, after: timedelta) -> bool:
+        """Ask the Event again with the same attempt (it answers again, changing nothing); True if asked.
+
+        Nothing else changes, so the seats are never asked for twice; the event itself dates the last ask."""
+        if not self.is_stuck(now, after):
+            return False
+        self._seats_request_repeated(**self._ref(), group_size=self.group_size, attempt=self.attempt)
+        return True
+
+    @event("SeatsRequestRepeated")
+    def _seats_request_repeated(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
+        self.redrives = self._redrives_of_attempt() + 1
+        self.redriven_attempt = attempt
 
     # --- step 2: seats reserved → hold for payment, or confirm -----------------------------------------
 
@@ -197,17 +222,27 @@ class Booking(Aggregate):
 
     # --- step 4: payment outcome, or the hold deadline -------------------------------------------------
 
-    def payment_succeeded(self, payment_id: UUID) -> None:
-        """Money arrived: confirm, re-reserve after a lapsed hold, or give back money nobody should keep."""
+    def payment_succeeded(self, payment_id: UUID, amount: Decimal | None = None, currency: str | None = None) -> None:
+        """Money arrived: confirm, re-reserve after a lapsed hold, or give back money nobody should keep.
+
+        A payment whose amount or currency is not what this booking asked for confirms nothing: it is
+        refunded, and the hold runs out as if it had not been paid (a second wall behind payments' own)."""
         if payment_id in self.refunds_requested or payment_id == self.paid_payment_id:
             return  # already handled
-        if self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
+        if amount is not None and self.is_paid and not self.is_paid_with(amount, currency):
+            self._refund_requested(**self._ref(), payment_id=payment_id, reason="amount_mismatch")
+        elif self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
             self._confirmed(**self._ref(), group_size=self.group_size, attempt=self.attempt, payment_id=payment_id)
         elif self.status == EXPIRED and payment_id == self.payment_id:
             self._late_payment_accepted(**self._ref(), group_size=self.group_size, payment_id=payment_id,
                                         attempt=self.attempt + 1)
         else:
             self._refund_requested(**self._ref(), payment_id=payment_id, reason=f"booking_{self.status}")
+
+    def is_paid_with(self, amount: Decimal, currency: str | None) -> bool:
+        """Whether a payment of `amount` `currency` is exactly what this booking costs."""
+        return (self.amount is not None and Decimal(amount) == self.amount
+                and (currency or "").upper() == (self.currency or "").upper())
 
     @event("LatePaymentAccepted")
     def _late_payment_accepted(self, event_id: UUID, user_id: UUID, group_size: int, payment_id: UUID,

@@ -8,6 +8,10 @@ from datetime import datetime
 class BookingRuleViolation(Exception):
     """Base of every refusal by the bookings domain."""
 
+    # A refusal is the same every time: a saga message that meets one is poison (dead-lettered at once by
+    # spine's consumer, see spine.errors), not something to wait for.
+    transient = False
+
 
 class EventNotFound(BookingRuleViolation):
     """Raised when a booking names an event the catalogue does not know (HTTP 404)."""

@@ -13,7 +13,8 @@ Steps and their compensations:
   SeatsReleased  → promote from the waitlist (ReserveSeats with attempt + 1)
   EventUpdated   → capacity reduced: waiting groups larger than it are rejected (capacity_reduced); promote
   EventCancelled → cancel every live booking: ReleaseSeats + RefundPayment where taken
-  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it)
+  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it,
+                     or amount/currency differ from what the booking asked for)
   PaymentFailed  → cancelled + ReleaseSeats
   PaymentRefunded → noted (or, for an operator's refund of a confirmed booking, cancelled + ReleaseSeats)
 """
@@ -125,7 +126,7 @@ class BookingSaga:
     def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
-            booking.payment_succeeded(message.payment_id)
+            booking.payment_succeeded(message.payment_id, message.amount, message.currency)
 
     @on.register
     def _payment_failed(self, message: PaymentFailed, version: int = 0) -> None:

@@ -6,7 +6,9 @@ always holds. The booking saga reserves and releases seats per booking (`reserve
 
 Duplicate commands (a relay re-publishing after a crash) change nothing: each booking's reservation
 attempts only go up, so an attempt at or below the last answered one is ignored, and a release
-command that was already applied for a booking is ignored by its message id.
+command that was already applied for a booking is ignored by its message id. A ReserveSeats marked
+`repeat` (the bookings sweeper asking again after no answer came) gets the last attempt's answer again,
+recorded as a repeat with the seats untouched, so an answer lost on the way is recovered.
 """
 
 from __future__ import annotations
@@ -115,12 +117,15 @@ class Event(Aggregate):
         self.cancelled = True
         self.cancel_reason = reason
 
-    def reserve_seats(self, booking_id: UUID, seats: int, *, attempt: int = 1, now: datetime | None = None) -> None:
+    def reserve_seats(self, booking_id: UUID, seats: int, *, attempt: int = 1, now: datetime | None = None,
+                      repeat: bool = False) -> None:
         """Hold `seats` for a booking, or record why not (full, cancelled, already started); duplicates do nothing."""
         if seats < 1:
             raise errors.InvalidSeatCount(f"a booking needs at least one seat, not {seats}")
         key = str(booking_id)
         if attempt <= self.last_attempt.get(key, 0):
+            if repeat and attempt == self.last_attempt[key]:
+                self._repeat_answer(booking_id, seats, attempt, now or datetime.now(UTC))
             return  # this attempt (or a later one) was already answered: a duplicate command
         if key in self.reservations:
             return  # the booking already holds its seats; a second reservation would double them
@@ -142,6 +147,26 @@ class Event(Aggregate):
         if seats > self.seats_available:
             return FULL
         return None
+
+    def _repeat_answer(self, booking_id: UUID, seats: int, attempt: int, now: datetime) -> None:
+        """The same attempt again: say again what it got, changing nothing (the asker may have missed it)."""
+        held = self.reservations.get(str(booking_id))
+        if held:
+            self._reservation_repeated(booking_id=booking_id, seats=held, attempt=attempt,
+                                       seats_available=self.seats_available)
+            return
+        # Not held: it was refused (a reservation released since belongs to a booking that moved on).
+        self._rejection_repeated(booking_id=booking_id, seats=seats, attempt=attempt,
+                                 reason=self.refusal_reason(seats, now) or FULL, seats_available=self.seats_available)
+
+    @event("SeatsReservationRepeated")
+    def _reservation_repeated(self, booking_id: UUID, seats: int, attempt: int, seats_available: int) -> None:
+        pass
+
+    @event("SeatsRejectionRepeated")
+    def _rejection_repeated(self, booking_id: UUID, seats: int, attempt: int, reason: str,
+                            seats_available: int) -> None:
+        pass
 
     @event("SeatsReserved")
     def _seats_reserved(self, booking_id: UUID, seats: int, attempt: int, seats_available: int) -> None:

@@ -41,7 +41,7 @@ def create_payment(body: PaymentCreate, services: Services, response: Response, 
                          method=body.payment_method, description=body.description)
     payment = services.payments.request_payment(order)
     response.headers["Location"] = f"{router.prefix}/{payment.id}"
-    return PaymentPublic.from_aggregate(payment)
+    return PaymentPublic.from_aggregate(payment, viewer=payer.user_id)
 
 
 @router.get("/", response_model=list[PaymentPublic], responses=problem_responses(401, 403, 422))
@@ -75,7 +75,8 @@ def get_balance(services: Services, principal: CurrentPrincipal) -> WalletPublic
 @router.get("/{payment_id}", response_model=PaymentPublic, responses=problem_responses(401, 403, 404, 422))
 def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipal) -> PaymentPublic:
     """One payment, current to the last change (the payer, or payments:read_all)."""
-    return PaymentPublic.from_aggregate(_readable(services.payments.get_payment(payment_id), principal))
+    return PaymentPublic.from_aggregate(_readable(services.payments.get_payment(payment_id), principal),
+                                        viewer=principal.user_id)
 
 
 @router.post("/{payment_id}/confirm", response_model=PaymentPublic,

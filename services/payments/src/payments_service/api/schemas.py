@@ -65,6 +65,9 @@ class PaymentPublic(BaseModel):
     is_offline: bool = Field(description="Paid at the desk; confirmed by support or an admin.")
     status: Literal["pending", "succeeded", "failed", "refunded"]
     confirmation_url: str | None = Field(description="Where the payer completes an online payment.")
+    client_secret: str | None = Field(
+        default=None, description="Stripe: the PaymentIntent's client secret, for Stripe.js to complete a card "
+                                  "payment. Shown to the payer only, on single-payment responses.")
     failure_reason: str | None = None
     refund_reason: str | None = None
     refunded_amount: Decimal | None = Field(default=None, description="What went back to the payer (refunded "
@@ -73,9 +76,10 @@ class PaymentPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_aggregate(cls, p: Payment) -> PaymentPublic:
-        """From the event store (single-payment endpoints: always current)."""
-        return cls(id=p.id, user_id=p.user_id, amount=p.amount, currency=p.currency, description=p.description,
+    def from_aggregate(cls, p: Payment, *, viewer: UUID | None = None) -> PaymentPublic:
+        """From the event store (single-payment endpoints: always current); the payer (`viewer`) sees the secret."""
+        return cls(client_secret=p.client_secret if viewer == p.user_id and p.status == "pending" else None,
+                   id=p.id, user_id=p.user_id, amount=p.amount, currency=p.currency, description=p.description,
                    event_id=p.event_id, booking_id=p.booking_id, payment_method=p.method, provider=p.provider,
                    is_offline=p.is_offline, status=p.status, confirmation_url=p.confirmation_url,
                    failure_reason=p.failure_reason, refund_reason=p.refund_reason,

@@ -6,6 +6,10 @@ from __future__ import annotations
 class PaymentRuleViolation(Exception):
     """Base of every refusal by the payment, refund and wallet rules."""
 
+    # A refusal is the same every time: a saga message that meets one is poison (dead-lettered at once by
+    # spine's consumer, see spine.errors), not something to wait for.
+    transient = False
+
 
 class InvalidPaymentRequest(PaymentRuleViolation):
     """Base of refusals caused by what was asked for (HTTP 422)."""

@@ -118,10 +118,38 @@ class Payment(Aggregate):
         self.refund_requested: str | None = None
         self.refund_requested_amount: Decimal | None = None  # None: all of it
         self.refunded_amount: Decimal | None = None
+        self.client_secret: str | None = None
+        self.stray_refund_reference: str | None = None
+        self.stray_charge_refunded = False
 
     @property
     def is_top_up(self) -> bool:
         return self.event_id is None and self.booking_id is None
+
+    def issue_client_secret(self, client_secret: str) -> None:
+        """Keep what the payer's client-side SDK needs to complete the charge (Stripe.js); shown only to the payer."""
+        self._client_secret_issued(client_secret=client_secret)
+
+    @event("ClientSecretIssued")
+    def _client_secret_issued(self, client_secret: str) -> None:
+        self.client_secret = client_secret
+
+    def refund_stray_charge(self, provider_reference: str | None) -> None:
+        """The provider took money on a payment we had already failed: it went back (never keep money for nothing)."""
+        self.check_stray_charge()
+        self._stray_charge_refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+                                    currency=self.currency, provider_reference=provider_reference)
+
+    @event("StrayChargeRefunded")
+    def _stray_charge_refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str,
+                               provider_reference: str | None) -> None:
+        self.stray_charge_refunded = True
+        self.stray_refund_reference = provider_reference
+
+    def check_stray_charge(self) -> None:
+        """Only a failed payment can have a stray charge, and it is refunded once."""
+        if self.status != FAILED or self.stray_charge_refunded:
+            raise errors.PaymentNotRefundable("only a failed payment's late charge is refunded this way, once")
 
     def succeed(self, *, confirmed_by: UUID | None = None) -> None:
         """The money is taken (provider, wallet or, for offline payments, an operator said so)."""
