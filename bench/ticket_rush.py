@@ -52,6 +52,31 @@ def register(client: httpx.Client, role: str | None = None) -> dict[str, str]:
     return bearer(client, email, password)
 
 
+def admin_token(client: httpx.Client) -> dict[str, str]:
+    return bearer(client, os.environ.get("ADMIN_EMAIL", "admin@example.com"),
+                  os.environ.get("ADMIN_PASSWORD", "admin-change-me"))
+
+
+def lift_per_user_limits(client: httpx.Client, organizer: dict[str, str]) -> None:
+    """Ten accounts send 2,000 requests (1,500 of them waiting): lift the per-user seat limit and the waitlist
+    cap, and wait until the bookings service obeys them (settings travel through users.v1)."""
+    admin = admin_token(client)
+    for key, value in (("max_waitlist_length", 1_000_000), ("max_seats_per_user_per_event", 100_000)):
+        client.put(f"/api/v1/settings/{key}", json={"value": value, "type": "number"},
+                   headers=admin).raise_for_status()
+    prober, probe_event = register(client), create_event(client, organizer, 100)
+    deadline = time.monotonic() + 60
+    accepted = 0
+    while accepted < 11:  # over the default share of 10 seats per account and event
+        r = client.post("/api/v1/bookings/", headers=prober, json={"event_id": probe_event, "group_size": 1})
+        if r.status_code == 202:
+            accepted += 1
+            continue
+        if time.monotonic() > deadline:
+            r.raise_for_status()
+        time.sleep(0.2)  # 404: the event is not known yet; 409: the old limits still apply
+
+
 def create_event(client: httpx.Client, organizer: dict[str, str], seats: int) -> str:
     body = {"title": f"Rush {uuid4().hex[:6]}", "description": "bench", "duration_minutes": 60,
             "start_time": (datetime.now(UTC) + timedelta(days=30)).isoformat(), "max_participants": seats,
@@ -162,6 +187,7 @@ def main() -> None:
         client = system.client
         organizer = register(client, "organizer")
         tokens = [register(client) for _ in range(USERS)]
+        lift_per_user_limits(client, organizer)
         rush_event = create_event(client, organizer, SEATS)
         calm_event = create_event(client, organizer, 100_000)
         time.sleep(1.5)  # the bookings service learns of new events through Kafka

@@ -7,6 +7,9 @@
 #   check          render and validate with `nginx -t`
 #   stop           stop a gateway of this profile left running (by its pid file)
 # Upstreams default to this profile's service ports; override with USERS_UPSTREAM=host:port etc.
+# Rate limits per client address (GATEWAY_AUTH_* for the password endpoints, GATEWAY_IP_* for everything)
+# default to human-sized budgets for `make run`; the test profile's are far higher, because the e2e suite
+# and the benchmarks send everything from 127.0.0.1 (tests/gateway checks the limits with tight values).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 GW="$EP_DATA/gateway"
@@ -40,8 +43,25 @@ resolver() {
   awk '/^nameserver/ { print ($2 ~ /:/ ? "[" $2 "]" : $2); exit }' /etc/resolv.conf 2>/dev/null | grep . || echo 127.0.0.1
 }
 
+# Seconds until a zone with this nginx rate (`10r/s`, `30r/m`) frees one request: the Retry-After it sends.
+retry_after() {
+  local n="${1%r/*}" unit="${1##*/}"
+  if [ "$unit" = m ]; then echo $(( (60 + n - 1) / n )); else echo 1; fi
+}
+
+rate_limits() {
+  if [ "$EP_PROFILE" = test ]; then
+    : "${GATEWAY_AUTH_RATE:=100r/s}" "${GATEWAY_AUTH_BURST:=1000}" "${GATEWAY_IP_RATE:=2000r/s}" "${GATEWAY_IP_BURST:=4000}"
+  else
+    : "${GATEWAY_AUTH_RATE:=30r/m}" "${GATEWAY_AUTH_BURST:=10}" "${GATEWAY_IP_RATE:=50r/s}" "${GATEWAY_IP_BURST:=200}"
+  fi
+  : "${GATEWAY_AUTH_RETRY_AFTER:=$(retry_after "$GATEWAY_AUTH_RATE")}" "${GATEWAY_IP_RETRY_AFTER:=$(retry_after "$GATEWAY_IP_RATE")}"
+  export GATEWAY_AUTH_RATE GATEWAY_AUTH_BURST GATEWAY_AUTH_RETRY_AFTER GATEWAY_IP_RATE GATEWAY_IP_BURST GATEWAY_IP_RETRY_AFTER
+}
+
 render() {
   mkdir -p "$GW/logs" "$GW/temp"
+  rate_limits
   export GATEWAY_LISTEN="${GATEWAY_LISTEN:-127.0.0.1:$GATEWAY_PORT}"
   export GATEWAY_RESOLVER="${GATEWAY_RESOLVER:-$(resolver)}"
   export GATEWAY_DOCS_ROOT="${GATEWAY_DOCS_ROOT:-$EP_ROOT/deploy/gateway/docs}"

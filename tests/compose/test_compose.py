@@ -224,7 +224,48 @@ def test_kafka_has_a_user_for_every_principal_and_each_service_uses_its_own(comp
         for process in ("api", "worker"):
             env = services[f"{s}-{process}"]["environment"]
             assert env["KAFKA_USERNAME"] == s
-            assert f"KAFKA_{s.upper()}_PASSWORD" in env["KAFKA_PASSWORD"]
+            assert re.fullmatch(rf"\$\{{KAFKA_{s.upper()}_PASSWORD:\?[^}}]+\}}", env["KAFKA_PASSWORD"])
             assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
     for one_shot in ("kafka-topics", "kafka-acls"):
         assert services[one_shot]["environment"]["KAFKA_USERNAME"] == "admin"
+
+
+INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(?::([-?])([^}]*))?\}")
+
+
+def rendered(value: str, given: dict[str, str]) -> str:
+    """What compose makes of `${X:-default}` / `${X:?message}` / `${X}` when the operator set `given`."""
+    def one(m: re.Match) -> str:
+        name, kind, rest = m.groups()
+        if name in given:
+            return given[name]
+        assert kind != "?", f"compose would stop: {rest}"
+        return rest if kind == "-" else ""
+    return INTERPOLATION.sub(one, str(value))
+
+
+def test_compose_runs_in_production_and_makes_the_operator_fill_in_the_secrets(compose):
+    for s in BUILT:
+        for process in ("api", "worker"):
+            env = compose["services"][f"{s}-{process}"]["environment"]
+            assert env["ENVIRONMENT"] == "production", f"{s}-{process}"
+            for secret in ("SECRET_KEY", "ADMIN_PASSWORD"):
+                assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), f"{secret} must have no default"
+            assert env["PAYMENTS_SANDBOX_ENABLED"] == "false"
+
+
+def test_with_the_secrets_filled_in_every_service_passes_its_production_start_up_check(compose, monkeypatch):
+    """The compose environment, as each container would see it, is accepted by ENVIRONMENT=production."""
+    import importlib
+
+    from contracts.access import usernames
+
+    given = {"SECRET_KEY": "0123456789abcdef" * 4, "ADMIN_PASSWORD": "a sturdy admin passphrase 42",
+             **{f"KAFKA_{name.upper()}_PASSWORD": f"{name} kafka secret" for name in usernames()}}
+    for s in BUILT:
+        env = {k: rendered(v, given) for k, v in compose["services"][f"{s}-api"]["environment"].items()}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        settings = importlib.import_module(f"{s}_service.settings").Settings()
+        assert settings.production, s
+        settings.check_startup()

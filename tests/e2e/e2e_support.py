@@ -144,6 +144,38 @@ class Platform:
 
         eventually(probe, timeout=timeout, what=f"event {event_id} bookable")
 
+    # --- platform settings ---------------------------------------------------------------------------
+
+    def put_setting(self, key: str, value: Any, type_: str = "number") -> None:
+        r = self.http.put(f"/api/v1/settings/{key}", json={"value": value, "type": type_},
+                          headers=bearer(self.admin_token()))
+        assert r.status_code == 200, r.text
+
+    def allow_many_bookings_per_account(self, timeout: float = 30) -> None:
+        """Rushes let a few accounts stand for many buyers (registering is slow): lift the per-user limits
+        (max_seats_per_user_per_event 10, max_pending_payments_per_user 5 by default) and wait until the
+        bookings service obeys them — settings reach it through users.v1. Probed with 11 unpaid one-seat
+        bookings of a paid probe event, which is over both defaults."""
+        self.put_setting("max_pending_payments_per_user", 1_000)
+        self.put_setting("max_seats_per_user_per_event", 100_000)
+        prober = self.register("Limit Prober")
+        event = self.create_event(self.organizer("Limit Probe Organizer"), seats=100, price="1.00",
+                                  title="Limit probe")
+        self.wait_bookable(event["id"], prober)
+        accepted = 0
+
+        def probe() -> bool | None:
+            nonlocal accepted
+            while accepted < 11:
+                r = self.book(prober, event["id"], method="sandbox")
+                assert r.status_code in (202, 409, 429), r.text
+                if r.status_code != 202:
+                    return None  # still the old limits: ask again later
+                accepted += 1
+            return True
+
+        eventually(probe, timeout=timeout, what="per-user limits lifted in the bookings service")
+
     # --- bookings ------------------------------------------------------------------------------------
 
     def book(self, person: Person, event_id: str, group_size: int = 1, *, method: str | None = None,

@@ -1,89 +1,21 @@
 """The gateway as a client sees it: routes by path, tags every request with a correlation id, and answers
-with a problem document when a service is down. Real nginx (deploy/gateway.sh) in front of a stand-in."""
+with a problem document when a service is down. Real nginx (deploy/gateway.sh) in front of a stand-in
+(tests/gateway/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder(BaseHTTPRequestHandler):
-    """Stand-in service: echoes what reached it; /status/<n> answers with that status."""
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
-        status = int(self.path.rsplit("/", 1)[-1]) if "/status/" in self.path else 200
-        payload = json.dumps({"method": self.command, "path": self.path, "body": body,
-                              "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Correlation-ID", "set-by-the-service")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = _answer
-
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory) -> Iterator[httpx.Client]:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (deploy/gateway.sh install)")
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    users = f"127.0.0.1:{upstream.server_address[1]}"
-    closed = f"127.0.0.1:{free_port()}"  # nothing listens here: a service that is down
-    port = free_port()
-    env = {**os.environ, "EP_PROFILE": "test", "EP_DATA": str(tmp_path_factory.mktemp("gw")),
-           "GATEWAY_PORT": str(port), "USERS_UPSTREAM": users, "EVENTS_UPSTREAM": users,
-           "BOOKINGS_UPSTREAM": closed, "PAYMENTS_UPSTREAM": closed, "NOTIFICATIONS_UPSTREAM": closed}
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy/gateway.sh")], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if client.get("/health/gateway").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gateway did not start:\n{proc.stdout.read().decode() if proc.stdout else ''}")
-            time.sleep(0.1)
-        yield client
-    finally:
-        client.close()
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        upstream.shutdown()
 
 
 def test_api_paths_reach_the_owning_service_unchanged(gateway):

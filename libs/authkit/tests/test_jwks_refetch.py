@@ -80,5 +80,14 @@ def test_unknown_kids_do_not_hammer_the_jwks_endpoint(server):
 
 
 def test_an_unreachable_jwks_endpoint_refuses_the_token_cleanly():
-    with pytest.raises(InvalidToken, match="cannot fetch"):
+    with pytest.raises(InvalidToken, match="cannot fetch") as refused:
         TokenVerifier("http://127.0.0.1:9/.well-known/jwks.json").verify(TestIssuer().token())
+    # The refusal becomes a 401 detail: no internal address or socket error in it.
+    assert "127.0.0.1" not in str(refused.value) and "Errno" not in str(refused.value)
+
+
+def test_a_failing_jwks_endpoint_does_not_leak_its_address(server):
+    server.server.RequestHandlerClass.do_GET = lambda self: (self.send_response(503), self.end_headers())
+    with pytest.raises(InvalidToken, match="cannot fetch") as refused:
+        TokenVerifier(server.url).verify(TestIssuer().token())
+    assert server.url not in str(refused.value) and "503" not in str(refused.value)

@@ -90,3 +90,13 @@ def test_tokens_without_required_claims_are_refused(missing):
 def test_a_verifier_needs_keys_from_somewhere():
     with pytest.raises(ValueError):
         TokenVerifier()
+
+
+def test_the_users_version_travels_in_the_ver_claim_and_must_be_an_integer():
+    issuer = TestIssuer()
+    assert issuer.verifier().verify(issuer.token(user_version=7)).user_version == 7
+    assert issuer.verifier().verify(issuer.token()).user_version is None
+    forged = jwt.encode({**jwt.decode(issuer.token(), options={"verify_signature": False}), "ver": "7"},
+                        issuer.key, algorithm="EdDSA", headers={"kid": issuer.kid})
+    with pytest.raises(InvalidToken):
+        issuer.verifier().verify(forged)

@@ -13,7 +13,10 @@ from pydantic import BaseModel, Field
 from spine.context import current
 from fastapi.testclient import TestClient
 
-from webkit import PageParams, Problem, configure_logging, create_app, problem_responses, set_page_headers
+from webkit import (
+    CONCURRENT_CHANGE, PageParams, Problem, configure_logging, create_app, problem_responses, set_page_headers,
+    too_many_requests,
+)
 
 
 class SeatsUnavailable(Exception):
@@ -57,8 +60,34 @@ def planning_router(state: dict) -> APIRouter:
         return {"event_id": event_id, "attempt": state["flaky_calls"]}
 
     @router.post("/{event_id}/book")
-    def book(event_id: int) -> dict:
-        raise SeatsUnavailable(f"Event {event_id} has no free seats")
+    def book(event_id: int, seats_left: int | None = None) -> dict:
+        error = SeatsUnavailable(f"Event {event_id} has no free seats")
+        if seats_left is not None:
+            error.problem_extensions = {"seats_left": seats_left}  # type: ignore[attr-defined]
+        raise error
+
+    @router.post("/{event_id}/race", status_code=201)
+    def race(event_id: int) -> dict:
+        """Loses an optimistic-concurrency race on the first call (with the database's raw message)."""
+        state["race_calls"] = state.get("race_calls", 0) + 1
+        if state["race_calls"] == 1:
+            raise SeatsChangedMeanwhile('duplicate key value violates unique constraint "events_pkey" '
+                                        'DETAIL: Key (application_name, originator_id)=(...) already exists.')
+        return {"event_id": event_id, "attempt": state["race_calls"]}
+
+    @router.post("/{event_id}/busy")
+    def busy(event_id: int) -> dict:
+        state["busy_calls"] = state.get("busy_calls", 0) + 1
+        if state["busy_calls"] == 1:
+            raise too_many_requests(3)
+        return {"event_id": event_id, "attempt": state["busy_calls"]}
+
+    @router.post("/{event_id}/whoami")
+    def whoami(event_id: int, authorization: Annotated[str | None, Header()] = None) -> dict:
+        if authorization and authorization.startswith("Bearer invalid"):
+            raise Problem(401, "Unauthorized", "bad token")
+        state["whoami_calls"] = state.get("whoami_calls", 0) + 1
+        return {"token": authorization, "call": state["whoami_calls"]}
 
     @router.get("/{event_id}", responses=problem_responses(401, 403, 404))
     def get_event(event_id: int, authorization: Annotated[str | None, Header()] = None) -> dict:
@@ -86,9 +115,23 @@ def state() -> dict:
     return {"entered": threading.Event()}
 
 
-def build_app(state: dict, conninfo: str | None = None):
+class SeatsChangedMeanwhile(Exception):
+    """Raised when a concurrent request changed the event first (like eventsourcing's IntegrityError)."""
+
+
+async def subject_of(scope) -> str | None:
+    """Stand-in for authkit.deps.token_subject: `Bearer <name>` or `Bearer <name>.<anything>` is <name>;
+    `Bearer invalid...` is a token that fails verification."""
+    header = dict(scope["headers"]).get(b"authorization", b"").decode()
+    if not header.startswith("Bearer ") or header.startswith("Bearer invalid"):
+        return None
+    return header.removeprefix("Bearer ").split(".", 1)[0]
+
+
+def build_app(state: dict, conninfo: str | None = None, **idempotency):
     return create_app("planning", title="Planning", version="1.0", routers=[planning_router(state)],
-                      domain_errors={SeatsUnavailable: 409}, idempotency_conninfo=conninfo)
+                      domain_errors={SeatsUnavailable: 409, SeatsChangedMeanwhile: CONCURRENT_CHANGE},
+                      idempotency_conninfo=conninfo, idempotency_subject=subject_of, **idempotency)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -107,6 +150,12 @@ def client(state: dict):
 def make_app():
     """Build the planning app (optionally with idempotency on a database) for tests that need their own."""
     return build_app
+
+
+@pytest.fixture(name="subject_of")
+def subject_of_fixture():
+    """How the planning app finds the subject of a request (a stand-in for authkit's token_subject)."""
+    return subject_of
 
 
 @pytest.fixture

@@ -53,6 +53,11 @@ def test_domain_error_is_mapped_to_its_status(client):
     assert body["detail"] == "Event 7 has no free seats"
 
 
+def test_a_domain_error_may_add_extension_members(client):
+    body = assert_problem(client.post("/api/v1/events/7/book", params={"seats_left": 1}), 409, "SeatsUnavailable")
+    assert body["seats_left"] == 1 and body["detail"] == "Event 7 has no free seats"
+
+
 def test_invalid_body_is_422_listing_each_field(client):
     response = client.post("/api/v1/events", json={"title": "", "capacity": "lots"})
     body = assert_problem(response, 422, "Request validation failed")
@@ -87,5 +92,6 @@ def test_docs_show_problem_responses_where_declared(client):
     spec = client.get("/docs/planning/openapi.json").json()
     responses = spec["paths"]["/api/v1/events/{event_id}"]["get"]["responses"]
     assert {"401", "403", "404"} <= set(responses)
-    schema = responses["404"]["content"]["application/problem+json"]["schema"]
+    ref = responses["404"]["content"]["application/problem+json"]["schema"]["$ref"]
+    schema = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert {"type", "title", "status", "detail"} <= set(schema["properties"])

@@ -73,7 +73,8 @@ def client(service: UsersService) -> Iterator[TestClient]:
 def signup(client: TestClient) -> Callable[..., Account]:
     """Register and log in a new user (a unique e-mail unless given)."""
 
-    def make(email: str | None = None, password: str = "password-123", full_name: str = "Ada Lovelace") -> Account:
+    def make(email: str | None = None, password: str = "analytical-engine-7", full_name: str = "Ada Lovelace"
+             ) -> Account:
         email = email or f"user-{uuid4().hex[:8]}@example.com"
         r = client.post("/api/v1/users/", json={"email": email, "full_name": full_name, "password": password})
         assert r.status_code == 201, r.text

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from starlette.types import Scope
 
 from authkit.principal import Principal
 from authkit.verifier import InvalidToken, TokenVerifier
@@ -33,7 +34,8 @@ def _unauthorized(detail: str) -> Problem:
 def _authenticate(verifier: TokenVerifier, is_revoked: RevocationCheck | None, token: str) -> Principal:
     principal = verifier.verify(token)
     if is_revoked is not None and is_revoked(principal):
-        raise InvalidToken("token revoked: the user is disabled")
+        raise InvalidToken("token revoked: the account was disabled, or its role or password changed since it "
+                           "was issued; log in or refresh again")
     return principal
 
 
@@ -71,6 +73,25 @@ async def optional_principal(request: Request, token: Annotated[str | None, Depe
         return
     with context.caused_by(actor_id=str(principal.user_id)):
         yield principal
+
+
+async def token_subject(scope: Scope) -> str | None:
+    """The user id of a valid bearer token in this request, else None: the owner of its Idempotency-Keys.
+
+    Only the signature and claims are checked here (revocation is the route's business: it refuses with
+    401, and 401s are not stored); an id rather than the token, so a refreshed token finds the same keys."""
+    header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"authorization"), "")
+    scheme, _, token = header.partition(" ")
+    app = scope.get("app")
+    verifier: TokenVerifier | None = getattr(getattr(app, "state", None), "token_verifier", None)
+    if scheme.lower() != "bearer" or not token or verifier is None:
+        return None
+    try:
+        if verifier.has_key_for(token):
+            return str(verifier.verify(token).user_id)
+        return str((await run_in_threadpool(verifier.verify, token)).user_id)
+    except InvalidToken:
+        return None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -17,6 +17,10 @@ class Principal:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    # The user's stream version at issue (claim `ver`); None for tokens that do not carry it.
+    user_version: int | None = None
+    # The role's stream version at issue (claim `rver`): a redefinition of the role voids earlier tokens.
+    role_version: int | None = None
 
     def can(self, permission: str) -> bool:
         """Whether the token grants `permission`."""

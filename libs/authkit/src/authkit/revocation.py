@@ -1,7 +1,17 @@
-"""Disabled users, known to every service: a read model fed by `UserDisabled` and a check for `install_auth`.
+"""Revoked access tokens, known to every service: a read model fed from users.v1 and a check for `install_auth`.
 
-Access tokens are short-lived but not instantly void; when an admin disables a user, each service learns
-it from users.v1 and rejects that user's remaining tokens (`install_auth(app, verifier, is_revoked=...)`).
+Access tokens are short-lived but not instantly void. Each service learns from users.v1 and refuses:
+
+* every token of a disabled user (`UserDisabled`, until `UserEnabled`);
+* tokens issued before a user's role change, password change or re-enabling (`UserRoleChanged`,
+  `UserPasswordChanged`, `UserEnabled`, and `UserDisabled` too, so re-enabling does not revive old
+  tokens). A token carries the user's stream version (claim `ver`); the event's envelope carries the
+  version it made (`aggregate_version`). A token whose `ver` is below it was issued before the change.
+  Versions, not clocks: a token minted from a user loaded just before a demotion is refused even if it
+  was signed a moment after it. A token without `ver` counts as version 0.
+* tokens of a role issued before that role's permissions were redefined (`RoleDefined` at a version
+  above 1, compared with the token's `rver` claim): taking a permission away from a role bites at once
+  for every holder, who gets the new permissions with their next refresh.
 """
 
 from __future__ import annotations
@@ -15,12 +25,20 @@ from psycopg_pool import ConnectionPool
 
 from authkit.principal import Principal
 from contracts import Envelope, topics
-from contracts.users import UserDisabled
+from contracts.users import RoleDefined, UserDisabled, UserEnabled, UserPasswordChanged, UserRoleChanged
 from spine.projector import SqlProjection
+
+# Tokens live at most this long (users' ACCESS_TOKEN_EXPIRE_MINUTES is capped at 1440): older cut-offs
+# cannot match a live token, so the check does not load them.
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600 + 60
+
+_CUTS_TOKENS = {t.message_type for t in (UserDisabled, UserEnabled, UserPasswordChanged,  # type: ignore[attr-defined]
+                                         UserRoleChanged)}
 
 
 class DisabledUsersProjection(SqlProjection):
-    """Table `disabled_users(user_id, disabled_at)` in the consuming service's own database."""
+    """Tables `disabled_users(user_id, disabled_at, reason)`, `token_cutoffs(user_id, min_version, cut_at)` and
+    `role_cutoffs(role, min_version, cut_at)` in the consuming service's own database."""
 
     name = "disabled_users"
 
@@ -31,41 +49,78 @@ class DisabledUsersProjection(SqlProjection):
     def create_schema(self, cur: Cursor) -> None:
         cur.execute("CREATE TABLE IF NOT EXISTS disabled_users ("
                     "user_id uuid PRIMARY KEY, disabled_at timestamptz NOT NULL, reason text)")
+        cur.execute("CREATE TABLE IF NOT EXISTS token_cutoffs ("
+                    "user_id uuid PRIMARY KEY, min_version bigint NOT NULL, cut_at timestamptz NOT NULL)")
+        cur.execute("CREATE TABLE IF NOT EXISTS role_cutoffs ("
+                    "role text PRIMARY KEY, min_version bigint NOT NULL, cut_at timestamptz NOT NULL)")
 
     def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE disabled_users")
+        cur.execute("TRUNCATE disabled_users, token_cutoffs, role_cutoffs")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type != UserDisabled.message_type:  # type: ignore[attr-defined]
+        if envelope.type == RoleDefined.message_type and envelope.aggregate_version > 1:  # type: ignore[attr-defined]
+            cur.execute("INSERT INTO role_cutoffs VALUES (%s, %s, %s) ON CONFLICT (role) DO UPDATE SET "
+                        "min_version = GREATEST(role_cutoffs.min_version, EXCLUDED.min_version), "
+                        "cut_at = GREATEST(role_cutoffs.cut_at, EXCLUDED.cut_at)",
+                        (RoleDefined.model_validate(envelope.payload).name, envelope.aggregate_version,
+                         envelope.occurred_at))
             return
-        event = UserDisabled.model_validate(envelope.payload)
-        cur.execute("INSERT INTO disabled_users VALUES (%s, %s, %s) ON CONFLICT (user_id) DO NOTHING",
-                    (event.user_id, event.disabled_at, event.reason))
+        if envelope.type not in _CUTS_TOKENS:
+            return
+        user_id = UUID(str(envelope.payload["user_id"]))
+        if envelope.type == UserDisabled.message_type:  # type: ignore[attr-defined]
+            event = UserDisabled.model_validate(envelope.payload)
+            cur.execute("INSERT INTO disabled_users VALUES (%s, %s, %s) ON CONFLICT (user_id) DO NOTHING",
+                        (event.user_id, event.disabled_at, event.reason))
+        elif envelope.type == UserEnabled.message_type:  # type: ignore[attr-defined]
+            cur.execute("DELETE FROM disabled_users WHERE user_id = %s", (user_id,))
+        cur.execute("INSERT INTO token_cutoffs VALUES (%s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
+                    "min_version = GREATEST(token_cutoffs.min_version, EXCLUDED.min_version), "
+                    "cut_at = GREATEST(token_cutoffs.cut_at, EXCLUDED.cut_at)",
+                    (user_id, envelope.aggregate_version, envelope.occurred_at))
 
 
 class DisabledUsers:
-    """`is_revoked` check: is the token's user disabled? Reads the projection, cached for `refresh_seconds`."""
+    """`is_revoked` check: is the token's user disabled, or was the token issued before a cut-off?
+
+    Reads the projection, cached for `refresh_seconds`: one query per process every few seconds, not per request.
+    """
 
     def __init__(self, pool: ConnectionPool, refresh_seconds: float = 2.0):
         self.pool = pool
-        # Re-reading the (small) whole set every few seconds costs one query per process, not per request.
         self.refresh_seconds = refresh_seconds
         self._disabled: frozenset[UUID] = frozenset()
+        self._cutoffs: dict[UUID, int] = {}
+        self._role_cutoffs: dict[str, int] = {}
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
 
     def __call__(self, principal: Principal) -> bool:
-        return principal.user_id in self._current()
+        disabled, cutoffs, role_cutoffs = self._current()
+        if principal.user_id in disabled:
+            return True
+        cutoff = cutoffs.get(principal.user_id)
+        if cutoff is not None and (principal.user_version or 0) < cutoff:
+            return True
+        role_cutoff = role_cutoffs.get(principal.role)
+        return role_cutoff is not None and (principal.role_version or 0) < role_cutoff
 
-    def _current(self) -> frozenset[UUID]:
+    def _current(self) -> tuple[frozenset[UUID], dict[UUID, int], dict[str, int]]:
         with self._lock:
             if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_seconds:
                 with self.pool.connection() as conn:
-                    rows = conn.execute("SELECT user_id FROM disabled_users").fetchall()
-                self._disabled = frozenset(_first(row) for row in rows)
+                    disabled = conn.execute("SELECT user_id FROM disabled_users").fetchall()
+                    recent = "WHERE cut_at > now() - make_interval(secs => %s)"
+                    cutoffs = conn.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
+                                           (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+                    role_cutoffs = conn.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
+                                                (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+                self._disabled = frozenset(_at(row, 0) for row in disabled)
+                self._cutoffs = {_at(row, 0): int(_at(row, 1)) for row in cutoffs}
+                self._role_cutoffs = {str(_at(row, 0)): int(_at(row, 1)) for row in role_cutoffs}
                 self._loaded_at = time.monotonic()
-            return self._disabled
+            return self._disabled, self._cutoffs, self._role_cutoffs
 
 
-def _first(row: object) -> UUID:
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]  # type: ignore[index]
+def _at(row: object, index: int) -> object:
+    return list(row.values())[index] if isinstance(row, dict) else row[index]  # type: ignore[index]

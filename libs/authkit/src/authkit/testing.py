@@ -33,10 +33,11 @@ class TestIssuer:
         return TokenVerifier(jwks=self.jwks)
 
     def token(self, user_id: UUID | None = None, role: str = "participant", permissions: Iterable[str] = (),
-              ttl_seconds: int = 300) -> str:
+              ttl_seconds: int = 300, user_version: int | None = None, role_version: int | None = None) -> str:
         """A signed access token for `user_id` (a fresh id when None) with `role` and `permissions`."""
         return issue_access_token(self.key, self.kid, user_id=user_id or uuid4(), role=role,
-                                  permissions=permissions, ttl_seconds=ttl_seconds)
+                                  permissions=permissions, ttl_seconds=ttl_seconds, user_version=user_version,
+                                  role_version=role_version)
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,14 @@ def jwks(keys: Iterable[tuple[str, SigningKey]]) -> dict[str, Any]:
 
 def issue_access_token(key: SigningKey, kid: str, *, user_id: UUID, role: str, permissions: Iterable[str],
                        ttl_seconds: int, issuer: str = ISSUER, audience: str = AUDIENCE,
-                       now: datetime | None = None, token_id: str | None = None) -> str:
-    """A signed access token carrying the claims every service's TokenVerifier requires."""
+                       now: datetime | None = None, token_id: str | None = None, user_version: int | None = None,
+                       role_version: int | None = None) -> str:
+    """A signed access token carrying the claims every service's TokenVerifier requires.
+
+    `user_version` (claim `ver`) is the user's stream version when the token was issued: a role change,
+    password change or re-enabling at a later version voids it everywhere (authkit.revocation); likewise
+    `role_version` (claim `rver`, the role's version) when the role's permissions are redefined.
+    """
     issued = now or datetime.now(UTC)
     claims = {
         "iss": issuer,
@@ -52,4 +58,8 @@ def issue_access_token(key: SigningKey, kid: str, *, user_id: UUID, role: str, p
         "role": role,
         "perms": sorted(set(permissions)),
     }
+    if user_version is not None:
+        claims["ver"] = user_version
+    if role_version is not None:
+        claims["rver"] = role_version
     return jwt.encode(claims, key, algorithm=algorithm_of(key), headers={"kid": kid})

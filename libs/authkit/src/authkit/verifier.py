@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -14,6 +15,9 @@ import jwt
 
 from authkit.principal import Principal
 from authkit.settings import AUDIENCE, ISSUER
+
+
+log = logging.getLogger("authkit.verifier")
 
 
 class InvalidToken(Exception):
@@ -88,7 +92,9 @@ class TokenVerifier:
                 response.raise_for_status()
                 self._load(response.json())
             except (httpx.HTTPError, ValueError) as exc:
-                raise InvalidToken(f"cannot fetch signing keys: {exc}") from None
+                # The reason names internal addresses: it goes to the log, the client hears only the fact.
+                log.warning("jwks_fetch_failed", extra={"url": self.jwks_url, "error": str(exc)})
+                raise InvalidToken("cannot fetch signing keys right now") from None
 
     def _load(self, jwks: dict) -> None:
         keys = {}
@@ -111,6 +117,16 @@ def _principal(claims: dict[str, Any]) -> Principal:
             token_id=str(claims["jti"]),
             issued_at=datetime.fromtimestamp(claims["iat"], UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            user_version=_version(claims.get("ver")),
+            role_version=_version(claims.get("rver")),
         )
     except (ValueError, TypeError) as exc:
         raise InvalidToken(f"bad claims: {exc}") from None
+
+
+def _version(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("ver and rver must be integers")
+    return value

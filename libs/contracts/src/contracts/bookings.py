@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from contracts import limits as lim
 from contracts import topics
 from contracts.registry import message
 
@@ -28,9 +29,9 @@ class BookingRef(BaseModel):
 class BookingRequested(BookingRef):
     """A user asked for seats; the saga starts (status `pending`)."""
 
-    group_size: int = Field(description="Seats asked for.", examples=[2])
+    group_size: int = Field(description="Seats asked for.", examples=[2], json_schema_extra=lim.count(1))
     payment_method: str | None = Field(default=None, description="How the user will pay (paid events).",
-                                       examples=["card"])
+                                       examples=["card"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
     requested_at: datetime = Field(description="When (UTC).")
 
 
@@ -39,8 +40,8 @@ class BookingAwaitingPayment(BookingRef):
     """Seats are held until `expires_at`; the user must pay `payment_id`."""
 
     payment_id: UUID = Field(description="The payment to complete.")
-    amount: Decimal = Field(description="Price × group size.", examples=["50.00"])
-    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    amount: Decimal = Field(description="Price × group size.", examples=["50.00"], json_schema_extra=lim.money())
+    currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
     expires_at: datetime = Field(description="Hold deadline (UTC); afterwards the seats go to the next in line.")
 
 
@@ -48,7 +49,7 @@ class BookingAwaitingPayment(BookingRef):
 class BookingConfirmed(BookingRef):
     """The booking holds its seats for good (free event, or paid)."""
 
-    group_size: int = Field(description="Seats held.", examples=[2])
+    group_size: int = Field(description="Seats held.", examples=[2], json_schema_extra=lim.count(1))
     payment_id: UUID | None = Field(default=None, description="The payment, for paid events.")
 
 
@@ -56,29 +57,35 @@ class BookingConfirmed(BookingRef):
 class BookingWaitlisted(BookingRef):
     """The event was full: the booking waits in line."""
 
-    position: int = Field(description="1-based place in the event's waitlist when it joined.", examples=[3])
+    position: int = Field(description="1-based place in the event's waitlist when it joined.", examples=[3],
+                          json_schema_extra=lim.count(1))
 
 
 @message(topics.BOOKINGS)
 class BookingPromoted(BookingRef):
     """Seats freed up: a waitlisted booking leaves the line and asks for seats again (notify the user)."""
 
-    group_size: int = Field(description="Seats asked for.", examples=[2])
+    group_size: int = Field(description="Seats asked for.", examples=[2], json_schema_extra=lim.count(1))
 
 
 @message(topics.BOOKINGS)
 class BookingCancelled(BookingRef):
     """The booking ended by cancellation (user, event cancelled, or failed payment)."""
 
-    reason: str = Field(description="user | event_cancelled | payment_failed | left_waitlist", examples=["user"])
+    reason: str = Field(description="user | admin | event_cancelled | payment_failed | payment_refunded | "
+                        "left_waitlist", examples=["user"], json_schema_extra=lim.text(lim.REASON))
     refund_payment_id: UUID | None = Field(default=None, description="Payment being refunded, if one was made.")
+    refund_amount: Decimal | None = Field(default=None, description="What goes back to the payer when less than "
+                                          "they paid (the cancellation fee is kept); absent means all of it.",
+                                          examples=["45.00"], json_schema_extra=lim.money())
 
 
 @message(topics.BOOKINGS)
 class BookingRejected(BookingRef):
-    """The event could not take the booking (cancelled, not bookable)."""
+    """The event could not take the booking (cancelled, not bookable, capacity reduced below the group, line full)."""
 
-    reason: str = Field(description="Why.", examples=["event_cancelled"])
+    reason: str = Field(description="event_cancelled | not_bookable | unknown_event | capacity_reduced | "
+                        "waitlist_full", examples=["event_cancelled"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.BOOKINGS)

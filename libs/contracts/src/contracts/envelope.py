@@ -13,6 +13,8 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts import limits as lim
+
 
 class Envelope(BaseModel):
     """One public event or command, as published on a topic."""
@@ -21,16 +23,22 @@ class Envelope(BaseModel):
 
     event_id: UUID = Field(default_factory=uuid4, description="Unique id of this message; consumers deduplicate on it.",
                            examples=["5b4c0f8e-3a0d-5f5b-9a57-2f1f9d0e6d11"])
-    type: str = Field(description="Message type name.", examples=["EventCreated"])
-    version: int = Field(default=1, ge=1, description="Schema version of the payload for this type.", examples=[1])
+    type: str = Field(description="Message type name.", examples=["EventCreated"],
+                      json_schema_extra=lim.text(lim.MESSAGE_TYPE))
+    version: int = Field(default=1, ge=1, description="Schema version of the payload for this type.", examples=[1],
+                         json_schema_extra=lim.count(1))
     aggregate_id: str = Field(description="Id of the aggregate the message is about; also the Kafka key.",
-                              examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"])
+                              examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"],
+                              json_schema_extra=lim.text(lim.AGGREGATE_ID))
     aggregate_version: int = Field(default=0, ge=0, description="Version of the aggregate after this event (0 for commands).",
-                                   examples=[1])
+                                   examples=[1], json_schema_extra={"maximum": lim.INT64_MAX})
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When it happened (UTC).")
-    correlation_id: str | None = Field(default=None, description="Id shared by every message of one user request or saga.")
-    causation_id: str | None = Field(default=None, description="event_id of the message that caused this one.")
-    actor_id: str | None = Field(default=None, description="User who caused it, if any.")
+    correlation_id: str | None = Field(default=None, description="Id shared by every message of one user request or saga.",
+                                          json_schema_extra=lim.text(lim.CORRELATION_ID))
+    causation_id: str | None = Field(default=None, description="event_id of the message that caused this one.",
+                                        json_schema_extra=lim.text(lim.CORRELATION_ID))
+    actor_id: str | None = Field(default=None, description="User who caused it, if any.",
+                                    json_schema_extra=lim.text(lim.AGGREGATE_ID))
     payload: dict[str, Any] = Field(default_factory=dict, description="Type-specific body (see the payload schemas).")
 
     def to_bytes(self) -> bytes:

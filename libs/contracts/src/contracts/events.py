@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from contracts import limits as lim
 from contracts import topics
 from contracts.registry import message
 
@@ -19,17 +20,22 @@ PAYMENT_METHODS: tuple[str, ...] = PaymentMethod.__args__  # type: ignore[attr-d
 class EventDetails(BaseModel):
     """The descriptive, organizer-editable part of an event."""
 
-    title: str = Field(description="Title.", examples=["PyCon meetup"])
-    description: str = Field(default="", description="Free text.", examples=["Talks and pizza"])
+    title: str = Field(description="Title.", examples=["PyCon meetup"], json_schema_extra=lim.text(lim.TITLE))
+    description: str = Field(default="", description="Free text.", examples=["Talks and pizza"],
+                             json_schema_extra=lim.text(lim.DESCRIPTION))
     start_time: datetime = Field(description="Start (UTC).")
-    duration_minutes: int = Field(description="Length in minutes.", examples=[90])
-    max_participants: int = Field(description="Seat capacity.", examples=[100])
+    duration_minutes: int = Field(description="Length in minutes.", examples=[90], json_schema_extra=lim.count(1))
+    max_participants: int = Field(description="Seat capacity.", examples=[100], json_schema_extra=lim.count(1))
     is_paid: bool = Field(description="Whether seats cost money.", examples=[True])
-    price: Decimal | None = Field(default=None, description="Price of one seat when paid.", examples=["25.00"])
-    currency: str | None = Field(default=None, description="ISO 4217 code when paid.", examples=["EUR"])
+    price: Decimal | None = Field(default=None, description="Price of one seat when paid.", examples=["25.00"],
+                                  json_schema_extra=lim.money())
+    currency: str | None = Field(default=None, description="ISO 4217 code when paid.", examples=["EUR"],
+                                 json_schema_extra=lim.text(lim.CURRENCY))
     allowed_payment_methods: list[str] = Field(default_factory=list, description="Methods a booking may use.",
-                                               examples=[["card", "cash"]])
-    tags: list[str] = Field(default_factory=list, description="Free tags for search.", examples=[["python"]])
+                                               examples=[["card", "cash"]],
+                                               json_schema_extra=lim.strings(lim.PAYMENT_METHODS, lim.PAYMENT_METHOD))
+    tags: list[str] = Field(default_factory=list, description="Free tags for search (lower-case).",
+                            examples=[["python"]], json_schema_extra=lim.strings(lim.TAGS, lim.TAG))
 
 
 @message(topics.EVENTS)
@@ -39,7 +45,8 @@ class EventCreated(EventDetails):
     event_id: UUID = Field(description="The event's id.")
     created_by: UUID = Field(description="Organizer who created it.")
     created_at: datetime = Field(description="When (UTC).")
-    seats_available: int = Field(description="Free seats right after creation (= capacity).", examples=[100])
+    seats_available: int = Field(description="Free seats right after creation (= capacity).", examples=[100],
+                                 json_schema_extra=lim.count())
 
 
 @message(topics.EVENTS)
@@ -48,8 +55,11 @@ class EventUpdated(BaseModel):
 
     event_id: UUID = Field(description="The event's id.")
     changes: dict[str, object] = Field(description="Changed fields of EventDetails and their new values.",
-                                       examples=[{"title": "New title", "max_participants": 120}])
-    seats_available: int = Field(description="Free seats after the change.", examples=[80])
+                                       examples=[{"title": "New title", "max_participants": 120}],
+                                       json_schema_extra={"maxProperties": len(EventDetails.model_fields),
+                                                          "propertyNames": {"enum": list(EventDetails.model_fields)}})
+    seats_available: int = Field(description="Free seats after the change.", examples=[80],
+                                 json_schema_extra=lim.count())
     updated_at: datetime = Field(description="When (UTC).")
 
 
@@ -58,7 +68,8 @@ class EventCancelled(BaseModel):
     """An organizer or admin cancelled an event; its bookings are to be cancelled and refunded."""
 
     event_id: UUID = Field(description="The event's id.")
-    reason: str | None = Field(default=None, description="Why, shown to participants.", examples=["Venue flooded"])
+    reason: str | None = Field(default=None, description="Why, shown to participants.", examples=["Venue flooded"],
+                                json_schema_extra=lim.text(lim.CANCEL_REASON))
     cancelled_at: datetime = Field(description="When (UTC).")
 
 
@@ -77,11 +88,15 @@ class ReserveSeats(BaseModel):
 
     event_id: UUID = Field(description="The event; also the message key.")
     booking_id: UUID = Field(description="The booking the seats are for.")
-    seats: int = Field(ge=1, description="Number of seats (the group size).", examples=[2])
+    seats: int = Field(ge=1, description="Number of seats (the group size).", examples=[2],
+                       json_schema_extra=lim.count(1))
     user_id: UUID = Field(description="Who booked (for the audit trail).")
     attempt: int = Field(default=1, ge=1, description="The booking's reservation attempt (a promoted or late-paid "
                          "booking asks again with attempt + 1); a command with an attempt already answered for "
-                         "that booking is a duplicate and is ignored.", examples=[1])
+                         "that booking is a duplicate and is ignored.", examples=[1], json_schema_extra=lim.count(1))
+    repeat: bool = Field(default=False, description="Sent again by the bookings sweeper because no answer came: "
+                         "if this attempt was already answered, the answer is published again (nothing else "
+                         "changes); otherwise it is handled as a first request.", examples=[False])
 
 
 @message(topics.EVENTS_COMMANDS)
@@ -93,7 +108,8 @@ class ReleaseSeats(BaseModel):
 
     event_id: UUID = Field(description="The event; also the message key.")
     booking_id: UUID = Field(description="The booking whose seats are freed.")
-    reason: str = Field(description="Why, for the audit trail.", examples=["payment_failed"])
+    reason: str = Field(description="Why, for the audit trail.", examples=["payment_failed"],
+                        json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.EVENTS)
@@ -102,9 +118,11 @@ class SeatsReserved(BaseModel):
 
     event_id: UUID = Field(description="The event.")
     booking_id: UUID = Field(description="The booking that holds the seats.")
-    seats: int = Field(description="Seats held for it.", examples=[2])
-    seats_available: int = Field(description="Free seats left after this reservation.", examples=[38])
-    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1])
+    seats: int = Field(description="Seats held for it.", examples=[2], json_schema_extra=lim.count())
+    seats_available: int = Field(description="Free seats left after this reservation.", examples=[38],
+                                 json_schema_extra=lim.count())
+    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1],
+                         json_schema_extra=lim.count(1))
 
 
 @message(topics.EVENTS)
@@ -113,10 +131,11 @@ class SeatsRejected(BaseModel):
 
     event_id: UUID = Field(description="The event.")
     booking_id: UUID = Field(description="The booking that asked.")
-    seats: int = Field(description="Seats asked for.", examples=[3])
+    seats: int = Field(description="Seats asked for.", examples=[3], json_schema_extra=lim.count())
     reason: SeatsRejectedReason = Field(description="Why.", examples=["full"])
-    seats_available: int = Field(description="Free seats at that moment.", examples=[1])
-    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1])
+    seats_available: int = Field(description="Free seats at that moment.", examples=[1], json_schema_extra=lim.count())
+    attempt: int = Field(default=1, description="The attempt of the ReserveSeats this answers.", examples=[1],
+                         json_schema_extra=lim.count(1))
 
 
 @message(topics.EVENTS)
@@ -125,5 +144,6 @@ class SeatsReleased(BaseModel):
 
     event_id: UUID = Field(description="The event.")
     booking_id: UUID = Field(description="The booking that gave the seats back.")
-    seats: int = Field(description="Seats freed.", examples=[2])
-    seats_available: int = Field(description="Free seats after the release.", examples=[2])
+    seats: int = Field(description="Seats freed.", examples=[2], json_schema_extra=lim.count())
+    seats_available: int = Field(description="Free seats after the release.", examples=[2],
+                                 json_schema_extra=lim.count())

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from contracts import limits as lim
 from contracts import topics
 from contracts.registry import message
 
@@ -25,10 +26,10 @@ class RequestPayment(BaseModel):
     booking_id: UUID = Field(description="The booking paid for.")
     event_id: UUID = Field(description="The event.")
     user_id: UUID = Field(description="Who pays.")
-    amount: Decimal = Field(description="Amount to charge.", examples=["50.00"])
-    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    amount: Decimal = Field(description="Amount to charge.", examples=["50.00"], json_schema_extra=lim.money())
+    currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
     payment_method: str = Field(description="card | stripe | yookassa | sandbox | cash | balance",
-                                examples=["sandbox"])
+                                examples=["sandbox"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
     expires_at: datetime | None = Field(default=None, description="Hold deadline of the booking (UTC).")
 
 
@@ -38,7 +39,11 @@ class RefundPayment(BaseModel):
 
     payment_id: UUID = Field(description="The payment to refund.")
     booking_id: UUID = Field(description="The booking.")
-    reason: str = Field(description="Why.", examples=["booking_cancelled"])
+    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    amount: Decimal | None = Field(default=None, description="How much to give back, in the payment's currency, "
+                                   "when less than all of it (a participant's cancellation keeps the "
+                                   "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
+                                   json_schema_extra=lim.money())
 
 
 @message(topics.PAYMENTS)
@@ -49,13 +54,16 @@ class PaymentRequested(BaseModel):
     booking_id: UUID | None = Field(default=None, description="The booking, if any (absent for top-ups).")
     event_id: UUID | None = Field(default=None, description="The event, if any.")
     user_id: UUID = Field(description="Who pays.")
-    amount: Decimal = Field(description="Amount.", examples=["50.00"])
-    currency: str = Field(description="ISO 4217.", examples=["EUR"])
-    payment_method: str = Field(description="Method.", examples=["card"])
-    provider: str = Field(description="Provider handling it.", examples=["sandbox"])
-    confirmation_url: str | None = Field(default=None, description="Where the user completes it, if online.")
+    amount: Decimal = Field(description="Amount.", examples=["50.00"], json_schema_extra=lim.money())
+    currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
+    payment_method: str = Field(description="Method.", examples=["card"],
+                                json_schema_extra=lim.text(lim.PAYMENT_METHOD))
+    provider: str = Field(description="Provider handling it.", examples=["sandbox"],
+                          json_schema_extra=lim.text(lim.PROVIDER))
+    confirmation_url: str | None = Field(default=None, description="Where the user completes it, if online.",
+                                         json_schema_extra=lim.text(lim.URL))
     description: str | None = Field(default=None, description="What it is for, as the payer wrote it (top-ups).",
-                                    examples=["Wallet top-up"])
+                                    examples=["Wallet top-up"], json_schema_extra=lim.text(lim.PAYMENT_DESCRIPTION))
 
 
 @message(topics.PAYMENTS)
@@ -65,8 +73,8 @@ class PaymentSucceeded(BaseModel):
     payment_id: UUID = Field(description="The payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any.")
     user_id: UUID = Field(description="Who paid.")
-    amount: Decimal = Field(description="Amount.", examples=["50.00"])
-    currency: str = Field(description="ISO 4217.", examples=["EUR"])
+    amount: Decimal = Field(description="Amount.", examples=["50.00"], json_schema_extra=lim.money())
+    currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
 
 
 @message(topics.PAYMENTS)
@@ -76,7 +84,7 @@ class PaymentFailed(BaseModel):
     payment_id: UUID = Field(description="The payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any.")
     user_id: UUID = Field(description="Who tried to pay.")
-    reason: str = Field(description="Why.", examples=["card_declined"])
+    reason: str = Field(description="Why.", examples=["card_declined"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.PAYMENTS)
@@ -86,6 +94,6 @@ class PaymentRefunded(BaseModel):
     payment_id: UUID = Field(description="The refunded payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any.")
     user_id: UUID = Field(description="Who gets the money back.")
-    amount: Decimal = Field(description="Amount refunded.", examples=["50.00"])
-    currency: str = Field(description="ISO 4217.", examples=["EUR"])
-    reason: str = Field(description="Why.", examples=["booking_cancelled"])
+    amount: Decimal = Field(description="Amount refunded.", examples=["50.00"], json_schema_extra=lim.money())
+    currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
+    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))

@@ -6,16 +6,29 @@
   the sink, so a redelivered message is a no-op.
 * On partition assignment the consumer seeks to the position stored beside the data (not the Kafka
   group offset), so a read model dropped for a rebuild replays from offset 0.
-* A message that cannot be parsed, or keeps failing after bounded retries, is published to
-  `<topic>.dlq` with the error in headers; its position is recorded and consumption goes on.
+* Failures are classified (`spine.errors`). A transient one (version conflict, database down, provider
+  outage) never loses the message: the partition is sought back to it and paused, then resumed after an
+  exponential backoff (with jitter, capped), indefinitely; other partitions keep flowing, and a
+  `consumer_stalled` alarm is raised when the partition stays stuck longer than `alarm_after` seconds.
+* Poison (undecodable bytes, a contract violation, a rule that can never pass; or an unknown error that
+  persisted through `unknown_attempts` tries) is published to `<topic>.dlq` with the error in headers,
+  then its position is recorded without effect and consumption goes on. A failing batch is split to
+  find the poison only when the failure is not transient.
+* Never both dead-lettered and applied: before dead-lettering, the sink is asked whether the offset is
+  already recorded (a try that committed before it failed); if so, it counts as applied. A crash between
+  the DLQ publish and recording the position re-runs the message, which (being poison) is dead-lettered
+  again: the DLQ may hold a duplicate, identified by its `original_*` headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -26,6 +39,8 @@ from pydantic import ValidationError
 
 from contracts import Envelope
 from contracts.topics import dlq
+from spine.errors import Failure, classify, describe
+from spine.health import COUNTERS, Alarms
 
 log = logging.getLogger("spine.consumer")
 
@@ -37,7 +52,6 @@ class Sink(ABC):
 
     name: str
     topics: tuple[str, ...]
-    attempts: int = 3
 
     @abstractmethod
     def next_offsets(self, topic: str) -> dict[int, int]:
@@ -47,13 +61,39 @@ class Sink(ABC):
     def apply(self, topic: str, partition: int, batch: Batch) -> None:
         """Apply messages of one partition, in offset order; `None` envelopes only advance the position."""
 
+    def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
+        """Whether the position of this offset is already stored (the message was applied or skipped)."""
+        return self.next_offsets(topic).get(partition, 0) > offset
+
+
+@dataclass
+class Backoff:
+    """How a stuck partition is retried: exponential from `first` to `cap` seconds, with jitter."""
+
+    first: float = 0.1
+    cap: float = 30.0
+    alarm_after: float = 30.0  # seconds stuck before the alarm
+    unknown_attempts: int = 5  # tries of an unclassified error before it counts as poison
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0.5, 1.0) * min(self.cap, self.first * 2 ** max(0, attempt - 1))
+
+
+@dataclass
+class _Stuck:
+    offset: int
+    attempts: int = 0
+    since: float = field(default_factory=time.monotonic)
+    alarmed: bool = False
+
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):
     def __init__(self, subscription: Subscription):
         self.subscription = subscription
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        pass
+        for tp in revoked:
+            self.subscription.forget(tp)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         consumer = self.subscription.subscriber.consumer
@@ -73,15 +113,20 @@ def _decode(record: ConsumerRecord) -> tuple[Envelope | None, str | None]:
     try:
         return Envelope.from_bytes(record.value), None
     except (ValidationError, ValueError, TypeError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:2000]
+        return None, describe(exc)
 
 
 class Subscription:
     """One consumer group reading a sink's topics through a FastStream batch subscriber."""
 
-    def __init__(self, broker: KafkaBroker, sink: Sink, group_id: str, *, max_records: int = 500):
+    def __init__(self, broker: KafkaBroker, sink: Sink, group_id: str, *, max_records: int = 500,
+                 alarms: Alarms | None = None, backoff: Backoff | None = None):
         self.broker = broker
         self.sink = sink
+        self.alarms = alarms or Alarms()
+        self.backoff = backoff or Backoff()
+        self._stuck: dict[TopicPartition, _Stuck] = {}
+        self._resumers: dict[TopicPartition, asyncio.TimerHandle] = {}
         self.subscriber = broker.subscriber(
             # Topics are provisioned by deploy scripts (contracts.topics); a service may not create any (ACLs).
             *(Topic(topic, declare=False) for topic in sink.topics),
@@ -99,51 +144,153 @@ class Subscription:
         )
         self.subscriber(self._on_batch)
 
+    @property
+    def group_id(self) -> str:
+        return self.subscriber.group_id or ""
+
+    def stalled(self) -> dict[str, dict[str, Any]]:
+        """Partitions waiting to retry a transient failure: `topic[partition]` → offset, attempts, seconds."""
+        now = time.monotonic()
+        return {f"{tp.topic}[{tp.partition}]": {"offset": s.offset, "attempts": s.attempts,
+                                                 "seconds": round(now - s.since, 1)} for tp, s in self._stuck.items()}
+
+    def forget(self, tp: TopicPartition) -> None:
+        """A partition was revoked: its retry state goes with it (whoever gets it seeks to the stored position)."""
+        handle = self._resumers.pop(tp, None)
+        if handle is not None:
+            handle.cancel()
+        self._stuck.pop(tp, None)
+
     async def _on_batch(self, body: Any, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         by_partition: dict[tuple[str, int], list[ConsumerRecord]] = defaultdict(list)
         for record in records:
             by_partition[(record.topic, record.partition)].append(record)
         for (topic, partition), recs in by_partition.items():
+            tp = TopicPartition(topic, partition)
+            if tp in self._resumers:
+                continue  # paused for a retry: records fetched before the pause are read again after it
             await self._process_partition(topic, partition, sorted(recs, key=lambda r: r.offset))
 
     async def _process_partition(self, topic: str, partition: int, records: list[ConsumerRecord]) -> None:
         batch: Batch = []
         for record in records:
             envelope, error = _decode(record)
-            if error is not None:
-                await self._dead_letter(record, error)
+            if error is not None and not await self._dead_letter(record, error):
+                return  # could not publish to the DLQ: paused, retried from here
             batch.append((record.offset, envelope))
         try:
             await asyncio.to_thread(self.sink.apply, topic, partition, batch)
+            await self._recovered(topic, partition)
             return
-        except Exception as exc:  # noqa: BLE001 — isolate the message that fails, below
-            log.warning("batch of %s on %s[%s] failed (%s); retrying one by one", len(batch), topic, partition, exc)
+        except Exception as exc:  # noqa: BLE001 — classified below
+            failure = self._failure(topic, partition, records[0].offset, exc)
+            if failure is Failure.TRANSIENT or len(batch) == 1:
+                if failure is Failure.TRANSIENT:
+                    await self._pause(topic, partition, records[0].offset, exc)
+                else:
+                    await self._poisoned(records[0], topic, partition, exc)
+                return
+            log.warning("batch of %s on %s[%s] failed (%s); isolating the message", len(batch), topic, partition,
+                        describe(exc))
         for record, (offset, envelope) in zip(records, batch, strict=True):
-            await self._apply_one(record, topic, partition, offset, envelope)
+            if not await self._apply_one(record, topic, partition, offset, envelope):
+                return  # paused at this message; the rest of the batch is fetched again after the backoff
 
     async def _apply_one(self, record: ConsumerRecord, topic: str, partition: int, offset: int,
-                         envelope: Envelope | None) -> None:
-        error = ""
-        for attempt in range(1, self.sink.attempts + 1):
-            try:
-                await asyncio.to_thread(self.sink.apply, topic, partition, [(offset, envelope)])
-                return
-            except Exception as exc:  # noqa: BLE001
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.warning("message %s[%s]@%s failed (attempt %s): %s", topic, partition, offset, attempt, error)
-                await asyncio.sleep(0.05 * 2**attempt)
-        await self._dead_letter(record, error)
-        # Parked in the DLQ: record the position so the partition moves on.
-        await asyncio.to_thread(self.sink.apply, topic, partition, [(offset, None)])
+                         envelope: Envelope | None) -> bool:
+        """Apply one message; False when the partition was paused at it (a transient failure)."""
+        try:
+            await asyncio.to_thread(self.sink.apply, topic, partition, [(offset, envelope)])
+        except Exception as exc:  # noqa: BLE001
+            if self._failure(topic, partition, offset, exc) is Failure.TRANSIENT:
+                await self._pause(topic, partition, offset, exc)
+                return False
+            return await self._poisoned(record, topic, partition, exc)
+        await self._recovered(topic, partition)
+        return True
 
-    async def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
-        headers = {
-            "error": error,
-            "original_topic": record.topic,
-            "original_partition": str(record.partition),
-            "original_offset": str(record.offset),
-            "consumer_group": self.subscriber.group_id or "",
-        }
-        await self.broker.publish(record.value, topic=dlq(record.topic), key=record.key, headers=headers)
-        log.error("dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, error)
+    def _failure(self, topic: str, partition: int, offset: int, exc: BaseException) -> Failure:
+        """Transient or poison; an unknown error is transient for its first `unknown_attempts` tries here."""
+        failure = classify(exc)
+        if failure is Failure.UNKNOWN:
+            stuck = self._stuck.get(TopicPartition(topic, partition))
+            tries = stuck.attempts + 1 if stuck is not None and stuck.offset == offset else 1
+            failure = Failure.TRANSIENT if tries < self.backoff.unknown_attempts else Failure.POISON
+        return failure
+
+    async def _poisoned(self, record: ConsumerRecord, topic: str, partition: int, exc: BaseException) -> bool:
+        """Dead-letter a message that can never be applied and record its position; False if paused."""
+        if not await self._dead_letter(record, describe(exc)):
+            return False
+        try:
+            await asyncio.to_thread(self.sink.apply, topic, partition, [(record.offset, None)])
+        except Exception as exc2:  # noqa: BLE001 — e.g. the database went away: come back to this message
+            await self._pause(topic, partition, record.offset, exc2)
+            return False
+        await self._recovered(topic, partition)
+        return True
+
+    async def _dead_letter(self, record: ConsumerRecord, error: str) -> bool:
+        """Publish to `<topic>.dlq` unless the message already counts as applied; False if paused."""
+        topic, partition = record.topic, record.partition
+        try:
+            if await asyncio.to_thread(self.sink.is_recorded, topic, partition, record.offset):
+                log.warning("%s[%s]@%s is already applied; not dead-lettering it", topic, partition, record.offset)
+                return True
+            headers = {
+                "error": error,
+                "original_topic": topic,
+                "original_partition": str(partition),
+                "original_offset": str(record.offset),
+                "consumer_group": self.group_id,
+            }
+            await self.broker.publish(record.value, topic=dlq(topic), key=record.key, headers=headers)
+        except Exception as exc:  # noqa: BLE001 — the DLQ or the database is unreachable: retry later
+            await self._pause(topic, partition, record.offset, exc)
+            return False
+        COUNTERS["dead_lettered"] += 1
+        log.error("dead-lettered %s[%s]@%s: %s", topic, partition, record.offset, error)
+        await asyncio.to_thread(self.alarms.raise_alarm, f"dlq:{self.group_id}:{topic}", "dead_lettered",
+                                f"last: offset {partition}@{record.offset}: {error}"[:1000])
+        return True
+
+    async def _pause(self, topic: str, partition: int, offset: int, exc: BaseException) -> None:
+        """Seek back to `offset`, pause the partition and resume it after the backoff."""
+        tp = TopicPartition(topic, partition)
+        stuck = self._stuck.get(tp)
+        if stuck is None or stuck.offset != offset:
+            stuck = self._stuck[tp] = _Stuck(offset)
+        stuck.attempts += 1
+        COUNTERS["retries"] += 1
+        delay = self.backoff.delay(stuck.attempts)
+        log.warning("%s[%s]@%s failed (try %s, transient): %s; retrying in %.2f s", topic, partition, offset,
+                    stuck.attempts, describe(exc), delay)
+        consumer = self.subscriber.consumer
+        consumer.seek(tp, offset)
+        consumer.pause(tp)
+        old = self._resumers.pop(tp, None)
+        if old is not None:
+            old.cancel()
+        self._resumers[tp] = asyncio.get_running_loop().call_later(delay, self._resume, tp)
+        if time.monotonic() - stuck.since >= self.backoff.alarm_after:
+            stuck.alarmed = True
+            await asyncio.to_thread(self.alarms.raise_alarm, self._stall_source(tp), "consumer_stalled",
+                                    f"offset {offset} failing for {time.monotonic() - stuck.since:.0f} s "
+                                    f"({stuck.attempts} tries): {describe(exc)}"[:1000])
+
+    def _resume(self, tp: TopicPartition) -> None:
+        self._resumers.pop(tp, None)
+        try:
+            self.subscriber.consumer.resume(tp)
+        except Exception:  # noqa: BLE001 — revoked meanwhile: the next owner starts from the stored position
+            log.debug("could not resume %s", tp, exc_info=True)
+
+    async def _recovered(self, topic: str, partition: int) -> None:
+        tp = TopicPartition(topic, partition)
+        stuck = self._stuck.pop(tp, None)
+        if stuck is not None and stuck.alarmed:
+            await asyncio.to_thread(self.alarms.clear, self._stall_source(tp))
+
+    def _stall_source(self, tp: TopicPartition) -> str:
+        return f"stalled:{self.group_id}:{tp.topic}:{tp.partition}"

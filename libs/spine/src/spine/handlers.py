@@ -8,10 +8,16 @@ A handler that also defines `handle_batch(envelopes, tracking)` gets all new mes
 partition batch at once, with the tracking of the last one, and saves them in one transaction: one
 load and one save per aggregate instead of one per message. If the batch fails, the consumer retries
 the messages one by one (as batches of one), which isolates a poison message.
+
+Failures are the consumer's to classify (`spine.errors`): a version conflict that outlives the quick
+retries here is transient (the partition is paused and retried with backoff, never dead-lettered); a
+handler raises `spine.errors.Poison` for a message that can never be applied.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Protocol
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -50,7 +56,6 @@ class HandlerSink:
         self.app = app
         self.name = handler.name
         self.topics = handler.topics
-        self.attempts = 3
         self.conflict_retries = conflict_retries
 
     def next_offsets(self, topic: str) -> dict[int, int]:
@@ -62,6 +67,9 @@ class HandlerSink:
             if last is not None:
                 offsets[partition] = last + 1
         return offsets
+
+    def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
+        return self.app.process_recorder.has_tracking_id(tracking_name(self.name, topic, partition), offset)
 
     def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
         name = tracking_name(self.name, topic, partition)
@@ -95,7 +103,9 @@ class HandlerSink:
                 if recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
                     return  # a concurrent redelivery won
                 if attempt == self.conflict_retries - 1:
-                    raise
+                    raise  # transient for the consumer: it pauses the partition and tries again later
+                # Jittered backoff: the other writer (the api, another batch) needs a moment to finish.
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
                 continue
             if not recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
                 # The handler had nothing to save: record the position on its own.

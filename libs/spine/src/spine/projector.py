@@ -5,6 +5,11 @@ Each projection owns tables in its service's database. The runner applies a mess
 finds its offset already recorded and changes nothing. The relay may also re-publish an event after a
 crash (same event, new offset): the last applied `aggregate_version` per aggregate, kept in
 `projection_versions`, makes that a no-op too. Rebuilding is `reset()` plus replay from offset 0.
+
+A message the projection cannot apply (a value its columns cannot hold, a payload breaking its
+contract) is not retried forever and does not hide the aggregate's row: the consumer isolates it,
+sends it to `<topic>.dlq` with the error, raises a `dead_lettered` alarm and records its position;
+the row keeps its last good state and later messages go on updating it (see `spine.consumer`).
 """
 
 from __future__ import annotations
@@ -200,10 +205,12 @@ class ProjectionSink:
         self.store = store
         self.name = projection.name
         self.topics = projection.topics
-        self.attempts = 3
 
     def next_offsets(self, topic: str) -> dict[int, int]:
         return self.store.next_offsets(self.projection, topic)
+
+    def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
+        return self.next_offsets(topic).get(partition, 0) > offset
 
     def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
         self.store.apply_batch(self.projection, topic, partition, batch)

@@ -10,6 +10,13 @@
 * A service publishing to several topics (its events, and saga commands) runs one relay per topic,
   each with its own `translate` that returns None for what it does not publish. Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
   which becomes the envelope's aggregate_id and Kafka key (aggregate_version 0: not an event of it).
+* A record it can never publish (the mapper or `translate` raises; Kafka refuses it as too large) does
+  not stall the relay: it is parked in `spine_relay_parked` (service database: notification id, error)
+  and a `relay_parked` alarm is raised (log, counter, `/health/<service>`); later events go on. Parked,
+  not sent to `<topic>.dlq`: an oversized record does not fit there either, and a record that cannot
+  be translated has no public form to send. After a fix an operator re-publishes it (its notification
+  id is enough) and clears the alarm. Broker or database outages are not parking matters: the relay
+  retries them from its recorded position.
 """
 
 from __future__ import annotations
@@ -22,19 +29,35 @@ from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel
 
 from contracts import Envelope
 from contracts.registry import wrap
+from spine.errors import describe
 from spine.eventstore import ServiceApplication, cause_of
+from spine.health import COUNTERS, Alarms, ensure_tables
 from spine.settings import InfraSettings
 
 log = logging.getLogger("spine.relay")
 
 Translate = Callable[[Any], BaseModel | None]
 Address = Callable[[BaseModel, Any], str | None]
+
+# Kafka refuses the record itself: sending it again can never succeed.
+UNPUBLISHABLE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+PARKED_DDL = """
+CREATE TABLE IF NOT EXISTS spine_relay_parked (
+    relay text NOT NULL,
+    notification_id bigint NOT NULL,
+    event_topic text NOT NULL,
+    error text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relay, notification_id)
+)"""
 
 
 def public_event_id(app_name: str, originator_id: object, originator_version: int) -> str:
@@ -81,6 +104,8 @@ class Relay:
         self.conninfo = conninfo or self.settings.conninfo(app.env.get("POSTGRES_DBNAME"))
         self.tracking_name = f"relay:{topic}"
         self.published = 0
+        self.parked = 0
+        self.alarms = Alarms(self.conninfo)
         self._never_published: dict[str, bool] = {}
 
     def envelope_for(self, domain_event: Any) -> Envelope | None:
@@ -149,18 +174,59 @@ class Relay:
         if not notifications:
             return None
         pending = []
+        sent: list[Notification] = []
         for notification in notifications:
             if self.never_publishes(notification):
                 continue
-            envelope = self.envelope_for(self.app.mapper.to_domain_event(notification))
-            if envelope is not None:
+            try:
+                envelope = self.envelope_for(self.app.mapper.to_domain_event(notification))
+            except Exception as exc:  # noqa: BLE001 — no public form: park it rather than stall every later event
+                await self._park(notification, exc)
+                continue
+            if envelope is None:
+                continue
+            try:
                 pending.append(await producer.send(self.topic, envelope.to_bytes(), key=envelope.kafka_key(),
                                                    headers=envelope.kafka_headers()))
-        await asyncio.gather(*pending)
+            except UNPUBLISHABLE as exc:
+                await self._park(notification, exc)
+                continue
+            sent.append(notification)
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        for notification, result in zip(sent, results, strict=True):
+            if isinstance(result, UNPUBLISHABLE):
+                await self._park(notification, result)
+            elif isinstance(result, BaseException):
+                raise result  # an outage: the caller retries from the recorded position
+        pending = [r for r in results if not isinstance(r, BaseException)]
         last = notifications[-1].id
         await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last))
         self.published += len(pending)
         return last
+
+    async def _park(self, notification: Notification, exc: BaseException) -> None:
+        """Set aside a record that can never be published, and raise the alarm."""
+        error = describe(exc)
+        await asyncio.to_thread(self._store_parked, notification, error)
+        self.parked += 1
+        COUNTERS["relay_parked"] += 1
+        await asyncio.to_thread(self.alarms.raise_alarm, f"relay:{self.topic}", "relay_parked",
+                                f"notification {notification.id} ({notification.topic}) parked: {error}"[:1000])
+
+    def _store_parked(self, notification: Notification, error: str) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            ensure_tables(conn, self.conninfo, PARKED_DDL)
+            conn.execute("INSERT INTO spine_relay_parked (relay, notification_id, event_topic, error)"
+                         " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                         (self.tracking_name, notification.id, notification.topic, error))
+
+    def parked_ids(self) -> list[int]:
+        """Notification ids this relay parked (for operators and tests)."""
+        with psycopg.connect(self.conninfo) as conn:
+            if not conn.execute("SELECT to_regclass('spine_relay_parked') IS NOT NULL").fetchone()[0]:
+                return []
+            return [r[0] for r in conn.execute("SELECT notification_id FROM spine_relay_parked WHERE relay = %s"
+                                               " ORDER BY notification_id", (self.tracking_name,))]
 
 
 async def _wait_for_notify(conn: psycopg.AsyncConnection, stop: asyncio.Event, timeout: float = 1.0) -> None:

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import ssl
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "production"]
+S = TypeVar("S", bound=BaseSettings)
 
 if TYPE_CHECKING:
     from faststream.security import BaseSecurity
+
+
+class UnsafeConfiguration(SystemExit):
+    """Raised at start-up in production when a setting is a development default; one line per reason.
+
+    A SystemExit, so an uncaught one ends the process with its message and no traceback.
+    """
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("refusing to start with ENVIRONMENT=production:\n" + "\n".join(f"  - {r}" for r in reasons))
 
 
 class InfraSettings(BaseSettings):
@@ -30,8 +44,33 @@ class InfraSettings(BaseSettings):
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None  # CA bundle for SSL/SASL_SSL; the system's when unset
+    # A consumer partition failing with a transient error is retried with backoff, at most this many seconds
+    # apart, and raises a `consumer_stalled` alarm once stuck this long
+    # (CONSUMER_RETRY_MAX_SECONDS, CONSUMER_ALARM_AFTER_SECONDS).
+    consumer_retry_max_seconds: float = 30.0
+    consumer_alarm_after_seconds: float = 30.0
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
+    # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.
+    environment: Environment = "development"
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def unsafe_for_production(self) -> list[str]:
+        """One line per setting that must not be used in production; services extend it with their own."""
+        return []
+
+    def check_startup(self) -> None:
+        """Raise UnsafeConfiguration in production when any setting is unsafe; every process calls it first."""
+        if self.production and (reasons := self.unsafe_for_production()):
+            raise UnsafeConfiguration(reasons)
 
     def conninfo(self, dbname: str) -> str:
         """libpq connection string for one service's database."""
@@ -73,3 +112,15 @@ class InfraSettings(BaseSettings):
         username, password = self._credentials()
         kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
         return kind[self.kafka_sasl_mechanism](username, password, ssl_context=context, use_ssl=context is not None)
+
+
+def load_settings(cls: type[S]) -> S:
+    """`cls()` from the environment; a bad value ends the process with one line per problem and no traceback.
+
+    Messages name the variable and the rule, never the value (it may be a secret).
+    """
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [f"  - {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()]
+        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,7 +1,9 @@
 """The `worker` process of a service: relays, Kafka subscriptions (projections and handlers) and timers.
 
 Built by the service's composition root, run with `.run()` (blocks until SIGINT/SIGTERM), or with
-`await start()` / `await stop()` from tests.
+`await start()` / `await stop()` from tests. Its alarms (stalled partitions, dead letters, parked relay
+records) go to the service's database, where the api's `/health/<service>` reads them; `health()` is the
+same readout from inside the worker, with retry state and counters.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 
-from spine.consumer import Subscription
+from spine.consumer import Backoff, Subscription
 from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
+from spine.health import COUNTERS, Alarms
 from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
@@ -29,12 +33,18 @@ class Worker:
     def __init__(self, service: str, settings: InfraSettings | None = None):
         self.service = service
         self.settings = settings or InfraSettings()
+        self.settings.check_startup()  # production refuses development defaults before touching anything
         # FastStream logs "Received"/"Processed" for every batch at `log_level`; at DEBUG the logger's level
         # check drops them cheaply (formatting and writing them was a visible share of a busy worker's CPU).
         # Failures are still logged at ERROR.
         self.broker = KafkaBroker(self.settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all",
                                   security=self.settings.kafka_security(),
                                   logger=logging.getLogger(f"{service}.kafka"), log_level=logging.DEBUG)
+        # Alarms go to the service's own database (services' settings name it), where its api reads them.
+        database = getattr(self.settings, "database", None)
+        self.alarms = Alarms(self.settings.conninfo(database) if database else None)
+        self.backoff = Backoff(cap=self.settings.consumer_retry_max_seconds,
+                               alarm_after=self.settings.consumer_alarm_after_seconds)
         self.relays: list[Relay] = []
         self.subscriptions: list[Subscription] = []
         self.timers: list[tuple[float, Callable[[], object]]] = []
@@ -52,18 +62,27 @@ class Worker:
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
-                                               group_id=f"{self.service}.{projection.name}"))
+                                               group_id=f"{self.service}.{projection.name}", alarms=self.alarms,
+                                               backoff=self.backoff))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
-                                               group_id=f"{self.service}.{handler.name}"))
+                                               group_id=f"{self.service}.{handler.name}", alarms=self.alarms,
+                                               backoff=self.backoff))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
         """Call `fn` (sync, run in a thread) every `seconds`; errors are logged, not fatal."""
         self.timers.append((seconds, fn))
         return self
+
+    def health(self) -> dict[str, Any]:
+        """This worker's readout: active alarms, partitions waiting to retry, and counters since start."""
+        return {"alarms": self.alarms.snapshot(),
+                "stalled": {s.group_id: st for s in self.subscriptions if (st := s.stalled())},
+                "relays": {r.topic: {"published": r.published, "parked": r.parked} for r in self.relays},
+                "counters": dict(COUNTERS)}
 
     async def start(self) -> None:
         self._stop = asyncio.Event()

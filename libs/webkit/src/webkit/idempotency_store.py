@@ -12,7 +12,7 @@ from psycopg_pool import ConnectionPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
-    caller      text        NOT NULL,
+    caller      text        NOT NULL,     -- the authenticated subject (a user id), never a credential
     key         text        NOT NULL,
     fingerprint text        NOT NULL,
     status      integer,                      -- NULL while the first request is still running
@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
 """
+PURGE = "DELETE FROM idempotency_keys WHERE created_at < now() - %s"
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,14 @@ class IdempotencyStore:
                 with pool.connection() as conn:
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext('idempotency_keys'))")
                     conn.execute(SCHEMA)
-                    conn.execute("DELETE FROM idempotency_keys WHERE created_at < now() - %s", (self.ttl,))
+                    conn.execute(PURGE, (self.ttl,))
                 self._pool = pool
         return self._pool.connection()
+
+    def purge(self) -> int:
+        """Delete expired keys (the API does this at start-up and then periodically); returns how many."""
+        with self._connection() as conn:
+            return conn.execute(PURGE, (self.ttl,)).rowcount
 
     def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
         """Take the key for this request, or say what the earlier request with it left behind."""

@@ -8,6 +8,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 
+from webkit.fields import INT64_MAX
+
 T = TypeVar("T")
 
 MAX_LIMIT = 100
@@ -24,8 +26,8 @@ class Page:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-        if self.offset < 0:
-            raise ValueError("offset must not be negative")
+        if not 0 <= self.offset <= INT64_MAX:
+            raise ValueError(f"offset must be between 0 and {INT64_MAX}")
 
     def slice(self, items: Sequence[T]) -> list[T]:
         """This page of an in-memory list."""
@@ -34,7 +36,8 @@ class Page:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="How many items to return.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="How many items to skip.")] = 0,
+    # Bounded by PostgreSQL's bigint: OFFSET 2^63 is an error in the database, not an empty page.
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="How many items to skip.")] = 0,
 ) -> Page:
     """Read and validate the paging query parameters (bad values give a 422 problem)."""
     return Page(limit=limit, offset=offset)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -78,6 +80,33 @@ class Problem(Exception):
                             media_type=PROBLEM_JSON)
 
 
+def too_many_requests(retry_after: float, detail: str | None = None, **extensions: Any) -> Problem:
+    """A 429 problem telling the client when to come back (Retry-After in whole seconds, at least 1)."""
+    seconds = max(1, math.ceil(retry_after))
+    return Problem(429, "Too Many Requests", detail or f"Too many requests; retry in {seconds} s.",
+                   headers={"Retry-After": str(seconds)}, retry_after=seconds, **extensions)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """How to answer a mapped error whose own text must not reach the client (e.g. a database's message
+    naming tables and constraints): a fixed title and detail, and Retry-After when retrying can succeed.
+    An answer with Retry-After is transient, so the idempotency layer does not store it for replay."""
+
+    status: int
+    detail: str
+    retry_after: int | None = None
+    title: str | None = None
+
+    def problem(self) -> Problem:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
+        return Problem(self.status, self.title or status_phrase(self.status), self.detail, headers=headers)
+
+
+# A lost optimistic-concurrency race (eventsourcing's IntegrityError): the client may simply try again.
+CONCURRENT_CHANGE = Refusal(409, "Another request changed the same data at the same moment; retry.", retry_after=1)
+
+
 def problem_response(status: int, title: str | None = None, detail: str | None = None, *,
                      instance: str | None = None, headers: Mapping[str, str] | None = None,
                      **extensions: Any) -> JSONResponse:
@@ -91,8 +120,12 @@ def _internal_error(path: str | None) -> JSONResponse:
                             correlation_id=current().correlation_id)
 
 
-def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception], int] = {}) -> None:  # noqa: B006
-    """Render Problem, HTTP errors, validation errors, mapped domain errors and crashes as problem+json."""
+def install_problem_handlers(app: FastAPI,
+                             domain_errors: Mapping[type[Exception], int | Refusal] = {}) -> None:  # noqa: B006
+    """Render Problem, HTTP errors, validation errors, mapped domain errors and crashes as problem+json.
+
+    A domain error mapped to a status answers with its own message; one mapped to a Refusal answers with the
+    Refusal's fixed text (use that for errors from infrastructure, whose messages are not for clients)."""
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -117,9 +150,16 @@ def install_problem_handlers(app: FastAPI, domain_errors: Mapping[type[Exception
                                 f"{len(errors)} invalid field{'s' if len(errors) != 1 else ''} in the request.",
                                 instance=request.url.path, errors=errors)
 
-    def on_domain(status: int):
+    def on_domain(status: int | Refusal):
         async def handler(request: Request, exc: Exception) -> JSONResponse:
-            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path)
+            if isinstance(status, Refusal):
+                log.info("refused", error=type(exc).__name__, message=str(exc), status=status.status,
+                         path=request.url.path)
+                return status.problem().response(request.url.path)
+            # A domain error may carry extension members (e.g. the deadline it enforces) for clients to use.
+            extensions = dict(getattr(exc, "problem_extensions", None) or {})
+            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path,
+                                    **extensions)
         return handler
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -25,8 +25,10 @@ from psycopg.sql import SQL, Identifier
 from spine.eventstore import ServiceApplication
 
 from bookings_service.domain import (
-    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, EventTerms, Waitlist, waitlist_id,
+    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
+    Waitlist, check_user_limits, user_bookings_id, waitlist_id,
 )
+from bookings_service.domain.waitlist import check_may_join
 from bookings_service.domain.errors import BookingRuleViolation
 
 T = TypeVar("T")
@@ -38,8 +40,9 @@ _BACKOFF_SECONDS = 0.005
 class Bookings(ServiceApplication):
     """Commands and queries on bookings and waitlists."""
 
-    # A popular event's line gets a long stream (every join, promotion and leave); snapshots keep loads fast.
-    snapshotting_intervals = {Waitlist: 50}
+    # A popular event's line gets a long stream (every join, promotion and leave), a busy user's ledger too;
+    # snapshots keep loads fast.
+    snapshotting_intervals = {Waitlist: 50, UserBookings: 50}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,10 +51,13 @@ class Bookings(ServiceApplication):
         self._queued: defaultdict[UUID, list[_Job]] = defaultdict(list)
 
     def find_booking(self, booking_id: UUID) -> Booking | None:
+        """The booking, or None; also None for an id naming another aggregate (a waitlist's id is public,
+        derived from its event's id), as `find_bookings` does."""
         try:
-            return self.repository.get(booking_id)
+            found = self.repository.get(booking_id)
         except AggregateNotFoundError:
             return None
+        return found if isinstance(found, Booking) else None
 
     def find_bookings(self, booking_ids: Iterable[UUID]) -> dict[UUID, Booking | None]:
         """Several bookings with one query (the saga's batches): each rebuilt from all its events, exactly
@@ -133,9 +139,12 @@ class Bookings(ServiceApplication):
             job.done = True
 
     def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False) -> None:
-        """One attempt: fresh bookings for every job, the line loaded once, everything saved together.
-        A refused request (Booking.request raises) is that job's error; in a batch nothing else may fail."""
+        """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
+        saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
+        error; in a batch nothing else may fail."""
         waitlist = self.find_waitlist(event_id)
+        ledgers = self._ledgers_of({job.args["user_id"] for job in jobs})
+        known: dict[UUID, Booking | None] = {}
         bookings = []
         for job in jobs:
             job.error, job.booking = None, None
@@ -145,6 +154,10 @@ class Bookings(ServiceApplication):
                                           terms=args["terms"], group_size=args["group_size"],
                                           payment_method=args["payment_method"], rules=args["rules"],
                                           now=args["now"] or datetime.now(UTC))
+                ledger = ledgers[booking.user_id]
+                self._check_user_limits(ledger, booking, known, args["rules"])
+                if waitlist is not None and not waitlist.is_empty:
+                    check_may_join(waitlist, booking.group_size, args["rules"])
             except Exception as exc:  # noqa: BLE001 — the domain's refusal belongs to this request only
                 if alone or not isinstance(exc, BookingRuleViolation):
                     raise
@@ -154,17 +167,50 @@ class Bookings(ServiceApplication):
                 booking.wait_in_line(waitlist.join(booking.id, args["group_size"]))
             else:
                 booking.request_seats()
+            ledger.add(booking)
+            known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
-        if bookings:
-            self.save(*bookings, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
+        changed = [a for a in (waitlist, *ledgers.values()) if a is not None and a.pending_events]
+        if bookings or changed:
+            self.save(*bookings, *changed)
 
-    def cancel_booking(self, booking_id: UUID, actor: Actor) -> Booking:
-        """The owner (or an admin) cancels: leaves the line, gives back seats and money (saga steps 5)."""
+    def _ledgers_of(self, user_ids: set[UUID]) -> dict[UUID, UserBookings]:
+        """Each user's ledger (a new one when they never booked); saved with the batch."""
+        ledgers = {}
+        for user_id in user_ids:
+            try:
+                ledgers[user_id] = self.repository.get(user_bookings_id(user_id))
+            except AggregateNotFoundError:
+                ledgers[user_id] = UserBookings(user_id=user_id)
+        return ledgers
+
+    def _check_user_limits(self, ledger: UserBookings, booking: Booking, known: dict[UUID, Booking | None],
+                           rules: BookingRules) -> None:
+        """The per-user limits for a new booking. Only when the ledger's upper bound says it might break them are
+        the bookings that count loaded (one query) to see which still do; the ledger forgets those that ended."""
+        event_id = booking.event_id
+        if ledger.surely_within_limits(event_id, booking.group_size, booking.is_paid, rules):
+            return
+        relevant = ledger.relevant_to(event_id)
+        known.update(self.find_bookings([b for b in relevant if b not in known]))
+        ledger.refresh({b: known.get(b) for b in relevant})
+        check_user_limits((Holding.of(known[b]) for b in relevant if known.get(b)), event_id=event_id,
+                          group_size=booking.group_size, is_paid=booking.is_paid, rules=rules)
+
+    def cancel_booking(self, booking_id: UUID, actor: Actor, *, rules: BookingRules | None = None,
+                       starts_at: Callable[[UUID], datetime | None] | None = None,
+                       now: datetime | None = None) -> Booking:
+        """The owner (or an admin) cancels: leaves the line, gives back seats and money (saga step 5).
+        `starts_at(event_id)` (the catalogue replica) and `rules` decide the owner's deadline and fee."""
 
         def attempt() -> Booking:
             booking = self.get_booking(booking_id)
-            booking.cancel(actor)
+            terms = CancellationTerms(
+                now=now or datetime.now(UTC), starts_at=starts_at(booking.event_id) if starts_at else None,
+                deadline_hours=(rules or BookingRules()).cancellation_deadline_hours,
+                fee_percent=(rules or BookingRules()).refund_fee_percent)
+            booking.cancel(actor, terms)
             waitlist = self.find_waitlist(booking.event_id)
             if waitlist is not None:
                 waitlist.leave(booking.id)
@@ -181,6 +227,18 @@ class Bookings(ServiceApplication):
         def attempt() -> bool:
             booking = self.find_booking(booking_id)
             if booking is None or not booking.expire(now):
+                return False
+            self.save(booking)
+            return True
+
+        return self._retry(attempt)
+
+    def redrive(self, booking_id: UUID, now: datetime, after: timedelta) -> bool:
+        """Re-send the seat request of a booking that heard nothing for `after` (same attempt); True if sent."""
+
+        def attempt() -> bool:
+            booking = self.find_booking(booking_id)
+            if booking is None or not booking.redrive(now, after):
                 return False
             self.save(booking)
             return True

@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 from spine.db import connection_pool
 from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore
+from webkit.rate_limit import TokenBuckets
 
 from bookings_service.application import Bookings
 from bookings_service.projections.bookings_query import BookingsQuery
@@ -34,6 +35,7 @@ class Container:
     rules: RulesReader
     verifier: TokenVerifier | None
     disabled_users: DisabledUsers
+    booking_rate: TokenBuckets  # per user: how fast they may ask for bookings
 
     def close(self) -> None:
         self.pool.close()
@@ -60,6 +62,8 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
     pool = connection_pool(settings.database, settings)
     if verifier is None and with_verifier:
         verifier = TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer, audience=settings.auth_audience)
+    booking_rate = TokenBuckets(pool, "booking_rate_buckets", rate_per_second=settings.booking_rate_per_minute / 60,
+                                burst=settings.booking_rate_burst).setup()
     return Container(settings=settings, bookings=build_bookings(settings), pool=pool, query=BookingsQuery(pool),
                      terms=EventTermsReader(pool), rules=RulesReader(pool), verifier=verifier,
-                     disabled_users=DisabledUsers(pool))
+                     disabled_users=DisabledUsers(pool), booking_rate=booking_rate)

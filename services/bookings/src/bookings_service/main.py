@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
+from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from bookings_service import domain, public
 from bookings_service.api.bookings import router as bookings_router
@@ -31,15 +34,18 @@ from bookings_service.settings import Settings
 SERVICE = "bookings"
 
 # One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.EventNotFound: 404,
     domain.BookingNotFound: 404,
     domain.EventNotBookable: 409,
     domain.InvalidBookingRequest: 422,
     domain.BookingNotCancellable: 409,
     domain.NotBookingOwner: 403,
-    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
-    IntegrityError: 409,
+    domain.TooManySeatsForUser: 409,
+    domain.TooManyPendingPayments: 429,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
+    # not stored for idempotent replay; the database's own message stays in the log).
+    IntegrityError: CONCURRENT_CHANGE,
 }
 
 
@@ -67,7 +73,9 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
     app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database))
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     assert container.verifier is not None
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
@@ -93,7 +101,9 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
             .add_projection(CatalogueReplica(names.events), settings.database)
             .add_projection(SettingsReplica(names.users), settings.database)
             .add_projection(disabled_users, settings.database)
-            .add_timer(settings.deadline_check_seconds, Deadlines(app, container.query, container.rules.current)))
+            .add_timer(settings.deadline_check_seconds,
+                       Deadlines(app, container.query, container.rules.current,
+                                 stuck_after=timedelta(seconds=settings.stuck_after_seconds))))
 
 
 def run_api() -> None:

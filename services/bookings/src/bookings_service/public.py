@@ -66,7 +66,8 @@ def _(e: B.Promoted) -> BaseModel:  # type: ignore[name-defined]
 
 @to_event.register
 def _(e: B.Cancelled) -> BaseModel:  # type: ignore[name-defined]
-    return BookingCancelled(**_ref(e), reason=e.reason, refund_payment_id=e.refund_payment_id)
+    return BookingCancelled(**_ref(e), reason=e.reason, refund_payment_id=e.refund_payment_id,
+                            refund_amount=getattr(e, "refund_amount", None))
 
 
 @to_event.register
@@ -104,6 +105,12 @@ def _release(e: Any, reason: str) -> ReleaseSeats:
 
 for _cls in (B.SeatsRequested, B.Promoted, B.LatePaymentAccepted):  # type: ignore[attr-defined]
     to_seat_command.register(_cls, _reserve)
+
+
+@to_seat_command.register
+def _(e: B.SeatsRequestRepeated) -> BaseModel:  # type: ignore[name-defined]
+    # The sweeper asks again, same attempt: the Event answers it again if it already did (the answer was lost).
+    return _reserve(e).model_copy(update={"repeat": True})
 
 
 @to_seat_command.register
@@ -145,7 +152,9 @@ def _(e: B.SeatsHeld) -> BaseModel:  # type: ignore[name-defined]
 def _(e: B.Cancelled) -> BaseModel | None:  # type: ignore[name-defined]
     if e.refund_payment_id is None:
         return None
-    return RefundPayment(payment_id=e.refund_payment_id, booking_id=e.originator_id, reason=f"booking_{e.reason}")
+    # Events stored before the refund fee existed have no refund_amount: they refund in full.
+    return RefundPayment(payment_id=e.refund_payment_id, booking_id=e.originator_id, reason=f"booking_{e.reason}",
+                         amount=getattr(e, "refund_amount", None))
 
 
 @to_payment_command.register

@@ -21,3 +21,12 @@ class Settings(InfraSettings, AuthSettings):
     deadline_check_seconds: float = Field(
         default=2.0, validation_alias=AliasChoices("BOOKINGS_DEADLINE_CHECK_SECONDS", "deadline_check_seconds"),
         description="How often the worker looks for lapsed holds, stuck waitlists and cancelled events.")
+    stuck_after_seconds: float = Field(
+        default=120.0, validation_alias=AliasChoices("BOOKINGS_STUCK_AFTER_SECONDS", "stuck_after_seconds"),
+        description="A booking pending this long without an answer from the events service is asked again.")
+    booking_rate_per_minute: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("BOOKINGS_RATE_PER_MINUTE", "booking_rate_per_minute"),
+        description="Booking requests one user may make per minute, sustained (beyond the burst): 429 after.")
+    booking_rate_burst: int = Field(
+        default=20, ge=1, validation_alias=AliasChoices("BOOKINGS_RATE_BURST", "booking_rate_burst"),
+        description="Booking requests one user may make at once before the per-minute rate applies.")

@@ -80,6 +80,24 @@ def test_the_same_idempotency_key_gives_one_booking(client, settings, participan
     problem(client.post(URL, json={**body, "group_size": 2}, headers=headers), 422)
 
 
+def test_the_same_key_with_a_refreshed_token_of_the_same_user_replays(client, settings, issuer, free_event):
+    """Keys belong to the user, not to one token string: after a refresh the retry still finds its booking,
+    while someone else using the same key gets their own."""
+    user = caller(issuer, "participant")
+    refreshed = {"Authorization": f"Bearer {issuer.token(user_id=user.user_id, role='participant')}"}
+    assert refreshed != user.headers
+    key = {"Idempotency-Key": str(uuid4())}
+    body = {"event_id": free_event["event_id"], "group_size": 1}
+    before = count_bookings(settings)
+    first = client.post(URL, json=body, headers={**user.headers, **key})
+    again = client.post(URL, json=body, headers={**refreshed, **key})
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    stranger = client.post(URL, json=body, headers={**caller(issuer, "participant").headers, **key})
+    assert stranger.status_code == 202 and "Idempotent-Replayed" not in stranger.headers
+    assert count_bookings(settings) == before + 2
+
+
 def test_an_unknown_event_is_404_and_nothing_is_stored(client, settings, participant):
     before = count_bookings(settings)
     body = problem(client.post(URL, json={"event_id": str(uuid4()), "group_size": 1}, headers=participant.headers),

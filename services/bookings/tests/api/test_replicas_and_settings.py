@@ -63,6 +63,9 @@ def test_max_group_size_comes_from_the_settings_replica(client, settings, catalo
         wrap(SettingChanged(key="booking_hold_minutes", type="number", value=5), aggregate_id="h",
              aggregate_version=1),
         wrap(SettingChanged(key="smtp_host", type="string", value="x"), aggregate_id="o", aggregate_version=1),
+        # One account may hold more than one big group's worth of seats here.
+        wrap(SettingChanged(key="max_seats_per_user_per_event", type="number", value=40), aggregate_id="m",
+             aggregate_version=1),
     ])
     rules.refresh_seconds = 0
     assert (rules.current().max_group_size, rules.current().booking_hold_minutes) == (20, 5)

@@ -74,3 +74,24 @@ def test_rules_read_settings_and_keep_defaults_for_nonsense():
     assert rules == BookingRules(booking_hold_minutes=5, waitlist_policy="strict_fifo", waitlist_skip_limit=2,
                                  max_group_size=10)
     assert BookingRules.from_settings({"waitlist_policy": "lottery", "booking_hold_minutes": -3}) == BookingRules()
+
+
+def test_rules_clamp_values_above_their_bounds_and_read_the_new_settings():
+    rules = BookingRules.from_settings({
+        "booking_hold_minutes": 10_000_000_000, "max_group_size": 10**400, "waitlist_skip_limit": "1e30",
+        "refund_fee_percent": 12.5, "cancellation_deadline_hours": 0, "max_seats_per_user_per_event": 4,
+        "max_pending_payments_per_user": 2, "max_waitlist_length": 10**9})
+    assert (rules.booking_hold_minutes, rules.max_group_size, rules.waitlist_skip_limit) == (10_080, 1_000, 1_000)
+    assert (rules.refund_fee_percent, rules.cancellation_deadline_hours) == (Decimal("12.5"), 0)
+    assert (rules.max_seats_per_user_per_event, rules.max_pending_payments_per_user,
+            rules.max_waitlist_length) == (4, 2, 1_000_000)
+    nonsense = {"refund_fee_percent": 150, "cancellation_deadline_hours": -1, "max_waitlist_length": 2.5,
+                "max_pending_payments_per_user": float("inf"), "booking_hold_minutes": True}
+    assert BookingRules.from_settings(nonsense) == BookingRules(refund_fee_percent=Decimal(100))
+
+
+def test_a_hold_deadline_never_overflows_whatever_the_rules_say():
+    assert BookingRules(booking_hold_minutes=10_000_000_000).hold_deadline(NOW) == NOW + timedelta(minutes=10_080)
+    assert BookingRules(booking_hold_minutes=-5).hold_deadline(NOW) == NOW + timedelta(minutes=1)
+    end = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    assert BookingRules(booking_hold_minutes=10_080).hold_deadline(end) == datetime.max.replace(tzinfo=UTC)

@@ -336,3 +336,62 @@ def test_messages_about_unknown_bookings_or_other_types_change_nothing(unit):
     assert unit.given(PaymentSucceeded(payment_id=uuid4(), user_id=uuid4(), amount=Decimal(1), currency="EUR")) == []
     assert unit.given(BookingRequested(booking_id=uuid4(), event_id=EVENT, user_id=uuid4(), group_size=1,
                                        requested_at=NOW)) == []
+
+
+def test_an_absurd_hold_setting_still_holds_the_seats_and_asks_for_payment():
+    unit = MemoryUnit(now=NOW, rules_value=BookingRules(booking_hold_minutes=10_000_000_000))
+    booking = book(unit, paid=True)
+    awaiting, request = unit.given(reserved(booking))
+    assert booking.status == "awaiting_payment"
+    assert awaiting.expires_at == request.expires_at == NOW + timedelta(days=7)
+
+
+def updated(capacity: int, available: int = 0) -> "EventUpdated":
+    from contracts.events import EventUpdated
+
+    return EventUpdated(event_id=EVENT, changes={"max_participants": capacity}, seats_available=available,
+                        updated_at=NOW)
+
+
+@pytest.mark.parametrize("policy", ["strict_fifo", "first_fit_fair"])
+def test_a_group_the_reduced_capacity_can_never_hold_is_rejected_and_the_line_moves_on(policy):
+    unit = MemoryUnit(now=NOW, rules_value=BookingRules(waitlist_policy=policy, waitlist_skip_limit=1))
+    big, small = book(unit, seats=5), book(unit, seats=1)
+    unit.given(full(big))
+    unit.given(full(small))
+    # Capacity 10 → 4 with one seat free: the group of 5 could never fit; the one behind it gets the seat.
+    out = unit.given(updated(capacity=4, available=1), version=9)
+    rejected = next(m for m in out if isinstance(m, BookingRejected))
+    assert (rejected.booking_id, rejected.reason) == (big.id, "capacity_reduced")
+    assert "ReleaseSeats" not in names(out)  # a waitlisted booking holds no seats
+    assert big.status == "rejected" and small.status == "pending"
+    assert any(isinstance(m, ReserveSeats) and m.booking_id == small.id for m in out)
+    assert unit.waitlist(EVENT).booking_ids() == [small.id]
+    assert unit.given(updated(capacity=4, available=1), version=9) == []  # redelivered
+
+
+def test_a_group_in_flight_when_capacity_shrinks_is_rejected_when_the_event_says_full(unit):
+    big = book(unit, seats=5)
+    unit.given(updated(capacity=4, available=4), version=2)  # opens the line to remember the capacity
+    (rejected,) = unit.given(full(big, available=4), version=3)
+    assert isinstance(rejected, BookingRejected) and rejected.reason == "capacity_reduced"
+    assert unit.waitlist(EVENT).is_empty
+
+
+def test_a_larger_capacity_rejects_nobody(unit):
+    waiting = book(unit, seats=3)
+    unit.given(full(waiting))
+    out = unit.given(updated(capacity=20, available=0), version=4)
+    assert waiting.status == "waitlisted" and "BookingRejected" not in names(out)
+
+
+def test_a_full_line_rejects_a_booking_the_event_turned_away():
+    unit = MemoryUnit(now=NOW, rules_value=BookingRules(max_waitlist_length=1))
+    first, second = book(unit), book(unit)
+    unit.given(full(first))
+    (rejected,) = unit.given(full(second))
+    assert isinstance(rejected, BookingRejected) and rejected.reason == "waitlist_full"
+    # A promoted booking beaten to the seats still goes back to its own place.
+    unit.given(released(available=1), version=5)
+    (back,) = unit.given(full(first, attempt=2), version=6)
+    assert isinstance(back, BookingWaitlisted) and first.status == "waitlisted"

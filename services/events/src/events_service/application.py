@@ -56,11 +56,15 @@ class Events(ServiceApplication):
         return event
 
     def get_event(self, event_id: UUID) -> Event:
-        """The current state of one event; EventNotFound when there is none."""
+        """The current state of one event; EventNotFound when there is none (or the id names another aggregate,
+        e.g. the deterministic id where refusals for an unknown event are recorded)."""
         try:
-            return self.repository.get(event_id)
+            found = self.repository.get(event_id)
         except AggregateNotFoundError:
-            raise EventNotFound(f"no event with id {event_id}") from None
+            found = None
+        if not isinstance(found, Event):
+            raise EventNotFound(f"no event with id {event_id}")
+        return found
 
     def update_event(self, event_id: UUID, changes: dict[str, Any], *, actor: Actor) -> Event:
         """An organizer (or admin) edits some details of an event."""

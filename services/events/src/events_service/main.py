@@ -7,15 +7,17 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from authkit.revocation import DisabledUsersProjection
 from eventsourcing.persistence import IntegrityError
 from contracts import topics
 from fastapi import FastAPI
+from spine import health
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
+from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from events_service import domain, public
 from events_service.api.events import router as events_router
@@ -27,14 +29,16 @@ from events_service.settings import Settings
 SERVICE = "events"
 
 # One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidEventDetails: 422,
     domain.CapacityBelowSeatsTaken: 409,
     domain.EventAlreadyCancelled: 409,
+    domain.EventAlreadyStarted: 409,
     domain.NotEventOrganizer: 403,
     domain.EventNotFound: 404,
-    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
-    IntegrityError: 409,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
+    # not stored for idempotent replay; the database's own message stays in the log).
+    IntegrityError: CONCURRENT_CHANGE,
 }
 
 
@@ -50,7 +54,9 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
     app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0", routers=[events_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database))
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
     return app

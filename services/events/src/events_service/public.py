@@ -56,6 +56,19 @@ def _seats_rejected(e: Event.SeatsRejected) -> SeatsRejected:  # type: ignore[na
 
 
 @to_public.register
+def _reservation_repeated(e: Event.SeatsReservationRepeated) -> SeatsReserved:  # type: ignore[name-defined]
+    # The answer again, for an asker that may have missed it; the saga ignores an attempt it already has.
+    return SeatsReserved(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats,
+                         seats_available=e.seats_available, attempt=e.attempt)
+
+
+@to_public.register
+def _rejection_repeated(e: Event.SeatsRejectionRepeated) -> SeatsRejected:  # type: ignore[name-defined]
+    return SeatsRejected(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats, reason=e.reason,
+                         seats_available=e.seats_available, attempt=e.attempt)
+
+
+@to_public.register
 def _seats_released(e: Event.SeatsReleased) -> SeatsReleased:  # type: ignore[name-defined]
     return SeatsReleased(event_id=e.originator_id, booking_id=e.booking_id, seats=e.seats,
                          seats_available=e.seats_available)

@@ -112,3 +112,39 @@ def test_a_disabled_users_token_is_refused_within_seconds(client, settings, orga
         assert response.status_code == 422 and time.monotonic() < deadline
         time.sleep(0.2)
     assert "disabled" in problem(response, 401)["detail"]
+
+
+def paid_payload(price: str, currency: str) -> dict:
+    return {"title": "Gig", "duration_minutes": 90, "max_participants": 30, "is_paid": True, "price": price,
+            "currency": currency, "allowed_payment_methods": ["card"],
+            "start_time": (datetime.now(UTC) + timedelta(days=7)).isoformat()}
+
+
+def test_prices_must_respect_the_currencys_minor_units(client, organizer):
+    body = problem(client.post(URL, json=paid_payload("10.50", "JPY"), headers=organizer.headers), 422)
+    assert body["title"] == "InvalidPrice" and "JPY" in body["detail"]
+    problem(client.post(URL, json=paid_payload("5.00", "XYZ"), headers=organizer.headers), 422)
+    yen = client.post(URL, json=paid_payload("1050", "JPY"), headers=organizer.headers)
+    assert yen.status_code == 201 and yen.json()["price"] == "1050"
+    dinar = client.post(URL, json=paid_payload("1.125", "KWD"), headers=organizer.headers)
+    assert dinar.status_code == 201 and dinar.json()["price"] == "1.125"
+    euro = client.post(URL, json=paid_payload("25.50", "EUR"), headers=organizer.headers).json()
+    body = problem(client.patch(f"{URL}{euro['id']}", json={"currency": "JPY"}, headers=organizer.headers), 422)
+    assert body["title"] == "InvalidPrice"
+    assert client.get(f"{URL}{euro['id']}").json()["currency"] == "EUR"
+
+
+def test_a_started_event_cannot_be_cancelled_by_its_organizer_only_by_an_admin(client, organizer, admin):
+    from events_service.domain import Event, EventDetails
+
+    past = datetime.now(UTC) - timedelta(hours=2)
+    details = EventDetails(title="Running now", start_time=past + timedelta(hours=1), duration_minutes=180,
+                           max_participants=10)
+    app = client.app.state.container.events
+    event = Event.schedule(details, created_by=organizer.user_id, now=past)
+    app.save(event)
+    body = problem(client.post(f"{URL}{event.id}/cancel", headers=organizer.headers), 409)
+    assert body["title"] == "EventAlreadyStarted"
+    assert client.get(f"{URL}{event.id}").json()["status"] == "scheduled"
+    response = client.post(f"{URL}{event.id}/cancel", json={"reason": "fire alarm"}, headers=admin.headers)
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"

@@ -170,3 +170,47 @@ def test_replaying_the_stored_events_rebuilds_the_same_event():
     assert copy is not None
     assert (copy.details, copy.status, copy.seats_available, copy.version) == (
         event.details, "cancelled", 40, 3)
+
+
+@pytest.mark.parametrize("price, currency", [
+    ("10.50", "JPY"), ("10.5", "KRW"), ("25.005", "EUR"), ("1.1255", "KWD"),
+])
+def test_a_price_finer_than_its_currencys_minor_unit_is_refused(price, currency):
+    with pytest.raises(domain.InvalidPrice, match=currency):
+        scheduled(paid(price=Decimal(price), currency=currency))
+
+
+@pytest.mark.parametrize("price, currency", [("1000", "JPY"), ("10.00", "JPY"), ("25.5", "EUR"), ("1.125", "KWD")])
+def test_prices_in_whole_minor_units_are_accepted(price, currency):
+    assert scheduled(paid(price=Decimal(price), currency=currency)).details.price == Decimal(price)
+
+
+def test_a_currency_nobody_prices_in_is_refused():
+    with pytest.raises(domain.InvalidCurrency):
+        scheduled(paid(currency="XYZ"))
+
+
+def test_moving_an_event_to_jpy_keeps_the_minor_unit_rule():
+    event = scheduled(paid(price=Decimal("12.50")))
+    with pytest.raises(domain.InvalidPrice):
+        event.update({"currency": "JPY"}, actor=ORGANIZER, now=NOW)
+    event.update({"currency": "JPY", "price": Decimal("1250")}, actor=ORGANIZER, now=NOW)
+    assert (event.details.currency, event.details.price) == ("JPY", Decimal("1250"))
+
+
+def test_an_organizer_cannot_cancel_an_event_that_has_started_but_an_admin_can():
+    event = scheduled()
+    started = event.details.start_time + timedelta(minutes=1)
+    with pytest.raises(domain.EventAlreadyStarted):
+        event.cancel(actor=ORGANIZER, now=started)
+    with pytest.raises(domain.EventAlreadyStarted):
+        event.cancel(actor=ORGANIZER, now=event.details.start_time)
+    assert not event.cancelled
+    event.cancel(actor=ADMIN, now=started, reason="venue closed mid-event")
+    assert event.cancelled
+
+
+def test_an_organizer_may_cancel_until_the_start():
+    event = scheduled()
+    event.cancel(actor=ORGANIZER, now=event.details.start_time - timedelta(seconds=1))
+    assert event.status == "cancelled"

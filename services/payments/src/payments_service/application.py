@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -22,7 +23,9 @@ from spine.eventstore import ServiceApplication
 
 from payments_service import domain
 from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
-from payments_service.providers import ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled
+from payments_service.providers import (
+    ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled, ProviderRefused,
+)
 from payments_service.providers import Providers
 
 log = logging.getLogger("payments.application")
@@ -41,9 +44,11 @@ class Payments(ServiceApplication):
     # A busy wallet collects an event per payment; snapshots keep loading it cheap.
     snapshotting_intervals = {Wallet: 50}
 
-    def __init__(self, env: dict[str, str] | None = None, *, providers: Providers | None = None):
+    def __init__(self, env: dict[str, str] | None = None, *, providers: Providers | None = None,
+                 cash_top_up_max: dict[str, Decimal] | None = None):
         super().__init__(env)
         self.providers = providers or Providers([])
+        self.cash_top_up_max = cash_top_up_max or {}
 
     # --- queries ---------------------------------------------------------------------------------
 
@@ -72,7 +77,8 @@ class Payments(ServiceApplication):
         """Create a payment with its provider (once per id); balance payments settle from the wallet at once.
 
         `strict` (API callers) raises on broken rules; the saga's commands (`strict=False`) instead get a
-        payment recorded as failed, so bookings hears why.
+        payment recorded as failed, so bookings hears why. A provider outage (`ProviderError`) is raised in
+        both cases: the saga's command is retried until the provider answers, instead of failing the booking.
         """
         existing = self.find(order.payment_id)
         if isinstance(existing, Payment):
@@ -80,11 +86,12 @@ class Payments(ServiceApplication):
         provider_name = order.method
         try:
             domain.check_order(order)
+            domain.check_cash_top_up(order, self.cash_top_up_max)
             provider = self.providers.for_method(order.method)
             provider_name = provider.name
             created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
                 ChargeRequest(order.payment_id, order.user_id, order.amount, order.currency, order.description)))
-        except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderError) as exc:
+        except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderRefused) as exc:
             if strict:
                 raise
             log.warning("payment %s refused: %s", order.payment_id, exc)
@@ -97,6 +104,8 @@ class Payments(ServiceApplication):
                 return again, []
             payment = Payment.request(order, provider=provider.name, is_offline=provider.is_offline,
                                       reference=created.reference, confirmation_url=created.confirmation_url)
+            if created.client_secret:
+                payment.issue_client_secret(created.client_secret)
             if not provider.pays_from_wallet:
                 return payment, [payment]
             wallet = self.wallet_of(order.user_id)
@@ -109,7 +118,7 @@ class Payments(ServiceApplication):
         again = self.find(order.payment_id)
         if isinstance(again, Payment):
             return again, []
-        reason = type(exc).__name__ if not isinstance(exc, ProviderError) else "provider_error"
+        reason = type(exc).__name__ if not isinstance(exc, ProviderRefused) else "provider_refused"
         payment = Payment.refuse(order, provider=provider, reason=reason)
         return payment, [payment]
 
@@ -118,7 +127,7 @@ class Payments(ServiceApplication):
 
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             payment = self.get_payment(payment_id)
-            payment.check_offline()
+            payment.check_confirmable_by(operator_id)
             payment.check_pending()
             return payment, self.settle(payment, ChargeState(payment.reference or "", "succeeded"),
                                         confirmed_by=operator_id)
@@ -126,12 +135,23 @@ class Payments(ServiceApplication):
         return self.commit(step)
 
     def refund_payment(self, payment_id: UUID, *, reason: str, requested_by: UUID | None = None,
-                       tracking: Tracking | None = None, strict: bool = True) -> Payment | None:
-        """Give a succeeded payment's money back, once.
+                       tracking: Tracking | None = None, strict: bool = True, amount: Decimal | None = None
+                       ) -> Payment | None:
+        """Give a succeeded payment's money back (all of it, or `amount` when a fee is kept), once.
 
         For the saga (`strict=False`) a repeated refund is a no-op, a failed payment has nothing to give
-        back, and a still-pending one is marked to be refunded the moment it succeeds.
+        back, and a still-pending one is marked to be refunded the moment it succeeds. An `amount` the
+        payment cannot give back (more than was paid, finer than the currency) is refunded in full rather
+        than stuck: never keep money the saga meant to return.
         """
+        if amount is not None and not strict:
+            found = self.find(payment_id)
+            try:
+                if isinstance(found, Payment):
+                    found.refund_amount(amount)
+            except domain.InvalidPaymentRequest as exc:
+                log.warning("refund amount of payment %s refused (%s): refunding in full", payment_id, exc)
+                amount = None
 
         def step() -> tuple[Payment | None, Sequence[Aggregate]]:
             payment = self.find(payment_id)
@@ -143,27 +163,32 @@ class Payments(ServiceApplication):
             if not strict and payment.status in (domain.REFUNDED, domain.FAILED):
                 return payment, []
             if not strict and payment.status == domain.PENDING:
-                payment.request_refund(reason)
+                payment.request_refund(reason, amount)
                 return payment, [payment]
-            return payment, self._refund(payment, reason=reason, requested_by=requested_by)
+            return payment, self._refund(payment, reason=reason, requested_by=requested_by, amount=amount)
 
         return self.commit(step, tracking)
 
-    def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None
-                ) -> list[Aggregate]:
+    def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None,
+                amount: Decimal | None = None) -> list[Aggregate]:
         payment.check_refundable()
         if wallet is None and settlement.needs_wallet(payment):
             wallet = self.wallet_of(payment.user_id)
-        settlement.check_refund(payment, wallet)  # before the provider moves any money
+        settlement.check_refund(payment, wallet, amount)  # before the provider moves any money
         provider = self.providers.get(payment.provider)
-        reference = provider.refund(payment.reference, payment.amount, payment.currency,
+        reference = provider.refund(payment.reference, payment.refund_amount(amount), payment.currency,
                                     idempotency_key=str(domain.refund_id(payment.id)))
         refund = settlement.refund(payment, wallet, reason=reason, requested_by=requested_by,
-                                   provider_reference=reference)
+                                   provider_reference=reference, amount=amount)
         return [payment, refund, *([wallet] if wallet is not None else [])]
 
     def settle(self, payment: Payment, state: ChargeState, *, confirmed_by: UUID | None = None) -> list[Aggregate]:
-        """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending)."""
+        """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending).
+
+        A charge that succeeds at the provider after we failed the payment (the payer retried a declined card)
+        is refunded at once: the booking was already told the payment failed."""
+        if payment.status == domain.FAILED and state.status == "succeeded" and not payment.stray_charge_refunded:
+            return self._refund_stray_charge(payment)
         if payment.status != domain.PENDING or state.status == "pending":
             return []
         if state.status == "failed":
@@ -174,9 +199,18 @@ class Payments(ServiceApplication):
         changed: list[Aggregate] = [payment, *([wallet] if wallet is not None else [])]
         if payment.refund_requested:
             # The booking was gone before the money came: never keep money without a seat.
-            refunded = self._refund(payment, reason=payment.refund_requested, requested_by=None, wallet=wallet)
+            refunded = self._refund(payment, reason=payment.refund_requested, requested_by=None, wallet=wallet,
+                                    amount=payment.refund_requested_amount)
             changed += [a for a in refunded if all(a is not c for c in changed)]
         return changed
+
+    def _refund_stray_charge(self, payment: Payment) -> list[Aggregate]:
+        provider = self.providers.get(payment.provider)
+        log.warning("payment %s succeeded at %s after it failed here; refunding it", payment.id, provider.name)
+        reference = provider.refund(payment.reference, payment.amount, payment.currency,
+                                    idempotency_key=str(domain.refund_id(payment.id)))
+        payment.refund_stray_charge(reference)
+        return [payment]
 
     def reconcile(self, payment_id: UUID) -> Payment:
         """Ask the provider about a payment stuck in pending and apply what it says."""

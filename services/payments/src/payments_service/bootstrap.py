@@ -47,7 +47,7 @@ class Container:
 def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
     """The providers this deployment configured."""
     enabled: list[PaymentProvider] = [CashProvider(), BalanceProvider()]
-    if settings.sandbox_enabled:
+    if settings.sandbox_on:
         ledger = PostgresLedger(pool)
         ledger.create_schema()
         enabled.append(SandboxProvider(settings.sandbox_webhook_secret, ledger,
@@ -63,9 +63,11 @@ def build_providers(settings: Settings, pool: ConnectionPool) -> Providers:
     return Providers(enabled, card_provider=settings.card_provider)
 
 
-def build_payments(settings: Settings, pool: ConnectionPool) -> Payments:
-    """The event store application in the service's own database, with its providers."""
-    return Payments(env=postgres_env(settings.database, settings), providers=build_providers(settings, pool))
+def build_payments(settings: Settings, pool: ConnectionPool, providers: Providers | None = None) -> Payments:
+    """The event store application in the service's own database, with its providers (tests may pass theirs)."""
+    return Payments(env=postgres_env(settings.database, settings),
+                    providers=providers or build_providers(settings, pool),
+                    cash_top_up_max=settings.cash_top_up_max)
 
 
 def ensure_read_models(settings: Settings) -> None:
@@ -80,12 +82,13 @@ def build_reconciler(settings: Settings, payments: Payments, pool: ConnectionPoo
     return Reconciler(payments, PaymentsQuery(pool), after=timedelta(minutes=settings.reconcile_after_minutes))
 
 
-def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> Container:
-    """Wire the api process's parts."""
+def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+          providers: Providers | None = None) -> Container:
+    """Wire the api process's parts (tests may pass their `providers`)."""
     settings = settings or Settings()
     ensure_read_models(settings)
     pool = connection_pool(settings.database, settings)
-    payments = build_payments(settings, pool)
+    payments = build_payments(settings, pool, providers)
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
     return Container(settings=settings, payments=payments, notifications=ProviderNotifications(payments),

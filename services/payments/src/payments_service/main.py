@@ -7,16 +7,19 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
+from spine import health
 from spine.db import connection_pool
 from spine.relay import Relay
+from spine.settings import load_settings
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
+from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from payments_service import domain, public
 from payments_service.api.payments import router as payments_router
@@ -26,8 +29,8 @@ from payments_service.bootstrap import build, build_payments, build_reconciler
 from payments_service.consumers.commands import PaymentCommands
 from payments_service.projections.payments_view import PaymentsView
 from payments_service.providers import (
-    InvalidWebhookSignature, ProviderError, ProviderNotEnabled, UntrustedWebhookSource, WebhookRejected,
-    WebhooksNotSupported,
+    InvalidWebhookSignature, ProviderError, ProviderNotEnabled, ProviderRefused, Providers, UntrustedWebhookSource,
+    WebhookRejected, WebhooksNotSupported,
 )
 from payments_service.settings import Settings
 from payments_service.webhooks import NotSandboxPayment
@@ -35,7 +38,7 @@ from payments_service.webhooks import NotSandboxPayment
 SERVICE = "payments"
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidPaymentRequest: 422,
     ProviderNotEnabled: 422,  # a payment method this deployment does not offer
     domain.PaymentNotPending: 409,
@@ -44,21 +47,27 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     domain.InsufficientBalance: 409,
     NotSandboxPayment: 409,
     domain.NotPaymentOwner: 403,
+    domain.OwnPaymentConfirmation: 403,
     domain.PaymentNotFound: 404,
     WebhookRejected: 400,
     InvalidWebhookSignature: 401,
     UntrustedWebhookSource: 403,
     WebhooksNotSupported: 404,
-    ProviderError: 502,
-    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
-    IntegrityError: 409,
+    # The provider SDK's message can carry request ids or key fragments: the client gets a fixed text.
+    ProviderError: Refusal(502, "The payment provider did not answer as expected; try again later.", retry_after=5),
+    ProviderRefused: Refusal(502, "The payment provider refused the request.", retry_after=None),
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
+    # not stored for idempotent replay; the database's own message stays in the log).
+    IntegrityError: CONCURRENT_CHANGE,
 }
 
 
-def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
-    """The payments API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
+def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None,
+               providers: Providers | None = None) -> FastAPI:
+    """The payments API; tests pass a fresh database in `settings`, a TestIssuer's verifier, maybe providers."""
     settings = settings or Settings()
-    container = build(settings, verifier=verifier)
+    settings.check_startup()
+    container = build(settings, verifier=verifier, providers=providers)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,10 +75,12 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         container.close()
 
     # /balance and /webhooks/... are declared before /{payment_id} so they are not read as ids.
-    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_enabled else [])]
+    routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_on else [])]
     app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database))
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
     return app
@@ -77,12 +88,12 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMENTS,
                  commands_topic: str = topics.PAYMENTS_COMMANDS, users_topic: str = topics.USERS,
-                 reconcile: bool = True) -> Worker:
+                 reconcile: bool = True, providers: Providers | None = None) -> Worker:
     """Relay (event store → `topic`), the saga's commands from `commands_topic`, payments_view from `topic`,
-    disabled users from `users_topic`, and the stuck-payment reconciler."""
+    disabled users from `users_topic`, and the stuck-payment reconciler. Tests may pass their `providers`."""
     settings = settings or Settings()
     pool = connection_pool(settings.database, settings, max_size=4)
-    payments = build_payments(settings, pool)
+    payments = build_payments(settings, pool, providers)
     disabled_users = DisabledUsersProjection(users_topic)
     worker = (Worker(SERVICE, settings)
               .add_relay(Relay(payments, topic, public.to_public, settings))
@@ -96,13 +107,13 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMEN
 
 def run_api() -> None:
     """Serve the API on $API_HOST:$PAYMENTS_PORT (default 127.0.0.1:8104)."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
 
 
 def run_worker() -> None:
     """Run the relay, command handler, projections and reconciler until SIGINT/SIGTERM."""
-    settings = Settings()
+    settings = load_settings(Settings)
     configure_logging(SERVICE, settings.log_level)
     build_worker(settings).run()

@@ -127,3 +127,46 @@ def test_refunds_of_failed_or_unknown_payments_give_nothing(payments, deliver):
     deliver(short, refund(UUID(short.aggregate_id)), refund(uuid4()))
     assert published(payments, UUID(short.aggregate_id)) == ["PaymentRequested", "PaymentFailed"]
     assert payments.wallet_of(user).balance("EUR") == Decimal("0")
+
+
+def partial_refund(payment_id: UUID, amount: str) -> Envelope:
+    return wrap(RefundPayment(payment_id=payment_id, booking_id=uuid4(), reason="booking_user",
+                              amount=Decimal(amount)), aggregate_id=str(payment_id))
+
+
+def refunded_amount(payments, payment_id: UUID) -> Decimal:
+    [message] = [e for e in (public.to_envelope(x) for x in payments.events.get(payment_id))
+                 if e is not None and e.type == "PaymentRefunded"]
+    return Decimal(message.payload["amount"])
+
+
+def test_a_refund_with_an_amount_gives_back_only_that_and_says_so(payments, deliver):
+    user = uuid4()
+    fund(payments, user, "50")
+    command = request(user, amount="30")
+    pid = UUID(command.aggregate_id)
+    deliver(command, partial_refund(pid, "27.00"))
+    assert payments.wallet_of(user).balance("EUR") == Decimal("47.00")  # 20 left + 27 back; the fee is kept
+    assert refunded_amount(payments, pid) == Decimal("27.00")
+    assert payments.get_payment(pid).refunded_amount == Decimal("27.00")
+    deliver(partial_refund(pid, "27.00"))
+    assert payments.wallet_of(user).balance("EUR") == Decimal("47.00")
+
+
+def test_a_partial_refund_asked_while_paying_keeps_its_amount(client, payments, deliver):
+    user = uuid4()
+    command = request(user, "sandbox", "25")
+    pid = UUID(command.aggregate_id)
+    deliver(command, partial_refund(pid, "20.00"))
+    client.app.state.container.notifications.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
+    assert refunded_amount(payments, pid) == Decimal("20.00")
+
+
+def test_a_refund_amount_the_payment_cannot_give_is_refunded_in_full_not_stuck(payments, deliver):
+    user = uuid4()
+    fund(payments, user, "50")
+    command = request(user, amount="30")
+    pid = UUID(command.aggregate_id)
+    deliver(command, partial_refund(pid, "31.00"))
+    assert refunded_amount(payments, pid) == Decimal("30.00")
+    assert payments.wallet_of(user).balance("EUR") == Decimal("50.00")

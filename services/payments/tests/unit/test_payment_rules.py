@@ -171,3 +171,56 @@ def test_only_the_payer_completes_a_payment():
     payment.check_owner(payment.user_id)
     with pytest.raises(domain.NotPaymentOwner):
         payment.check_owner(uuid4())
+
+
+def test_the_payer_never_confirms_their_own_cash_but_another_operator_does():
+    cash = Payment.request(order(method="cash"), provider="cash", is_offline=True)
+    with pytest.raises(domain.OwnPaymentConfirmation):
+        cash.confirm_offline(cash.user_id)
+    assert cash.status == "pending"
+    cash.confirm_offline(uuid4())
+    assert cash.status == "succeeded"
+
+
+def test_the_cash_ceiling_applies_per_currency_to_cash_top_ups_only():
+    ceilings = {"RUB": Decimal("100000"), "*": Decimal("1000")}
+    top_up = {"event_id": None, "booking_id": None, "method": "cash"}
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("1000")), ceilings)
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("99000"), currency="RUB"), ceilings)
+    with pytest.raises(domain.CashTopUpTooLarge):
+        domain.check_cash_top_up(order(**top_up, amount=Decimal("1000.01")), ceilings)
+    domain.check_cash_top_up(order(method="cash", amount=Decimal("5000")), ceilings)  # a booking's price
+    domain.check_cash_top_up(order(**{**top_up, "method": "card"}, amount=Decimal("5000")), ceilings)
+    domain.check_cash_top_up(order(**top_up, amount=Decimal("5000")), {})  # no ceiling configured
+
+
+def test_a_partial_refund_gives_back_only_the_amount_asked_and_is_final():
+    payment = pending()
+    payment.succeed()
+    refund = Refund.issue(payment, reason="booking_user", amount=Decimal("45"))
+    assert (refund.amount, payment.refunded_amount, payment.status) == (Decimal("45.00"), Decimal("45.00"),
+                                                                        "refunded")
+    refunded = [e for e in payment.collect_events() if type(e).__name__ == "Refunded"]
+    assert refunded[0].amount == Decimal("45.00")
+    with pytest.raises(domain.PaymentNotRefundable):
+        Refund.issue(payment, reason="the rest", amount=Decimal("5"))
+
+
+@pytest.mark.parametrize("amount, error", [
+    (Decimal("50.01"), domain.InvalidRefundAmount), (Decimal("0"), domain.NonPositiveAmount),
+    (Decimal("10.005"), domain.AmountTooPrecise),
+])
+def test_a_partial_refund_never_exceeds_the_payment_nor_its_minor_unit(amount, error):
+    payment = pending()
+    payment.succeed()
+    with pytest.raises(error):
+        Refund.issue(payment, reason="x", amount=amount)
+    assert payment.status == "succeeded"
+
+
+def test_a_partial_refund_of_a_balance_payment_credits_only_that_much():
+    wallet = Wallet.open(uuid4())
+    payment = pending(method="balance", user_id=wallet.user_id)
+    payment.succeed()
+    settlement.refund(payment, wallet, reason="booking_user", amount=Decimal("40.00"))
+    assert wallet.balance("EUR") == Decimal("40.00")

@@ -92,6 +92,17 @@ def test_a_signed_body_that_is_not_an_event_is_refused():
         provider.verify_webhook(body, {"Sandbox-Signature": f"t={ts},v1={mac}"}, None)
 
 
+def test_a_signed_body_nested_too_deep_to_parse_is_refused_not_a_crash():
+    provider = sandbox()
+    body = b"[" * 100_000
+    ts = int(time.time())
+    mac = hmac.new(b"s3cret", f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    with pytest.raises(WebhookRejected):
+        provider.verify_webhook(body, {"Sandbox-Signature": f"t={ts},v1={mac}"}, None)
+    with pytest.raises(WebhookRejected):
+        yookassa().verify_webhook(body, {}, "185.71.76.5")
+
+
 def test_providers_by_method_and_name():
     providers = Providers([sandbox(), CashProvider(), BalanceProvider()], card_provider="sandbox")
     assert providers.for_method("card").name == "sandbox"

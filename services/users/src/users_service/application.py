@@ -13,13 +13,16 @@ from eventsourcing.persistence import IntegrityError
 
 from authkit.settings import AUDIENCE, ISSUER
 from authkit.tokens import issue_access_token
-from contracts.permissions import DEFAULT_ROLES, PARTICIPANT
+from contracts.permissions import ADMIN, ALL, DEFAULT_ROLES, PARTICIPANT
 from spine.eventstore import ServiceApplication
+from users_service.credentials import Credentials
 from users_service.domain import (
-    ROLE_INDEX_ID, AccountDisabled, EmailAlreadyRegistered, EmailRegistration, InvalidCredentials,
-    RefreshTokenInvalid, RefreshTokenReused, Role, RoleIndex, Setting, SettingNotFound, TokenFamily, UnknownRole,
-    User, UserNotFound, email_registration_id, role_id, setting_id,
+    ROLE_INDEX_ID, AccountDisabled, BeyondYourPermissions, EmailAlreadyRegistered, EmailRegistration,
+    InvalidCredentials, RefreshTokenInvalid, RefreshTokenReused, Role, RoleIndex, Setting, SettingNotFound,
+    TokenFamily, UnknownRole, User, UserNotFound, check_password_strength, email_registration_id, role_id,
+    setting_id,
 )
+from users_service.domain.role import check_definition
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
 from users_service.tokens import family_of, new_refresh_token, token_hash
@@ -35,6 +38,7 @@ class TokenPolicy:
     refresh_ttl: timedelta = timedelta(days=14)
     issuer: str = ISSUER
     audience: str = AUDIENCE
+    reset_ttl: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,8 @@ class TokenPair:
     token_type: str = "bearer"
 
 
-class Users(ServiceApplication):
-    """Accounts, sessions, roles and settings of the platform."""
+class Users(Credentials, ServiceApplication):
+    """Accounts, sessions, roles and settings of the platform (password changes and resets: Credentials)."""
 
     snapshotting_intervals = {TokenFamily: 50, RoleIndex: 50, Setting: 50}
 
@@ -61,9 +65,12 @@ class Users(ServiceApplication):
 
     # --- accounts -------------------------------------------------------------------------------------
 
-    def register(self, email: str, full_name: str, password: str, role: str = PARTICIPANT) -> User:
-        """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken."""
+    def register(self, email: str, full_name: str, password: str, role: str = PARTICIPANT, *,
+                 check_strength: bool = True) -> User:
+        """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken, WeakPassword."""
         self.check_role_exists(role)
+        if check_strength:
+            check_password_strength(password, user_inputs=(email, full_name))
         user = User(email, full_name.strip(), self.passwords.hash(password), role)
         claim = EmailRegistration(email, user.id)
         try:
@@ -74,7 +81,7 @@ class Users(ServiceApplication):
 
     def user(self, user_id: UUID) -> User:
         """The account; raises UserNotFound."""
-        return self._get(user_id, UserNotFound(f"user {user_id} not found"))
+        return self._get(user_id, User, UserNotFound(f"user {user_id} not found"))
 
     def user_by_email(self, email: str) -> User | None:
         try:
@@ -83,21 +90,63 @@ class Users(ServiceApplication):
             return None
         return self.user(claim.user_id)
 
-    def is_revoked(self, user_id: UUID) -> bool:
-        """Whether access tokens of this user must be refused (disabled, or no such account)."""
+    def is_revoked(self, user_id: UUID, user_version: int | None = None, role: str | None = None,
+                   role_version: int | None = None) -> bool:
+        """Whether an access token must be refused: the account is disabled or gone, or the token was issued
+        before a role/password change or re-enabling (`user_version`) or before its role was redefined."""
         try:
-            return self.user(user_id).disabled
+            user = self.user(user_id)
         except UserNotFound:
             return True
+        if user.disabled or (user_version or 0) < user.tokens_valid_from:
+            return True
+        try:
+            defined = self.repository.get(role_id(role)) if role else None
+        except AggregateNotFoundError:
+            return True
+        return defined is not None and (role_version or 0) < defined.tokens_valid_from
 
-    def change_role(self, user_id: UUID, role: str) -> User:
-        """Give a user another role; raises UserNotFound, UnknownRole, AccountDisabled."""
-        self.check_role_exists(role)
-        return self._retrying(lambda: self._change(user_id, lambda u: u.change_role(role)))
+    def change_role(self, user_id: UUID, role: str, *, by: UUID | None = None) -> User:
+        """Give a user another role; raises UserNotFound, UnknownRole, AccountDisabled, BeyondYourPermissions.
 
-    def disable(self, user_id: UUID, reason: str | None = None) -> User:
+        `by` (the admin) must hold every permission of the new role and of the user's current one.
+        """
+        new_role = self.check_role_exists(role)
+
+        def change(user: User) -> None:
+            if by is not None:
+                self.check_ceiling(by, new_role.permissions, f"granting the role {role!r}")
+                self.check_ceiling(by, self.permissions_of(user.role), f"changing the role of a {user.role}")
+            user.change_role(role)
+        return self._retrying(lambda: self._change(user_id, change))
+
+    def disable(self, user_id: UUID, reason: str | None = None, *, by: UUID | None = None) -> User:
         """Disable an account: no more logins or refreshes, and services refuse its access tokens."""
-        return self._retrying(lambda: self._change(user_id, lambda u: u.disable(reason)))
+        def disable(user: User) -> None:
+            self._manageable(user, by)
+            user.disable(reason)
+        return self._retrying(lambda: self._change(user_id, disable))
+
+    def enable(self, user_id: UUID, *, by: UUID | None = None) -> User:
+        """Re-enable a disabled account; raises AccountNotDisabled. Its old tokens and sessions stay void."""
+        def enable(user: User) -> None:
+            self._manageable(user, by)
+            user.enable()
+        return self._retrying(lambda: self._change(user_id, enable))
+
+    def check_ceiling(self, actor_id: UUID, permissions: Iterable[str], action: str) -> None:
+        """Raises BeyondYourPermissions unless the actor's role (as defined now) holds every permission."""
+        try:
+            held = set(self.permissions_of(self.user(actor_id).role))
+        except UserNotFound:
+            held = set()
+        missing = sorted(set(permissions) - held)
+        if missing:
+            raise BeyondYourPermissions(f"{action} needs permissions you do not hold: {', '.join(missing)}")
+
+    def _manageable(self, user: User, by: UUID | None) -> None:
+        if by is not None:
+            self.check_ceiling(by, self.permissions_of(user.role), f"managing a {user.role}")
 
     def _change(self, user_id: UUID, command: Callable[[User], None]) -> User:
         user = self.user(user_id)
@@ -110,7 +159,7 @@ class Users(ServiceApplication):
     def login(self, email: str, password: str) -> TokenPair:
         """Check the password and start a session; raises InvalidCredentials or AccountDisabled."""
         user = self.user_by_email(email)
-        if user is None:
+        if user is None or user.password_hash is None:  # no account, or a reset was forced
             self.passwords.burn(password)
             raise InvalidCredentials("wrong e-mail or password")
         valid, rehashed = self.passwords.verify(password, user.password_hash)
@@ -142,6 +191,11 @@ class Users(ServiceApplication):
             family.revoke("account disabled")
             self.save(family)
             raise AccountDisabled("the account is disabled")
+        if family.user_version < user.sessions_valid_from:
+            family.revoke("password changed or account re-enabled")
+            self.save(family)
+            raise RefreshTokenInvalid("the session ended: the password changed or the account was re-enabled; "
+                                      "log in again")
         self.save(family)
         return self._pair(user, successor)
 
@@ -156,26 +210,41 @@ class Users(ServiceApplication):
         self._retrying(end)
 
     def _family(self, refresh_token: str) -> TokenFamily:
-        return self._get(family_of(refresh_token), RefreshTokenInvalid("unknown refresh token"))
+        return self._get(family_of(refresh_token), TokenFamily, RefreshTokenInvalid("unknown refresh token"))
 
     def _start_family(self, user: User) -> tuple[TokenFamily, str]:
         family_id = uuid4()  # chosen first: the token carries it
         token = new_refresh_token(family_id)
-        return TokenFamily(family_id, user.id, token_hash(token), _now() + self.policy.refresh_ttl), token
+        family = TokenFamily(family_id, user.id, token_hash(token), _now() + self.policy.refresh_ttl,
+                             user_version=user.version)
+        return family, token
 
     def _pair(self, user: User, refresh_token: str) -> TokenPair:
         assert self.keys is not None, "Users needs a KeyRing to issue tokens"
         signing, ttl = self.keys.signing, self.policy.access_ttl
+        try:
+            role: Role | None = self.repository.get(role_id(user.role))
+        except AggregateNotFoundError:
+            role = None  # an undefined role grants nothing
         access = issue_access_token(signing.key, signing.kid, user_id=user.id, role=user.role,
-                                    permissions=self.permissions_of(user.role), ttl_seconds=int(ttl.total_seconds()),
-                                    issuer=self.policy.issuer, audience=self.policy.audience)
+                                    permissions=role.permissions if role else (),
+                                    ttl_seconds=int(ttl.total_seconds()),
+                                    issuer=self.policy.issuer, audience=self.policy.audience,
+                                    user_version=user.version, role_version=role.version if role else None)
         return TokenPair(access, refresh_token, int(ttl.total_seconds()))
 
     # --- roles ----------------------------------------------------------------------------------------
 
-    def define_role(self, name: str, permissions: Iterable[str]) -> tuple[Role, bool]:
-        """Create a role or replace its permissions; returns the role and whether it is new."""
+    def define_role(self, name: str, permissions: Iterable[str], *, by: UUID | None = None) -> tuple[Role, bool]:
+        """Create a role or replace its permissions; returns the role and whether it is new.
+
+        `by` must hold every permission the role grants, before and after (BeyondYourPermissions).
+        """
+        permissions = check_definition(name, permissions)  # a bad definition is 422 before any ceiling 403
+
         def define() -> tuple[Role, bool]:
+            if by is not None:
+                self.check_ceiling(by, permissions, f"defining the role {name!r}")
             try:
                 role = self.repository.get(role_id(name))
             except AggregateNotFoundError:
@@ -183,6 +252,8 @@ class Users(ServiceApplication):
                 index.add(name)
                 self.save(role, index)
                 return role, True
+            if by is not None:
+                self.check_ceiling(by, role.permissions, f"redefining the role {name!r}")
             role.redefine(permissions)
             self.save(role)
             return role, False
@@ -193,7 +264,7 @@ class Users(ServiceApplication):
         return [self.repository.get(role_id(name)) for name in self._role_index().names]
 
     def check_role_exists(self, name: str) -> Role:
-        return self._get(role_id(name), UnknownRole(f"role {name!r} is not defined"))
+        return self._get(role_id(name), Role, UnknownRole(f"role {name!r} is not defined"))
 
     def permissions_of(self, role: str) -> tuple[str, ...]:
         """The permissions a role grants now (an undefined role grants none)."""
@@ -212,7 +283,7 @@ class Users(ServiceApplication):
 
     def setting(self, key: str) -> Setting:
         """A setting's current value; raises SettingNotFound."""
-        return self._get(setting_id(key), SettingNotFound(f"setting {key!r} is not set"))
+        return self._get(setting_id(key), Setting, SettingNotFound(f"setting {key!r} is not set"))
 
     def put_setting(self, key: str, value: Any, type_: str) -> tuple[Setting, bool]:
         """Set a value of a declared type; raises InvalidSetting. Returns the setting and whether it is new."""
@@ -235,19 +306,30 @@ class Users(ServiceApplication):
         for name, permissions in DEFAULT_ROLES.items():
             if role_id(name) not in self.repository:
                 self._ignore_conflict(lambda n=name, p=permissions: self.define_role(n, p))
+        # Permissions added in a later release reach the admin role of an existing deployment.
+        admin_role = self.check_role_exists(ADMIN)
+        if not set(ALL) <= set(admin_role.permissions):
+            self._ignore_conflict(lambda: self.define_role(ADMIN, {*admin_role.permissions, *ALL}))
         if self.user_by_email(admin_email) is None:
             try:
-                self.register(admin_email, "Administrator", admin_password, role="admin")
+                # Not strength-checked: in production the settings refuse a weak or default ADMIN_PASSWORD.
+                self.register(admin_email, "Administrator", admin_password, role=ADMIN, check_strength=False)
             except EmailAlreadyRegistered:
                 pass  # another replica was faster
 
     # --- plumbing -------------------------------------------------------------------------------------
 
-    def _get(self, aggregate_id: UUID, missing: Exception) -> Any:
+    def _get(self, aggregate_id: UUID, kind: type[T], missing: Exception) -> T:
+        """The aggregate of that kind, or `missing` raised. Ids come from requests (a user id, the id part of a
+        refresh token) and some aggregates have public deterministic ids (roles, settings): an id naming an
+        aggregate of another kind is as missing as an unknown one."""
         try:
-            return self.repository.get(aggregate_id)
+            found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing from None
+        if not isinstance(found, kind):
+            raise missing
+        return found
 
     @staticmethod
     def _retrying(command: Callable[[], T], attempts: int = 3) -> T:

@@ -35,8 +35,8 @@ class UsersService:
                              audience=self.settings.token_audience)
 
     def is_revoked(self, principal: Principal) -> bool:
-        """The users service asks the account itself, so disabling takes effect on the next request."""
-        return self.app.is_revoked(principal.user_id)
+        """The users service asks the account itself, so a disable or demotion takes effect on the next request."""
+        return self.app.is_revoked(principal.user_id, principal.user_version, principal.role, principal.role_version)
 
     def close(self) -> None:
         self.pool.close()
@@ -51,7 +51,9 @@ def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords:
     keys = KeyRing(conninfo, s.secret_key.get_secret_value(), s.algorithm).load()
     policy = TokenPolicy(access_ttl=timedelta(minutes=s.access_token_expire_minutes),
                          refresh_ttl=timedelta(days=s.refresh_token_expire_days),
+                         reset_ttl=timedelta(minutes=s.password_reset_expire_minutes),
                          issuer=s.token_issuer, audience=s.token_audience)
+    passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
     app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
     view = UsersView(s.topic)
     ProjectionStore(conninfo).setup(view)  # the API can query the list before the worker's first message

@@ -6,25 +6,30 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from authkit.deps import install_auth
+from authkit.deps import install_auth, token_subject
+from spine import health
 from spine.relay import Relay
+from spine.settings import load_settings
 from spine.worker import Worker
 from users_service import public
 from users_service.api import ROUTERS
 from users_service.bootstrap import UsersService, bootstrap
 from users_service.domain import (
-    AccountDisabled, EmailAlreadyRegistered, InvalidCredentials, InvalidRole, InvalidSetting, RefreshTokenInvalid,
-    SettingNotFound, UnknownRole, UserNotFound,
+    AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
+    InvalidRole, InvalidSetting, PasswordResetInvalid, RefreshTokenInvalid, SettingNotFound, UnknownRole,
+    UserNotFound, WeakPassword, WrongPassword,
 )
+from users_service.passwords import HashingBusy
 from users_service.settings import Settings
-from webkit import configure_logging, create_app as create_web_app
+from webkit import CONCURRENT_CHANGE, Refusal, configure_logging, create_app as create_web_app
 
 log = logging.getLogger("users_service")
 
-DOMAIN_ERRORS: dict[type[Exception], int] = {
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     EmailAlreadyRegistered: 409,
     UserNotFound: 404,
     SettingNotFound: 404,
@@ -34,12 +39,26 @@ DOMAIN_ERRORS: dict[type[Exception], int] = {
     UnknownRole: 422,
     InvalidRole: 422,
     InvalidSetting: 422,
+    # Lost the optimistic-concurrency race on every retry: the client may simply try again.
+    IntegrityError: CONCURRENT_CHANGE,
+    HashingBusy: Refusal(503, "Too many sign-ins are being checked right now; retry in a moment.", retry_after=1),
+    WeakPassword: 422,
+    WrongPassword: 403,
+    PasswordResetInvalid: 401,
+    BeyondYourPermissions: 403,
+    AccountNotDisabled: 409,
 }
+
+# Answers that carry tokens, or spend a refresh token, are never stored for replay: a replayed refresh would
+# skip the reuse detection and keep live tokens in the idempotency table.
+NOT_IDEMPOTENT = ("/api/v1/users/login", "/api/v1/users/token", "/api/v1/users/refresh", "/api/v1/users/logout",
+                  "/api/v1/users/me/password", "/api/v1/users/password-reset")
 
 
 def create_app(settings: Settings | None = None, *, service: UsersService | None = None) -> FastAPI:
     """The users API. Tests pass settings pointing at a fresh database (or a ready-made service)."""
     s = service.settings if service else (settings or Settings())
+    s.check_startup()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,7 +75,9 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
         log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
     return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                          idempotency_conninfo=s.conninfo(s.database))
+                          idempotency_conninfo=s.conninfo(s.database), idempotency_subject=token_subject,
+                          idempotency_exclude=NOT_IDEMPOTENT,
+                          health=health.reader(s.conninfo(s.database)))
 
 
 def build_worker(service: UsersService) -> Worker:
@@ -72,7 +93,7 @@ def run_api() -> None:
     """`users-api`: serve on 127.0.0.1:USERS_PORT."""
     import uvicorn
 
-    s = Settings()
+    s = load_settings(Settings)
     configure_logging("users", s.log_level)
     uvicorn.run(create_app(s), host=s.api_host, port=s.port, log_config=None,
                 log_level="debug" if s.debug else s.log_level.lower())
@@ -80,8 +101,9 @@ def run_api() -> None:
 
 def run_worker() -> None:
     """`users-worker`: relay and projections until SIGINT/SIGTERM."""
-    s = Settings()
+    s = load_settings(Settings)
     configure_logging("users-worker", s.log_level)
+    s.check_startup()  # before bootstrap seeds the first admin
     service = bootstrap(s)
     try:
         build_worker(service).run()

@@ -1,6 +1,7 @@
 """Internal users events → public `users.v1` contracts. The only module that knows both (used by the relay).
 
-Sessions (token families), e-mail claims and password re-hashes stay private: no other service needs them.
+Sessions (token families), e-mail claims, password hashes and reset tokens stay private. That a password
+changed is public: every service voids the user's earlier access tokens on UserPasswordChanged.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.users import RoleDefined, SettingChanged, UserDisabled, UserRegistered, UserRoleChanged
+from contracts.users import (
+    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
+)
 from users_service.domain import Role, Setting, User
 
 
@@ -34,6 +37,21 @@ def _(e: User.RoleChanged) -> BaseModel:
 @translate.register
 def _(e: User.Disabled) -> BaseModel:
     return UserDisabled(user_id=e.originator_id, disabled_at=e.timestamp, reason=e.reason)
+
+
+@translate.register
+def _(e: User.Enabled) -> BaseModel:
+    return UserEnabled(user_id=e.originator_id, enabled_at=e.timestamp)
+
+
+@translate.register
+def _(e: User.PasswordChanged) -> BaseModel:
+    return UserPasswordChanged(user_id=e.originator_id, changed_at=e.timestamp, kind=e.kind)
+
+
+@translate.register
+def _(e: User.ResetRequired) -> BaseModel:
+    return UserPasswordChanged(user_id=e.originator_id, changed_at=e.timestamp, kind="reset_requested")
 
 
 @translate.register

@@ -9,6 +9,10 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from authkit.settings import AUDIENCE, ISSUER
 from contracts import topics
 from spine.settings import InfraSettings
+from users_service.domain.password_policy import WeakPassword, check_password_strength
+
+DEFAULT_SECRET_KEY = "change_me"
+DEFAULT_ADMIN_PASSWORD = "admin-change-me"
 
 
 class Settings(InfraSettings):
@@ -23,7 +27,7 @@ class Settings(InfraSettings):
     debug: bool = False
     log_level: str = "INFO"
     # Encrypts the signing keys at rest; tokens themselves are signed with an asymmetric key.
-    secret_key: SecretStr = SecretStr("change_me")
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     # The seed had 1440 (a day). Access tokens are checked locally by every service and cannot be recalled
     # one by one, so they are short-lived: a disabled user's last token dies within minutes at most.
     access_token_expire_minutes: int = Field(15, ge=1, le=1440)
@@ -33,8 +37,34 @@ class Settings(InfraSettings):
     token_issuer: str = ISSUER
     token_audience: str = AUDIENCE
 
+    # Argon2 runs on a pool of its own so a burst of sign-ins cannot starve other requests; sign-ins beyond
+    # workers + queue are refused with 503 and Retry-After (see passwords.py).
+    password_hash_workers: int = Field(2, ge=1, le=64)
+    password_hash_queue: int = Field(8, ge=0, le=10_000)
+
     admin_email: str = "admin@example.com"
-    admin_password: SecretStr = SecretStr("admin-change-me")
+    admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
+    # How long an admin-forced password-reset token stays usable.
+    password_reset_expire_minutes: int = Field(60, ge=5, le=7 * 24 * 60)
+
+    def unsafe_for_production(self) -> list[str]:
+        """Development defaults that must not reach production (ENVIRONMENT=production refuses to start)."""
+        reasons = super().unsafe_for_production()
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET_KEY:
+            reasons.append("SECRET_KEY is the default 'change_me': set a long random value (it encrypts the "
+                           "token-signing keys at rest)")
+        elif len(secret) < 32:
+            reasons.append("SECRET_KEY is shorter than 32 characters: use a long random value")
+        admin_password = self.admin_password.get_secret_value()
+        if admin_password == DEFAULT_ADMIN_PASSWORD:
+            reasons.append("ADMIN_PASSWORD is the default: set the first admin's own password")
+        else:
+            try:
+                check_password_strength(admin_password, user_inputs=(self.admin_email,))
+            except WeakPassword as exc:
+                reasons.append(f"ADMIN_PASSWORD is unsafe: {exc}")
+        return reasons
 
     @field_validator("algorithm", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from uuid import UUID
 
-from users_service.domain.errors import RefreshTokenInvalid
+from users_service.domain.errors import PasswordResetInvalid, RefreshTokenInvalid
 
 
 def new_refresh_token(family_id: UUID) -> str:
@@ -28,3 +28,16 @@ def family_of(token: str) -> UUID:
         return UUID(hex=family)
     except ValueError:
         raise RefreshTokenInvalid("malformed refresh token") from None
+
+
+def new_reset_token(user_id: UUID) -> str:
+    """A one-time password-reset token naming its user: `<user id>.<random secret>` (stored hashed)."""
+    return f"{user_id.hex}.{secrets.token_urlsafe(32)}"
+
+
+def user_of_reset_token(token: str) -> UUID:
+    """The user id inside a reset token; raises PasswordResetInvalid for anything malformed."""
+    try:
+        return family_of(token)
+    except RefreshTokenInvalid:
+        raise PasswordResetInvalid("malformed password-reset token") from None

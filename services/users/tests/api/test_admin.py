@@ -72,7 +72,8 @@ def test_disable_needs_users_manage_and_an_existing_user(client, admin, signup, 
     ada = signup()
     problem(client.post(f"/api/v1/users/{ada.id}/disable", headers=ada.headers), 403)
     problem(client.post(f"/api/v1/users/{uuid4()}/disable", headers=admin.headers), 404)
-    problem(client.post("/api/v1/users/not-a-uuid/disable", headers=admin.headers), 422)
+    # Ids in paths are typed, so a path with something else in its place names no resource at all.
+    problem(client.post("/api/v1/users/not-a-uuid/disable", headers=admin.headers), 404)
 
 
 def test_roles_are_listed_for_anyone_logged_in_and_defined_by_role_managers(client, admin, signup, problem):
@@ -133,3 +134,16 @@ def test_docs_and_health_are_served(client):
 
 def test_unknown_paths_are_404_problems(client, problem):
     problem(client.get("/api/v1/users/nope/extra"), 404)
+
+
+def test_known_settings_refuse_values_outside_their_bounds(client, admin, problem):
+    url = "/api/v1/settings/booking_hold_minutes"
+    for value in (10_000_000_000, 10**30, "1e300"):
+        body = problem(client.put(url, json={"value": value, "type": "number"}, headers=admin.headers), 422)
+        assert body["title"] == "InvalidSetting"
+    body = problem(client.put("/api/v1/settings/refund_fee_percent", json={"value": 150, "type": "number"},
+                              headers=admin.headers), 422)
+    assert "between 0 and 100" in body["detail"]
+    ok = client.put("/api/v1/settings/cancellation_deadline_hours", json={"value": 48, "type": "number"},
+                    headers=admin.headers)
+    assert ok.status_code == 200 and ok.json()["value"] == 48

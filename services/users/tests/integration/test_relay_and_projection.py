@@ -58,7 +58,7 @@ def wait_for(check, timeout: float = 20.0):
 
 def test_registration_is_published_as_user_registered_and_lands_in_the_user_list(service):
     s = service.settings
-    ada = service.app.register("Ada@Example.com", "Ada Lovelace", "password-123")
+    ada = service.app.register("Ada@Example.com", "Ada Lovelace", "analytical-engine-7")
     service.app.disable(ada.id, "fraud")
 
     async def scenario() -> list[Envelope]:
@@ -94,7 +94,7 @@ def test_registration_is_published_as_user_registered_and_lands_in_the_user_list
 def test_concurrent_registrations_of_one_email_create_exactly_one_account(service):
     def attempt(i: int) -> str:
         try:
-            service.app.register(f"Twin@Example.com{' ' * i}", f"Twin {i}", "password-123")
+            service.app.register(f"Twin@Example.com{' ' * i}", f"Twin {i}", "analytical-engine-7")
             return "created"
         except EmailAlreadyRegistered:
             return "conflict"

@@ -7,7 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.users import RoleDefined, SettingChanged, UserDisabled, UserRegistered, UserRoleChanged
+from contracts.users import (
+    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
+)
 from users_service.domain import EmailRegistration, Role, Setting, TokenFamily, User
 from users_service.public import translate
 
@@ -48,3 +50,18 @@ def test_sessions_and_email_claims_stay_private():
     family.revoke("logout")
     claim = EmailRegistration("ada@example.com", uuid4())
     assert [translate(e) for e in [*family.collect_events(), *claim.collect_events()]] == [None, None, None]
+
+
+def test_password_changes_resets_and_re_enabling_are_public_without_hashes_or_reset_tokens():
+    user = User("ada@example.com", "Ada", "old-hash", "participant")
+    user.disable("fraud")
+    user.enable()
+    user.change_password("new-hash")
+    user.require_reset("reset-token-hash", datetime.now(UTC) + timedelta(hours=1))
+    user.change_password("newer-hash", kind="reset")
+    published = [translate(e) for e in user.collect_events()][2:]
+    assert isinstance(published[0], UserEnabled)
+    assert [(type(p), p.kind) for p in published[1:]] == [(UserPasswordChanged, "changed"),
+                                                          (UserPasswordChanged, "reset_requested"),
+                                                          (UserPasswordChanged, "reset")]
+    assert not any(secret in p.model_dump_json() for p in published for secret in ("hash", "reset-token"))

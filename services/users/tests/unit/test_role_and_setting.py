@@ -71,3 +71,36 @@ def test_changing_a_setting_records_only_real_changes():
     assert [type(e).__name__ for e in setting.collect_events()] == ["Defined", "Changed"]
     with pytest.raises(InvalidSetting):
         setting.change(-1, "number")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("booking_hold_minutes", 10_000_000_000), ("booking_hold_minutes", 10**400), ("booking_hold_minutes", 1e300),
+    ("booking_hold_minutes", 10_081), ("waitlist_skip_limit", 0), ("waitlist_skip_limit", 1_001),
+    ("max_group_size", 1_000_000), ("refund_fee_percent", -1), ("refund_fee_percent", 100.5),
+    ("cancellation_deadline_hours", -1), ("cancellation_deadline_hours", 8_761), ("cancellation_deadline_hours", 2.5),
+    ("max_seats_per_user_per_event", 0), ("max_pending_payments_per_user", 0),
+    ("max_pending_payments_per_user", 1_001), ("max_waitlist_length", 0), ("max_waitlist_length", 10**7),
+    ("review_min_rating", 6),
+])
+def test_every_known_number_has_bounds(key, value):
+    with pytest.raises(InvalidSetting) as refused:
+        Setting.set_first(key, value, "number")
+    assert any(word in str(refused.value) for word in ("between", "whole", "finite"))
+
+
+@pytest.mark.parametrize("key, value", [
+    ("booking_hold_minutes", 10_080), ("booking_hold_minutes", 1), ("refund_fee_percent", 0),
+    ("refund_fee_percent", 12.5), ("refund_fee_percent", 100), ("cancellation_deadline_hours", 0),
+    ("max_seats_per_user_per_event", 4), ("max_pending_payments_per_user", 1), ("max_waitlist_length", 1_000_000),
+])
+def test_values_at_and_within_the_bounds_are_kept(key, value):
+    assert Setting.set_first(key, value, "number").value == value
+
+
+def test_every_known_setting_declares_a_default_that_passes_its_own_rules():
+    from users_service.domain.setting import KNOWN_SETTINGS
+
+    for key, known in KNOWN_SETTINGS.items():
+        assert Setting.set_first(key, known.default, known.type).value == known.default
+        if known.type == "number":
+            assert known.minimum is not None and known.maximum is not None, key

@@ -52,3 +52,33 @@ def test_a_disabled_user_gets_no_new_role():
     user.disable()
     with pytest.raises(AccountDisabled):
         user.change_role("admin")
+
+
+def test_changes_that_void_tokens_record_the_version_they_create():
+    user = ada()
+    assert (user.tokens_valid_from, user.sessions_valid_from) == (0, 0)
+    user.change_role("organizer")  # version 2: tokens only; a refresh brings the new role
+    assert (user.tokens_valid_from, user.sessions_valid_from, user.version) == (2, 0, 2)
+    user.change_password("new-hash")
+    assert (user.tokens_valid_from, user.sessions_valid_from, user.version) == (3, 3, 3)
+
+
+def test_a_reset_token_works_once_and_not_after_it_expires():
+    from datetime import UTC, datetime, timedelta
+
+    from users_service.domain import AccountNotDisabled, PasswordResetInvalid
+
+    user = ada()
+    with pytest.raises(AccountNotDisabled):
+        user.enable()
+    now = datetime.now(UTC)
+    user.require_reset("token-hash", now + timedelta(hours=1))
+    assert user.password_hash is None
+    with pytest.raises(PasswordResetInvalid):
+        user.check_reset_token("other-hash", now)
+    with pytest.raises(PasswordResetInvalid, match="expired"):
+        user.check_reset_token("token-hash", now + timedelta(hours=2))
+    user.check_reset_token("token-hash", now)
+    user.change_password("new-hash", kind="reset")
+    with pytest.raises(PasswordResetInvalid):
+        user.check_reset_token("token-hash", now)

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
 from webkit.pagination import PageParams, set_page_headers
-from webkit.problems import Problem
+from webkit.problems import Problem, too_many_requests
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
@@ -23,6 +23,8 @@ PROBLEMS = {
     404: {"description": "No such booking or event"},
     409: {"description": "Conflicts with the event's or the booking's state"},
     422: {"description": "Invalid input or a broken business rule"},
+    429: {"description": "Too many booking requests from this user (retry after `Retry-After` seconds), or too "
+                         "many unpaid bookings for this account (max_pending_payments_per_user)"},
 }
 
 
@@ -30,11 +32,16 @@ def _responses(*statuses: int) -> dict:
     return {s: PROBLEMS[s] for s in statuses}
 
 
-@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422))
+@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429))
 def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                    response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
-    booking. Supports `Idempotency-Key`: a retried request gives the same booking."""
+    booking. Supports `Idempotency-Key`: a retried request gives the same booking. Each user may ask at a
+    limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429. Per-account
+    limits: 409 `TooManySeatsForUser`, 429 `TooManyPendingPayments`; a full line: 409 `WaitlistFull`."""
+    verdict = services.booking_rate.take(str(principal.user_id))
+    if not verdict.allowed:
+        raise too_many_requests(verdict.retry_after, "You are asking for bookings too fast; retry later.")
     terms = services.terms.get(body.event_id)
     if terms is None:
         raise EventNotFound(f"no event with id {body.event_id}")
@@ -80,6 +87,10 @@ def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipa
 
 @router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422))
 def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
-    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line."""
-    booking = services.bookings.cancel_booking(booking_id, actor_of(principal))
+    """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line.
+    The owner may cancel a confirmed booking until `cancellation_deadline_hours` before the start (then 409 with
+    `cancellation_deadline`) and gets the price back less `refund_fee_percent`; an admin's cancellation is
+    not bound by the deadline and refunds in full."""
+    booking = services.bookings.cancel_booking(booking_id, actor_of(principal), rules=services.rules.current(),
+                                               starts_at=services.terms.start_of)
     return BookingPublic.from_aggregate(booking)

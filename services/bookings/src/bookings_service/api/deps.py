@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from authkit import Principal
-from contracts.permissions import ADMIN, BOOKINGS_READ_ALL
+from contracts.permissions import BOOKINGS_MANAGE_ANY, BOOKINGS_READ_ALL
 from fastapi import Depends, Request
 
 from bookings_service.bootstrap import Container
@@ -17,8 +17,8 @@ def get_container(request: Request) -> Container:
 
 
 def actor_of(principal: Principal) -> Actor:
-    """The caller as the Booking aggregate sees them: admins may cancel any booking, staff may read any."""
-    return Actor(user_id=principal.user_id, may_manage_any=principal.role == ADMIN,
+    """The caller as the Booking aggregate sees them: what their token's permissions allow, never its role name."""
+    return Actor(user_id=principal.user_id, may_manage_any=principal.can(BOOKINGS_MANAGE_ANY),
                  may_read_all=principal.can(BOOKINGS_READ_ALL))
 
 

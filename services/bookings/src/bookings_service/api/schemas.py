@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from contracts import limits as lim
 from contracts.bookings import BookingStatus
 from pydantic import BaseModel, ConfigDict, Field
+from webkit.fields import Line, PositiveInt32
 
 from bookings_service.domain import AWAITING_PAYMENT, WAITLISTED, Booking
 
@@ -21,11 +23,10 @@ class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: UUID = Field(description="The event to book.")
-    group_size: int = Field(default=1, ge=1, description="Seats for the whole group (1..max_group_size).",
-                            examples=[2])
-    payment_method: str | None = Field(default=None, max_length=32,
-                                       description="Required for paid events; one the event allows.",
-                                       examples=["sandbox"])
+    group_size: PositiveInt32 = Field(default=1, description="Seats for the whole group (1..max_group_size).",
+                                      examples=[2])
+    payment_method: Line(lim.PAYMENT_METHOD) | None = Field(
+        default=None, description="Required for paid events; one the event allows.", examples=["sandbox"])
 
 
 class BookingPublic(BaseModel):

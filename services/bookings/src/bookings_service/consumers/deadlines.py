@@ -4,13 +4,16 @@
 * Live bookings of events the catalogue shows as cancelled, missed by the cascade → cancelled.
 * Events with free seats and people waiting but nothing in flight (e.g. the head of the line left) →
   promote, using the catalogue replica's seat count (its version guards against older news).
+* Bookings stuck in `pending` (requested or promoted, no answer from the Event for `stuck_after`) →
+  re-send ReserveSeats with the same attempt: the Event answers an attempt once and ignores repeats, so
+  a command that was lost on the way gets its answer and nothing is reserved twice.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from eventsourcing.persistence import IntegrityError
 
@@ -26,10 +29,12 @@ log = logging.getLogger("bookings.deadlines")
 class Deadlines:
     """Callable from `Worker.add_timer`; `tick(now)` is what tests call with a clock of their own."""
 
-    def __init__(self, app: Bookings, query: BookingsQuery, rules: Callable[[], BookingRules]):
+    def __init__(self, app: Bookings, query: BookingsQuery, rules: Callable[[], BookingRules], *,
+                 stuck_after: timedelta = timedelta(minutes=2)):
         self.app = app
         self.query = query
         self.rules = rules
+        self.stuck_after = stuck_after
 
     def __call__(self) -> None:
         self.tick()
@@ -38,10 +43,22 @@ class Deadlines:
         """One pass of every sweep; returns how many bookings each changed."""
         now = now or datetime.now(UTC)
         return {"expired": self.expire_holds(now), "cancelled": self.cancel_for_cancelled_events(),
-                "promoted": self.promote_stuck_lines()}
+                "promoted": self.promote_stuck_lines(), "redriven": self.redrive_stuck(now)}
 
     def expire_holds(self, now: datetime) -> int:
         return sum(self.app.expire_hold(booking_id, now) for booking_id in self.query.overdue_holds(now))
+
+    def redrive_stuck(self, now: datetime) -> int:
+        """Re-send the seat request of every booking pending longer than `stuck_after` (the aggregate re-checks)."""
+        redriven = 0
+        for booking_id in self.query.pending_since(now - self.stuck_after):
+            try:
+                redriven += self.app.redrive(booking_id, now, self.stuck_after)
+            except IntegrityError:
+                log.info("lost a race with the saga on %s; the next tick looks again", booking_id)
+        if redriven:
+            log.warning("re-sent the seat request of %d stuck bookings", redriven)
+        return redriven
 
     def cancel_for_cancelled_events(self) -> int:
         done = 0

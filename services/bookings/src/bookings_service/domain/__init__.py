@@ -4,18 +4,24 @@ policy. No I/O, no frameworks."""
 from bookings_service.domain.booking import (
     AWAITING_PAYMENT, CANCELLED, CONFIRMED, EXPIRED, LIVE, PENDING, REJECTED, WAITLISTED, Booking, payment_id_for,
 )
+from bookings_service.domain.cancellation import CancellationTerms, RefundSplit, refund_after_fee
 from bookings_service.domain.errors import (
-    BookingAlreadyCancelled, BookingNotCancellable, BookingNotFound, BookingRuleViolation, EventAlreadyStarted,
+    BookingAlreadyCancelled, CancellationDeadlinePassed, BookingNotCancellable, BookingNotFound, BookingRuleViolation, EventAlreadyStarted,
     EventIsCancelled, EventNotBookable, EventNotFound, GroupSizeOutOfRange, IllegalTransition,
-    InvalidBookingRequest, NotBookingOwner, PaymentMethodNotAllowed,
+    InvalidBookingRequest, NotBookingOwner, PaymentMethodNotAllowed, TooManyPendingPayments, TooManySeatsForUser,
+    UserLimitReached, WaitlistFull,
 )
+from bookings_service.domain.user_limits import Holding, UserBookings, check_user_limits, user_bookings_id
 from bookings_service.domain.terms import Actor, BookingRules, EventTerms
 from bookings_service.domain.waitlist import Waitlist, waitlist_id
 
 __all__ = [
     "AWAITING_PAYMENT", "CANCELLED", "CONFIRMED", "EXPIRED", "LIVE", "PENDING", "REJECTED", "WAITLISTED", "Actor",
-    "Booking", "BookingAlreadyCancelled", "BookingNotCancellable", "BookingNotFound", "BookingRules",
+    "Booking", "BookingAlreadyCancelled", "CancellationDeadlinePassed", "CancellationTerms", "RefundSplit",
+    "refund_after_fee", "BookingNotCancellable", "BookingNotFound", "BookingRules",
     "BookingRuleViolation", "EventAlreadyStarted", "EventIsCancelled", "EventNotBookable", "EventNotFound",
     "EventTerms", "GroupSizeOutOfRange", "IllegalTransition", "InvalidBookingRequest", "NotBookingOwner",
-    "PaymentMethodNotAllowed", "Waitlist", "payment_id_for", "waitlist_id",
+    "PaymentMethodNotAllowed", "Waitlist", "payment_id_for", "waitlist_id", "Holding", "TooManyPendingPayments",
+    "TooManySeatsForUser", "UserBookings", "UserLimitReached", "WaitlistFull", "check_user_limits",
+    "user_bookings_id",
 ]

@@ -9,7 +9,7 @@ alone.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from bookings_service.domain import errors
+from bookings_service.domain.cancellation import NO_TERMS, CancellationTerms, refund_after_fee
 from bookings_service.domain.terms import Actor, BookingRules, EventTerms
 
 PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED = "pending", "awaiting_payment", "confirmed", "waitlisted"
@@ -68,6 +69,9 @@ class Booking(Aggregate):
         self.refunds_requested: list[UUID] = []
         self.refunds_completed: list[UUID] = []
         self.waitlisted_position: int | None = None
+        self.refund_fee: Decimal | None = None  # kept by the platform when the participant cancelled
+        self.redrives = 0  # times `redriven_attempt` was asked again (the sweeper backs off between them)
+        self.redriven_attempt = 0
 
     # --- queries -------------------------------------------------------------------------------------
 
@@ -125,6 +129,29 @@ class Booking(Aggregate):
     def _seats_requested(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
         self.attempt = attempt
 
+    def is_stuck(self, now: datetime, after: timedelta) -> bool:
+        """Asked the Event for seats (a request, a promotion, a late payment) and heard nothing for `after`
+        (doubled after each time it was asked again, up to 32 ×: an events outage is not flooded with repeats)."""
+        waited = after * 2 ** min(self._redrives_of_attempt(), 5)
+        return self.status == PENDING and self.attempt > self.answered_attempt and now - self.modified_on >= waited
+
+    def _redrives_of_attempt(self) -> int:
+        return self.redrives if self.redriven_attempt == self.attempt else 0
+
+    def redrive(self, now: datetime, after: timedelta) -> bool:
+        """Ask the Event again with the same attempt (it answers again, changing nothing); True if asked.
+
+        Nothing else changes, so the seats are never asked for twice; the event itself dates the last ask."""
+        if not self.is_stuck(now, after):
+            return False
+        self._seats_request_repeated(**self._ref(), group_size=self.group_size, attempt=self.attempt)
+        return True
+
+    @event("SeatsRequestRepeated")
+    def _seats_request_repeated(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
+        self.redrives = self._redrives_of_attempt() + 1
+        self.redriven_attempt = attempt
+
     # --- step 2: seats reserved → hold for payment, or confirm -----------------------------------------
 
     def seats_reserved(self, attempt: int, *, now: datetime, rules: BookingRules) -> None:
@@ -138,7 +165,7 @@ class Booking(Aggregate):
             elif self.is_paid:
                 self._seats_held(**self._ref(), attempt=attempt, payment_id=payment_id_for(self.id, attempt),
                                  amount=self.amount, currency=self.currency, payment_method=self.payment_method,
-                                 expires_at=now + timedelta(minutes=rules.booking_hold_minutes))
+                                 expires_at=rules.hold_deadline(now))
             else:
                 self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt, payment_id=None)
         elif attempt > self.released_attempt:
@@ -180,30 +207,42 @@ class Booking(Aggregate):
         self.answered_attempt = max(self.answered_attempt, attempt)
         self.waitlisted_position = position
 
-    def reject(self, reason: str, attempt: int) -> None:
-        """The Event will never take this booking (cancelled, not bookable, unknown)."""
-        self._check_status(PENDING)
-        self._rejected(**self._ref(), reason=reason, attempt=attempt)
+    def reject(self, reason: str, attempt: int | None = None) -> None:
+        """The Event will never take this booking (cancelled, not bookable, unknown, capacity reduced below the
+        group, line full). A waitlisted booking holds no seats, so nothing is released."""
+        self._check_status(PENDING, WAITLISTED)
+        self._rejected(**self._ref(), reason=reason, attempt=self.attempt if attempt is None else attempt)
 
     @event("Rejected")
     def _rejected(self, event_id: UUID, user_id: UUID, reason: str, attempt: int) -> None:
         self.status = REJECTED
         self.reason = reason
-        self.answered_attempt = attempt
+        self.answered_attempt = max(self.answered_attempt, attempt)
+        self.waitlisted_position = None
 
     # --- step 4: payment outcome, or the hold deadline -------------------------------------------------
 
-    def payment_succeeded(self, payment_id: UUID) -> None:
-        """Money arrived: confirm, re-reserve after a lapsed hold, or give back money nobody should keep."""
+    def payment_succeeded(self, payment_id: UUID, amount: Decimal | None = None, currency: str | None = None) -> None:
+        """Money arrived: confirm, re-reserve after a lapsed hold, or give back money nobody should keep.
+
+        A payment whose amount or currency is not what this booking asked for confirms nothing: it is
+        refunded, and the hold runs out as if it had not been paid (a second wall behind payments' own)."""
         if payment_id in self.refunds_requested or payment_id == self.paid_payment_id:
             return  # already handled
-        if self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
+        if amount is not None and self.is_paid and not self.is_paid_with(amount, currency):
+            self._refund_requested(**self._ref(), payment_id=payment_id, reason="amount_mismatch")
+        elif self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
             self._confirmed(**self._ref(), group_size=self.group_size, attempt=self.attempt, payment_id=payment_id)
         elif self.status == EXPIRED and payment_id == self.payment_id:
             self._late_payment_accepted(**self._ref(), group_size=self.group_size, payment_id=payment_id,
                                         attempt=self.attempt + 1)
         else:
             self._refund_requested(**self._ref(), payment_id=payment_id, reason=f"booking_{self.status}")
+
+    def is_paid_with(self, amount: Decimal, currency: str | None) -> bool:
+        """Whether a payment of `amount` `currency` is exactly what this booking costs."""
+        return (self.amount is not None and Decimal(amount) == self.amount
+                and (currency or "").upper() == (self.currency or "").upper())
 
     @event("LatePaymentAccepted")
     def _late_payment_accepted(self, event_id: UUID, user_id: UUID, group_size: int, payment_id: UUID,
@@ -260,29 +299,47 @@ class Booking(Aggregate):
 
     # --- step 5/7: cancellation (user, admin, event cancelled) ----------------------------------------
 
-    def cancel(self, actor: Actor) -> None:
-        """The owner (or an admin) cancels: seats go back, money goes back, the line is left."""
+    def cancel(self, actor: Actor, terms: CancellationTerms = NO_TERMS) -> None:
+        """The owner (or an admin) cancels: seats go back, money goes back (less the participant's fee), the
+        line is left. The owner is bound by the cancellation deadline; an admin is not (domain/cancellation.py)."""
         self.check_may_cancel(actor)
         self.check_cancellable()
-        self._end("left_waitlist" if self.status == WAITLISTED else "user")
+        if self.status == WAITLISTED:
+            self._end("left_waitlist")
+        elif actor.user_id != self.user_id:
+            self._end("admin")  # operational: no deadline, full refund
+        else:
+            if self.status == CONFIRMED or self.paid_payment_id is not None:
+                terms.check_in_time()
+            self._end("user", fee_percent=terms.fee_percent)
 
     def cancel_for_event(self) -> None:
         """The event was called off; no-op for bookings that already ended."""
         if self.is_live:
             self._end("event_cancelled")
 
-    def _end(self, reason: str, *, refund: bool = True) -> None:
+    def _end(self, reason: str, *, refund: bool = True, fee_percent: Decimal = Decimal(0)) -> None:
         release = self.status in HOLDS_OR_ASKS_SEATS
         refund_id = self.paid_payment_id if refund and self.paid_payment_id not in self.refunds_requested else None
+        refund_amount = refund_fee = None
+        if refund_id is not None and self.amount is not None and fee_percent:
+            split = refund_after_fee(self.amount, self.currency, fee_percent)
+            if not split.is_full:
+                refund_amount, refund_fee = split.refund, split.fee
+                if split.refund <= 0:
+                    refund_id = None  # a 100 % fee: nothing goes back
         self._cancelled(**self._ref(), group_size=self.group_size, reason=reason, release_seats=release,
-                        refund_payment_id=refund_id)
+                        refund_payment_id=refund_id, refund_amount=refund_amount, refund_fee=refund_fee)
 
     @event("Cancelled")
     def _cancelled(self, event_id: UUID, user_id: UUID, group_size: int, reason: str, release_seats: bool,
-                   refund_payment_id: UUID | None) -> None:
+                   refund_payment_id: UUID | None, refund_amount: Decimal | None = None,
+                   refund_fee: Decimal | None = None) -> None:
+        # refund_amount/refund_fee: set only when a fee was kept (older events lack them: a full refund).
         self.status = CANCELLED
         self.reason = reason
         self.expires_at = None
+        self.refund_fee = refund_fee
         if release_seats:
             self.released_attempt = self.attempt
         if refund_payment_id is not None:

@@ -7,10 +7,14 @@ can be saved in one transaction with the message's position.
 
 Steps and their compensations:
   SeatsReserved  → confirm (free) | hold + RequestPayment (paid) | ReleaseSeats (booking no longer live)
-  SeatsRejected  → waitlist (full) | rejected (other) | RefundPayment (late payer lost the seats)
+  SeatsRejected  → waitlist (full) | rejected (other; or full but the group exceeds the reduced capacity:
+                   capacity_reduced; or the line is at max_waitlist_length: waitlist_full)
+                   | RefundPayment (late payer lost the seats)
   SeatsReleased  → promote from the waitlist (ReserveSeats with attempt + 1)
+  EventUpdated   → capacity reduced: waiting groups larger than it are rejected (capacity_reduced); promote
   EventCancelled → cancel every live booking: ReleaseSeats + RefundPayment where taken
-  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it)
+  PaymentSucceeded → confirm | re-reserve after a lapsed hold | RefundPayment (nobody should keep it,
+                     or amount/currency differ from what the booking asked for)
   PaymentFailed  → cancelled + ReleaseSeats
   PaymentRefunded → noted (or, for an operator's refund of a confirmed booking, cancelled + ReleaseSeats)
 """
@@ -28,6 +32,9 @@ from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
 from bookings_service.domain.terms import BookingRules
 from bookings_service.domain.waitlist import Waitlist
+
+# Why the saga itself rejects a booking (besides the Event's own reasons).
+CAPACITY_REDUCED, WAITLIST_FULL = "capacity_reduced", "waitlist_full"
 
 
 class SagaUnit(Protocol):
@@ -80,7 +87,7 @@ class BookingSaga:
             elif message.reason == "full":
                 waitlist = self.unit.waitlist(message.event_id, open_if_missing=True)
                 assert waitlist is not None
-                booking.wait_in_line(waitlist.join(booking.id, booking.group_size), message.attempt)
+                self._to_line(booking, waitlist, message.attempt)
             else:
                 booking.reject(message.reason, message.attempt)
                 self._leave_line(booking)
@@ -92,6 +99,15 @@ class BookingSaga:
 
     @on.register
     def _event_updated(self, message: EventUpdated, version: int = 0) -> None:
+        capacity = message.changes.get("max_participants")
+        if isinstance(capacity, int) and not isinstance(capacity, bool):
+            # Groups that can no longer ever fit are rejected, so they stop blocking the line.
+            waitlist = self.unit.waitlist(message.event_id, open_if_missing=True)
+            assert waitlist is not None
+            for booking_id in waitlist.capacity_changed(capacity, version or None):
+                booking = self.unit.booking(booking_id)
+                if booking is not None and booking.status == WAITLISTED:
+                    booking.reject(CAPACITY_REDUCED)
         # A larger capacity frees seats just like a release does.
         self._promote(message.event_id, message.seats_available, version)
 
@@ -110,7 +126,7 @@ class BookingSaga:
     def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
-            booking.payment_succeeded(message.payment_id)
+            booking.payment_succeeded(message.payment_id, message.amount, message.currency)
 
     @on.register
     def _payment_failed(self, message: PaymentFailed, version: int = 0) -> None:
@@ -128,6 +144,16 @@ class BookingSaga:
 
     def _booking_of(self, booking_id: UUID | None) -> Booking | None:
         return None if booking_id is None else self.unit.booking(booking_id)
+
+    def _to_line(self, booking: Booking, waitlist: Waitlist, attempt: int) -> None:
+        """The event is full: wait in line — unless the group can never fit, or the line is full."""
+        if not waitlist.can_ever_fit(booking.group_size):
+            booking.reject(CAPACITY_REDUCED, attempt)
+            waitlist.leave(booking.id)
+        elif not waitlist.holds(booking.id) and waitlist.waiting_count >= self.unit.rules().max_waitlist_length:
+            booking.reject(WAITLIST_FULL, attempt)
+        else:
+            booking.wait_in_line(waitlist.join(booking.id, booking.group_size), attempt)
 
     def _leave_line(self, booking: Booking) -> None:
         waitlist = self.unit.waitlist(booking.event_id)

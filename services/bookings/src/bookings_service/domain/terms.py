@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -55,6 +55,21 @@ class EventTerms:
         return self.price * group_size if self.is_paid and self.price is not None else None
 
 
+# Bounds of each numeric setting bookings obeys; they mirror the users service's KNOWN_SETTINGS (which refuses
+# anything outside them), and are applied again here so a value stored before the bounds existed, or a
+# replica gone wrong, can never overflow a deadline or switch a limit off.
+BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
+    "booking_hold_minutes": (Decimal(1), Decimal(10_080)),
+    "waitlist_skip_limit": (Decimal(1), Decimal(1_000)),
+    "max_group_size": (Decimal(1), Decimal(1_000)),
+    "refund_fee_percent": (Decimal(0), Decimal(100)),
+    "cancellation_deadline_hours": (Decimal(0), Decimal(8_760)),
+    "max_seats_per_user_per_event": (Decimal(1), Decimal(100_000)),
+    "max_pending_payments_per_user": (Decimal(1), Decimal(1_000)),
+    "max_waitlist_length": (Decimal(1), Decimal(1_000_000)),
+}
+
+
 @dataclass(frozen=True)
 class BookingRules:
     """Platform settings the bookings service obeys (users.v1 SettingChanged), with their defaults."""
@@ -63,19 +78,24 @@ class BookingRules:
     waitlist_policy: str = "first_fit_fair"
     waitlist_skip_limit: int = 3
     max_group_size: int = 10
+    refund_fee_percent: Decimal = Decimal(0)
+    cancellation_deadline_hours: int = 24
+    max_seats_per_user_per_event: int = 10
+    max_pending_payments_per_user: int = 5
+    max_waitlist_length: int = 1_000
 
     @classmethod
     def from_settings(cls, values: dict[str, Any]) -> BookingRules:
-        """Rules from raw setting values; a missing or unusable value keeps its default."""
+        """Rules from raw setting values: garbage or a value below its bound keeps the default, a value above
+        its bound is clamped to it."""
         defaults = cls()
-        skip_limit = values.get("waitlist_skip_limit")
-        return cls(
-            booking_hold_minutes=_whole_positive(values.get("booking_hold_minutes"), defaults.booking_hold_minutes),
-            waitlist_policy=(values.get("waitlist_policy") if values.get("waitlist_policy") in WAITLIST_POLICIES
-                             else defaults.waitlist_policy),
-            waitlist_skip_limit=_whole_positive(skip_limit, defaults.waitlist_skip_limit),
-            max_group_size=_whole_positive(values.get("max_group_size"), defaults.max_group_size),
-        )
+        numbers: dict[str, Any] = {}
+        for key in BOUNDS:
+            default = getattr(defaults, key)
+            number = _bounded(values.get(key), key, whole=isinstance(default, int))
+            numbers[key] = default if number is None else type(default)(number)
+        policy = values.get("waitlist_policy")
+        return cls(waitlist_policy=policy if policy in WAITLIST_POLICIES else defaults.waitlist_policy, **numbers)
 
     def check_group_size(self, group_size: int, terms: EventTerms) -> None:
         """A booking asks for 1..max_group_size seats, and never more than the event could ever hold."""
@@ -83,13 +103,28 @@ class BookingRules:
         if not 1 <= group_size <= limit:
             raise errors.GroupSizeOutOfRange(f"group_size must be between 1 and {limit}, got {group_size}")
 
+    def hold_deadline(self, now: datetime) -> datetime:
+        """When a payment hold starting `now` lapses; never an overflow, whatever the setting says."""
+        low, high = BOUNDS["booking_hold_minutes"]
+        minutes = min(max(int(self.booking_hold_minutes), int(low)), int(high))
+        try:
+            return now + timedelta(minutes=minutes)
+        except OverflowError:  # `now` itself at the end of the calendar: hold as long as the calendar goes
+            return datetime.max.replace(tzinfo=now.tzinfo)
 
-def _whole_positive(value: Any, default: int) -> int:
+
+def _bounded(value: Any, key: str, *, whole: bool) -> Decimal | None:
+    """`value` as a number within `key`'s bounds (clamped from above), or None when it is unusable."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return default
-    return int(number) if number.is_integer() and number > 0 else default
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    low, high = BOUNDS[key]
+    if not number.is_finite() or number < low or (whole and number != number.to_integral_value()):
+        return None
+    return min(number, high)
 
 
 @dataclass(frozen=True)

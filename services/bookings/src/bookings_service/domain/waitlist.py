@@ -12,9 +12,20 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from bookings_service.domain import errors
+from bookings_service.domain.terms import BookingRules
 from bookings_service.domain.waitlist_policy import Candidate, choose
 
 WAITING, PROMOTING = "waiting", "promoting"
+
+
+def check_may_join(waitlist: Waitlist, group_size: int, rules: BookingRules) -> None:
+    """A new booking may join a line only if its group could ever fit and the line has room."""
+    if not waitlist.can_ever_fit(group_size):
+        raise errors.GroupSizeOutOfRange(
+            f"group_size must be at most {waitlist.capacity}, the event's capacity now; got {group_size}")
+    if waitlist.waiting_count >= rules.max_waitlist_length:
+        raise errors.WaitlistFull(f"the waitlist of this event is full ({rules.max_waitlist_length} bookings)")
 
 
 def waitlist_id(event_id: UUID) -> UUID:
@@ -24,6 +35,11 @@ def waitlist_id(event_id: UUID) -> UUID:
 
 class Waitlist(Aggregate):
     """The queue of one event; entries are plain dicts so snapshots need no custom transcoding."""
+
+    # The event's capacity as last announced (EventUpdated); class defaults serve lines and snapshots from
+    # before it was recorded. None: never changed since creation, so every accepted group fits.
+    capacity: int | None = None
+    capacity_version = 0
 
     @staticmethod
     def create_id(event_id: UUID) -> UUID:
@@ -51,6 +67,14 @@ class Waitlist(Aggregate):
     @property
     def has_promoting(self) -> bool:
         return any(e["state"] == PROMOTING for e in self.entries)
+
+    @property
+    def waiting_count(self) -> int:
+        return sum(1 for e in self.entries if e["state"] == WAITING)
+
+    def can_ever_fit(self, group_size: int) -> bool:
+        """False for a group larger than the event's whole (reduced) capacity: it would wait forever."""
+        return self.capacity is None or group_size <= self.capacity
 
     def booking_ids(self) -> list[UUID]:
         """Everyone in line, waiting or being promoted, in queue order."""
@@ -134,6 +158,23 @@ class Waitlist(Aggregate):
             elif entry["booking_id"] in skipped_ids:
                 entry["skips"] += 1
         self.seats_version = seats_version
+
+    def capacity_changed(self, capacity: int, version: int | None = None) -> list[UUID]:
+        """The event now has `capacity` seats in all: waiting groups larger than that can never fit and leave
+        the line (returned, so their bookings are rejected); the line moves on. Older news changes nothing."""
+        if version is not None and version <= self.capacity_version:
+            return []
+        too_big = [e["booking_id"] for e in self.entries if e["state"] == WAITING and e["group_size"] > capacity]
+        if capacity != self.capacity or too_big:
+            self._capacity_changed(capacity=capacity, removed=too_big,
+                                   version=version if version is not None else self.capacity_version)
+        return [UUID(key) for key in too_big]
+
+    @event("CapacityChanged")
+    def _capacity_changed(self, capacity: int, removed: list[str], version: int) -> None:
+        self.capacity = capacity
+        self.capacity_version = version
+        self.entries = [e for e in self.entries if e["booking_id"] not in removed]
 
     def close(self) -> None:
         """The event was cancelled: nobody waits for it any more."""

@@ -65,6 +65,11 @@ class BookingsQuery:
         return self._ids("SELECT booking_id FROM bookings_view WHERE status = 'awaiting_payment'"
                          " AND expires_at <= %s ORDER BY expires_at LIMIT %s", (now, limit))
 
+    def pending_since(self, before: datetime, limit: int = 500) -> list[UUID]:
+        """Bookings pending (asking the Event for seats) since before `before`, as far as the view knows."""
+        return self._ids("SELECT booking_id FROM bookings_view WHERE status = 'pending' AND updated_at <= %s"
+                         " ORDER BY updated_at LIMIT %s", (before, limit))
+
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         """Bookings of an event not yet in a final status."""
         return self._ids("SELECT booking_id FROM bookings_view WHERE event_id = %s AND status = ANY(%s)",

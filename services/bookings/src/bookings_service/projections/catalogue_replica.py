@@ -103,6 +103,11 @@ class EventTermsReader:
                           max_participants=row["max_participants"], seats_available=row["seats_available"],
                           version=row["version"])
 
+    def start_of(self, event_id: UUID) -> datetime | None:
+        """When the event starts (for the cancellation deadline), or None when unknown."""
+        terms = self.get(event_id)
+        return terms.start_time if terms else None
+
     def organizer_of(self, event_id: UUID) -> UUID | None:
         """Who created the event (they may see its bookings)."""
         terms = self.get(event_id)

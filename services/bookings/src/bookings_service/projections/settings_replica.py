@@ -14,8 +14,9 @@ from contracts.users import SettingChanged
 from spine.projector import SqlProjection
 
 from bookings_service.domain import BookingRules
+from bookings_service.domain.terms import BOUNDS
 
-KEYS = ("booking_hold_minutes", "waitlist_policy", "waitlist_skip_limit", "max_group_size")
+KEYS = ("waitlist_policy", *BOUNDS)
 
 
 class SettingsReplica(SqlProjection):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import EVENTS_CREATE
+from contracts import limits as lim
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from webkit.body_limit import body_limit
+from webkit.fields import Line, Timestamp
 from webkit.pagination import PageParams, set_page_headers
 
 from events_service.api.deps import CatalogueReader, EventsApp, actor_of
@@ -28,8 +30,12 @@ PROBLEMS = {
 }
 
 
+# A description of 10,000 characters may arrive \u-escaped (up to 12 bytes each).
+EVENT_BODY_LIMIT = 256 * 1024
+
+
 @router.post("/", status_code=201, response_model=EventPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 422)})
+             responses={k: PROBLEMS[k] for k in (401, 403, 422)}, openapi_extra=body_limit(EVENT_BODY_LIMIT))
 def create_event(body: EventCreate, events: EventsApp, response: Response,
                  organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
     """Publish a new event (organizers and admins). Supports `Idempotency-Key`."""
@@ -41,13 +47,14 @@ def create_event(body: EventCreate, events: EventsApp, response: Response,
 @router.get("/", response_model=list[EventPublic])
 def list_events(
     request: Request, response: Response, catalogue: CatalogueReader, page: PageParams,
-    starts_after: Annotated[datetime | None, Query(description="Only events starting at or after this time.")] = None,
-    starts_before: Annotated[datetime | None, Query(description="Only events starting before this time.")] = None,
+    starts_after: Annotated[Timestamp | None, Query(description="Only events starting at or after this time.")
+                            ] = None,
+    starts_before: Annotated[Timestamp | None, Query(description="Only events starting before this time.")] = None,
     is_paid: Annotated[bool | None, Query(description="Only paid (true) or free (false) events.")] = None,
     has_seats: Annotated[bool | None, Query(description="Only events with (true) or without (false) free seats.")
                          ] = None,
-    tag: Annotated[str | None, Query(max_length=50, description="Only events with this tag.")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text in the title or description.")] = None,
+    tag: Annotated[Line(lim.TAG) | None, Query(description="Only events with this tag.")] = None,
+    q: Annotated[Line(lim.QUERY_TEXT) | None, Query(description="Text in the title or description.")] = None,
     created_by: Annotated[UUID | None, Query(description="Only events of this organizer.")] = None,
     status: Annotated[Status | None, Query(description="Only scheduled or only cancelled events.")] = None,
 ) -> list[EventPublic]:
@@ -66,7 +73,7 @@ def get_event(event_id: UUID, events: EventsApp) -> EventPublic:
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
-              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}, openapi_extra=body_limit(EVENT_BODY_LIMIT))
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any)."""
     return EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))

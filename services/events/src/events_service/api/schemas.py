@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from contracts import limits as lim
 from pydantic import BaseModel, Field, model_validator
+from webkit.fields import Int32, Line, LowerLine, Text, Timestamp
 
 from events_service.domain import Event
 
@@ -15,19 +17,25 @@ Status = Literal["scheduled", "cancelled"]
 
 
 class EventCreate(BaseModel):
-    """A new event. Price, currency and payment methods are needed only when `is_paid`."""
+    """A new event. Price, currency and payment methods are needed only when `is_paid`.
 
-    title: str = Field(max_length=200, examples=["PyCon meetup"])
-    description: str = Field(default="", max_length=10_000, examples=["Talks and pizza"])
-    start_time: datetime = Field(description="Start; without a time zone it is taken as UTC.",
-                                 examples=["2030-05-01T18:00:00Z"])
-    duration_minutes: int = Field(examples=[90])
-    max_participants: int = Field(description="Seat capacity.", examples=[100])
+    Every field is bounded (text by length, numbers by PostgreSQL's `integer`, times by the calendar), so
+    whatever is accepted fits the catalogue view and its `events.v1` message (contracts.limits)."""
+
+    title: Line(lim.TITLE) = Field(examples=["PyCon meetup"])
+    description: Text(lim.DESCRIPTION) = Field(default="", examples=["Talks and pizza"])
+    start_time: Timestamp = Field(description="Start; without a time zone it is taken as UTC.",
+                                  examples=["2030-05-01T18:00:00Z"])
+    duration_minutes: Int32 = Field(examples=[90])
+    max_participants: Int32 = Field(description="Seat capacity.", examples=[100])
     is_paid: bool = Field(default=False, examples=[True])
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2, examples=["25.00"])
-    currency: str | None = Field(default=None, max_length=8, examples=["EUR"])
-    allowed_payment_methods: list[str] = Field(default_factory=list, max_length=10, examples=[["card", "cash"]])
-    tags: list[str] = Field(default_factory=list, max_length=20, examples=[["python", "meetup"]])
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3, examples=["25.00"],
+                                  description="Per seat, in whole minor units of the currency (JPY 0, EUR 2, KWD 3 decimals).")
+    currency: Line(lim.CURRENCY) | None = Field(default=None, examples=["EUR"])
+    allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] = Field(
+        default_factory=list, max_length=lim.PAYMENT_METHODS, examples=[["card", "cash"]])
+    tags: list[LowerLine(lim.TAG)] = Field(default_factory=list, max_length=lim.TAGS,
+                                           description="Stored lower-case.", examples=[["python", "meetup"]])
 
 
 # Fields that may be set to null in a PATCH (meaning "none"); the others may only be omitted.
@@ -37,16 +45,17 @@ _NULLABLE = {"price", "currency"}
 class EventUpdate(BaseModel):
     """A partial change: only the fields sent are changed, with the same rules as at creation."""
 
-    title: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
-    start_time: datetime | None = None
-    duration_minutes: int | None = None
-    max_participants: int | None = None
+    title: Line(lim.TITLE) | None = None
+    description: Text(lim.DESCRIPTION) | None = None
+    start_time: Timestamp | None = None
+    duration_minutes: Int32 | None = None
+    max_participants: Int32 | None = None
     is_paid: bool | None = None
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
-    currency: str | None = Field(default=None, max_length=8)
-    allowed_payment_methods: list[str] | None = Field(default=None, max_length=10)
-    tags: list[str] | None = Field(default=None, max_length=20)
+    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3)
+    currency: Line(lim.CURRENCY) | None = None
+    allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] | None = Field(default=None,
+                                                                                max_length=lim.PAYMENT_METHODS)
+    tags: list[LowerLine(lim.TAG)] | None = Field(default=None, max_length=lim.TAGS)
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> EventUpdate:
@@ -63,7 +72,7 @@ class EventUpdate(BaseModel):
 class EventCancel(BaseModel):
     """Why the event is called off (shown to participants)."""
 
-    reason: str | None = Field(default=None, max_length=1000, examples=["Venue flooded"])
+    reason: Text(lim.CANCEL_REASON) | None = Field(default=None, examples=["Venue flooded"])
 
 
 class EventPublic(BaseModel):

@@ -25,7 +25,7 @@ def to_command(envelope: Envelope) -> SeatCommand | None:
     payload = parse_payload(envelope)
     if isinstance(payload, messages.ReserveSeats):
         return ReserveSeats(event_id=payload.event_id, booking_id=payload.booking_id, seats=payload.seats,
-                            attempt=payload.attempt)
+                            attempt=payload.attempt, repeat=payload.repeat)
     if isinstance(payload, messages.ReleaseSeats):
         # The relay gives a re-published command the same event_id: that is what makes a repeat harmless.
         return ReleaseSeats(event_id=payload.event_id, booking_id=payload.booking_id, reason=payload.reason,

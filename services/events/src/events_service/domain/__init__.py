@@ -2,7 +2,7 @@
 
 from events_service.domain.details import PAYMENT_METHODS, EventDetails
 from events_service.domain.errors import (
-    CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventNotFound, EventRuleViolation,
+    CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventAlreadyStarted, EventNotFound, EventRuleViolation,
     InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, InvalidSeatCount,
     NonPositiveCapacity, NonPositiveDuration, NotEventOrganizer, SeatsOutOfRange, StartNotInFuture,
 )
@@ -14,7 +14,8 @@ from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswe
 
 __all__ = [
     "CANCELLED", "EVENT_CANCELLED", "FULL", "NOT_BOOKABLE", "PAYMENT_METHODS", "SCHEDULED", "UNKNOWN_EVENT",
-    "Actor", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventDetails",
+    "Actor", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventAlreadyStarted",
+    "EventDetails",
     "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
     "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
     "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from contracts.currencies import MINOR_UNITS, fits_minor_units
+
 from events_service.domain import errors
 
 # Mirrors contracts.events.PAYMENT_METHODS (a unit test guards against drift).
@@ -112,9 +114,14 @@ def check_capacity(d: EventDetails) -> None:
 
 
 def check_price(d: EventDetails) -> None:
-    """Paid seats cost something; free seats cost nothing."""
+    """Paid seats cost something, in whole minor units of their currency (JPY 10.50 could never be paid);
+    free seats cost nothing."""
     if d.is_paid and (d.price is None or d.price <= 0):
         raise errors.InvalidPrice("a paid event needs a positive price")
+    if d.is_paid and d.currency in MINOR_UNITS and not fits_minor_units(d.price, d.currency):  # type: ignore[arg-type]
+        places = MINOR_UNITS[d.currency]
+        raise errors.InvalidPrice(f"a {d.currency} price has at most {places} decimal place{'s' * (places != 1)}"
+                                  f", got {d.price}")
     if not d.is_paid and d.price is not None:
         raise errors.InvalidPrice("a free event cannot have a price")
 
@@ -123,6 +130,8 @@ def check_currency(d: EventDetails) -> None:
     """A price means nothing without its currency; a free event has none."""
     if d.is_paid and not (d.currency and len(d.currency) == 3 and d.currency.isascii() and d.currency.isalpha()):
         raise errors.InvalidCurrency("a paid event needs a 3-letter ISO 4217 currency, e.g. EUR")
+    if d.is_paid and d.currency not in MINOR_UNITS:
+        raise errors.InvalidCurrency(f"{d.currency} is not a currency the platform prices in (ISO 4217, e.g. EUR)")
     if not d.is_paid and d.currency is not None:
         raise errors.InvalidCurrency("a free event cannot have a currency")
 

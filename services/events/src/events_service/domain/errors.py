@@ -6,6 +6,10 @@ from __future__ import annotations
 class EventRuleViolation(Exception):
     """Base of every refusal by the Event aggregate."""
 
+    # A refusal is the same every time: a saga message that meets one is poison (dead-lettered at once by
+    # spine's consumer, see spine.errors), not something to wait for.
+    transient = False
+
 
 class InvalidEventDetails(EventRuleViolation):
     """Base of the refusals caused by what the organizer typed (HTTP 422)."""
@@ -45,6 +49,10 @@ class CapacityBelowSeatsTaken(EventRuleViolation):
 
 class EventAlreadyCancelled(EventRuleViolation):
     """Raised when a cancelled event is edited or cancelled again (HTTP 409)."""
+
+
+class EventAlreadyStarted(EventRuleViolation):
+    """Raised when an organizer cancels an event that has already started (HTTP 409)."""
 
 
 class NotEventOrganizer(EventRuleViolation):

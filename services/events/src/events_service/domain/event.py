@@ -6,7 +6,9 @@ always holds. The booking saga reserves and releases seats per booking (`reserve
 
 Duplicate commands (a relay re-publishing after a crash) change nothing: each booking's reservation
 attempts only go up, so an attempt at or below the last answered one is ignored, and a release
-command that was already applied for a booking is ignored by its message id.
+command that was already applied for a booking is ignored by its message id. A ReserveSeats marked
+`repeat` (the bookings sweeper asking again after no answer came) gets the last attempt's answer again,
+recorded as a repeat with the seats untouched, so an answer lost on the way is recovered.
 """
 
 from __future__ import annotations
@@ -103,10 +105,11 @@ class Event(Aggregate):
         # seats_available is recorded (not only derived) so the public EventUpdated can carry it.
         self.details_state.update(changes)
 
-    def cancel(self, *, actor: Actor, reason: str | None = None) -> None:
-        """Call the event off; the booking saga cancels and refunds its bookings."""
+    def cancel(self, *, actor: Actor, reason: str | None = None, now: datetime | None = None) -> None:
+        """Call the event off; the booking saga cancels and refunds its bookings (in full)."""
         self.check_may_manage(actor)
         self.check_not_cancelled()
+        self.check_not_started_for(actor, now or datetime.now(UTC))
         self._cancelled(reason=(reason or "").strip() or None)
 
     @event("Cancelled")
@@ -114,12 +117,15 @@ class Event(Aggregate):
         self.cancelled = True
         self.cancel_reason = reason
 
-    def reserve_seats(self, booking_id: UUID, seats: int, *, attempt: int = 1, now: datetime | None = None) -> None:
+    def reserve_seats(self, booking_id: UUID, seats: int, *, attempt: int = 1, now: datetime | None = None,
+                      repeat: bool = False) -> None:
         """Hold `seats` for a booking, or record why not (full, cancelled, already started); duplicates do nothing."""
         if seats < 1:
             raise errors.InvalidSeatCount(f"a booking needs at least one seat, not {seats}")
         key = str(booking_id)
         if attempt <= self.last_attempt.get(key, 0):
+            if repeat and attempt == self.last_attempt[key]:
+                self._repeat_answer(booking_id, seats, attempt, now or datetime.now(UTC))
             return  # this attempt (or a later one) was already answered: a duplicate command
         if key in self.reservations:
             return  # the booking already holds its seats; a second reservation would double them
@@ -141,6 +147,26 @@ class Event(Aggregate):
         if seats > self.seats_available:
             return FULL
         return None
+
+    def _repeat_answer(self, booking_id: UUID, seats: int, attempt: int, now: datetime) -> None:
+        """The same attempt again: say again what it got, changing nothing (the asker may have missed it)."""
+        held = self.reservations.get(str(booking_id))
+        if held:
+            self._reservation_repeated(booking_id=booking_id, seats=held, attempt=attempt,
+                                       seats_available=self.seats_available)
+            return
+        # Not held: it was refused (a reservation released since belongs to a booking that moved on).
+        self._rejection_repeated(booking_id=booking_id, seats=seats, attempt=attempt,
+                                 reason=self.refusal_reason(seats, now) or FULL, seats_available=self.seats_available)
+
+    @event("SeatsReservationRepeated")
+    def _reservation_repeated(self, booking_id: UUID, seats: int, attempt: int, seats_available: int) -> None:
+        pass
+
+    @event("SeatsRejectionRepeated")
+    def _rejection_repeated(self, booking_id: UUID, seats: int, attempt: int, reason: str,
+                            seats_available: int) -> None:
+        pass
 
     @event("SeatsReserved")
     def _seats_reserved(self, booking_id: UUID, seats: int, attempt: int, seats_available: int) -> None:
@@ -193,6 +219,14 @@ class Event(Aggregate):
         """A cancelled event is final."""
         if self.cancelled:
             raise errors.EventAlreadyCancelled("the event is cancelled")
+
+    def check_not_started_for(self, actor: Actor, now: datetime) -> None:
+        """Once an event has started it took place, as far as its organizer is concerned: calling it off then
+        would refund everyone who attended. Staff with events:manage_any may still cancel it (an event
+        broken off by the venue, fraud) — an operational decision, with full refunds."""
+        if now >= self.details.start_time and not actor.may_manage_any:
+            raise errors.EventAlreadyStarted(
+                f"the event started at {self.details.start_time.isoformat()}; only an admin can cancel it now")
 
     def check_capacity_covers_seats_taken(self, max_participants: int) -> None:
         """Shrinking capacity must not take away seats people already hold."""

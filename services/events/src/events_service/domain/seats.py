@@ -14,19 +14,21 @@ SeatTarget = Event | UnknownEventAnswers
 
 @dataclass(frozen=True)
 class ReserveSeats:
-    """Hold `seats` of an event for a booking; `attempt` grows each time that booking asks again."""
+    """Hold `seats` of an event for a booking; `attempt` grows each time that booking asks again; `repeat`:
+    the same attempt asked again after no answer came (answered again, seats untouched)."""
 
     event_id: UUID
     booking_id: UUID
     seats: int
     attempt: int = 1
+    repeat: bool = False
 
     def apply_to(self, target: SeatTarget, now: datetime) -> None:
         """Run on the event it names, or answer "unknown_event" when there is no such event."""
         if isinstance(target, UnknownEventAnswers):
-            target.reject_reservation(self.booking_id, self.seats, attempt=self.attempt)
+            target.reject_reservation(self.booking_id, self.seats, attempt=self.attempt, repeat=self.repeat)
         else:
-            target.reserve_seats(self.booking_id, self.seats, attempt=self.attempt, now=now)
+            target.reserve_seats(self.booking_id, self.seats, attempt=self.attempt, now=now, repeat=self.repeat)
 
 
 @dataclass(frozen=True)

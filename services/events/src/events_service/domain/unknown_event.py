@@ -35,11 +35,13 @@ class UnknownEventAnswers(Aggregate):
         self.event_id = event_id
         self.last_attempt: dict[str, int] = {}  # keyed by str(booking_id), as on Event
 
-    def reject_reservation(self, booking_id: UUID, seats: int, *, attempt: int = 1) -> None:
-        """Answer a ReserveSeats with "unknown_event"; the same attempt again changes nothing."""
+    def reject_reservation(self, booking_id: UUID, seats: int, *, attempt: int = 1, repeat: bool = False) -> None:
+        """Answer a ReserveSeats with "unknown_event"; the same attempt again changes nothing, unless the
+        sweeper asks again (`repeat`): then the answer is given again."""
         if seats < 1:
             raise errors.InvalidSeatCount(f"a booking needs at least one seat, not {seats}")
-        if attempt <= self.last_attempt.get(str(booking_id), 0):
+        last = self.last_attempt.get(str(booking_id), 0)
+        if attempt < last or (attempt == last and not repeat):
             return
         self._seats_rejected(event_id=self.event_id, booking_id=booking_id, seats=seats, attempt=attempt,
                              reason=UNKNOWN_EVENT)

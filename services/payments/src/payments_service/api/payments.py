@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -10,6 +9,7 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import PAYMENTS_CONFIRM, PAYMENTS_READ_ALL, PAYMENTS_REFUND
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from webkit.fields import Timestamp
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
 
@@ -41,7 +41,7 @@ def create_payment(body: PaymentCreate, services: Services, response: Response, 
                          method=body.payment_method, description=body.description)
     payment = services.payments.request_payment(order)
     response.headers["Location"] = f"{router.prefix}/{payment.id}"
-    return PaymentPublic.from_aggregate(payment)
+    return PaymentPublic.from_aggregate(payment, viewer=payer.user_id)
 
 
 @router.get("/", response_model=list[PaymentPublic], responses=problem_responses(401, 403, 422))
@@ -50,8 +50,8 @@ def list_payments(
     user_id: Annotated[UUID | None, Query(description="Whose payments (needs payments:read_all for others).")
                        ] = None,
     status: Annotated[StatusFilter | None, Query(description="`success` means succeeded.")] = None,
-    created_from: Annotated[datetime | None, Query(alias="from", description="Created at or after.")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to", description="Created before.")] = None,
+    created_from: Annotated[Timestamp | None, Query(alias="from", description="Created at or after.")] = None,
+    created_to: Annotated[Timestamp | None, Query(alias="to", description="Created before.")] = None,
 ) -> list[PaymentPublic]:
     """Your payments, newest first; support/admins (payments:read_all) see everyone's and filter by user_id."""
     if not principal.can(PAYMENTS_READ_ALL):
@@ -75,7 +75,8 @@ def get_balance(services: Services, principal: CurrentPrincipal) -> WalletPublic
 @router.get("/{payment_id}", response_model=PaymentPublic, responses=problem_responses(401, 403, 404, 422))
 def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipal) -> PaymentPublic:
     """One payment, current to the last change (the payer, or payments:read_all)."""
-    return PaymentPublic.from_aggregate(_readable(services.payments.get_payment(payment_id), principal))
+    return PaymentPublic.from_aggregate(_readable(services.payments.get_payment(payment_id), principal),
+                                        viewer=principal.user_id)
 
 
 @router.post("/{payment_id}/confirm", response_model=PaymentPublic,

@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from contracts import limits as lim
 from pydantic import BaseModel, Field, field_validator
+from webkit.fields import Line, Text
 
 from payments_service.domain import Payment, Wallet
 
@@ -23,12 +25,12 @@ class PaymentCreate(BaseModel):
 
     amount: Decimal = Field(max_digits=14, description="Positive, at most the currency's decimal places.",
                             examples=["25.00"])
-    currency: str = Field(min_length=1, max_length=8, description="ISO 4217 code.", examples=["EUR"])
-    description: str | None = Field(default=None, max_length=500, examples=["Wallet top-up"])
+    currency: Line(lim.CURRENCY, min_length=1) = Field(description="ISO 4217 code.", examples=["EUR"])
+    description: Text(lim.PAYMENT_DESCRIPTION) | None = Field(default=None, examples=["Wallet top-up"])
     event_id: UUID | None = Field(default=None, description="Not accepted: book the event instead.")
     booking_id: UUID | None = Field(default=None, description="Not accepted: the booking creates its payment.")
-    payment_method: str = Field(default="card", max_length=20,
-                                description="card | sandbox | stripe | yookassa | cash", examples=["sandbox"])
+    payment_method: Line(20) = Field(default="card", description="card | sandbox | stripe | yookassa | cash",
+                                     examples=["sandbox"])
 
     @field_validator("currency")
     @classmethod
@@ -39,7 +41,7 @@ class PaymentCreate(BaseModel):
 class PaymentRefund(BaseModel):
     """Why the money goes back (kept on the refund record)."""
 
-    reason: str = Field(default="refunded_by_admin", min_length=1, max_length=200, examples=["duplicate charge"])
+    reason: Line(lim.REFUND_REASON, min_length=1) = Field(default="refunded_by_admin", examples=["duplicate charge"])
 
 
 class SandboxOutcome(BaseModel):
@@ -63,18 +65,25 @@ class PaymentPublic(BaseModel):
     is_offline: bool = Field(description="Paid at the desk; confirmed by support or an admin.")
     status: Literal["pending", "succeeded", "failed", "refunded"]
     confirmation_url: str | None = Field(description="Where the payer completes an online payment.")
+    client_secret: str | None = Field(
+        default=None, description="Stripe: the PaymentIntent's client secret, for Stripe.js to complete a card "
+                                  "payment. Shown to the payer only, on single-payment responses.")
     failure_reason: str | None = None
     refund_reason: str | None = None
+    refunded_amount: Decimal | None = Field(default=None, description="What went back to the payer (refunded "
+                                            "payments); less than `amount` when a cancellation fee was kept.")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def from_aggregate(cls, p: Payment) -> PaymentPublic:
-        """From the event store (single-payment endpoints: always current)."""
-        return cls(id=p.id, user_id=p.user_id, amount=p.amount, currency=p.currency, description=p.description,
+    def from_aggregate(cls, p: Payment, *, viewer: UUID | None = None) -> PaymentPublic:
+        """From the event store (single-payment endpoints: always current); the payer (`viewer`) sees the secret."""
+        return cls(client_secret=p.client_secret if viewer == p.user_id and p.status == "pending" else None,
+                   id=p.id, user_id=p.user_id, amount=p.amount, currency=p.currency, description=p.description,
                    event_id=p.event_id, booking_id=p.booking_id, payment_method=p.method, provider=p.provider,
                    is_offline=p.is_offline, status=p.status, confirmation_url=p.confirmation_url,
-                   failure_reason=p.failure_reason, refund_reason=p.refund_reason, created_at=p.created_on,
+                   failure_reason=p.failure_reason, refund_reason=p.refund_reason,
+                   refunded_amount=getattr(p, "refunded_amount", None), created_at=p.created_on,
                    updated_at=p.modified_on)
 
     @classmethod

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from authkit.deps import CurrentPrincipal
-from fastapi import APIRouter, Request
+from contracts import limits as lim
+from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
+from webkit.body_limit import body_limit
 from webkit.problems import Problem, problem_responses
 
 from payments_service.api.deps import Services, client_ip
@@ -17,8 +20,15 @@ router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 sandbox_router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
 
-@router.post("/webhooks/{provider}", response_model=WebhookReceipt, responses=problem_responses(400, 401, 403, 404))
-async def receive_webhook(provider: str, request: Request, services: Services) -> WebhookReceipt:
+# Providers' notifications are small JSON documents; this leaves room for the largest of them.
+WEBHOOK_BODY_LIMIT = 256 * 1024
+Provider = Annotated[str, Path(max_length=lim.PROVIDER, pattern="^[a-z0-9_-]+$", examples=["stripe"])]
+
+
+@router.post("/webhooks/{provider}", response_model=WebhookReceipt,
+             responses=problem_responses(400, 401, 403, 404, 413, 422),
+             openapi_extra=body_limit(WEBHOOK_BODY_LIMIT))
+async def receive_webhook(provider: Provider, request: Request, services: Services) -> WebhookReceipt:
     """A provider's notification: signature checked, deduplicated on its event id, then the payment re-fetched."""
     body = await request.body()  # the exact bytes: signatures are computed over them
     headers = dict(request.headers)

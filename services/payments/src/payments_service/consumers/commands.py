@@ -42,6 +42,7 @@ class PaymentCommands:
         if isinstance(command, RequestPayment):
             self.app.request_payment(order_of(command), tracking=tracking, strict=False)
         elif isinstance(command, RefundPayment):
-            self.app.refund_payment(command.payment_id, reason=command.reason, tracking=tracking, strict=False)
+            self.app.refund_payment(command.payment_id, reason=command.reason, tracking=tracking, strict=False,
+                                    amount=command.amount)
         else:
             log.debug("skipping %s v%s", envelope.type, envelope.version)

@@ -1,14 +1,15 @@
 """Business rules of the payments service: payments, refunds, wallets. No I/O, no frameworks."""
 
 from payments_service.domain.errors import (
-    AmountTooLarge, AmountTooPrecise, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
-    NonPositiveAmount,
-    NotOfflinePayment, NotPaymentOwner, PaymentNotFound, PaymentNotPending, PaymentNotRefundable,
-    PaymentRuleViolation, TopUpFromBalance, UnknownPaymentMethod,
+    AmountTooLarge, AmountTooPrecise, CashTopUpTooLarge, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
+    InvalidRefundAmount, NonPositiveAmount, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation,
+    PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, TopUpFromBalance,
+    UnknownPaymentMethod,
 )
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
-    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, Payment, PaymentOrder, check_order,
+    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, Payment, PaymentOrder,
+    check_cash_top_up, check_order,
 )
 from payments_service.domain.provider_event import ProviderEvent, provider_event_id
 from payments_service.domain.refund import Refund, refund_id
@@ -19,7 +20,8 @@ from payments_service.domain.wallet import Wallet, wallet_id
 
 __all__ = [
     "BALANCE", "CASH", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
-    "AmountTooLarge", "AmountTooPrecise", "InsufficientBalance", "InvalidCurrency", "InvalidPaymentRequest",
+    "AmountTooLarge", "AmountTooPrecise", "CashTopUpTooLarge", "InsufficientBalance", "InvalidCurrency",
+    "InvalidPaymentRequest", "InvalidRefundAmount", "OwnPaymentConfirmation", "check_cash_top_up",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",
     "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "TopUpFromBalance",
     "UnknownPaymentMethod", "Wallet", "check_amount", "check_currency", "check_order", "check_refund", "exponent",

@@ -6,6 +6,10 @@ from __future__ import annotations
 class PaymentRuleViolation(Exception):
     """Base of every refusal by the payment, refund and wallet rules."""
 
+    # A refusal is the same every time: a saga message that meets one is poison (dead-lettered at once by
+    # spine's consumer, see spine.errors), not something to wait for.
+    transient = False
+
 
 class InvalidPaymentRequest(PaymentRuleViolation):
     """Base of refusals caused by what was asked for (HTTP 422)."""
@@ -19,12 +23,20 @@ class InvalidCurrency(InvalidPaymentRequest):
     """Raised when a currency is not three upper-case letters (ISO 4217)."""
 
 
+class InvalidRefundAmount(InvalidPaymentRequest):
+    """Raised when a partial refund asks for more than the payment took."""
+
+
 class AmountTooPrecise(InvalidPaymentRequest):
     """Raised when an amount has more decimal places than its currency's minor unit (e.g. 1.005 EUR)."""
 
 
 class AmountTooLarge(InvalidPaymentRequest):
     """Raised when an amount is beyond any sensible payment (a typo or an attack, never a ticket)."""
+
+
+class CashTopUpTooLarge(InvalidPaymentRequest):
+    """Raised when a cash top-up is above the deployment's ceiling for its currency."""
 
 
 class UnknownPaymentMethod(InvalidPaymentRequest):
@@ -49,6 +61,10 @@ class NotOfflinePayment(PaymentRuleViolation):
 
 class NotPaymentOwner(PaymentRuleViolation):
     """Raised when someone other than the payer acts on a payment only the payer may act on (403)."""
+
+
+class OwnPaymentConfirmation(PaymentRuleViolation):
+    """Raised when an operator confirms a payment they made themselves: cash is confirmed by someone else (403)."""
 
 
 class InsufficientBalance(PaymentRuleViolation):

@@ -54,6 +54,16 @@ def check_order(order: PaymentOrder) -> None:
         raise errors.TopUpFromBalance("a wallet cannot be topped up from itself; choose another payment method")
 
 
+def check_cash_top_up(order: PaymentOrder, ceilings: dict[str, Decimal]) -> None:
+    """A cash top-up is at most the ceiling for its currency (`"*"`: any other); no ceiling, no limit."""
+    if not (order.is_top_up and order.method == CASH):
+        return
+    ceiling = ceilings.get(order.currency, ceilings.get("*"))
+    if ceiling is not None and order.amount > ceiling:
+        raise errors.CashTopUpTooLarge(f"a cash top-up is at most {ceiling} {order.currency}; "
+                                       f"got {order.amount} {order.currency}")
+
+
 class Payment(Aggregate):
     """One payment attempt."""
 
@@ -106,10 +116,40 @@ class Payment(Aggregate):
         self.confirmed_by: UUID | None = None
         self.refund_reason: str | None = None
         self.refund_requested: str | None = None
+        self.refund_requested_amount: Decimal | None = None  # None: all of it
+        self.refunded_amount: Decimal | None = None
+        self.client_secret: str | None = None
+        self.stray_refund_reference: str | None = None
+        self.stray_charge_refunded = False
 
     @property
     def is_top_up(self) -> bool:
         return self.event_id is None and self.booking_id is None
+
+    def issue_client_secret(self, client_secret: str) -> None:
+        """Keep what the payer's client-side SDK needs to complete the charge (Stripe.js); shown only to the payer."""
+        self._client_secret_issued(client_secret=client_secret)
+
+    @event("ClientSecretIssued")
+    def _client_secret_issued(self, client_secret: str) -> None:
+        self.client_secret = client_secret
+
+    def refund_stray_charge(self, provider_reference: str | None) -> None:
+        """The provider took money on a payment we had already failed: it went back (never keep money for nothing)."""
+        self.check_stray_charge()
+        self._stray_charge_refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+                                    currency=self.currency, provider_reference=provider_reference)
+
+    @event("StrayChargeRefunded")
+    def _stray_charge_refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str,
+                               provider_reference: str | None) -> None:
+        self.stray_charge_refunded = True
+        self.stray_refund_reference = provider_reference
+
+    def check_stray_charge(self) -> None:
+        """Only a failed payment can have a stray charge, and it is refunded once."""
+        if self.status != FAILED or self.stray_charge_refunded:
+            raise errors.PaymentNotRefundable("only a failed payment's late charge is refunded this way, once")
 
     def succeed(self, *, confirmed_by: UUID | None = None) -> None:
         """The money is taken (provider, wallet or, for offline payments, an operator said so)."""
@@ -126,8 +166,15 @@ class Payment(Aggregate):
 
     def confirm_offline(self, operator_id: UUID) -> None:
         """An operator took the cash."""
-        self.check_offline()
+        self.check_confirmable_by(operator_id)
         self.succeed(confirmed_by=operator_id)
+
+    def check_confirmable_by(self, operator_id: UUID) -> None:
+        """Only offline payments are confirmed by hand, and never by the payer: two people see the cash."""
+        self.check_offline()
+        if operator_id == self.user_id:
+            raise errors.OwnPaymentConfirmation("nobody confirms their own payment; another operator must take "
+                                                "the cash")
 
     def fail(self, reason: str) -> None:
         """The payment did not go through."""
@@ -139,27 +186,40 @@ class Payment(Aggregate):
         self.status = FAILED
         self.failure_reason = reason
 
-    def request_refund(self, reason: str) -> None:
-        """Give the money back as soon as it arrives (the booking is gone while the payer is still paying)."""
+    def request_refund(self, reason: str, amount: Decimal | None = None) -> None:
+        """Give the money (or `amount` of it) back as soon as it arrives (the booking is gone while the payer is
+        still paying)."""
         self.check_pending()
         if self.refund_requested is None:
-            self._refund_requested(reason=reason)
+            self._refund_requested(reason=reason, amount=amount)
 
     @event("RefundRequested")
-    def _refund_requested(self, reason: str) -> None:
+    def _refund_requested(self, reason: str, amount: Decimal | None = None) -> None:
         self.refund_requested = reason
+        self.refund_requested_amount = amount
 
-    def mark_refunded(self, *, refund_id: UUID, reason: str) -> None:
-        """The money went back to the payer (see Refund)."""
+    def refund_amount(self, amount: Decimal | None) -> Decimal:
+        """What a refund of `amount` (None: all of it) gives back; refuses more than was paid, or dust."""
+        if amount is None:
+            return self.amount
+        check_amount(amount, self.currency)
+        if amount > self.amount:
+            raise errors.InvalidRefundAmount(f"cannot refund {amount} {self.currency} of a {self.amount} payment")
+        return normalised(amount, self.currency)
+
+    def mark_refunded(self, *, refund_id: UUID, reason: str, amount: Decimal | None = None) -> None:
+        """The money (all of it, or `amount` — the rest is a kept fee) went back to the payer (see Refund)."""
         self.check_refundable()
-        self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
+        self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.refund_amount(amount),
                        currency=self.currency, refund_id=refund_id, reason=reason)
 
     @event("Refunded")
     def _refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str, refund_id: UUID,
                   reason: str) -> None:
+        # `amount` is what went back: the whole payment, or less when a cancellation fee was kept.
         self.status = REFUNDED
         self.refund_reason = reason
+        self.refunded_amount = amount
 
     def check_pending(self) -> None:
         """Only a pending payment can succeed, fail or be confirmed."""

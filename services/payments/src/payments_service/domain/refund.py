@@ -20,7 +20,7 @@ def refund_id(payment_id: UUID) -> UUID:
 
 
 class Refund(Aggregate):
-    """Money given back for one payment (always its full amount)."""
+    """Money given back for one payment: all of it, or less when the booking's cancellation fee is kept."""
 
     @staticmethod
     def create_id(payment_id: UUID) -> UUID:
@@ -28,13 +28,14 @@ class Refund(Aggregate):
 
     @classmethod
     def issue(cls, payment: Payment, *, reason: str, requested_by: UUID | None = None,
-              provider_reference: str | None = None) -> Refund:
-        """Refund a succeeded payment in full; marks the payment refunded too."""
+              provider_reference: str | None = None, amount: Decimal | None = None) -> Refund:
+        """Refund a succeeded payment (in full unless `amount` says less); marks the payment refunded too."""
         payment.check_refundable()
-        refund = cls(payment_id=payment.id, user_id=payment.user_id, amount=payment.amount, currency=payment.currency,
+        refund = cls(payment_id=payment.id, user_id=payment.user_id, amount=payment.refund_amount(amount),
+                     currency=payment.currency,
                      provider=payment.provider, reason=reason, requested_by=requested_by,
                      provider_reference=provider_reference)
-        payment.mark_refunded(refund_id=refund.id, reason=reason)
+        payment.mark_refunded(refund_id=refund.id, reason=reason, amount=amount)
         return refund
 
     @event("Issued")

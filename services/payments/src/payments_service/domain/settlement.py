@@ -6,6 +6,7 @@ and saves everything they touched in one transaction.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import UUID
 
 from payments_service.domain import errors
@@ -41,22 +42,25 @@ def pay_from_wallet(payment: Payment, wallet: Wallet) -> None:
 
 
 def refund(payment: Payment, wallet: Wallet | None, *, reason: str, requested_by: UUID | None = None,
-           provider_reference: str | None = None) -> Refund:
-    """Give a succeeded payment back: balance payments return to the wallet, top-ups leave it again."""
+           provider_reference: str | None = None, amount: Decimal | None = None) -> Refund:
+    """Give a succeeded payment back (all, or `amount`): balance payments return to the wallet, top-ups leave it."""
     payment.check_refundable()
+    back = payment.refund_amount(amount)
     if payment.is_top_up:
         assert wallet is not None, "a top-up refund needs the payer's wallet"
         # Money already spent from the wallet cannot be handed back a second time.
-        wallet.debit(payment.amount, payment.currency, payment_id=payment.id)
+        wallet.debit(back, payment.currency, payment_id=payment.id)
     elif payment.method == BALANCE:
         assert wallet is not None, "a balance refund needs the payer's wallet"
-        wallet.credit(payment.amount, payment.currency, payment_id=payment.id)
-    return Refund.issue(payment, reason=reason, requested_by=requested_by, provider_reference=provider_reference)
+        wallet.credit(back, payment.currency, payment_id=payment.id)
+    return Refund.issue(payment, reason=reason, requested_by=requested_by, provider_reference=provider_reference,
+                        amount=amount)
 
 
-def check_refund(payment: Payment, wallet: Wallet | None) -> None:
+def check_refund(payment: Payment, wallet: Wallet | None, amount: Decimal | None = None) -> None:
     """Everything `refund` checks, without changing anything: asked before a provider gives money back."""
     payment.check_refundable()
+    back = payment.refund_amount(amount)
     if payment.is_top_up:
         assert wallet is not None, "a top-up refund needs the payer's wallet"
-        wallet.check_covers(payment.amount, payment.currency)
+        wallet.check_covers(back, payment.currency)

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS payments_view (
 );
 CREATE INDEX IF NOT EXISTS payments_view_user ON payments_view (user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS payments_view_created ON payments_view (created_at DESC);
-CREATE INDEX IF NOT EXISTS payments_view_pending ON payments_view (created_at) WHERE status = 'pending'
+CREATE INDEX IF NOT EXISTS payments_view_pending ON payments_view (created_at) WHERE status = 'pending';
+ALTER TABLE payments_view ADD COLUMN IF NOT EXISTS refunded_amount numeric
 """
 
 
@@ -72,7 +73,8 @@ class PaymentsView(SqlProjection):
                       {"status": "failed", "failure_reason": message.reason, "updated_at": at})
         elif isinstance(message, PaymentRefunded):
             self._set(cur, message.payment_id, version,
-                      {"status": "refunded", "refund_reason": message.reason, "updated_at": at})
+                      {"status": "refunded", "refund_reason": message.reason, "refunded_amount": message.amount,
+                       "updated_at": at})
 
     @staticmethod
     def _set(cur: Cursor, payment_id: object, version: int, values: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from payments_service.providers.base import (
     ChargeRequest, ChargeState, CreatedCharge, InvalidWebhookSignature, PaymentProvider, ProviderError,
-    ProviderNotEnabled, UntrustedWebhookSource, WebhookNotice, WebhookRejected, WebhooksNotSupported,
+    ProviderNotEnabled, ProviderRefused, UntrustedWebhookSource, WebhookNotice, WebhookRejected, WebhooksNotSupported,
 )
 
 
@@ -32,6 +32,6 @@ class Providers:
 
 __all__ = [
     "ChargeRequest", "ChargeState", "CreatedCharge", "InvalidWebhookSignature", "PaymentProvider", "ProviderError",
-    "ProviderNotEnabled", "Providers", "UntrustedWebhookSource", "WebhookNotice", "WebhookRejected",
+    "ProviderNotEnabled", "ProviderRefused", "Providers", "UntrustedWebhookSource", "WebhookNotice", "WebhookRejected",
     "WebhooksNotSupported",
 ]

@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
+from spine.errors import Poison, Transient
+
 ChargeStatus = Literal["pending", "succeeded", "failed"]
 
 
@@ -29,10 +31,14 @@ class ChargeRequest:
 
 @dataclass(frozen=True)
 class CreatedCharge:
-    """The provider's id for the charge, and where the payer completes it (None for offline/wallet)."""
+    """The provider's id for the charge, and where the payer completes it (None for offline/wallet).
+
+    `client_secret` is what a client-side SDK needs to complete the charge (Stripe.js); only the payer sees it.
+    """
 
     reference: str | None = None
     confirmation_url: str | None = None
+    client_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,17 @@ class WebhookNotice:
     reference: str | None
 
 
-class ProviderError(Exception):
-    """Raised when a provider cannot be reached or refuses a call (HTTP 502 for API callers)."""
+class ProviderError(Transient):
+    """Raised when a provider cannot be reached, times out or fails on its side (HTTP 502 for API callers).
+
+    Transient: a saga command that meets it is retried with backoff until the provider is back."""
+
+
+class ProviderRefused(Poison):
+    """Raised when a provider refuses the request itself (invalid, not allowed): asking again cannot help.
+
+    A saga's RequestPayment then records the payment as failed; a RefundPayment goes to the DLQ with an
+    alarm, for an operator (HTTP 502 for API callers)."""
 
 
 class ProviderNotEnabled(Exception):
@@ -95,6 +110,12 @@ class PaymentProvider(ABC):
     @abstractmethod
     def refund(self, reference: str | None, amount: Decimal, currency: str, *, idempotency_key: str) -> str | None:
         """Give the money of a charge back; returns the provider's refund id, if it has one."""
+
+    def cancel(self, reference: str) -> ChargeState | None:
+        """Make a failed charge final at the provider, so it cannot succeed later; returns its state after.
+
+        Providers whose failed charges are final already need nothing (None)."""
+        return None
 
     @abstractmethod
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], client_ip: str | None) -> WebhookNotice:

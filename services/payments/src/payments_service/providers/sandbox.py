@@ -127,5 +127,5 @@ class SandboxProvider(PaymentProvider):
         try:
             data = json.loads(body)
             return WebhookNotice(event_id=str(data["id"]), reference=data.get("data", {}).get("reference"))
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: "[[[[..."
             raise WebhookRejected("signed, but not a sandbox event") from None

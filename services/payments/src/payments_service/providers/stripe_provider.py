@@ -5,6 +5,13 @@
   The payer completes it on the client with Stripe.js, so there is no redirect `confirmation_url`.
 * Webhooks are checked with `stripe.Webhook.construct_event` (HMAC of the `Stripe-Signature` header
   with the endpoint secret, 5-minute tolerance); the event id deduplicates; the intent is re-fetched.
+* The intent's `client_secret` is handed to the payer (GET /payments/{id}) for Stripe.js.
+* A declined intent (`requires_payment_method` with a payment error) is cancelled at Stripe before we
+  call it failed: Stripe would otherwise let the payer retry and succeed on a payment we already failed
+  (and should that still happen, the application refunds it automatically).
+* Errors: Stripe refusing the request itself (invalid request, card error, permissions) is
+  `ProviderRefused`; connection errors, rate limits, Stripe's 5xx and auth errors (fixed by an operator)
+  are `ProviderError`, which saga commands retry.
 """
 
 from __future__ import annotations
@@ -19,12 +26,23 @@ import stripe
 from payments_service.domain.money import to_minor_units
 from payments_service.providers.base import (
     ChargeRequest, ChargeState, CreatedCharge, InvalidWebhookSignature, PaymentProvider, ProviderError,
-    WebhookNotice, WebhookRejected,
+    ProviderRefused, WebhookNotice, WebhookRejected,
 )
 
 SIGNATURE_HEADER = "stripe-signature"
 # Intent states from which Stripe can still succeed or fail; `canceled` is final and means no money.
 _PENDING = {"requires_payment_method", "requires_confirmation", "requires_action", "processing", "requires_capture"}
+# Stripe refuses the request itself: the same request will be refused again.
+_REFUSED = (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError, stripe.IdempotencyError)
+
+
+def _failure(exc: stripe.StripeError, what: str) -> Exception:
+    text = f"stripe {what}: {exc.user_message or exc}"
+    return ProviderRefused(text) if isinstance(exc, _REFUSED) else ProviderError(text)
+
+
+def _is_declined(intent: dict[str, Any]) -> bool:
+    return intent.get("status") == "requires_payment_method" and bool(intent.get("last_payment_error"))
 
 
 class StripeProvider(PaymentProvider):
@@ -57,15 +75,34 @@ class StripeProvider(PaymentProvider):
                 params=self.intent_params(charge),  # type: ignore[arg-type]
                 options={"idempotency_key": f"payment-{charge.payment_id}"})
         except stripe.StripeError as exc:
-            raise ProviderError(f"stripe refused the payment: {exc.user_message or exc}") from exc
-        return CreatedCharge(reference=intent.id)
+            raise _failure(exc, "payment") from exc
+        return CreatedCharge(reference=intent.id, client_secret=_plain(intent).get("client_secret"))
 
     def fetch_status(self, reference: str) -> ChargeState:
-        try:
-            intent = self.client.v1.payment_intents.retrieve(reference)
-        except stripe.StripeError as exc:
-            raise ProviderError(f"stripe lookup failed: {exc}") from exc
+        """The intent's state; a declined one is cancelled first, so "failed" is final at Stripe too."""
+        intent = self._retrieve(reference)
+        if _is_declined(_plain(intent)):
+            return self.cancel(reference) or self.state_of(intent)
         return self.state_of(intent)
+
+    def cancel(self, reference: str) -> ChargeState | None:
+        """Cancel the intent; if it moved on meanwhile (succeeded, already cancelled), its state as it is."""
+        try:
+            intent = self.client.v1.payment_intents.cancel(
+                reference, options={"idempotency_key": f"cancel-{reference}"})
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "payment_intent_unexpected_state":
+                raise _failure(exc, "cancel") from exc
+            intent = self._retrieve(reference)
+        except stripe.StripeError as exc:
+            raise _failure(exc, "cancel") from exc
+        return self.state_of(intent)
+
+    def _retrieve(self, reference: str) -> Any:
+        try:
+            return self.client.v1.payment_intents.retrieve(reference)
+        except stripe.StripeError as exc:
+            raise _failure(exc, "lookup") from exc
 
     @staticmethod
     def state_of(intent: Any) -> ChargeState:
@@ -77,7 +114,8 @@ class StripeProvider(PaymentProvider):
         if intent["status"] == "succeeded":
             return ChargeState(intent["id"], "succeeded", payment_id)
         if intent["status"] == "canceled":
-            return ChargeState(intent["id"], "failed", payment_id, intent.get("cancellation_reason") or "canceled")
+            reason = (error or {}).get("code") or intent.get("cancellation_reason") or "canceled"
+            return ChargeState(intent["id"], "failed", payment_id, reason)
         if intent["status"] == "requires_payment_method" and error:
             # Stripe lets the payer retry after a decline; the attempt is failed, a new one needs a new payment.
             return ChargeState(intent["id"], "failed", payment_id, error.get("code") or "card_declined")
@@ -89,8 +127,12 @@ class StripeProvider(PaymentProvider):
             refund = self.client.v1.refunds.create(
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": f"refund-{idempotency_key}"})
+        except stripe.InvalidRequestError as exc:
+            if exc.code == "charge_already_refunded":
+                return None  # the money is back already (e.g. refunded in Stripe's dashboard)
+            raise _failure(exc, "refund") from exc
         except stripe.StripeError as exc:
-            raise ProviderError(f"stripe refund failed: {exc}") from exc
+            raise _failure(exc, "refund") from exc
         return refund.id
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], client_ip: str | None) -> WebhookNotice:

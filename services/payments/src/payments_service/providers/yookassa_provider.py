@@ -6,6 +6,12 @@ SDK's list), and — as with every provider — it is only a trigger: the paymen
 API with our credentials before anything changes, so a forged body cannot change a payment's state.
 Notifications carry no event id; `<event>:<object id>` (e.g. `payment.succeeded:2d…`) is unique per
 state change and serves for deduplication.
+
+Behind a proxy (the gateway, docker-compose) the source address is the one the proxy reports, and only
+proxies listed in TRUSTED_PROXIES are believed (see `api.deps.client_ip`).
+
+Errors: YooKassa refusing the request itself (400, 401/403, 404) is `ProviderRefused`; network errors,
+429 and its 5xx are `ProviderError`, which saga commands retry.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from typing import Any
 from uuid import UUID
 
 import yookassa
+from yookassa.domain.exceptions.bad_request_error import BadRequestError
+from yookassa.domain.exceptions.forbidden_error import ForbiddenError
+from yookassa.domain.exceptions.not_found_error import NotFoundError
 from netaddr import AddrFormatError, IPAddress, IPNetwork
 from yookassa.domain.common import SecurityHelper
 from yookassa.domain.notification import WebhookNotificationFactory
@@ -24,11 +33,18 @@ from yookassa.domain.request import PaymentRequest
 
 from payments_service.domain.money import normalised
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, CreatedCharge, PaymentProvider, ProviderError, UntrustedWebhookSource,
-    WebhookNotice, WebhookRejected,
+    ChargeRequest, ChargeState, CreatedCharge, PaymentProvider, ProviderError, ProviderRefused,
+    UntrustedWebhookSource, WebhookNotice, WebhookRejected,
 )
 
 DEFAULT_NETWORKS = tuple(SecurityHelper.YOOKASSA_NETWORKS)
+# YooKassa refuses the request itself; an unauthorised shop is a configuration an operator must fix.
+_REFUSED = (BadRequestError, ForbiddenError, NotFoundError)
+
+
+def _failure(exc: Exception, what: str) -> Exception:
+    text = f"yookassa {what}: {exc}"
+    return ProviderRefused(text) if isinstance(exc, _REFUSED) else ProviderError(text)
 
 
 class YooKassaProvider(PaymentProvider):
@@ -59,14 +75,14 @@ class YooKassaProvider(PaymentProvider):
         try:
             response = yookassa.Payment.create(self.payment_request(charge), idempotency_key=str(charge.payment_id))
         except Exception as exc:  # the SDK raises requests' and its own error types
-            raise ProviderError(f"yookassa refused the payment: {exc}") from exc
+            raise _failure(exc, "payment") from exc
         return CreatedCharge(reference=response.id, confirmation_url=response.confirmation.confirmation_url)
 
     def fetch_status(self, reference: str) -> ChargeState:
         try:
             response = yookassa.Payment.find_one(reference)
         except Exception as exc:  # noqa: BLE001
-            raise ProviderError(f"yookassa lookup failed: {exc}") from exc
+            raise _failure(exc, "lookup") from exc
         return self.state_of(response)
 
     @staticmethod
@@ -87,7 +103,7 @@ class YooKassaProvider(PaymentProvider):
         try:
             return yookassa.Refund.create(params, idempotency_key=idempotency_key).id
         except Exception as exc:  # noqa: BLE001
-            raise ProviderError(f"yookassa refund failed: {exc}") from exc
+            raise _failure(exc, "refund") from exc
 
     def is_trusted(self, client_ip: str | None) -> bool:
         """Does the request come from one of YooKassa's networks?"""
@@ -105,5 +121,5 @@ class YooKassaProvider(PaymentProvider):
             obj = notification.object
             reference = obj.id if notification.event.startswith("payment.") else getattr(obj, "payment_id", None)
             return WebhookNotice(event_id=f"{notification.event}:{obj.id}", reference=reference)
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):  # RecursionError: "[[[[..."
             raise WebhookRejected("not a YooKassa notification") from None

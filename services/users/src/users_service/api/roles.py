@@ -8,15 +8,21 @@ from fastapi import APIRouter, Depends, Path, Response, status
 
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
+from contracts import limits as lim
 from contracts.permissions import ROLES_MANAGE, SETTINGS_MANAGE
 from users_service.api.deps import Service
 from users_service.api.schemas import RoleCreate, RolePublic, SettingPublic, SettingPut
 from webkit import problem_responses
+from webkit.body_limit import body_limit
+from webkit.fields import SINGLE_LINE_PATTERN
 
 roles = APIRouter(prefix="/api/v1/roles", tags=["roles"])
 settings = APIRouter(prefix="/api/v1/settings", tags=["settings"])
 
-SettingKey = Annotated[str, Path(max_length=64, examples=["booking_hold_minutes"])]
+SettingKey = Annotated[str, Path(max_length=lim.SETTING_KEY, pattern=SINGLE_LINE_PATTERN,
+                                 examples=["booking_hold_minutes"])]
+# A value of 16 KiB of compact JSON may arrive pretty-printed or \u-escaped.
+SETTING_BODY_LIMIT = 128 * 1024
 
 
 @roles.get("", response_model=list[RolePublic], responses=problem_responses(401))
@@ -29,9 +35,12 @@ def list_roles(_: CurrentPrincipal, service: Service) -> list[RolePublic]:
             responses={200: {"description": "The role existed; its permissions were replaced."},
                        **problem_responses(401, 403, 422)})
 def define_role(body: RoleCreate, response: Response, service: Service,
-                _: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
-    """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced)."""
-    role, created = service.app.define_role(body.name, body.permissions)
+                admin: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
+    """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced).
+
+    Only with permissions you hold yourself (403 otherwise), before and after the change.
+    """
+    role, created = service.app.define_role(body.name, body.permissions, by=admin.user_id)
     if not created:
         response.status_code = status.HTTP_200_OK
     return RolePublic(name=role.name, permissions=list(role.permissions))
@@ -45,7 +54,8 @@ def get_setting(key: SettingKey, service: Service,
     return SettingPublic(key=s.key, value=s.value, type=s.type)
 
 
-@settings.put("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 422))
+@settings.put("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 422),
+              openapi_extra=body_limit(SETTING_BODY_LIMIT))
 def put_setting(key: SettingKey, body: SettingPut, service: Service,
                 _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
     """Set a platform setting; services that use it receive the change on users.v1."""

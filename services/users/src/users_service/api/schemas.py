@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from contracts import limits as lim
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from webkit.fields import BoundedJson, Line, Text
 
 from users_service.domain import User
 
@@ -14,9 +16,9 @@ from users_service.domain import User
 class UserCreate(BaseModel):
     """Registration (seed: email, full_name, password)."""
 
-    email: EmailStr = Field(examples=["ada@example.com"])
-    full_name: str = Field(min_length=1, max_length=200, examples=["Ada Lovelace"])
-    password: str = Field(min_length=8, max_length=256, examples=["correct horse battery"])
+    email: EmailStr = Field(max_length=lim.EMAIL, examples=["ada@example.com"])
+    full_name: Line(lim.FULL_NAME, min_length=1) = Field(examples=["Ada Lovelace"])
+    password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["correct horse battery"])
 
     @field_validator("full_name")
     @classmethod
@@ -29,14 +31,14 @@ class UserCreate(BaseModel):
 class UserLogin(BaseModel):
     """Login with e-mail and password."""
 
-    email: str = Field(examples=["ada@example.com"])
-    password: str = Field(examples=["correct horse battery"])
+    email: str = Field(max_length=lim.EMAIL, examples=["ada@example.com"])
+    password: str = Field(max_length=lim.PASSWORD, examples=["correct horse battery"])
 
 
 class RefreshRequest(BaseModel):
     """A refresh token from a previous login or refresh."""
 
-    refresh_token: str = Field(min_length=1)
+    refresh_token: str = Field(min_length=1, max_length=lim.REFRESH_TOKEN)
 
 
 class TokenResponse(BaseModel):
@@ -69,20 +71,21 @@ class UserPublic(BaseModel):
 class RoleChange(BaseModel):
     """The role to give a user."""
 
-    role: str = Field(min_length=1, examples=["organizer"])
+    role: Line(lim.ROLE_NAME, min_length=1) = Field(examples=["organizer"])
 
 
 class DisableRequest(BaseModel):
     """Why an account is disabled (kept in the audit trail)."""
 
-    reason: str | None = Field(default=None, max_length=500, examples=["fraud"])
+    reason: Text(lim.DISABLE_REASON) | None = Field(default=None, examples=["fraud"])
 
 
 class RoleCreate(BaseModel):
     """A role and the permissions it grants (replaces them if the role exists)."""
 
-    name: str = Field(examples=["moderator"])
-    permissions: list[str] = Field(examples=[["reviews:moderate"]])
+    name: Line(lim.ROLE_NAME, min_length=1) = Field(examples=["moderator"])
+    permissions: list[Line(lim.PERMISSION, min_length=1)] = Field(max_length=lim.PERMISSIONS,
+                                                                  examples=[["reviews:moderate"]])
 
 
 class RolePublic(BaseModel):
@@ -91,9 +94,10 @@ class RolePublic(BaseModel):
 
 
 class SettingPut(BaseModel):
-    """A setting's new value and its type (seed: value, type)."""
+    """A setting's new value and its type (seed: value, type). The value's size is bounded here; what values a
+    setting accepts is the setting's own rule."""
 
-    value: Any = Field(examples=[15])
+    value: BoundedJson(lim.SETTING_VALUE_BYTES) = Field(examples=[15])
     type: Literal["string", "number", "bool", "json"] = Field(examples=["number"])
 
 
@@ -101,3 +105,28 @@ class SettingPublic(BaseModel):
     key: str
     value: Any
     type: str
+
+
+class PasswordChange(BaseModel):
+    """The caller's current password and the new one (checked against common and easily guessed passwords)."""
+
+    current_password: str = Field(min_length=1, max_length=lim.PASSWORD, examples=["analytical-engine"])
+    new_password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["difference engine no. 2"])
+
+
+class PasswordResetIssued(BaseModel):
+    """A forced reset: the user's password and sessions are void until they use the one-time token."""
+
+    user_id: UUID
+    expires_at: datetime = Field(description="When the token stops working (UTC).")
+    delivery: Literal["response", "pending"] = Field(
+        description="`response`: the token is in this response (development only). `pending`: the token is "
+                    "kept from the admin and goes to the user by e-mail once notifications are in place.")
+    reset_token: str | None = Field(default=None, description="The one-time token (development only).")
+
+
+class PasswordResetComplete(BaseModel):
+    """A one-time reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["difference engine no. 2"])

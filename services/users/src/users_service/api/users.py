@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Query, Request, Response, status
 
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
+from contracts import limits as lim
 from contracts.permissions import USERS_MANAGE, USERS_READ_ALL
 from users_service.api.deps import Service
 from users_service.api.schemas import (
@@ -18,8 +18,11 @@ from users_service.api.schemas import (
 from users_service.application import TokenPair
 from users_service.domain import AccountDisabled
 from webkit import PageParams, Problem, problem_responses, set_page_headers
+from webkit.fields import Line
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
+# Ids in paths are typed (`{user_id:uuid}`): otherwise `GET /users/login` is read as a user id and answers 422
+# instead of 405, because the literal routes beside them (login, token, refresh, logout, me) take other methods.
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -28,24 +31,29 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses=problem_responses(409, 422))
+             responses=problem_responses(409, 422, 503))
 def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
-    """Create an account with the participant role (accepts an Idempotency-Key header)."""
+    """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
     user = service.app.register(str(body.email), body.full_name, body.password)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserPublic.of(user)
 
 
-@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
+@router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
 def login(body: UserLogin, service: Service) -> TokenResponse:
-    """Exchange e-mail and password for an access token and a refresh token."""
+    """Exchange e-mail and password for an access token and a refresh token (503 with Retry-After while too
+    many sign-ins wait for password checks)."""
     return _tokens(service.app.login(body.email, body.password))
 
 
-@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], service: Service) -> TokenResponse:
-    """OAuth2 password flow for the docs' Authorize button (username = e-mail)."""
-    return _tokens(service.app.login(form.username, form.password))
+@router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
+def token(username: Annotated[str, Form(max_length=lim.EMAIL)], password: Annotated[str, Form(max_length=lim.PASSWORD)],
+          service: Service, grant_type: Annotated[str | None, Form(max_length=8, pattern="^password$")] = None,
+          scope: Annotated[str, Form(max_length=1000)] = "") -> TokenResponse:
+    """OAuth2 password flow for the docs' Authorize button (username = e-mail).
+
+    The fields of fastapi's OAuth2PasswordRequestForm, with lengths bounded like every other input."""
+    return _tokens(service.app.login(username, password))
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
@@ -70,8 +78,8 @@ def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
 @router.get("/", response_model=list[UserPublic], responses=problem_responses(401, 403, 422))
 def list_users(request: Request, response: Response, page: PageParams, service: Service,
                _: Annotated[Principal, Depends(require(USERS_READ_ALL))],
-               role: Annotated[str | None, Query(description="Only users with this role.")] = None,
-               q: Annotated[str | None, Query(max_length=100, description="Part of the e-mail or name.")] = None,
+               role: Annotated[Line(lim.ROLE_NAME) | None, Query(description="Only users with this role.")] = None,
+               q: Annotated[Line(100) | None, Query(description="Part of the e-mail or name.")] = None,
                ) -> list[UserPublic]:
     """All accounts, oldest first (read model; a new account appears within moments)."""
     rows, total = service.users_query.page(limit=page.limit, offset=page.offset, role=role, q=q)
@@ -80,7 +88,7 @@ def list_users(request: Request, response: Response, page: PageParams, service: 
                        disabled=r.disabled_at is not None, created_at=r.registered_at) for r in rows]
 
 
-@router.get("/{user_id}", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+@router.get("/{user_id:uuid}", response_model=UserPublic, responses=problem_responses(401, 403, 404))
 def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> UserPublic:
     """One account: your own, or anyone's with users:read_all."""
     if user_id != principal.user_id and not principal.can(USERS_READ_ALL):
@@ -89,18 +97,28 @@ def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> Us
     return UserPublic.of(service.app.user(user_id))
 
 
-@router.put("/{user_id}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
+@router.put("/{user_id:uuid}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
 def change_role(user_id: UUID, body: RoleChange, service: Service,
-                _: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
-    """Give a user another role; it is in their tokens from their next login or refresh."""
+                admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
+    """Give a user another role: their earlier access tokens stop working at once, a refresh brings the new role.
+
+    Only roles whose permissions you hold yourself, and only for users whose current role you could grant.
+    """
     try:
-        return UserPublic.of(service.app.change_role(user_id, body.role))
+        return UserPublic.of(service.app.change_role(user_id, body.role, by=admin.user_id))
     except AccountDisabled as exc:
         raise Problem(409, "Conflict", str(exc)) from None
 
 
-@router.post("/{user_id}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
-def disable(user_id: UUID, service: Service, _: Annotated[Principal, Depends(require(USERS_MANAGE))],
+@router.post("/{user_id:uuid}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+def disable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
             body: DisableRequest | None = None) -> UserPublic:
     """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
-    return UserPublic.of(service.app.disable(user_id, body.reason if body else None))
+    return UserPublic.of(service.app.disable(user_id, body.reason if body else None, by=admin.user_id))
+
+
+@router.post("/{user_id:uuid}/enable", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409))
+def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))]
+           ) -> UserPublic:
+    """Re-enable a disabled account: the user logs in again (tokens and sessions from before stay void)."""
+    return UserPublic.of(service.app.enable(user_id, by=admin.user_id))

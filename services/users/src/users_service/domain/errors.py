@@ -43,3 +43,23 @@ class SettingNotFound(UsersError):
 
 class InvalidSetting(UsersError):
     """Raised when a setting's value does not match its declared type or the rules for that key."""
+
+
+class WeakPassword(UsersError):
+    """Raised when a new password is common, breached-list-like or otherwise easy to guess (zxcvbn score < 3)."""
+
+
+class WrongPassword(UsersError):
+    """Raised when a password change names a current password that is not the account's."""
+
+
+class PasswordResetInvalid(UsersError):
+    """Raised when a password-reset token is malformed, unknown, already used, superseded or expired."""
+
+
+class BeyondYourPermissions(UsersError):
+    """Raised when someone grants, defines or manages a role holding permissions they do not hold themselves."""
+
+
+class AccountNotDisabled(UsersError):
+    """Raised when an account that is not disabled is re-enabled."""

@@ -47,6 +47,7 @@ class Role(Aggregate):
         # No checks here: replaying old events must not fail when the rules change later.
         self.name = name
         self.permissions = tuple(permissions)
+        self.tokens_valid_from = 0  # holders' tokens issued at an earlier role version are void
 
     def redefine(self, permissions: Iterable[str]) -> None:
         """Replace the permissions (no event when nothing changes)."""
@@ -57,6 +58,7 @@ class Role(Aggregate):
     @event("Redefined")
     def _redefined(self, name: str, permissions: tuple[str, ...]) -> None:
         self.permissions = tuple(permissions)
+        self.tokens_valid_from = self.version + 1  # inside the event's body: the version it creates
 
 
 ROLE_INDEX_ID = uuid5(NAMESPACE_URL, "/users/roles")

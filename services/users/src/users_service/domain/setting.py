@@ -6,6 +6,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -18,27 +19,63 @@ SETTING_TYPES: tuple[str, ...] = ("string", "number", "bool", "json")
 SETTING_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 
 
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
+@dataclass(frozen=True)
+class KnownSetting:
+    """A setting other services rely on (DESIGN §5): fixed type, default and bounds.
+
+    Every number has both bounds, so no stored value can overflow a date computed from it (e.g. a hold
+    deadline) or make a limit meaningless; services clamp to the same bounds when reading their replica.
+    """
+
+    type: str
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    whole: bool = False
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    description: str = ""
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` (already of `type`) is not allowed, or None."""
+        if self.type == "number":
+            if self.whole and not (isinstance(value, int) or float(value).is_integer()):
+                return "must be a whole number"
+            if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
+                return f"must be between {_plain(self.minimum)} and {_plain(self.maximum)}"
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(self.choices)}"
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            return f"must match {self.pattern}"
+        return None
 
 
-def _whole_positive(value: Any) -> str | None:
-    return None if float(value).is_integer() and value > 0 else "must be a whole number greater than 0"
+def _plain(number: float | None) -> str:
+    return "any" if number is None else (str(int(number)) if float(number).is_integer() else str(number))
 
 
-def _one_of(*choices: str) -> Callable[[Any], str | None]:
-    return lambda value: None if value in choices else f"must be one of {', '.join(choices)}"
+def _whole(default: int, minimum: int, maximum: int, description: str) -> KnownSetting:
+    return KnownSetting("number", default, minimum, maximum, whole=True, description=description)
 
 
-# Settings other services rely on (DESIGN §5): their type is fixed and their values must make sense.
-KNOWN_SETTINGS: dict[str, tuple[str, Callable[[Any], str | None] | None]] = {
-    "booking_hold_minutes": ("number", _whole_positive),
-    "waitlist_policy": ("string", _one_of("strict_fifo", "first_fit", "first_fit_fair")),
-    "waitlist_skip_limit": ("number", _whole_positive),
-    "refund_fee_percent": ("number", lambda v: None if 0 <= v <= 100 else "must be between 0 and 100"),
-    "max_group_size": ("number", _whole_positive),
-    "default_currency": ("string", lambda v: None if re.fullmatch(r"[A-Z]{3}", v) else "must be an ISO 4217 code"),
-    "review_min_rating": ("number", _positive),
+# Settings other services rely on: their type is fixed and their values must make sense.
+KNOWN_SETTINGS: dict[str, KnownSetting] = {
+    "booking_hold_minutes": _whole(15, 1, 10_080, "How long a paid booking holds its seats awaiting payment "
+                                                  "(at most a week)."),
+    "waitlist_policy": KnownSetting("string", "first_fit_fair", choices=("strict_fifo", "first_fit", "first_fit_fair"),
+                                    description="Who gets freed seats first."),
+    "waitlist_skip_limit": _whole(3, 1, 1_000, "With first_fit_fair: skips after which a group gets the next "
+                                               "freed seats held for it."),
+    "max_group_size": _whole(10, 1, 1_000, "Largest group one booking may hold."),
+    "refund_fee_percent": KnownSetting("number", 0, 0, 100, description="Share of the price kept when a "
+                                       "participant cancels a paid booking (not for event cancellations)."),
+    "cancellation_deadline_hours": _whole(24, 0, 8_760, "Hours before the event's start after which a "
+                                                        "participant can no longer cancel a confirmed booking."),
+    "max_seats_per_user_per_event": _whole(10, 1, 100_000, "Seats one account may hold or wait for at one event."),
+    "max_pending_payments_per_user": _whole(5, 1, 1_000, "Paid bookings one account may have awaiting payment."),
+    "max_waitlist_length": _whole(1_000, 1, 1_000_000, "Bookings that may wait in one event's line."),
+    "default_currency": KnownSetting("string", "EUR", pattern=r"[A-Z]{3}", description="ISO 4217 code."),
+    "review_min_rating": KnownSetting("number", 1, 1, 5, description="Lowest rating a review may give."),
 }
 
 
@@ -54,11 +91,10 @@ def coerce(key: str, value: Any, type_: str) -> Any:
     if type_ not in SETTING_TYPES:
         raise InvalidSetting(f"type must be one of {', '.join(SETTING_TYPES)}")
     known = KNOWN_SETTINGS.get(key)
-    if known and known[0] != type_:
-        raise InvalidSetting(f"setting {key!r} is of type {known[0]}")
+    if known and known.type != type_:
+        raise InvalidSetting(f"setting {key!r} is of type {known.type}")
     typed = _COERCE[type_](value)
-    rule = known[1] if known else None
-    problem = rule(typed) if rule else None
+    problem = known.problem(typed) if known else None
     if problem:
         raise InvalidSetting(f"setting {key!r} {problem}")
     return typed
@@ -76,7 +112,13 @@ def _number(value: Any) -> int | float:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
             raise InvalidSetting(f"value {value!r} is not a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidSetting("value must be a finite number")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float: no setting means anything that big
+        finite = False
+    if not finite:
         raise InvalidSetting("value must be a finite number")
     return value
 

@@ -19,9 +19,13 @@ class TokenFamily(Aggregate):
     """The chain of refresh tokens descending from one login."""
 
     @event("Started")
-    def __init__(self, id: UUID, user_id: UUID, token_hash: str, expires_at: datetime):  # noqa: A002
+    def __init__(self, id: UUID, user_id: UUID, token_hash: str, expires_at: datetime,  # noqa: A002
+                 user_version: int = 0):
         # The id is chosen by the caller: the refresh token names its family, so it exists before the family.
+        # `user_version`: the user's version at login; a later password change or disable voids the family
+        # (0 for families started before it was recorded: any such change voids them).
         self.user_id = user_id
+        self.user_version = user_version
         self.current_hash = token_hash
         self.expires_at = expires_at
         self.spent_hashes: list[str] = []

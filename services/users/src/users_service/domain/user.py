@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from users_service.domain.errors import AccountDisabled
+from users_service.domain.errors import AccountDisabled, AccountNotDisabled, PasswordResetInvalid
 
 
 def normalise_email(email: str) -> str:
@@ -16,16 +16,26 @@ def normalise_email(email: str) -> str:
 
 
 class User(Aggregate):
-    """A person's account; the password hash never leaves the users service."""
+    """A person's account; the password hash never leaves the users service.
+
+    Revocation works by stream version: access tokens carry the version the user had when they were
+    issued, sessions (token families) the version at login. A change that must void them records the
+    version it creates: `tokens_valid_from` (role, password, disable, enable) and `sessions_valid_from`
+    (password, disable, enable; a role change keeps sessions, so a refresh brings the new role).
+    """
 
     @event("Registered")
     def __init__(self, email: str, full_name: str, password_hash: str, role: str):
         self.email = normalise_email(email)
         self.full_name = full_name
-        self.password_hash = password_hash
+        self.password_hash: str | None = password_hash
         self.role = role
         self.disabled_at: datetime | None = None
         self.disable_reason: str | None = None
+        self.tokens_valid_from = 0
+        self.sessions_valid_from = 0
+        self.reset_token_hash: str | None = None
+        self.reset_expires_at: datetime | None = None
 
     @property
     def registered_at(self) -> datetime:
@@ -49,6 +59,7 @@ class User(Aggregate):
     @event("RoleChanged")
     def _role_changed(self, role: str, previous_role: str) -> None:
         self.role = role
+        self._void_tokens()
 
     def disable(self, reason: str | None = None) -> None:
         """Stop the account from being used; disabling twice keeps the first time and reason."""
@@ -59,6 +70,57 @@ class User(Aggregate):
     def _disabled(self, reason: str | None) -> None:
         self.disabled_at = self.modified_on
         self.disable_reason = reason
+        self._void_tokens(sessions=True)
+
+    def enable(self) -> None:
+        """Let a disabled account be used again; its tokens and sessions from before stay void."""
+        if not self.disabled:
+            raise AccountNotDisabled(f"user {self.id} is not disabled")
+        self._enabled()
+
+    @event("Enabled")
+    def _enabled(self) -> None:
+        self.disabled_at = None
+        self.disable_reason = None
+        self._void_tokens(sessions=True)
+
+    def change_password(self, password_hash: str, kind: str = "changed") -> None:
+        """A new password (already checked and hashed): earlier tokens and sessions are void."""
+        self._password_changed(password_hash=password_hash, kind=kind)
+
+    @event("PasswordChanged")
+    def _password_changed(self, password_hash: str, kind: str) -> None:
+        self.password_hash = password_hash
+        self.reset_token_hash = None
+        self.reset_expires_at = None
+        self._void_tokens(sessions=True)
+
+    def require_reset(self, token_hash: str, expires_at: datetime) -> None:
+        """An admin forced a reset: the old password stops working; only the one-time token can set a new one.
+
+        A second reset replaces the first token.
+        """
+        self._reset_required(token_hash=token_hash, expires_at=expires_at)
+
+    @event("ResetRequired")
+    def _reset_required(self, token_hash: str, expires_at: datetime) -> None:
+        self.password_hash = None
+        self.reset_token_hash = token_hash
+        self.reset_expires_at = expires_at
+        self._void_tokens(sessions=True)
+
+    def check_reset_token(self, token_hash: str, now: datetime) -> None:
+        """Raises PasswordResetInvalid unless `token_hash` is the live, unexpired reset token."""
+        if self.reset_token_hash is None or token_hash != self.reset_token_hash:
+            raise PasswordResetInvalid("unknown or already used password-reset token")
+        if self.reset_expires_at is not None and now >= self.reset_expires_at:
+            raise PasswordResetInvalid("password-reset token expired; ask an admin for a new one")
+
+    def _void_tokens(self, *, sessions: bool = False) -> None:
+        # Runs inside an event's body, before the aggregate's version moves to that event's version.
+        self.tokens_valid_from = self.version + 1
+        if sessions:
+            self.sessions_valid_from = self.version + 1
 
     def change_password_hash(self, password_hash: str) -> None:
         """Store a re-hash (e.g. after the hashing parameters were strengthened)."""
