@@ -228,3 +228,34 @@ def test_a_body_nested_too_deep_to_parse_is_a_4xx_problem_not_a_crash(client, st
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "created" not in state
+
+
+def test_the_answer_is_stored_before_the_client_sees_it(conninfo, state, make_app):
+    """A client that retries the instant it has the first answer gets the replay, never 409 "in progress"."""
+    import asyncio
+
+    from webkit.idempotency import _fingerprint
+    from webkit.idempotency_store import IdempotencyStore, StoredResponse
+
+    app = make_app(state, conninfo)
+    store = IdempotencyStore(conninfo, ttl=timedelta(hours=1), in_flight_timeout=timedelta(minutes=5))
+    seen_while_sending: list[object] = []
+    body = b'{"title": "Jazz night", "capacity": 40}'
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/v1/events", "raw_path": b"/api/v1/events", "root_path": "", "query_string": b"",
+             "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+             "headers": [(b"idempotency-key", b"stored-first"), (b"authorization", b"Bearer alice"),
+                         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            # What a retry arriving right now would find: the completed answer, not an in-flight claim.
+            seen_while_sending.append(store.claim("alice", "stored-first", _fingerprint(scope, body)))
+
+    asyncio.run(app(scope, receive, send))
+    store.close()
+    assert len(seen_while_sending) == 1 and isinstance(seen_while_sending[0], StoredResponse), seen_while_sending
+    assert seen_while_sending[0].status == 201

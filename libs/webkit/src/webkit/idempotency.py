@@ -127,8 +127,12 @@ class IdempotencyMiddleware:
             await self._run_and_store(request, body, scope, send)
 
     async def _run_and_store(self, request: _Request, body: bytes, scope: Scope, send: Send) -> None:
-        """Run the route once, keep its answer (unless it is transient, so a retry may succeed)."""
-        status, headers, chunks = 500, [], []
+        """Run the route once and keep its answer (unless it is transient, so a retry may succeed).
+
+        The answer is held back until it is stored: a client that retries the moment it has the first answer
+        must get the replay, not a 409 "in progress" for a request that is already done.
+        """
+        status, headers, messages = 500, [], []
 
         async def replay_body() -> Message:
             nonlocal body
@@ -139,9 +143,7 @@ class IdempotencyMiddleware:
             nonlocal status, headers
             if message["type"] == "http.response.start":
                 status, headers = message["status"], list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            messages.append(message)
 
         try:
             await self.app(scope, replay_body, capture)
@@ -151,9 +153,12 @@ class IdempotencyMiddleware:
         if not _storable(status, headers):
             await run_in_threadpool(self.store.release, request.caller, request.key)
         else:
+            chunks = [m.get("body", b"") for m in messages if m["type"] == "http.response.body"]
             stored = StoredResponse(status, [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers],
                                     b"".join(chunks))
             await run_in_threadpool(self.store.complete, request.caller, request.key, stored)
+        for message in messages:
+            await send(message)
 
     def _with_purging(self, send: Send) -> Send:
         """Purge expired keys from start-up to shutdown; close the store at shutdown."""
