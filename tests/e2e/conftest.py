@@ -61,6 +61,12 @@ def wait_healthy(client: httpx.Client, proc: subprocess.Popen, log: Path) -> Non
         time.sleep(0.2)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `disruptive` (infrastructure restarts, admin-rights fuzzing) run after all others, in
+    file order, so no other test sees their aftermath (a stable sort keeps everyone else's order)."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+
+
 @pytest.fixture(scope="session")
 def system_env() -> dict[str, str]:
     """Ports and addresses of the test profile, as the system under test sees them."""
