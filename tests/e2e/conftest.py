@@ -62,9 +62,13 @@ def wait_healthy(client: httpx.Client, proc: subprocess.Popen, log: Path) -> Non
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Tests marked `disruptive` (infrastructure restarts, admin-rights fuzzing) run after all others, in
-    file order, so no other test sees their aftermath (a stable sort keeps everyone else's order)."""
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+    """Tests marked `disruptive` (admin-rights fuzzing; `last=True`: infrastructure restarts) run after all
+    others, so no other test sees their aftermath (a stable sort keeps everyone else's order)."""
+    def order(item) -> tuple[bool, bool]:
+        mark = item.get_closest_marker("disruptive")
+        return mark is not None, bool(mark and mark.kwargs.get("last"))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")
