@@ -3,9 +3,9 @@
 Started once per session and only when an e2e test asks for it (`-m "not e2e"` never pays for it).
 PostgreSQL and Kafka of the test profile are brought up first (idempotent: `make test` has already done it).
 
-honcho runs every Procfile process except the saga workers of bookings, events and payments: those run as
-the session's own subprocesses (`Workers`), because the crash test SIGKILLs and restarts them, and honcho
-would stop the whole system as soon as one of its processes died.
+honcho runs every Procfile process except the saga workers of bookings, events and payments and the bookings
+API: those run as the session's own subprocesses (`Workers`), because the crash and fault tests SIGKILL and
+restart them, and honcho would stop the whole system as soon as one of its processes died.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_support: the client helpers the tests share
 
-from e2e_support import OWN_WORKERS, Platform, Workers, stop_group, tail  # noqa: E402
+from e2e_support import OWN_PROCESSES, Platform, Workers, stop_group, tail  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
@@ -59,6 +59,16 @@ def wait_healthy(client: httpx.Client, proc: subprocess.Popen, log: Path) -> Non
         if time.monotonic() > deadline:
             pytest.fail(f"{pending} did not answer within {START_TIMEOUT:.0f} s; honcho output:\n{tail(log)}")
         time.sleep(0.2)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked `disruptive` (admin-rights fuzzing; `last=True`: infrastructure restarts) run after all
+    others, so no other test sees their aftermath (a stable sort keeps everyone else's order)."""
+    def order(item) -> tuple[bool, bool]:
+        mark = item.get_closest_marker("disruptive")
+        return mark is not None, bool(mark and mark.kwargs.get("last"))
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +110,7 @@ def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Cl
     log = log_dir / "honcho.log"
     procfile = log_dir / "Procfile"
     procfile.write_text("".join(line + "\n" for line in (ROOT / "Procfile").read_text().splitlines()
-                                if line.split(":", 1)[0].strip() not in OWN_WORKERS))
+                                if line.split(":", 1)[0].strip() not in OWN_PROCESSES))
     with log.open("wb") as out:
         proc = subprocess.Popen([str(ROOT / ".venv/bin/honcho"), "start", "--no-colour", "-f", str(procfile),
                                  "-d", str(ROOT)],
@@ -109,7 +119,7 @@ def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Cl
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
                           limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
     try:
-        for name in OWN_WORKERS:
+        for name in OWN_PROCESSES:
             workers.start(name)
         started = time.monotonic()
         wait_healthy(client, proc, log)
@@ -121,7 +131,7 @@ def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Cl
         stop_group(proc)
         if os.environ.get("E2E_SHOW_LOG"):
             print(f"\n--- honcho output ({log}) ---\n{tail(log, 400)}")
-            for name in OWN_WORKERS:
+            for name in OWN_PROCESSES:
                 print(f"\n--- {name} ---\n{workers.log(name, 100)}")
 
 

@@ -28,8 +28,10 @@ FINAL = frozenset({"confirmed", "cancelled", "rejected", "expired"})
 SETTLED = FINAL | {"waitlisted"}
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
-# Saga workers run outside honcho so a test may kill them (see Workers).
+# Saga workers (and the bookings API) run outside honcho so a test may kill them (see Workers).
 OWN_WORKERS = ("bookings-worker", "events-worker", "payments-worker")
+OWN_APIS = ("bookings-api",)
+OWN_PROCESSES = OWN_WORKERS + OWN_APIS
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -285,10 +287,10 @@ class Workers:
         self.env = env
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen] = {}
-        self.kills: dict[str, int] = {name: 0 for name in OWN_WORKERS}
+        self.kills: dict[str, int] = {name: 0 for name in OWN_PROCESSES}
 
     def start(self, name: str) -> None:
-        assert name in OWN_WORKERS and not self.alive(name), name
+        assert name in OWN_PROCESSES and not self.alive(name), name
         with (self.log_dir / f"{name}.log").open("ab") as out:
             self.procs[name] = subprocess.Popen([str(ROOT / ".venv/bin" / name)], cwd=ROOT,
                                                 env=kafka_principal(self.env, name),
@@ -307,8 +309,8 @@ class Workers:
         self.kills[name] += 1
 
     def restart_dead(self) -> None:
-        """Bring back any worker that is not running (a crashed one, or one a test left killed)."""
-        for name in OWN_WORKERS:
+        """Bring back any process that is not running (a crashed one, or one a test left killed)."""
+        for name in OWN_PROCESSES:
             if not self.alive(name):
                 self.start(name)
 

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
+from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, too_many_requests
 
@@ -16,6 +17,14 @@ from bookings_service.domain import EventNotFound
 from bookings_service.projections.bookings_query import BookingFilters
 
 router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
+
+# OpenAPI links: the flows a client (and the stateful fuzzer) follows from one response to the next request.
+_BOOKING = "/api/v1/bookings/{booking_id}"
+_FROM_BOOKING = {"booking_id": "$response.body#/id"}
+LINKS_FROM_BOOKING = {
+    "GetBooking": link("get", _BOOKING, "Poll the booking until the saga settles it.", **_FROM_BOOKING),
+    "CancelBooking": link("post", _BOOKING + "/cancel", "Cancel the booking.", **_FROM_BOOKING),
+}
 
 PROBLEMS = {
     401: {"description": "Missing, invalid or revoked access token"},
@@ -32,7 +41,8 @@ def _responses(*statuses: int) -> dict:
     return {s: PROBLEMS[s] for s in statuses}
 
 
-@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429))
+@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429),
+             openapi_extra=linked(202, **LINKS_FROM_BOOKING))
 def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                    response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
@@ -85,7 +95,8 @@ def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipa
     return BookingPublic.from_aggregate(booking, app.waitlist_position(booking))
 
 
-@router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422))
+@router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422),
+             openapi_extra=linked(200, GetBooking=LINKS_FROM_BOOKING["GetBooking"]))
 def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
     """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line.
     The owner may cancel a confirmed booking until `cancellation_deadline_hours` before the start (then 409 with

@@ -12,6 +12,7 @@ from contracts import limits as lim
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.body_limit import body_limit
 from webkit.fields import Line, Timestamp
+from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 
 from events_service.api.deps import CatalogueReader, EventsApp, actor_of
@@ -20,6 +21,15 @@ from events_service.domain import EventDetails
 from events_service.projections.catalogue_query import CatalogueFilters
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+# OpenAPI links: the flows a client (and the stateful fuzzer) follows from one response to the next request.
+_EVENT = "/api/v1/events/{event_id}"
+_FROM_EVENT = {"event_id": "$response.body#/id"}
+LINKS_FROM_EVENT = {
+    "GetEvent": link("get", _EVENT, "Read the event.", **_FROM_EVENT),
+    "UpdateEvent": link("patch", _EVENT, "Change the event's details.", **_FROM_EVENT),
+    "CancelEvent": link("post", _EVENT + "/cancel", "Call the event off.", **_FROM_EVENT),
+}
 
 PROBLEMS = {
     401: {"description": "Missing, invalid or revoked access token"},
@@ -35,7 +45,8 @@ EVENT_BODY_LIMIT = 256 * 1024
 
 
 @router.post("/", status_code=201, response_model=EventPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 422)}, openapi_extra=body_limit(EVENT_BODY_LIMIT))
+             responses={k: PROBLEMS[k] for k in (401, 403, 422)},
+             openapi_extra={**body_limit(EVENT_BODY_LIMIT), **linked(201, **LINKS_FROM_EVENT)})
 def create_event(body: EventCreate, events: EventsApp, response: Response,
                  organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
     """Publish a new event (organizers and admins). Supports `Idempotency-Key`."""
@@ -73,14 +84,18 @@ def get_event(event_id: UUID, events: EventsApp) -> EventPublic:
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
-              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}, openapi_extra=body_limit(EVENT_BODY_LIMIT))
+              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
+              openapi_extra={**body_limit(EVENT_BODY_LIMIT),
+                             **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
+                                      CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any)."""
     return EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
+             openapi_extra=linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"]))
 def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal,
                  body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
     """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""

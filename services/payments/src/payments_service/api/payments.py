@@ -10,6 +10,7 @@ from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import PAYMENTS_CONFIRM, PAYMENTS_READ_ALL, PAYMENTS_REFUND
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.fields import Timestamp
+from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
 
@@ -20,6 +21,15 @@ from payments_service.projections.payments_query import PaymentFilters
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
+# OpenAPI links: the flows a client (and the stateful fuzzer) follows from one response to the next request.
+_PAYMENT = "/api/v1/payments/{payment_id}"
+_FROM_PAYMENT = {"payment_id": "$response.body#/id"}
+LINKS_FROM_PAYMENT = {
+    "GetPayment": link("get", _PAYMENT, "Read the payment.", **_FROM_PAYMENT),
+    "ConfirmPayment": link("post", _PAYMENT + "/confirm", "Confirm cash taken at the desk.", **_FROM_PAYMENT),
+    "RefundPayment": link("post", _PAYMENT + "/refund", "Give the money back.", **_FROM_PAYMENT),
+}
+
 
 def _readable(payment: Payment, principal: Principal) -> Payment:
     """The payer, or someone allowed to read every payment."""
@@ -28,7 +38,8 @@ def _readable(payment: Payment, principal: Principal) -> Payment:
     return payment
 
 
-@router.post("/", status_code=201, response_model=PaymentPublic, responses=problem_responses(401, 422, 502))
+@router.post("/", status_code=201, response_model=PaymentPublic, responses=problem_responses(401, 422, 502),
+             openapi_extra=linked(201, **LINKS_FROM_PAYMENT))
 def create_payment(body: PaymentCreate, services: Services, response: Response, payer: CurrentPrincipal
                    ) -> PaymentPublic:
     """Top up your wallet: a pending payment with `confirmation_url` (cash: pay at the desk). `Idempotency-Key`."""
@@ -80,7 +91,9 @@ def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipa
 
 
 @router.post("/{payment_id}/confirm", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422))
+             responses=problem_responses(401, 403, 404, 409, 422),
+             openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"],
+                                  RefundPayment=LINKS_FROM_PAYMENT["RefundPayment"]))
 def confirm_payment(payment_id: UUID, services: Services,
                     operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
     """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
@@ -88,7 +101,8 @@ def confirm_payment(payment_id: UUID, services: Services,
 
 
 @router.post("/{payment_id}/refund", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422, 502))
+             responses=problem_responses(401, 403, 404, 409, 422, 502),
+             openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"]))
 def refund_payment(payment_id: UUID, services: Services,
                    admin: Annotated[Principal, Depends(require(PAYMENTS_REFUND))],
                    body: Annotated[PaymentRefund | None, Body()] = None) -> PaymentPublic:

@@ -19,10 +19,20 @@ from users_service.application import TokenPair
 from users_service.domain import AccountDisabled
 from webkit import PageParams, Problem, problem_responses, set_page_headers
 from webkit.fields import Line
+from webkit.links import link, linked
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 # Ids in paths are typed (`{user_id:uuid}`): otherwise `GET /users/login` is read as a user id and answers 422
 # instead of 405, because the literal routes beside them (login, token, refresh, logout, me) take other methods.
+
+# OpenAPI links: the flows a client (and the stateful fuzzer) follows from one response to the next request.
+_USER = "/api/v1/users/{user_id}"
+_FROM_USER = {"user_id": "$response.body#/id"}
+LINKS_FROM_USER = {
+    "GetUser": link("get", _USER, "Read the account.", **_FROM_USER),
+    "ChangeRole": link("put", _USER + "/role", "Give the account another role (admins).", **_FROM_USER),
+    "DisableUser": link("post", _USER + "/disable", "Disable the account (admins).", **_FROM_USER),
+}
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -31,7 +41,8 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses=problem_responses(409, 422, 503))
+             responses=problem_responses(409, 422, 503),
+             openapi_extra=linked(201, **LINKS_FROM_USER))
 def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
     """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
     user = service.app.register(str(body.email), body.full_name, body.password)

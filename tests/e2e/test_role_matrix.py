@@ -1,0 +1,267 @@
+"""Endpoint × role matrix: every route of every service, called through the gateway as anonymous,
+participant, organizer (the resource's owner, and another organizer), support and admin, must answer the
+status written in MATRIX.
+
+The route list is generated from the services' FastAPI apps (their factories), so a new route without an
+entry here fails the test, and so does an entry whose route is gone. Every call is authorised-then-harmless
+where it can be (a PATCH that changes nothing, a setting of the test's own); calls that change state get a
+fresh target each (a new event to cancel, a new account to disable), so each status is about who calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from e2e_support import PASSWORD, Person, Platform, bearer
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+
+pytestmark = pytest.mark.e2e
+
+ROLES = ("anonymous", "participant", "organizer_owner", "organizer_other", "support", "admin")
+SERVICES = ("users", "events", "bookings", "payments")
+Call = tuple[str, str, dict[str, Any]]  # method, path, httpx keyword arguments
+
+
+def everyone(status: int) -> tuple[int, ...]:
+    return (status,) * len(ROLES)
+
+
+def signed_in(status: int) -> tuple[int, ...]:
+    return (401,) + (status,) * (len(ROLES) - 1)
+
+
+@dataclass
+class World:
+    """The people and the things they own, made once; `fresh_*` make a new target for a state change."""
+
+    platform: Platform
+    people: dict[str, Person | None]
+    event: dict
+    booking: dict
+    payment: dict
+    setting_key: str = field(default_factory=lambda: f"matrix.{uuid4().hex[:8]}")
+
+    def auth(self, role: str) -> dict[str, str]:
+        person = self.people[role]
+        return person.auth if person else {}
+
+    def fresh_event(self) -> dict:
+        return self.platform.create_event(self.people["organizer_owner"], seats=5, title="Matrix event")
+
+    def fresh_booking(self) -> dict:
+        return self.platform.booked(self.people["participant"], self.event["id"])
+
+    def fresh_payment(self, method: str = "cash") -> dict:
+        r = self.platform.http.post("/api/v1/payments/", headers=self.auth("participant"),
+                                    json={"amount": "5.00", "currency": "EUR", "payment_method": method})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def fresh_paid(self) -> dict:
+        payment = self.fresh_payment()
+        r = self.platform.http.post(f"/api/v1/payments/{payment['id']}/confirm", headers=self.auth("admin"))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def fresh_user(self) -> str:
+        return self.platform.register("Matrix Target").id
+
+    def fresh_refresh_token(self) -> str:
+        r = self.platform.http.post("/api/v1/users/login", json={"email": self.people["participant"].email,
+                                                                  "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return r.json()["refresh_token"]
+
+
+def refused_or(ok: Callable[[World], Call], refused: Callable[[World], Call], allowed: tuple[str, ...]
+               ) -> Callable[[World, str], Call]:
+    """A call that changes state: a fresh target for the roles allowed to change it, a shared one otherwise."""
+    return lambda w, role: ok(w) if role in allowed else refused(w)
+
+
+def same(call: Callable[[World], Call]) -> Callable[[World, str], Call]:
+    return lambda w, role: call(w)
+
+
+# route ("METHOD /path") → (how to call it as a role, expected status per role in ROLES order)
+MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
+    # --- users ---------------------------------------------------------------------------------------
+    "GET /health/users": (same(lambda w: ("GET", "/health/users", {})), everyone(200)),
+    "GET /docs/users/openapi.json": (same(lambda w: ("GET", "/docs/users/openapi.json", {})), everyone(200)),
+    "GET /docs/users/": (same(lambda w: ("GET", "/docs/users/", {})), everyone(200)),
+    "GET /docs/users/oauth2-redirect": (same(lambda w: ("GET", "/docs/users/oauth2-redirect", {})), everyone(200)),
+    "GET /.well-known/jwks.json": (same(lambda w: ("GET", "/.well-known/jwks.json", {})), everyone(200)),
+    "POST /api/v1/users/": (same(lambda w: ("POST", "/api/v1/users/", {"json": {
+        "email": f"matrix-{uuid4().hex[:10]}@example.com", "full_name": "Matrix", "password": PASSWORD}})),
+        everyone(201)),
+    "POST /api/v1/users/login": (same(lambda w: ("POST", "/api/v1/users/login", {"json": {
+        "email": w.people["participant"].email, "password": PASSWORD}})), everyone(200)),
+    "POST /api/v1/users/token": (same(lambda w: ("POST", "/api/v1/users/token", {"data": {
+        "username": w.people["participant"].email, "password": PASSWORD}})), everyone(200)),
+    "POST /api/v1/users/refresh": (same(lambda w: ("POST", "/api/v1/users/refresh", {"json": {
+        "refresh_token": w.fresh_refresh_token()}})), everyone(200)),
+    "POST /api/v1/users/logout": (same(lambda w: ("POST", "/api/v1/users/logout", {"json": {
+        "refresh_token": w.fresh_refresh_token()}})), everyone(204)),
+    "GET /api/v1/users/me": (same(lambda w: ("GET", "/api/v1/users/me", {})), signed_in(200)),
+    "GET /api/v1/users/": (same(lambda w: ("GET", "/api/v1/users/", {})), (401, 403, 403, 403, 200, 200)),
+    "GET /api/v1/users/{user_id}": (same(lambda w: ("GET", f"/api/v1/users/{w.people['participant'].id}", {})),
+                                    (401, 200, 403, 403, 200, 200)),
+    "PUT /api/v1/users/{user_id}/role": (refused_or(
+        lambda w: ("PUT", f"/api/v1/users/{w.fresh_user()}/role", {"json": {"role": "support"}}),
+        lambda w: ("PUT", f"/api/v1/users/{w.people['participant'].id}/role", {"json": {"role": "admin"}}),
+        ("admin",)), (401, 403, 403, 403, 403, 200)),
+    "POST /api/v1/users/{user_id}/disable": (refused_or(
+        lambda w: ("POST", f"/api/v1/users/{w.fresh_user()}/disable", {}),
+        lambda w: ("POST", f"/api/v1/users/{w.people['organizer_other'].id}/disable", {}),
+        ("admin",)), (401, 403, 403, 403, 403, 200)),
+    "GET /api/v1/roles": (same(lambda w: ("GET", "/api/v1/roles", {})), signed_in(200)),
+    "POST /api/v1/roles": (same(lambda w: ("POST", "/api/v1/roles", {"json": {
+        "name": f"matrix-{uuid4().hex[:8]}", "permissions": []}})), (401, 403, 403, 403, 403, 201)),
+    "PUT /api/v1/settings/{key}": (same(lambda w: ("PUT", f"/api/v1/settings/{w.setting_key}", {"json": {
+        "value": "probe", "type": "string"}})), (401, 403, 403, 403, 403, 200)),
+    "GET /api/v1/settings/{key}": (same(lambda w: ("GET", f"/api/v1/settings/{w.setting_key}", {})),
+                                   (401, 403, 403, 403, 403, 200)),
+    # --- events --------------------------------------------------------------------------------------
+    "GET /health/events": (same(lambda w: ("GET", "/health/events", {})), everyone(200)),
+    "GET /docs/events/openapi.json": (same(lambda w: ("GET", "/docs/events/openapi.json", {})), everyone(200)),
+    "GET /docs/events/": (same(lambda w: ("GET", "/docs/events/", {})), everyone(200)),
+    "GET /docs/events/oauth2-redirect": (same(lambda w: ("GET", "/docs/events/oauth2-redirect", {})),
+                                         everyone(200)),
+    "POST /api/v1/events/": (same(lambda w: ("POST", "/api/v1/events/", {"json": {
+        "title": "Matrix created", "description": "x", "start_time": w.event["start_time"], "duration_minutes": 60,
+        "max_participants": 3, "is_paid": False, "tags": ["matrix"]}})), (401, 403, 201, 201, 403, 201)),
+    "GET /api/v1/events/": (same(lambda w: ("GET", "/api/v1/events/", {})), everyone(200)),
+    "GET /api/v1/events/{event_id}": (same(lambda w: ("GET", f"/api/v1/events/{w.event['id']}", {})),
+                                      everyone(200)),
+    "PATCH /api/v1/events/{event_id}": (same(lambda w: ("PATCH", f"/api/v1/events/{w.event['id']}", {"json": {
+        "description": w.event["description"]}})), (401, 403, 200, 403, 403, 200)),
+    "POST /api/v1/events/{event_id}/cancel": (refused_or(
+        lambda w: ("POST", f"/api/v1/events/{w.fresh_event()['id']}/cancel", {}),
+        lambda w: ("POST", f"/api/v1/events/{w.event['id']}/cancel", {}),
+        ("organizer_owner", "admin")), (401, 403, 200, 403, 403, 200)),
+    # --- bookings ------------------------------------------------------------------------------------
+    "GET /health/bookings": (same(lambda w: ("GET", "/health/bookings", {})), everyone(200)),
+    "GET /docs/bookings/openapi.json": (same(lambda w: ("GET", "/docs/bookings/openapi.json", {})),
+                                        everyone(200)),
+    "GET /docs/bookings/": (same(lambda w: ("GET", "/docs/bookings/", {})), everyone(200)),
+    "GET /docs/bookings/oauth2-redirect": (same(lambda w: ("GET", "/docs/bookings/oauth2-redirect", {})),
+                                           everyone(200)),
+    "POST /api/v1/bookings/": (same(lambda w: ("POST", "/api/v1/bookings/", {"json": {
+        "event_id": w.event["id"], "group_size": 1}})), signed_in(202)),
+    "GET /api/v1/bookings/": (same(lambda w: ("GET", "/api/v1/bookings/", {})), signed_in(200)),
+    "GET /api/v1/bookings/{booking_id}": (same(lambda w: ("GET", f"/api/v1/bookings/{w.booking['id']}", {})),
+                                          (401, 200, 200, 403, 200, 200)),
+    "POST /api/v1/bookings/{booking_id}/cancel": (refused_or(
+        lambda w: ("POST", f"/api/v1/bookings/{w.fresh_booking()['id']}/cancel", {}),
+        lambda w: ("POST", f"/api/v1/bookings/{w.booking['id']}/cancel", {}),
+        ("participant", "admin")), (401, 200, 403, 403, 403, 200)),
+    # --- payments ------------------------------------------------------------------------------------
+    "GET /health/payments": (same(lambda w: ("GET", "/health/payments", {})), everyone(200)),
+    "GET /docs/payments/openapi.json": (same(lambda w: ("GET", "/docs/payments/openapi.json", {})),
+                                        everyone(200)),
+    "GET /docs/payments/": (same(lambda w: ("GET", "/docs/payments/", {})), everyone(200)),
+    "GET /docs/payments/oauth2-redirect": (same(lambda w: ("GET", "/docs/payments/oauth2-redirect", {})),
+                                           everyone(200)),
+    "POST /api/v1/payments/": (same(lambda w: ("POST", "/api/v1/payments/", {"json": {
+        "amount": "1.00", "currency": "EUR", "payment_method": "cash"}})), signed_in(201)),
+    "GET /api/v1/payments/": (same(lambda w: ("GET", "/api/v1/payments/", {})), signed_in(200)),
+    "GET /api/v1/payments/balance": (same(lambda w: ("GET", "/api/v1/payments/balance", {})), signed_in(200)),
+    "GET /api/v1/payments/{payment_id}": (same(lambda w: ("GET", f"/api/v1/payments/{w.payment['id']}", {})),
+                                          (401, 200, 403, 403, 200, 200)),
+    "POST /api/v1/payments/{payment_id}/confirm": (refused_or(
+        lambda w: ("POST", f"/api/v1/payments/{w.fresh_payment()['id']}/confirm", {}),
+        lambda w: ("POST", f"/api/v1/payments/{w.payment['id']}/confirm", {}),
+        ("support", "admin")), (401, 403, 403, 403, 200, 200)),
+    "POST /api/v1/payments/{payment_id}/refund": (refused_or(
+        lambda w: ("POST", f"/api/v1/payments/{w.fresh_paid()['id']}/refund", {}),
+        lambda w: ("POST", f"/api/v1/payments/{w.payment['id']}/refund", {}),
+        ("admin",)), (401, 403, 403, 403, 403, 200)),
+    # Providers call it: no token counts, only the signature (none here), whoever sends it.
+    "POST /api/v1/payments/webhooks/{provider}": (same(lambda w: ("POST", "/api/v1/payments/webhooks/sandbox", {
+        "json": {"payment_id": w.payment["id"], "outcome": "succeeded"}})), everyone(401)),
+    # Only the payer finishes their own sandbox payment.
+    "POST /api/v1/payments/{payment_id}/sandbox": (refused_or(
+        lambda w: ("POST", f"/api/v1/payments/{w.fresh_payment('sandbox')['id']}/sandbox",
+                   {"json": {"outcome": "succeeded"}}),
+        lambda w: ("POST", f"/api/v1/payments/{w.payment['id']}/sandbox", {"json": {"outcome": "succeeded"}}),
+        ("participant",)), (401, 200, 403, 403, 403, 403)),
+}
+
+
+def service_apps(env: dict[str, str]) -> Iterator[tuple[str, FastAPI]]:
+    """Each service's app as its factory builds it (with the running system's settings)."""
+    from bookings_service.main import create_app as bookings_app
+    from events_service.main import create_app as events_app
+    from payments_service.main import create_app as payments_app
+    from users_service.main import create_app as users_app
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        for name, factory in zip(SERVICES, (users_app, events_app, bookings_app, payments_app), strict=True):
+            app = factory()
+            yield name, app
+            container = getattr(app.state, "container", None)
+            if container is not None:
+                container.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def app_routes(env: dict[str, str]) -> set[str]:
+    """"METHOD /path" of every route the apps serve (HEAD is Starlette's automatic twin of GET)."""
+    routes = set()
+    for _, app in service_apps(env):
+        for route in iter_route_contexts(app.routes):  # flattens included routers (FastAPI ≥ 0.16x)
+            routes |= {f"{m} {route.path}" for m in (route.methods or ()) if m != "HEAD"}
+    return routes
+
+
+@pytest.fixture(scope="module")
+def world(platform: Platform) -> World:
+    people: dict[str, Person | None] = {"anonymous": None, "participant": platform.register("Matrix Participant"),
+                                        "organizer_owner": platform.organizer("Matrix Owner"),
+                                        "organizer_other": platform.organizer("Matrix Other")}
+    support = platform.register("Matrix Support")
+    r = platform.http.put(f"/api/v1/users/{support.id}/role", json={"role": "support"},
+                          headers=bearer(platform.admin_token()))
+    assert r.status_code == 200, r.text
+    people["support"] = Person(support.id, support.email, platform.login(support.email))
+    people["admin"] = Person("", "", platform.admin_token())
+    event = platform.create_event(people["organizer_owner"], seats=500, title="Matrix")
+    platform.wait_bookable(event["id"], people["participant"])
+    booking = platform.booked(people["participant"], event["id"])
+    w = World(platform, people, event, booking, payment={})
+    w.payment = w.fresh_payment()
+    r = platform.http.put(f"/api/v1/settings/{w.setting_key}", json={"value": "probe", "type": "string"},
+                          headers=w.auth("admin"))
+    assert r.status_code == 200, r.text
+    return w
+
+
+def test_every_route_has_a_row(system_env: dict[str, str]):
+    routes = app_routes(system_env)
+    missing = sorted(routes - set(MATRIX))
+    stale = sorted(set(MATRIX) - routes)
+    assert not missing, f"routes without an entry in MATRIX (add the expected status per role): {missing}"
+    assert not stale, f"MATRIX entries for routes no app serves any more: {stale}"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_route_answers_each_role_as_expected(route: str, world: World):
+    call, expected = MATRIX[route]
+    got = {}
+    for role, want in zip(ROLES, expected, strict=True):
+        method, path, kwargs = call(world, role)
+        r = world.platform.http.request(method, path, headers={**world.auth(role), **kwargs.pop("headers", {})},
+                                        **kwargs)
+        got[role] = (r.status_code, want, r.text[:200] if r.status_code != want else "")
+    wrong = {role: g for role, g in got.items() if g[0] != g[1]}
+    assert not wrong, f"{route}: role → (got, expected, body): {wrong}"
