@@ -53,6 +53,8 @@ def postgres_env(dbname: str, settings: InfraSettings | None = None, **extra: st
         "POSTGRES_POOL_SIZE": str(s.postgres_pool_size),
         "POSTGRES_MAX_OVERFLOW": "20",
         "POSTGRES_CONNECT_TIMEOUT": "10",
+        # Check pooled connections as they are handed out, so a PostgreSQL restart costs no failed request.
+        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "y",
         "AGGREGATE_CACHE_MAXSIZE": "5000",
     }

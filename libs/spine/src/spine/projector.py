@@ -80,6 +80,7 @@ class ProjectionStore:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True,
+                                            check=ConnectionPool.check_connection,  # survive a PG restart
                                             name=f"projections:{self.conninfo.split('dbname=')[-1].split()[0]}")
         return self._pool.connection()
 

@@ -52,7 +52,8 @@ class IdempotencyStore:
         with self._lock:
             if self._pool is None:
                 # Opened lazily: the app object is often built long before the database is reachable.
-                pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True, name="idempotency")
+                pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True, name="idempotency",
+                                      check=ConnectionPool.check_connection)  # survive a PostgreSQL restart
                 with pool.connection() as conn:
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext('idempotency_keys'))")
                     conn.execute(SCHEMA)
