@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import psycopg
 from contracts import Envelope, topics
+from spine.settings import InfraSettings
 
 def _projection(name: str):
     """The projection (as its worker builds it), its table and the table's key column."""
@@ -37,7 +38,7 @@ def read_positioned(bootstrap: str, topic: str) -> tuple[dict[int, list[tuple[in
 
     async def read():
         consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                    auto_offset_reset="earliest")
+                                    auto_offset_reset="earliest", **InfraSettings().kafka_client_options())
         await consumer.start()
         try:
             partitions = sorted(consumer.assignment())
@@ -79,7 +80,8 @@ def read_positioned_ends(bootstrap: str, topic: str) -> tuple[None, dict[int, in
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     async def ends():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                    **InfraSettings().kafka_client_options())
         await consumer.start()
         try:
             await consumer._client._wait_on_metadata(topic)  # noqa: SLF001 (partition list of one topic)

@@ -101,13 +101,15 @@ class Faults:
 
 
 def submit(platform: Platform, asks: list[Ask], refused: list[tuple[str, int, str]], stage: str) -> None:
-    """Book like a client that retries through outages with one Idempotency-Key per booking; any answer other
-    than 202 that is not an outage goes to `refused` (the ask stays unaccepted)."""
+    """Book like a client that retries through outages with one Idempotency-Key per booking: an outage, or
+    any answer with Retry-After (e.g. 409 for a lost concurrency race), is tried again after a pause; any
+    other answer than 202 goes to `refused` (the ask stays unaccepted)."""
     def send(ask: Ask) -> None:
         key = str(uuid4())
         deadline = time.monotonic() + RETRY_FOR
         last = None
         while time.monotonic() < deadline:
+            r = None
             try:
                 r = platform.book(ask.person, ask.event_id, ask.group_size, method=ask.method, key=key)
             except httpx.TransportError as exc:
@@ -116,11 +118,12 @@ def submit(platform: Platform, asks: list[Ask], refused: list[tuple[str, int, st
                 if r.status_code == 202:
                     ask.booking_id, ask.last = r.json()["id"], r.json()
                     return
-                if r.status_code not in OUTAGE:
+                if r.status_code not in OUTAGE and "Retry-After" not in r.headers:
                     refused.append((stage, r.status_code, r.text[:300]))
                     return
-                last = r.text[:200]
-            time.sleep(0.3)
+                last = f"{r.status_code} {r.text[:200]}"
+            time.sleep(0.3 if r is None or "Retry-After" not in r.headers
+                       else min(2.0, float(r.headers["Retry-After"])))
         refused.append((stage, 0, f"not accepted within {RETRY_FOR:.0f} s: {last}"))
 
     with ThreadPoolExecutor(16) as pool:

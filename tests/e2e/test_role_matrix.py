@@ -11,6 +11,7 @@ fresh target each (a new event to cancel, a new account to disable), so each sta
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 ROLES = ("anonymous", "participant", "organizer_owner", "organizer_other", "support", "admin")
 SERVICES = ("users", "events", "bookings", "payments")
 Call = tuple[str, str, dict[str, Any]]  # method, path, httpx keyword arguments
+CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # a Starlette path parameter with its convertor
 
 
 def everyone(status: int) -> tuple[int, ...]:
@@ -71,6 +73,31 @@ class World:
 
     def fresh_user(self) -> str:
         return self.platform.register("Matrix Target").id
+
+    def fresh_disabled_user(self) -> str:
+        user_id = self.fresh_user()
+        r = self.platform.http.post(f"/api/v1/users/{user_id}/disable", headers=self.auth("admin"))
+        assert r.status_code == 200, r.text
+        return user_id
+
+    def fresh_auth(self, role: str) -> dict[str, str]:
+        """A new account of `role` (anonymous: no header), for a call that ends the caller's own sessions."""
+        if role == "anonymous":
+            return {}
+        person = self.platform.register(f"Matrix fresh {role}")
+        granted = {"participant": None, "support": "support", "admin": "admin"}.get(role, "organizer")
+        if granted is None:
+            return person.auth
+        r = self.platform.http.put(f"/api/v1/users/{person.id}/role", json={"role": granted},
+                                   headers=self.auth("admin"))
+        assert r.status_code == 200, r.text
+        return bearer(self.platform.login(person.email))
+
+    def fresh_reset_token(self) -> str:
+        """A one-time reset token for a new account (shown to the admin in development only)."""
+        r = self.platform.http.post(f"/api/v1/users/{self.fresh_user()}/password-reset", headers=self.auth("admin"))
+        assert r.status_code == 201, r.text
+        return r.json()["reset_token"]
 
     def fresh_refresh_token(self) -> str:
         r = self.platform.http.post("/api/v1/users/login", json={"email": self.people["participant"].email,
@@ -120,6 +147,22 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
         lambda w: ("POST", f"/api/v1/users/{w.fresh_user()}/disable", {}),
         lambda w: ("POST", f"/api/v1/users/{w.people['organizer_other'].id}/disable", {}),
         ("admin",)), (401, 403, 403, 403, 403, 200)),
+    "POST /api/v1/users/{user_id}/enable": (refused_or(
+        lambda w: ("POST", f"/api/v1/users/{w.fresh_disabled_user()}/enable", {}),
+        lambda w: ("POST", f"/api/v1/users/{w.people['organizer_other'].id}/enable", {}),
+        ("admin",)), (401, 403, 403, 403, 403, 200)),
+    # An admin voids a user's password and sessions; nobody else may (the shared target is never voided).
+    "POST /api/v1/users/{user_id}/password-reset": (refused_or(
+        lambda w: ("POST", f"/api/v1/users/{w.fresh_user()}/password-reset", {}),
+        lambda w: ("POST", f"/api/v1/users/{w.people['organizer_other'].id}/password-reset", {}),
+        ("admin",)), (401, 403, 403, 403, 403, 201)),
+    # The one-time token is the proof: whoever holds it (typically signed out) sets the new password.
+    "POST /api/v1/users/password-reset": (same(lambda w: ("POST", "/api/v1/users/password-reset", {"json": {
+        "token": w.fresh_reset_token(), "new_password": f"new {PASSWORD}"}})), everyone(204)),
+    # Every signed-in account changes its own password (a fresh account per role: the change ends its sessions).
+    "POST /api/v1/users/me/password": (lambda w, role: ("POST", "/api/v1/users/me/password", {
+        "headers": w.fresh_auth(role), "json": {"current_password": PASSWORD, "new_password": f"new {PASSWORD}"}}),
+        signed_in(200)),
     "GET /api/v1/roles": (same(lambda w: ("GET", "/api/v1/roles", {})), signed_in(200)),
     "POST /api/v1/roles": (same(lambda w: ("POST", "/api/v1/roles", {"json": {
         "name": f"matrix-{uuid4().hex[:8]}", "permissions": []}})), (401, 403, 403, 403, 403, 201)),
@@ -220,7 +263,8 @@ def app_routes(env: dict[str, str]) -> set[str]:
     routes = set()
     for _, app in service_apps(env):
         for route in iter_route_contexts(app.routes):  # flattens included routers (FastAPI ≥ 0.16x)
-            routes |= {f"{m} {route.path}" for m in (route.methods or ()) if m != "HEAD"}
+            path = CONVERTOR.sub(r"{\1}", route.path)  # "{user_id:uuid}" → "{user_id}", as OpenAPI names it
+            routes |= {f"{m} {path}" for m in (route.methods or ()) if m != "HEAD"}
     return routes
 
 
