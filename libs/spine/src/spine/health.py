@@ -122,12 +122,19 @@ def clear_alarm(conninfo: str, source: str) -> bool:
 
 
 def reader(conninfo: str):
-    """A health readout for webkit's `/health/<service>`: `{"alarms": [...]}` from the service's database."""
+    """A health readout for webkit's `/health/<service>`: `{"alarms": [...]}` from the service's database.
+
+    The health route is public (load balancers poll it through the gateway), so it names each alarm's kind and
+    source but not its detail, which may quote internal error text; operators read that from `read_alarms`
+    and the logs.
+    """
 
     def readout() -> dict[str, Any]:
         try:
-            return {"alarms": read_alarms(conninfo)}
-        except psycopg.Error as exc:
-            return {"alarms": [{"source": "database", "kind": "unreachable", "detail": str(exc)[:500]}]}
+            alarms = read_alarms(conninfo)
+        except psycopg.Error:
+            log.warning("health: alarms unreadable", exc_info=True)
+            return {"alarms": [{"source": "database", "kind": "unreachable"}]}
+        return {"alarms": [{k: v for k, v in alarm.items() if k != "detail"} for alarm in alarms]}
 
     return readout
