@@ -117,6 +117,7 @@ class Users(Credentials, ServiceApplication):
             if by is not None:
                 self.check_ceiling(by, new_role.permissions, f"granting the role {role!r}")
                 self.check_ceiling(by, self.permissions_of(user.role), f"changing the role of a {user.role}")
+            user.check_managed_by(by)
             user.change_role(role)
         return self._retrying(lambda: self._change(user_id, change))
 
@@ -147,6 +148,7 @@ class Users(Credentials, ServiceApplication):
     def _manageable(self, user: User, by: UUID | None) -> None:
         if by is not None:
             self.check_ceiling(by, self.permissions_of(user.role), f"managing a {user.role}")
+        user.check_managed_by(by)
 
     def _change(self, user_id: UUID, command: Callable[[User], None]) -> User:
         user = self.user(user_id)

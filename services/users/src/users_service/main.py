@@ -20,7 +20,7 @@ from users_service.api import ROUTERS
 from users_service.bootstrap import UsersService, bootstrap
 from users_service.domain import (
     AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
-    InvalidRole, InvalidSetting, PasswordResetInvalid, RefreshTokenInvalid, SettingNotFound, UnknownRole,
+    InvalidRole, InvalidSetting, OwnAccountManagement, PasswordResetInvalid, RefreshTokenInvalid, SettingNotFound, UnknownRole,
     UserNotFound, WeakPassword, WrongPassword,
 )
 from users_service.passwords import HashingBusy
@@ -47,6 +47,7 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     PasswordResetInvalid: 401,
     BeyondYourPermissions: 403,
     AccountNotDisabled: 409,
+    OwnAccountManagement: 409,
 }
 
 # Answers that carry tokens, or spend a refresh token, are never stored for replay: a replayed refresh would

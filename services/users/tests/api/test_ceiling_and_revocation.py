@@ -102,3 +102,20 @@ def test_taking_a_permission_away_from_a_role_bites_at_once_for_every_holder(cli
     again = client.post("/api/v1/users/refresh", json={"refresh_token": curator["refresh_token"]}).json()
     problem(client.get("/api/v1/users/", headers=bearer(again["access_token"])), 403)
     assert client.get("/api/v1/users/me", headers=bearer(again["access_token"])).status_code == 200
+
+
+def test_an_admin_cannot_lock_themselves_out_but_another_admin_may_act_on_them(client, admin, signup, problem):
+    me = f"/api/v1/users/{admin.id}"
+    for method, path, body in (("put", "/role", {"role": "participant"}), ("post", "/disable", None),
+                               ("post", "/password-reset", None)):
+        answer = client.request(method.upper(), me + path, json=body, headers=admin.headers)
+        assert "your own account" in problem(answer, 409)["detail"]
+    assert client.get("/api/v1/users/me", headers=admin.headers).json()["role"] == "admin"  # nothing changed
+
+    deputy = signup()
+    assert client.put(f"/api/v1/users/{deputy.id}/role", json={"role": "admin"}, headers=admin.headers).status_code == 200
+    deputy_headers = bearer(client.post("/api/v1/users/refresh", json={"refresh_token": deputy.refresh_token}
+                                        ).json()["access_token"])
+    problem(client.post(f"/api/v1/users/{deputy.id}/disable", headers=deputy_headers), 409)
+    r = client.put(f"/api/v1/users/{deputy.id}/role", json={"role": "participant"}, headers=admin.headers)
+    assert r.status_code == 200 and r.json()["role"] == "participant"

@@ -2,7 +2,7 @@
 
 from users_service.domain.errors import (
     AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
-    InvalidRole, InvalidSetting, PasswordResetInvalid, RefreshTokenInvalid, RefreshTokenReused, SettingNotFound,
+    InvalidRole, InvalidSetting, OwnAccountManagement, PasswordResetInvalid, RefreshTokenInvalid, RefreshTokenReused, SettingNotFound,
     UnknownRole, UserNotFound, UsersError, WeakPassword, WrongPassword,
 )
 from users_service.domain.password_policy import check_password_strength
@@ -12,7 +12,8 @@ from users_service.domain.token_family import TokenFamily
 from users_service.domain.user import EmailRegistration, User, email_registration_id, normalise_email
 
 __all__ = [
-    "ROLE_INDEX_ID", "AccountDisabled", "AccountNotDisabled", "BeyondYourPermissions", "PasswordResetInvalid",
+    "ROLE_INDEX_ID", "AccountDisabled", "AccountNotDisabled", "BeyondYourPermissions", "OwnAccountManagement",
+    "PasswordResetInvalid",
     "WeakPassword", "WrongPassword", "check_password_strength", "EmailAlreadyRegistered", "EmailRegistration",
     "InvalidCredentials",
     "InvalidRole", "InvalidSetting", "RefreshTokenInvalid", "RefreshTokenReused", "Role", "RoleIndex", "Setting",

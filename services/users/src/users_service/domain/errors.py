@@ -61,5 +61,10 @@ class BeyondYourPermissions(UsersError):
     """Raised when someone grants, defines or manages a role holding permissions they do not hold themselves."""
 
 
+class OwnAccountManagement(UsersError):
+    """Raised when an admin disables, demotes or force-resets their own account: with one admin, nobody could
+    undo it (another admin may)."""
+
+
 class AccountNotDisabled(UsersError):
     """Raised when an account that is not disabled is re-enabled."""

@@ -7,7 +7,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from users_service.domain.errors import AccountDisabled, AccountNotDisabled, PasswordResetInvalid
+from users_service.domain.errors import (
+    AccountDisabled, AccountNotDisabled, OwnAccountManagement, PasswordResetInvalid,
+)
 
 
 def normalise_email(email: str) -> str:
@@ -49,6 +51,12 @@ class User(Aggregate):
         """Raises AccountDisabled when the account was disabled."""
         if self.disabled:
             raise AccountDisabled(f"user {self.id} is disabled")
+
+    def check_managed_by(self, actor_id: UUID | None) -> None:
+        """Raises OwnAccountManagement when the actor is this user: nobody locks themselves out."""
+        if actor_id is not None and actor_id == self.id:
+            raise OwnAccountManagement("you cannot disable, demote or force a password reset on your own account; "
+                                       "ask another admin")
 
     def change_role(self, role: str) -> None:
         """Give the user another role (no event when it is already theirs)."""
