@@ -69,6 +69,15 @@ class BookingPromoted(BookingRef):
 
 
 @message(topics.BOOKINGS)
+class BookingLatePaymentAccepted(BookingRef):
+    """A payment arrived after the hold lapsed: the expired booking asks for seats again (status `pending`);
+    it ends `confirmed`, or `expired` again with the money refunded."""
+
+    group_size: int = Field(description="Seats asked for.", examples=[2], json_schema_extra=lim.count(1))
+    payment_id: UUID = Field(description="The late payment, kept if the seats are still there.")
+
+
+@message(topics.BOOKINGS)
 class BookingCancelled(BookingRef):
     """The booking ended by cancellation (user, event cancelled, or failed payment)."""
 

@@ -13,8 +13,8 @@ from functools import singledispatch
 from typing import Any
 
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingPromoted, BookingRejected,
-    BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
+    BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
 from contracts.events import ReleaseSeats, ReserveSeats
 from contracts.payments import RefundPayment, RequestPayment
@@ -78,6 +78,11 @@ def _(e: B.Rejected) -> BaseModel:  # type: ignore[name-defined]
 @to_event.register
 def _(e: B.Expired) -> BaseModel:  # type: ignore[name-defined]
     return BookingExpired(**_ref(e), payment_id=e.payment_id)
+
+
+@to_event.register
+def _(e: B.LatePaymentAccepted) -> BaseModel:  # type: ignore[name-defined]
+    return BookingLatePaymentAccepted(**_ref(e), group_size=e.group_size, payment_id=e.payment_id)
 
 
 @to_event.register

@@ -8,7 +8,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingPromoted, BookingRejected,
+    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
+    BookingPromoted, BookingRejected,
     BookingRequested, BookingWaitlisted,
 )
 from contracts.events import EventCancelled, ReleaseSeats, ReserveSeats, SeatsRejected, SeatsReleased, SeatsReserved
@@ -145,7 +146,10 @@ def test_late_payment_re_reserves_then_confirms(unit):
     payment_id = booking.payment_id
     booking.expire(NOW + timedelta(hours=1))
     unit.published()
-    (reserve,) = unit.given(succeeded(booking, payment_id))
+    accepted, reserve = unit.given(succeeded(booking, payment_id))
+    # Public, so the bookings view shows it pending again (and the sweeper re-drives it if the answer is lost).
+    assert accepted == BookingLatePaymentAccepted(booking_id=booking.id, event_id=EVENT, user_id=booking.user_id,
+                                                  group_size=1, payment_id=payment_id)
     assert reserve == ReserveSeats(event_id=EVENT, booking_id=booking.id, seats=1, user_id=booking.user_id, attempt=2)
     assert unit.given(succeeded(booking, payment_id)) == []  # duplicate
     (confirmed,) = unit.given(reserved(booking, attempt=2))

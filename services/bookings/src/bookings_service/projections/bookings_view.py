@@ -14,8 +14,8 @@ from psycopg import Cursor
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingPromoted, BookingRejected,
-    BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
+    BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
 from spine.projector import SqlProjection
 
@@ -76,6 +76,8 @@ class BookingsView(SqlProjection):
                         " waitlisted_at = COALESCE(waitlisted_at, %s) WHERE booking_id = %s", (at, at, m.booking_id))
         elif isinstance(m, BookingPromoted):
             self._set(cur, m.booking_id, at, "pending")
+        elif isinstance(m, BookingLatePaymentAccepted):  # asking for seats again: the sweeper must see it
+            self._set(cur, m.booking_id, at, "pending", payment_id=m.payment_id, expires_at=None)
         elif isinstance(m, BookingCancelled):
             self._set(cur, m.booking_id, at, "cancelled", reason=m.reason, expires_at=None)
         elif isinstance(m, BookingRejected):
