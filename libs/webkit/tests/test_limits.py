@@ -15,6 +15,7 @@ from webkit import PageParams, create_app, set_page_headers
 from webkit.body_limit import DEFAULT_MAX_BODY_BYTES, body_limit
 from webkit.fields import INT32_MAX, INT64_MAX, BoundedJson, Line, LowerLine, PositiveInt32, Text, Timestamp
 from webkit.openapi import unbounded_inputs
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.unit
 
@@ -70,12 +71,6 @@ def client():
     app = create_app("notes", title="Notes", version="1", routers=[router()])
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 def test_a_body_over_the_default_limit_is_413_before_it_is_read(client):

@@ -21,17 +21,12 @@ from authkit.testing import caller
 from bookings_service import public
 from bookings_service.projections.settings_replica import SettingsReplica
 from bookings_service.testing import event_created, seat_message
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
 URL = "/api/v1/bookings/"
 VERSIONS = count(100)
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 @pytest.fixture

@@ -9,16 +9,11 @@ from webkit.openapi import unbounded_inputs
 
 from bookings_service.domain.waitlist import Waitlist
 from bookings_service.testing import event_created
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
 URL = "/api/v1/bookings/"
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 def test_a_waitlists_id_is_not_a_booking(client, participant, admin):

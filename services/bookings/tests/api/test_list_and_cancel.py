@@ -10,16 +10,11 @@ from contracts.events import SeatsRejected, SeatsReserved
 
 from authkit.testing import caller
 from bookings_service.testing import event_created, seat_message
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
 URL = "/api/v1/bookings/"
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 @pytest.fixture

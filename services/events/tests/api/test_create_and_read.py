@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from events_service import public
+from webkit.testing import assert_problem
 
 pytestmark = pytest.mark.api
 
@@ -27,16 +28,6 @@ def seed_payload(**overrides) -> dict:
 def paid_payload(**overrides) -> dict:
     return seed_payload(**{"is_paid": True, "price": "25.00", "currency": "eur",
                             "allowed_payment_methods": ["card", "cash"], "tags": ["Python"], **overrides})
-
-
-def assert_problem(response, status: int, title: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    if title is not None:
-        assert body["title"] == title
-    return body
 
 
 def test_an_organizer_publishes_a_seed_style_free_event(client, organizer):

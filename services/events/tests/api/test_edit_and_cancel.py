@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
@@ -19,12 +20,6 @@ def publish(client, who) -> dict:
                "start_time": (datetime.now(UTC) + timedelta(days=7)).isoformat(), "is_paid": False}
     response = client.post(URL, json=payload, headers=who.headers)
     assert response.status_code == 201, response.text
-    return response.json()
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
     return response.json()
 
 

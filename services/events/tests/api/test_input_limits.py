@@ -12,6 +12,7 @@ from contracts import limits as lim
 from webkit.openapi import unbounded_inputs
 
 from events_service.domain.unknown_event import UnknownEventAnswers
+from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
@@ -26,12 +27,6 @@ def soon() -> str:
 def payload(**overrides) -> dict:
     return {"title": "Limits night", "start_time": soon(), "duration_minutes": 60, "max_participants": 10,
             **overrides}
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
 
 
 def test_a_megabyte_of_tags_is_refused_before_it_is_read(client, organizer):

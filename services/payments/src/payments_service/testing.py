@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spine.projector import apply_in_transaction
+from webkit.testing import assert_problem  # noqa: F401 - re-exported for the payments tests
 
 from payments_service import public
 from payments_service.application import Payments
@@ -24,17 +25,6 @@ def feed_payments_view(payments: Payments, conninfo: str) -> int:
 # --- HTTP helpers for API and e2e tests ----------------------------------------------------------
 
 URL = "/api/v1/payments/"
-
-
-def assert_problem(response, status: int, title: str | None = None) -> dict:
-    """Check a problem+json answer (status, and `title` when given); returns its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    if title is not None:
-        assert body["title"] == title, body
-    return body
 
 
 def top_up(client, who, amount: str = "40.00", method: str = "sandbox", currency: str = "EUR", **extra) -> dict:
