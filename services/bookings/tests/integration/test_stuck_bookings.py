@@ -13,24 +13,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from authkit.testing import caller
 from contracts import Envelope, wrap
 from contracts.events import SeatsReserved
-from contracts.topics import dlq
-from spine.testing import create_topics, unique_topic
 
 from bookings_service.consumers.deadlines import Deadlines
-from bookings_service.main import Topics, build_worker
+from bookings_service.main import build_worker
 from bookings_service.testing import event_created
 
 pytestmark = pytest.mark.integration
 
 URL = "/api/v1/bookings/"
-
-
-@pytest.fixture
-def names() -> Topics:
-    names = Topics(**{field: unique_topic(field) for field in Topics.__dataclass_fields__})
-    all_topics = [getattr(names, f) for f in Topics.__dataclass_fields__]
-    create_topics(*all_topics, *[dlq(t) for t in all_topics], partitions=2)
-    return names
 
 
 async def read(settings, topic: str, until, timeout: float = 30) -> list[Envelope]:
