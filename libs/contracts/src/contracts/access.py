@@ -53,8 +53,9 @@ def _service(name: str, produces: tuple[str, ...], consumes: tuple[str, ...]) ->
 SERVICES: dict[str, Access] = {a.principal: a for a in (
     # users: relay → users.v1; its users view and the disabled-users list read it back.
     _service("users", produces=(t.USERS,), consumes=(t.USERS,)),
-    # events: relay → events.v1; seat commands from the booking saga; catalogue and disabled users.
-    _service("events", produces=(t.EVENTS,), consumes=(t.EVENTS, t.EVENTS_COMMANDS, t.USERS)),
+    # events: relay → events.v1; seat commands from the booking saga; catalogue, reviews and disabled users;
+    # who attended what (bookings.v1), since only a confirmed attendee may review an event.
+    _service("events", produces=(t.EVENTS,), consumes=(t.EVENTS, t.EVENTS_COMMANDS, t.USERS, t.BOOKINGS)),
     # bookings: the saga's orchestrator sends the seat and payment commands it owns.
     _service("bookings", produces=(t.BOOKINGS, t.EVENTS_COMMANDS, t.PAYMENTS_COMMANDS),
              consumes=(t.BOOKINGS, t.EVENTS, t.PAYMENTS, t.USERS)),

@@ -147,3 +147,44 @@ class SeatsReleased(BaseModel):
     seats: int = Field(description="Seats freed.", examples=[2], json_schema_extra=lim.count())
     seats_available: int = Field(description="Free seats after the release.", examples=[2],
                                  json_schema_extra=lim.count())
+
+
+# --- Reviews: an attendee rates an event once it has started; support or an admin moderates. Keyed by review
+# --- id (one review per user per event: the id is derived from both). Only approved reviews count in ratings.
+
+@message(topics.EVENTS)
+class ReviewSubmitted(BaseModel):
+    """An attendee reviewed an event; the review waits for moderation (`pending`)."""
+
+    review_id: UUID = Field(description="The review; the same for the same (event, author), so there is one each.")
+    event_id: UUID = Field(description="The event reviewed.")
+    author_id: UUID = Field(description="Who wrote it (a user with a confirmed booking for the event).")
+    rating: int = Field(description="Stars, 1 to 5.", examples=[4], json_schema_extra={"minimum": 1, "maximum": 5})
+    comment: str = Field(description="What the author wrote.", examples=["Great talks, too little pizza."],
+                         json_schema_extra=lim.text(lim.REVIEW_COMMENT))
+    submitted_at: datetime = Field(description="When (UTC).")
+
+
+class ReviewDecision(BaseModel):
+    """What a moderator decided about a review, with what the author's notification needs."""
+
+    review_id: UUID = Field(description="The review.")
+    event_id: UUID = Field(description="The event reviewed.")
+    author_id: UUID = Field(description="Who wrote the review (the user to notify).")
+    rating: int = Field(description="The review's stars, 1 to 5.", examples=[4],
+                        json_schema_extra={"minimum": 1, "maximum": 5})
+    moderator_id: UUID = Field(description="The support agent or admin who decided.")
+    reason: str | None = Field(default=None, description="Why, as the moderator wrote it (shown to the author).",
+                               examples=["Thanks for the detailed feedback"],
+                               json_schema_extra=lim.text(lim.MODERATION_REASON))
+    decided_at: datetime = Field(description="When (UTC).")
+
+
+@message(topics.EVENTS)
+class ReviewApproved(ReviewDecision):
+    """A moderator approved a review: it is public and counts in the event's rating (tell the author)."""
+
+
+@message(topics.EVENTS)
+class ReviewRejected(ReviewDecision):
+    """A moderator rejected a review: it stays hidden (tell the author, with the reason)."""

@@ -43,6 +43,8 @@ PROVIDER = 32
 URL = 2_048
 REFRESH_TOKEN = 512
 QUERY_TEXT = 200
+REVIEW_COMMENT = 2_000  # a review's text
+MODERATION_REASON = 1_000  # why a moderator approved or rejected a review
 DECIMAL_DIGITS = 14  # money: at most this many digits (amounts, prices)
 
 # --- envelope --------------------------------------------------------------------------------------------
