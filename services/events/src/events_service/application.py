@@ -13,10 +13,13 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from spine.eventstore import ServiceApplication
 
-from events_service.domain import Actor, Event, EventDetails, EventNotFound
+from events_service.domain import (
+    Actor, Event, EventDetails, EventNotFound, Review, ReviewAlreadySubmitted, ReviewNotFound,
+)
 from events_service.seating import SeatBatch
 
 T = TypeVar("T")
+A = TypeVar("A", Event, Review)
 
 # A concurrent save of the same event (another request, later the booking saga) makes ours lose
 # the optimistic-concurrency race; the command is simply re-run on the fresh state. Jittered backoff
@@ -78,10 +81,42 @@ class Events(ServiceApplication):
         """A unit of work for the booking saga's seat commands (see seating.py); `now` decides "started"."""
         return SeatBatch(self, now)
 
-    def _run(self, event_id: UUID, command: Callable[[Event], Any]) -> Event:
+    def submit_review(self, event_id: UUID, *, author_id: UUID, rating: int, comment: str, attended: bool,
+                      now: datetime | None = None) -> Review:
+        """An attendee reviews an event (`attended`: they hold a confirmed booking, per the attendance view)."""
+        review = Review.submit(self.get_event(event_id), author_id=author_id, rating=rating, comment=comment,
+                               attended=attended, now=now)
+        try:
+            self.save(review)
+        except IntegrityError:
+            # Version 1 of this (event, author) stream exists: reviewed before, or a racing twin just won.
+            raise ReviewAlreadySubmitted("you have already reviewed this event") from None
+        return review
+
+    def get_review(self, review_id: UUID) -> Review:
+        """One review as it stands; ReviewNotFound when the id names none."""
+        try:
+            found = self.repository.get(review_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Review):
+            raise ReviewNotFound(f"no review with id {review_id}")
+        return found
+
+    def approve_review(self, review_id: UUID, *, moderator_id: UUID, reason: str | None = None) -> Review:
+        """A moderator makes a pending review public."""
+        return self._run(review_id, lambda r: r.approve(moderator_id=moderator_id, reason=reason), self.get_review)
+
+    def reject_review(self, review_id: UUID, *, moderator_id: UUID, reason: str | None = None) -> Review:
+        """A moderator keeps a pending review hidden."""
+        return self._run(review_id, lambda r: r.reject(moderator_id=moderator_id, reason=reason), self.get_review)
+
+    def _run(self, aggregate_id: UUID, command: Callable[[A], Any],
+             load: Callable[[UUID], A] | None = None) -> A:
         """Load, command, save; on a version conflict reload and try again."""
+        load = load or self.get_event  # type: ignore[assignment]
         for attempt in range(_RETRIES):
-            event = self.get_event(event_id)
+            event = load(aggregate_id)  # type: ignore[misc]
             command(event)
             try:
                 self.save(event)

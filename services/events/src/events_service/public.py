@@ -1,4 +1,4 @@
-"""Internal Event aggregate events → public `events.v1` messages (contracts.events).
+"""Internal Event and Review aggregate events → public `events.v1` messages (contracts.events).
 
 The only module that knows both languages: the relay publishes what `to_public` returns, so the
 aggregate can be refactored without breaking consumers. Seat answers are published keyed by the
@@ -12,12 +12,13 @@ from typing import Any
 
 from contracts import Envelope
 from contracts.events import (
-    EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved,
+    EventCancelled, EventCreated, EventUpdated, ReviewApproved, ReviewRejected, ReviewSubmitted, SeatsRejected,
+    SeatsReleased, SeatsReserved,
 )
 from pydantic import BaseModel
 from spine.relay import envelope_of
 
-from events_service.domain import Event, UnknownEventAnswers
+from events_service.domain import Event, Review, UnknownEventAnswers
 
 
 @singledispatch
@@ -78,6 +79,27 @@ def _seats_released(e: Event.SeatsReleased) -> SeatsReleased:  # type: ignore[na
 def _unknown_event(e: UnknownEventAnswers.SeatsRejected) -> SeatsRejected:  # type: ignore[name-defined]
     return SeatsRejected(event_id=e.event_id, booking_id=e.booking_id, seats=e.seats, reason=e.reason,
                          seats_available=0, attempt=e.attempt)
+
+
+@to_public.register
+def _review_submitted(e: Review.Submitted) -> ReviewSubmitted:  # type: ignore[name-defined]
+    return ReviewSubmitted(review_id=e.originator_id, event_id=e.event_id, author_id=e.author_id, rating=e.rating,
+                           comment=e.comment, submitted_at=e.timestamp)
+
+
+@to_public.register
+def _review_approved(e: Review.Approved) -> ReviewApproved:  # type: ignore[name-defined]
+    return ReviewApproved(**_decision(e))
+
+
+@to_public.register
+def _review_rejected(e: Review.Rejected) -> ReviewRejected:  # type: ignore[name-defined]
+    return ReviewRejected(**_decision(e))
+
+
+def _decision(e: Any) -> dict[str, Any]:
+    return dict(review_id=e.originator_id, event_id=e.event_id, author_id=e.author_id, rating=e.rating,
+                moderator_id=e.moderator_id, reason=e.reason, decided_at=e.timestamp)
 
 
 def address(payload: BaseModel, domain_event: Any) -> str | None:

@@ -1,14 +1,18 @@
-"""Business rules of the events service: the Event aggregate, its details and seats. No I/O, no frameworks."""
+"""Business rules of the events service: the Event aggregate, its details and seats, and reviews. No I/O, no
+frameworks."""
 
 from events_service.domain.details import PAYMENT_METHODS, EventDetails
 from events_service.domain.errors import (
-    CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventAlreadyStarted, EventNotFound, EventRuleViolation,
-    InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, InvalidSeatCount,
-    NonPositiveCapacity, NonPositiveDuration, NotEventOrganizer, SeatsOutOfRange, StartNotInFuture,
+    CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventAlreadyStarted, EventNotFound, EventNotStartedYet,
+    EventRuleViolation, InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, InvalidReview,
+    InvalidSeatCount, NonPositiveCapacity, NonPositiveDuration, NotAnAttendee, NotEventOrganizer, OwnReview,
+    ReviewAlreadyModerated, ReviewAlreadySubmitted, ReviewNotFound, ReviewRuleViolation, SeatsOutOfRange,
+    StartNotInFuture,
 )
 from events_service.domain.event import (
     CANCELLED, EVENT_CANCELLED, FULL, NOT_BOOKABLE, SCHEDULED, Actor, Event,
 )
+from events_service.domain.review import APPROVED, PENDING, REJECTED, Review
 from events_service.domain.seats import ReleaseSeats, ReserveSeats, SeatCommand
 from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswers
 
@@ -19,4 +23,6 @@ __all__ = [
     "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
     "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
     "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
+    "APPROVED", "PENDING", "REJECTED", "EventNotStartedYet", "InvalidReview", "NotAnAttendee", "OwnReview", "Review",
+    "ReviewAlreadyModerated", "ReviewAlreadySubmitted", "ReviewNotFound", "ReviewRuleViolation",
 ]

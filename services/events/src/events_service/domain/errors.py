@@ -69,3 +69,36 @@ class InvalidSeatCount(EventRuleViolation):
 
 class SeatsOutOfRange(EventRuleViolation):
     """Raised when a change would leave fewer than 0 or more than capacity seats taken (never recorded)."""
+
+
+class ReviewRuleViolation(Exception):
+    """Base of every refusal by the Review aggregate (or the rules for writing one)."""
+
+
+class InvalidReview(ReviewRuleViolation):
+    """Raised when a review's rating is outside 1–5 or its comment is empty or too long (HTTP 422)."""
+
+
+class NotAnAttendee(ReviewRuleViolation):
+    """Raised when someone without a confirmed booking for the event reviews it (HTTP 403: it is about who
+    asks, not about the state of the review, and asking again will not help)."""
+
+
+class EventNotStartedYet(ReviewRuleViolation):
+    """Raised when an event is reviewed before it has started (HTTP 409)."""
+
+
+class ReviewAlreadySubmitted(ReviewRuleViolation):
+    """Raised when a user reviews an event they already reviewed (HTTP 409)."""
+
+
+class ReviewAlreadyModerated(ReviewRuleViolation):
+    """Raised when a review that was already approved or rejected is decided again (HTTP 409)."""
+
+
+class OwnReview(ReviewRuleViolation):
+    """Raised when a moderator approves or rejects their own review (HTTP 403)."""
+
+
+class ReviewNotFound(Exception):
+    """Raised when no review has the requested id (HTTP 404)."""
