@@ -15,8 +15,11 @@ from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore
 
 from events_service.application import Events
+from events_service.projections.attendance import Attendance, AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.reviews import ReviewsProjection
+from events_service.projections.reviews_query import Reviews
 from events_service.settings import Settings
 
 
@@ -30,6 +33,8 @@ class Container:
     catalogue: Catalogue
     verifier: TokenVerifier
     disabled_users: DisabledUsers
+    reviews: Reviews
+    attendance: Attendance
 
     def close(self) -> None:
         self.pool.close()
@@ -44,7 +49,7 @@ def build_events(settings: Settings) -> Events:
 def ensure_read_models(settings: Settings) -> None:
     """Create the read-model tables, so the api answers (with empty lists) before the worker first runs."""
     store = ProjectionStore(settings.conninfo(settings.database))
-    for projection in (CatalogueProjection(), DisabledUsersProjection()):
+    for projection in (CatalogueProjection(), DisabledUsersProjection(), ReviewsProjection(), AttendanceProjection()):
         store.setup(projection)
 
 
@@ -56,4 +61,5 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
     return Container(settings=settings, events=build_events(settings), pool=pool, catalogue=Catalogue(pool),
-                     verifier=verifier, disabled_users=DisabledUsers(pool))
+                     verifier=verifier, disabled_users=DisabledUsers(pool), reviews=Reviews(pool),
+                     attendance=Attendance(pool))

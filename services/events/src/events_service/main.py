@@ -21,9 +21,13 @@ from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from events_service import domain, public
 from events_service.api.events import router as events_router
+from events_service.api.reviews import events_router as event_reviews_router
+from events_service.api.reviews import router as reviews_router
 from events_service.bootstrap import build, build_events
 from events_service.consumers.seats import SeatsHandler
+from events_service.projections.attendance import AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
+from events_service.projections.reviews import ReviewsProjection
 from events_service.settings import Settings
 
 SERVICE = "events"
@@ -36,6 +40,13 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.EventAlreadyStarted: 409,
     domain.NotEventOrganizer: 403,
     domain.EventNotFound: 404,
+    domain.InvalidReview: 422,
+    domain.NotAnAttendee: 403,
+    domain.OwnReview: 403,
+    domain.EventNotStartedYet: 409,
+    domain.ReviewAlreadySubmitted: 409,
+    domain.ReviewAlreadyModerated: 409,
+    domain.ReviewNotFound: 404,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
     # not stored for idempotent replay; the database's own message stays in the log).
     IntegrityError: CONCURRENT_CHANGE,
@@ -52,7 +63,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         yield
         container.close()
 
-    app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0", routers=[events_router],
+    app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0", routers=[events_router, event_reviews_router, reviews_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,
@@ -63,9 +74,10 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 
 def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS,
-                 users_topic: str = topics.USERS, commands_topic: str = topics.EVENTS_COMMANDS) -> Worker:
-    """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue fed from `topic`,
-    and disabled users from `users_topic`."""
+                 users_topic: str = topics.USERS, commands_topic: str = topics.EVENTS_COMMANDS,
+                 bookings_topic: str = topics.BOOKINGS) -> Worker:
+    """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue and reviews fed from
+    `topic`, disabled users from `users_topic`, and who attended what from `bookings_topic`."""
     settings = settings or Settings()
     events = build_events(settings)
     disabled_users = DisabledUsersProjection(users_topic)
@@ -73,6 +85,8 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS
             .add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
             .add_handler(SeatsHandler(events, commands_topic), events)
             .add_projection(CatalogueProjection(topic), settings.database)
+            .add_projection(ReviewsProjection(topic), settings.database)
+            .add_projection(AttendanceProjection(bookings_topic), settings.database)
             .add_projection(disabled_users, settings.database))
 
 

@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 
 from events_service.application import Events
 from events_service.domain import Actor
+from events_service.projections.attendance import Attendance
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.reviews_query import Reviews
 
 
 def get_events(request: Request) -> Events:
@@ -21,6 +23,14 @@ def get_catalogue(request: Request) -> Catalogue:
     return request.app.state.container.catalogue
 
 
+def get_reviews(request: Request) -> Reviews:
+    return request.app.state.container.reviews
+
+
+def get_attendance(request: Request) -> Attendance:
+    return request.app.state.container.attendance
+
+
 def actor_of(principal: Principal) -> Actor:
     """The caller as the Event aggregate sees them."""
     return Actor(user_id=principal.user_id, may_manage_any=principal.can(EVENTS_MANAGE_ANY))
@@ -28,3 +38,5 @@ def actor_of(principal: Principal) -> Actor:
 
 EventsApp = Annotated[Events, Depends(get_events)]
 CatalogueReader = Annotated[Catalogue, Depends(get_catalogue)]
+ReviewsReader = Annotated[Reviews, Depends(get_reviews)]
+AttendanceReader = Annotated[Attendance, Depends(get_attendance)]

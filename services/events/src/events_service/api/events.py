@@ -15,10 +15,11 @@ from webkit.fields import Line, Timestamp
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 
-from events_service.api.deps import CatalogueReader, EventsApp, actor_of
+from events_service.api.deps import CatalogueReader, EventsApp, ReviewsReader, actor_of
 from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate, Status
 from events_service.domain import EventDetails
 from events_service.projections.catalogue_query import CatalogueFilters
+from events_service.projections.reviews_query import Reviews
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -57,7 +58,7 @@ def create_event(body: EventCreate, events: EventsApp, response: Response,
 
 @router.get("/", response_model=list[EventPublic])
 def list_events(
-    request: Request, response: Response, catalogue: CatalogueReader, page: PageParams,
+    request: Request, response: Response, catalogue: CatalogueReader, reviews: ReviewsReader, page: PageParams,
     starts_after: Annotated[Timestamp | None, Query(description="Only events starting at or after this time.")
                             ] = None,
     starts_before: Annotated[Timestamp | None, Query(description="Only events starting before this time.")] = None,
@@ -74,13 +75,13 @@ def list_events(
                                has_seats=has_seats, tag=tag, q=q, created_by=created_by, status=status)
     rows, total = catalogue.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
-    return [EventPublic.from_row(row) for row in rows]
+    return rated([EventPublic.from_row(row) for row in rows], reviews)
 
 
 @router.get("/{event_id}", response_model=EventPublic, responses={k: PROBLEMS[k] for k in (404, 422)})
-def get_event(event_id: UUID, events: EventsApp) -> EventPublic:
-    """One event, current to the last change (public)."""
-    return EventPublic.from_aggregate(events.get_event(event_id))
+def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> EventPublic:
+    """One event, current to the last change (public); its rating from the reviews read model."""
+    return rated([EventPublic.from_aggregate(events.get_event(event_id))], reviews)[0]
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
@@ -88,16 +89,26 @@ def get_event(event_id: UUID, events: EventsApp) -> EventPublic:
               openapi_extra={**body_limit(EVENT_BODY_LIMIT),
                              **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
                                       CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
-def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal) -> EventPublic:
+def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal,
+                 reviews: ReviewsReader) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any)."""
-    return EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))
+    return rated([EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))],
+                 reviews)[0]
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
              openapi_extra=linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"]))
-def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal,
+def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal, reviews: ReviewsReader,
                  body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
     """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""
     reason = body.reason if body else None
-    return EventPublic.from_aggregate(events.cancel_event(event_id, actor=actor_of(principal), reason=reason))
+    return rated([EventPublic.from_aggregate(events.cancel_event(event_id, actor=actor_of(principal), reason=reason))],
+                 reviews)[0]
+
+
+def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:
+    """The events with `rating_avg`/`rating_count` from the `event_ratings` view: one look-up per page, kept
+    out of the catalogue query so the catalogue's own SQL stays as it is."""
+    ratings = reviews.ratings(e.id for e in events)
+    return [e.rated(ratings.get(e.id)) for e in events]

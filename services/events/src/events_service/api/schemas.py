@@ -11,9 +11,11 @@ from contracts import limits as lim
 from pydantic import BaseModel, Field, model_validator
 from webkit.fields import Int32, Line, LowerLine, Text, Timestamp
 
-from events_service.domain import Event
+from events_service.domain import Event, Review
+from events_service.projections.reviews_query import Rating
 
 Status = Literal["scheduled", "cancelled"]
+ReviewStatus = Literal["pending", "approved", "rejected"]
 
 
 class EventCreate(BaseModel):
@@ -95,6 +97,14 @@ class EventPublic(BaseModel):
     updated_at: datetime
     status: Status
     cancel_reason: str | None = None
+    rating_avg: float | None = Field(default=None, examples=[4.33],
+                                     description="Average stars of the approved reviews (2 decimals); none yet: null.")
+    rating_count: int = Field(default=0, examples=[3], description="How many approved reviews there are.")
+
+    def rated(self, rating: Rating | None) -> EventPublic:
+        """With the event's rating (from the reviews read model: eventually consistent, like the list)."""
+        rating = rating or Rating()
+        return self.model_copy(update={"rating_avg": rating.average, "rating_count": rating.count})
 
     @classmethod
     def from_aggregate(cls, event: Event) -> EventPublic:
@@ -107,3 +117,47 @@ class EventPublic(BaseModel):
     def from_row(cls, row: dict[str, Any]) -> EventPublic:
         """From the catalogue read model (the list endpoint)."""
         return cls(id=row["event_id"], **{k: v for k, v in row.items() if k in cls.model_fields})
+
+
+class ReviewCreate(BaseModel):
+    """An attendee's review of an event that has started."""
+
+    rating: int = Field(ge=1, le=5, strict=True, description="Stars, a whole number from 1 to 5.", examples=[4])
+    comment: Text(lim.REVIEW_COMMENT, min_length=1) = Field(
+        description="What you thought of it (not only spaces).", examples=["Great talks, too little pizza."])
+
+
+class ReviewDecision(BaseModel):
+    """A moderator's optional note on approving or rejecting a review (the author is told)."""
+
+    reason: Text(lim.MODERATION_REASON) | None = Field(default=None, examples=["Personal data in the text"])
+
+
+class ReviewPublic(BaseModel):
+    """A review as clients see it; who moderated it and why only for moderators (and the author's own)."""
+
+    id: UUID
+    event_id: UUID
+    author_id: UUID
+    rating: int
+    comment: str
+    status: ReviewStatus
+    created_at: datetime
+    moderated_at: datetime | None = None
+    moderator_id: UUID | None = None
+    reason: str | None = None
+
+    @classmethod
+    def from_aggregate(cls, review: Review) -> ReviewPublic:
+        """From the event store (submitting and moderating: always current)."""
+        return cls(id=review.id, event_id=review.event_id, author_id=review.author_id, rating=review.rating,
+                   comment=review.comment, status=review.status, created_at=review.created_on,
+                   moderated_at=review.decided_at, moderator_id=review.moderator_id, reason=review.reason)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, moderator: bool) -> ReviewPublic:
+        """From the reviews read model (the list); the moderation details are staff business."""
+        return cls(id=row["review_id"], event_id=row["event_id"], author_id=row["author_id"], rating=row["rating"],
+                   comment=row["comment"], status=row["status"], created_at=row["submitted_at"],
+                   moderated_at=row["decided_at"], moderator_id=row["moderator_id"] if moderator else None,
+                   reason=row["reason"] if moderator else None)

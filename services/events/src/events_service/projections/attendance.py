@@ -1,0 +1,88 @@
+"""The `event_bookings` read model: who holds which booking for which event, fed from `bookings.v1`.
+
+The events service never asks the bookings service anything; it learns bookings from their public messages
+(every one carries booking, event and user ids) and keeps the latest status per booking. Only a user with a
+`confirmed` booking has attended, as far as reviews are concerned (a booking cancelled later no longer
+counts). Exactly once in effect: spine records the Kafka position with the change, and each row keeps the
+booking's aggregate version, so a redelivered, re-published or older message leaves the row as it is.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from psycopg import Cursor
+from psycopg_pool import ConnectionPool
+from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, Uuid, exists, select
+from sqlalchemy.dialects.postgresql import insert
+
+from contracts import Envelope, topics
+from contracts.bookings import BookingRef
+from spine.projector import SqlProjection
+
+from events_service.projections.sql import create_all, execute
+
+metadata = MetaData()
+
+event_bookings = Table(
+    "event_bookings", metadata,
+    Column("booking_id", Uuid, primary_key=True),
+    Column("event_id", Uuid, nullable=False),
+    Column("user_id", Uuid, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Index("event_bookings_attendee", "event_id", "user_id"),
+)
+
+CONFIRMED = "confirmed"
+
+# The status each bookings.v1 message leaves its booking in (contracts.bookings.BookingStatus).
+STATUS_AFTER = {
+    "BookingRequested": "pending", "BookingAwaitingPayment": "awaiting_payment", "BookingConfirmed": CONFIRMED,
+    "BookingWaitlisted": "waitlisted", "BookingPromoted": "pending", "BookingLatePaymentAccepted": "pending",
+    "BookingCancelled": "cancelled", "BookingRejected": "rejected", "BookingExpired": "expired",
+}
+
+
+class AttendanceProjection(SqlProjection):
+    """One row per booking: its event, its user and its latest status."""
+
+    name = "event_bookings"
+
+    def __init__(self, topic: str = topics.BOOKINGS):
+        # Tests feed it from a throwaway topic; production reads bookings.v1.
+        self.topics = (topic,)
+
+    def create_schema(self, cur: Cursor) -> None:
+        create_all(cur, metadata)
+
+    def reset(self, cur: Cursor) -> None:
+        cur.execute("TRUNCATE event_bookings")
+
+    def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        status = STATUS_AFTER.get(envelope.type)
+        if status is None or envelope.version != 1:
+            return  # types this view does not use (or a newer schema published beside v1)
+        ref = BookingRef.model_validate(envelope.payload)
+        row = {"booking_id": ref.booking_id, "event_id": ref.event_id, "user_id": ref.user_id, "status": status,
+               "version": envelope.aggregate_version}
+        upsert = insert(event_bookings).values(row)
+        execute(cur, upsert.on_conflict_do_update(
+            index_elements=[event_bookings.c.booking_id],
+            set_={"status": upsert.excluded.status, "version": upsert.excluded.version},
+            where=event_bookings.c.version < upsert.excluded.version))
+
+
+class Attendance:
+    """Read side: did this user attend (hold a confirmed booking for) this event?"""
+
+    def __init__(self, pool: ConnectionPool):
+        self.pool = pool
+
+    def confirmed(self, event_id: UUID, user_id: UUID) -> bool:
+        """True when one of the user's bookings for the event is confirmed (a group booking counts once)."""
+        query = select(exists().where(event_bookings.c.event_id == event_id, event_bookings.c.user_id == user_id,
+                                      event_bookings.c.status == CONFIRMED).label("attended"))
+        with self.pool.connection() as conn:
+            row = execute(conn, query).fetchone()
+        return bool(row["attended"] if isinstance(row, dict) else row[0])
