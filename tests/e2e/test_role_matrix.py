@@ -19,6 +19,7 @@ from uuid import uuid4
 
 import pytest
 from e2e_support import PASSWORD, Person, Platform, bearer
+from reviews_support import held_event, submit
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
@@ -48,6 +49,22 @@ class World:
     booking: dict
     payment: dict
     setting_key: str = field(default_factory=lambda: f"matrix.{uuid4().hex[:8]}")
+    _held: dict | None = None
+
+    def held(self) -> dict:
+        """A started event of organizer_owner with six attendees the events service knows (made on first use):
+        one who has not reviewed yet, four with pending reviews for the moderators, one pending review shared
+        by the refused calls."""
+        if self._held is None:
+            attendees = [self.platform.register(f"Matrix Attendee {i}") for i in range(6)]
+            event = held_event(self.platform, self.people["organizer_owner"], attendees, title="Matrix held")
+            pending = [submit(self.platform, a, event["id"], 3, "Matrix review")["id"] for a in attendees[1:]]
+            self._held = {"event": event, "author": attendees[0], "pending": pending[1:], "shared": pending[0]}
+        return self._held
+
+    def fresh_review(self) -> str:
+        """A pending review nobody decided yet."""
+        return self.held()["pending"].pop()
 
     def auth(self, role: str) -> dict[str, str]:
         person = self.people[role]
@@ -188,6 +205,22 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
         lambda w: ("POST", f"/api/v1/events/{w.fresh_event()['id']}/cancel", {}),
         lambda w: ("POST", f"/api/v1/events/{w.event['id']}/cancel", {}),
         ("organizer_owner", "admin")), (401, 403, 200, 403, 403, 200)),
+    # An attendee of a started event reviews it (once); nobody else may, whatever their role.
+    "POST /api/v1/events/{event_id}/reviews": (lambda w, role: (
+        "POST", f"/api/v1/events/{w.held()['event']['id']}/reviews", {
+            "json": {"rating": 5, "comment": f"Matrix review by {role}"},
+            **({"headers": w.held()["author"].auth} if role == "participant" else {})}),
+        (401, 201, 403, 403, 403, 403)),
+    "GET /api/v1/events/{event_id}/reviews": (same(lambda w: ("GET", f"/api/v1/events/{w.event['id']}/reviews", {})),
+                                              everyone(200)),
+    "POST /api/v1/reviews/{review_id}/approve": (refused_or(
+        lambda w: ("POST", f"/api/v1/reviews/{w.fresh_review()}/approve", {}),
+        lambda w: ("POST", f"/api/v1/reviews/{w.held()['shared']}/approve", {}),
+        ("support", "admin")), (401, 403, 403, 403, 200, 200)),
+    "POST /api/v1/reviews/{review_id}/reject": (refused_or(
+        lambda w: ("POST", f"/api/v1/reviews/{w.fresh_review()}/reject", {"json": {"reason": "Matrix"}}),
+        lambda w: ("POST", f"/api/v1/reviews/{w.held()['shared']}/reject", {"json": {"reason": "Matrix"}}),
+        ("support", "admin")), (401, 403, 403, 403, 200, 200)),
     # --- bookings ------------------------------------------------------------------------------------
     "GET /health/bookings": (same(lambda w: ("GET", "/health/bookings", {})), everyone(200)),
     "GET /docs/bookings/openapi.json": (same(lambda w: ("GET", "/docs/bookings/openapi.json", {})),
