@@ -17,7 +17,7 @@ from webkit.pagination import PageParams, set_page_headers
 
 from events_service.api.deps import CatalogueReader, EventsApp, ReviewsReader, actor_of
 from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate, Status
-from events_service.domain import EventDetails
+from events_service.domain import Event, EventDetails
 from events_service.projections.catalogue_query import CatalogueFilters
 from events_service.projections.reviews_query import Reviews
 
@@ -81,7 +81,7 @@ def list_events(
 @router.get("/{event_id}", response_model=EventPublic, responses={k: PROBLEMS[k] for k in (404, 422)})
 def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> EventPublic:
     """One event, current to the last change (public); its rating from the reviews read model."""
-    return rated([EventPublic.from_aggregate(events.get_event(event_id))], reviews)[0]
+    return rated_one(events.get_event(event_id), reviews)
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
@@ -92,8 +92,7 @@ def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> Even
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal,
                  reviews: ReviewsReader) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any)."""
-    return rated([EventPublic.from_aggregate(events.update_event(event_id, body.changes(), actor=actor_of(principal)))],
-                 reviews)[0]
+    return rated_one(events.update_event(event_id, body.changes(), actor=actor_of(principal)), reviews)
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
@@ -103,8 +102,7 @@ def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal,
                  body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
     """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""
     reason = body.reason if body else None
-    return rated([EventPublic.from_aggregate(events.cancel_event(event_id, actor=actor_of(principal), reason=reason))],
-                 reviews)[0]
+    return rated_one(events.cancel_event(event_id, actor=actor_of(principal), reason=reason), reviews)
 
 
 def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:
@@ -112,3 +110,8 @@ def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:
     out of the catalogue query so the catalogue's own SQL stays as it is."""
     ratings = reviews.ratings(e.id for e in events)
     return [e.rated(ratings.get(e.id)) for e in events]
+
+
+def rated_one(event: Event, reviews: Reviews) -> EventPublic:
+    """One event from the event store, with its rating."""
+    return EventPublic.from_aggregate(event).rated(reviews.rating(event.id))
