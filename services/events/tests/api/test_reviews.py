@@ -124,6 +124,18 @@ def test_an_attendee_reviews_a_started_event_once_and_it_waits_for_moderation(cl
     assert app.get_review(UUID(written["id"])).rating == 5
 
 
+def test_a_retry_with_the_same_idempotency_key_replays_the_201_instead_of_409(client, app, conninfo, organizer,
+                                                                           participant):
+    event_id = started_event(app, organizer)
+    booking(conninfo, participant, event_id)
+    headers = {**participant.headers, "Idempotency-Key": f"review-{uuid4()}"}
+    url = f"{EVENTS}{event_id}/reviews"
+    first = client.post(url, json=GOOD, headers=headers)
+    retry = client.post(url, json=GOOD, headers=headers)
+    assert (first.status_code, retry.status_code, retry.json()) == (201, 201, first.json())
+    problem(client.post(url, json=GOOD, headers=participant.headers), 409, "ReviewAlreadySubmitted")
+
+
 def test_people_without_a_confirmed_booking_may_not_review(client, app, conninfo, issuer, organizer, support, admin,
                                                            participant):
     event_id = started_event(app, organizer)
