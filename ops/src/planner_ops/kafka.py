@@ -83,6 +83,13 @@ async def partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartit
     return [TopicPartition(topic, p) for p in sorted(found)]
 
 
+async def topic_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of those `topics` that exist (others are skipped: a group may outlive its topic)."""
+    cluster = await consumer._client.fetch_all_metadata()  # noqa: SLF001
+    known = cluster.topics()
+    return [TopicPartition(t, p) for t in topics if t in known for p in sorted(cluster.partitions_for_topic(t) or ())]
+
+
 async def first_timestamps(consumer: AIOKafkaConsumer, at: dict[TopicPartition, int],
                            timeout: float = 5.0) -> dict[TopicPartition, int]:
     """Kafka timestamp (ms) of the record at each given offset (the oldest unconsumed one), where readable."""

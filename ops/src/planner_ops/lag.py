@@ -65,8 +65,10 @@ async def kafka_lag(ops: Ops, projections: dict[str, list[tuple[str, str, int, i
     async with kafka.admin(ops.settings) as admin, kafka.reader(ops.settings) as consumer:
         groups = sorted(g[0] for g in await admin.list_consumer_groups())
         members = {}
-        if groups:
-            for response in await admin.describe_consumer_groups(groups):
+        for group_id in groups:
+            # One group per request: aiokafka 0.14 decodes a DescribeGroups v3 answer with its v2 schema, which
+            # happens to fit one group and breaks on several ("Buffer underrun", connection closed).
+            for response in await admin.describe_consumer_groups([group_id]):
                 for group in response.groups:  # (error, id, state, protocol type, protocol, members, ...)
                     members[group[1]] = len(group[5])
         positions: dict[tuple[str, str, str | None], dict[TopicPartition, int]] = {}
@@ -80,8 +82,7 @@ async def kafka_lag(ops: Ops, projections: dict[str, list[tuple[str, str, int, i
                 positions.setdefault(("projection", projection, database), {})[TopicPartition(topic, partition)] = \
                     next_offset
         topics = sorted({tp.topic for pos in positions.values() for tp in pos})
-        known = await consumer.topics()
-        tps = [TopicPartition(t, p) for t in topics if t in known for p in consumer.partitions_for_topic(t) or ()]
+        tps = await kafka.topic_partitions(consumer, topics)
         ends = await consumer.end_offsets(tps) if tps else {}
         # The oldest unconsumed record of each reader: read the record at its position (one fetch per partition).
         wanted = {(tp, pos.get(tp, 0)) for pos in positions.values() for tp in tps
