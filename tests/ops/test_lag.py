@@ -4,9 +4,7 @@ relay behind its event store — or parking a record it cannot publish — shows
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from contracts import Envelope
 from contracts.users import UserRegistered

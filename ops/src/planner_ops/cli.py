@@ -2,6 +2,10 @@
 
     planner-ops lag                         # relays, consumer groups, projections: how far behind
     planner-ops --profile test tail bookings.v1 --from-beginning --no-follow
+
+A command module defines `register(app)` and adds its commands there; a command gets the `Ops` context
+(settings, service databases, the writer principal) from `ctx.obj`, raises `OpsError` for a name that does not
+exist, and lets broker/database errors propagate: `OpsGroup` turns them into one line and an exit code.
 """
 
 from __future__ import annotations

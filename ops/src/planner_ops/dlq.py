@@ -13,8 +13,10 @@ committed offset of an ops consumer group could not express. A retried message t
 dead-lettered again by its consumer: a new entry, with the new original offset, so it is back on the list.
 
 A retried message reaches every consumer of the original topic, not only the one that failed: the others
-deduplicate it (projections by aggregate version, handlers by the aggregate's state). Writing needs a
-principal that may produce to the original topic and its DLQ: the super user (see planner_ops.config).
+deduplicate it (projections by aggregate version, handlers by the aggregate's state). A crash between the
+send and the marker leaves the entry listed, so a second retry sends it once more: harmless for the same
+reason. Writing needs a principal that may produce to the original topic and its DLQ: the super user (see
+planner_ops.config).
 """
 
 from __future__ import annotations

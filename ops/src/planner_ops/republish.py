@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from spine.relay import Relay
 
@@ -65,7 +66,7 @@ async def publish(ops: Ops, relay: Relay, start: int, end: int | None, to_topic:
     last = start - 1
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:  # stdout: the summary
         task = progress.add_task(f"{relay.topic} → {to_topic}", total=max(0, end - start + 1), rate="")
         async with kafka.writer(ops.writer()) as producer:
             position, inclusive = start, True
