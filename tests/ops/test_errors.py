@@ -32,6 +32,11 @@ def test_an_unknown_service_is_one_line():
     assert "unknown service 'billing'" in one_line(ran)
 
 
+def test_an_unknown_database_is_one_line():
+    ran = planner_ops("lag", "--database", "no_such_database")
+    assert ran.code == 2 and "no database 'no_such_database'" in one_line(ran)
+
+
 def test_a_bad_duration_is_one_line():
     ran = planner_ops("stuck", "--older-than", "soon")
     assert ran.code == 2 and "not a duration" in one_line(ran)

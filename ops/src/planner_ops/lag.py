@@ -126,29 +126,36 @@ def relay_status(r: stores.RelayState, stale: float, now: datetime) -> str:
     return "behind" if r.behind else "ok"
 
 
+def _relay_row(r: stores.RelayState, service: str | None, stale: float, now: datetime) -> dict[str, Any]:
+    age = (now - r.oldest_unpublished).total_seconds() if r.oldest_unpublished else (None if r.behind else 0.0)
+    return {"service": service, "database": r.database, "relay": r.relay, "store": r.store, "position": r.position,
+            "head": r.head, "behind": r.behind, "oldest_unpublished_seconds": None if age is None else round(age, 1),
+            "oldest_unpublished_id": r.oldest_unpublished_id, "parked": r.parked,
+            "status": relay_status(r, stale, now)}
+
+
 def collect(ops: Ops, databases: list[str] | None, stale: float) -> dict[str, Any]:
     """Everything `lag` shows, as plain data (the --json output)."""
     now = datetime.now(UTC)
-    relays, projections = [], {}
+    relays, projections, skipped = [], {}, []
     targets = [(db, None) for db in databases] if databases else [(ops.database(s), s) for s in ops.services()]
     for database, service in targets:
-        with stores.connect(ops.settings, database) as conn:
-            expected = tuple(f"relay:{t}" for t in SERVICES[service].produces) if service else ()
-            for r in stores.relay_states(conn, database, expected):
-                age = (now - r.oldest_unpublished).total_seconds() if r.oldest_unpublished else (0.0 if not r.behind
-                                                                                                  else None)
-                relays.append({"service": service, "database": database, "relay": r.relay, "store": r.store,
-                               "position": r.position, "head": r.head, "behind": r.behind,
-                               "oldest_unpublished_seconds": None if age is None else round(age, 1),
-                               "oldest_unpublished_id": r.oldest_unpublished_id, "parked": r.parked,
-                               "status": relay_status(r, stale, now)})
-            projections[database] = stores.projection_positions(conn)
+        expected = tuple(f"relay:{t}" for t in SERVICES[service].produces) if service else ()
+        try:
+            with stores.connect(ops.settings, database) as conn:
+                for r in stores.relay_states(conn, database, expected):
+                    relays.append(_relay_row(r, service, stale, now))
+                projections[database] = stores.projection_positions(conn)
+        except stores.NoDatabase as exc:
+            if databases:
+                raise
+            skipped.append(str(exc))  # a service not deployed here: nothing of it can lag
     order = {"PARKED": 0, "STUCK": 1, "behind": 2, "ok": 3}
     relays.sort(key=lambda r: (order[r["status"]], -(r["behind"] or 0), r["database"], r["relay"]))
     readers = [asdict(t) for t in kafka.run(kafka_lag(ops, projections))]
     readers.sort(key=lambda t: (t["kind"] != "group", -(t["lag"]), t["name"], t["topic"]))
     return {"relays": relays, "consumer_groups": [t for t in readers if t["kind"] == "group"],
-            "projections": [t for t in readers if t["kind"] == "projection"]}
+            "projections": [t for t in readers if t["kind"] == "projection"], "skipped": skipped}
 
 
 def _seconds(value: float | None) -> str:
@@ -164,6 +171,8 @@ def show(report: dict[str, Any], console: Console) -> None:
         relays.add_row(f"[{style[r['status']]}]{r['status']}[/]", r["database"], r["relay"], str(r["position"]),
                        str(r["head"]), str(r["behind"]), _seconds(r["oldest_unpublished_seconds"]), str(r["parked"]))
     console.print(relays)
+    for note in report.get("skipped", ()):
+        console.print(f"[dim]skipped: {note}[/]")
     for key, title in (("consumer_groups", "Consumer groups: committed offsets (age = oldest unconsumed message)"),
                        ("projections", "Projections: positions stored with the views (age = oldest unconsumed message)")):
         table = Table(title=title, title_justify="left")

@@ -18,13 +18,28 @@ import psycopg
 from psycopg import sql
 from spine.settings import InfraSettings
 
+from planner_ops.errors import OpsError
+
 
 @contextmanager
 def connect(settings: InfraSettings, dbname: str) -> Iterator[psycopg.Connection]:
-    """A short read-only session (autocommit: every query sees the latest commits)."""
-    with psycopg.connect(settings.conninfo(dbname), autocommit=True, connect_timeout=5) as conn:
+    """A short read-only session (autocommit: every query sees the latest commits).
+
+    Raises NoDatabase when the server answers but has no such database (a typo, or a service never deployed).
+    """
+    try:
+        conn = psycopg.connect(settings.conninfo(dbname), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if f'database "{dbname}" does not exist' in str(exc):
+            raise NoDatabase(f"no database {dbname!r} on {settings.postgres_host}:{settings.postgres_port}") from None
+        raise
+    with conn:
         conn.execute("SET default_transaction_read_only = on")
         yield conn
+
+
+class NoDatabase(OpsError):
+    """Raised when PostgreSQL answers but the named database does not exist."""
 
 
 def has_table(conn: psycopg.Connection, name: str) -> bool:

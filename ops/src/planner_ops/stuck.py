@@ -52,22 +52,29 @@ def find(ops: Ops, older_than: float) -> list[dict[str, Any]]:
     cutoff = now - timedelta(seconds=older_than)
     out = []
     for service, kind, view, query in SAGAS:
-        with stores.connect(ops.settings, ops.database(service)) as conn:
-            if not stores.has_table(conn, view):
-                continue  # the service never ran here: nothing can be stuck in it
-            event_stores = stores.event_stores(conn)
-            for row in conn.execute(query, {"cutoff": cutoff}).fetchall():
-                aggregate_id, status, updated_at, expires_at, event_id, user_id = row
-                last = stores.last_event(conn, event_stores, aggregate_id)
-                last_type, last_at = last if last else (None, None)
-                since = last_at or updated_at
-                out.append({"service": service, "kind": kind, "id": str(aggregate_id), "status": status,
-                            "event_id": str(event_id) if event_id else None,
-                            "user_id": str(user_id) if user_id else None,
-                            "last_event": last_type, "last_event_at": since.isoformat(timespec="seconds"),
-                            "stuck_for_seconds": round((now - since).total_seconds(), 1),
-                            "hold_expired_at": expires_at.isoformat(timespec="seconds") if expires_at else None})
+        try:
+            with stores.connect(ops.settings, ops.database(service)) as conn:
+                if stores.has_table(conn, view):  # else the service never ran here: nothing can be stuck in it
+                    out += _rows(conn, service, kind, query, cutoff, now)
+        except stores.NoDatabase:
+            continue  # not deployed here
     out.sort(key=lambda r: -r["stuck_for_seconds"])
+    return out
+
+
+def _rows(conn, service: str, kind: str, query: str, cutoff: datetime, now: datetime) -> list[dict[str, Any]]:
+    out = []
+    event_stores = stores.event_stores(conn)
+    for row in conn.execute(query, {"cutoff": cutoff}).fetchall():
+        aggregate_id, status, updated_at, expires_at, event_id, user_id = row
+        last = stores.last_event(conn, event_stores, aggregate_id)
+        last_type, last_at = last if last else (None, None)
+        since = last_at or updated_at
+        out.append({"service": service, "kind": kind, "id": str(aggregate_id), "status": status,
+                    "event_id": str(event_id) if event_id else None, "user_id": str(user_id) if user_id else None,
+                    "last_event": last_type, "last_event_at": since.isoformat(timespec="seconds"),
+                    "stuck_for_seconds": round((now - since).total_seconds(), 1),
+                    "hold_expired_at": expires_at.isoformat(timespec="seconds") if expires_at else None})
     return out
 
 
