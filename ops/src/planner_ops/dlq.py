@@ -43,11 +43,17 @@ MARKER = "dlq_retried"
 EXAMPLES = """
 Examples:
 
-    planner-ops dlq list bookings.v1                 # what bookings.v1's consumers dead-lettered
+# what bookings.v1's consumers dead-lettered
 
-    planner-ops dlq retry bookings.v1 --id 2:17      # send one entry back to bookings.v1
+    planner-ops dlq list bookings.v1
 
-    planner-ops dlq retry bookings.v1                # send every listed entry back
+# send one entry back to bookings.v1
+
+    planner-ops dlq retry bookings.v1 --id 2:17
+
+# send every listed entry back
+
+    planner-ops dlq retry bookings.v1
 """
 
 

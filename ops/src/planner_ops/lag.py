@@ -34,9 +34,15 @@ from planner_ops.durations import parse_duration
 EXAMPLES = """
 Examples:
 
-    planner-ops lag                         # the run profile: relays, consumer groups, projections
+# the run profile: relays, consumer groups, projections
 
-    planner-ops --profile test lag --json   # machine-readable, e.g. for a monitoring check
+    planner-ops lag
+
+# machine-readable, e.g. for a monitoring check
+
+    planner-ops --profile test lag --json
+
+# one database, STUCK after 10 s
 
     planner-ops lag --database bookings --stale 10s
 """

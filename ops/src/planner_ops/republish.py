@@ -29,11 +29,17 @@ from planner_ops.errors import OpsError
 EXAMPLES = """
 Examples:
 
-    planner-ops republish bookings                          # bookings.v1 from notification 1
+# bookings.v1 from notification 1
 
-    planner-ops republish payments --from 1200              # from notification id 1200 on
+    planner-ops republish bookings
 
-    planner-ops republish bookings --topic events.commands.v1 --from 5000   # its seat commands, too
+# payments.v1 from notification id 1200 on
+
+    planner-ops republish payments --from 1200
+
+# the seat commands too, from 5000 on
+
+    planner-ops republish bookings --topic events.commands.v1 --from 5000
 """
 
 
@@ -66,7 +72,8 @@ async def publish(ops: Ops, relay: Relay, start: int, end: int | None, to_topic:
     last = start - 1
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:  # stdout: the summary
+    err = Console(stderr=True)  # stdout keeps the summary alone
+    with Progress(*columns, transient=True, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task(f"{relay.topic} → {to_topic}", total=max(0, end - start + 1), rate="")
         async with kafka.writer(ops.writer()) as producer:
             position, inclusive = start, True
@@ -133,5 +140,6 @@ def register(app: typer.Typer) -> None:
         finally:
             close()
         verb = "would republish" if dry_run else "republished"
-        typer.echo(f"{verb} {sent} envelope(s) of {service} (notifications {from_}..{last}) to {destination}"
+        span = f"notifications {from_}..{last}" if last >= from_ else f"no notification from {from_} on"
+        typer.echo(f"{verb} {sent} envelope(s) of {service} ({span}) to {destination}"
                    + (f"; {skipped} without a public form skipped (see spine_relay_parked)" if skipped else ""))

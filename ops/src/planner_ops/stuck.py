@@ -28,7 +28,11 @@ from planner_ops.durations import parse_duration
 EXAMPLES = """
 Examples:
 
-    planner-ops stuck                       # not final after 5 minutes
+# not final after 5 minutes
+
+    planner-ops stuck
+
+# not final after 30 seconds, as JSON lines
 
     planner-ops stuck --older-than 30s --json
 """

@@ -23,18 +23,27 @@ from planner_ops.config import Ops
 EXAMPLES = """
 Examples:
 
-    planner-ops tail bookings.v1                                  # new envelopes until Ctrl-C
+# new envelopes until Ctrl-C
 
-    planner-ops tail users.v1 --from-beginning --no-follow        # everything so far, then exit
+    planner-ops tail bookings.v1
 
-    planner-ops tail bookings.v1 --from-beginning --correlation-id 6f1c... --type BookingConfirmed
+# everything so far, then exit
+
+    planner-ops tail users.v1 --from-beginning --no-follow
+
+# one booking's story, only confirmations
+
+    planner-ops tail bookings.v1 --from-beginning -c <id> -t BookingConfirmed
 """
 
 
 def render(record: ConsumerRecord, raw: bool = False) -> dict:
-    """One output document: the envelope (or what the bytes are) plus its partition, offset and key."""
+    """One output document: the envelope (or what the bytes are) plus its partition, offset and key; on a DLQ
+    also its headers (the error, the original topic/partition/offset)."""
     where = {"partition": record.partition, "offset": record.offset,
              "key": record.key.decode(errors="replace") if record.key else None}
+    if record.topic.endswith(".dlq") and record.headers:
+        where["headers"] = {k: (v or b"").decode(errors="replace") for k, v in record.headers}
     if raw:
         return {**where, "value": record.value.decode(errors="replace")}
     try:
