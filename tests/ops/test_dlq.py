@@ -114,3 +114,36 @@ def test_retrying_an_id_that_is_not_listed_is_one_line():
     ran = planner_ops("dlq", "retry", topic, "--id", "0:42")
     assert ran.code == 2
     assert ran.stderr.strip() == f"planner-ops: no such entry in {topic}.dlq: 0:42 (see `planner-ops dlq list`)"
+
+
+def test_retrying_without_write_rights_is_one_line_and_changes_nothing():
+    """`ops` may only read: a retry authenticated as it is refused by the broker's ACLs, and stays listed."""
+    import os
+
+    topic = "users.v1"  # a topic `ops` may read: the refusal must come from the missing write right
+    entry = envelope("UserRegistered", name="x")
+    landed = asyncio.run(send(InfraSettings(), dlq(topic), entry))
+    meta = landed[0]
+    as_ops = {"KAFKA_ADMIN_USERNAME": "ops", "KAFKA_ADMIN_PASSWORD": os.environ["KAFKA_OPS_PASSWORD"],
+              "KAFKA_USERNAME": "ops", "KAFKA_PASSWORD": os.environ["KAFKA_OPS_PASSWORD"]}
+    ran = planner_ops("dlq", "retry", topic, "--id", f"{meta.partition}:{meta.offset}", env=as_ops)
+    assert ran.code != 0 and "Traceback" not in ran.stderr
+    (line,) = ran.stderr.strip().splitlines()
+    assert line.startswith("planner-ops: Kafka refused: ") and "Authorization" in line
+    listed = planner_ops("dlq", "list", topic, "--json", env=as_ops).json_lines()
+    assert f"{meta.partition}:{meta.offset}" in {e["id"] for e in listed}
+    # Settle the fake entry (a marker, as a retry writes) so users.v1.dlq lists nothing of this test.
+    asyncio.run(settle(dlq(topic), f"{meta.partition}:{meta.offset}"))
+    assert f"{meta.partition}:{meta.offset}" not in {e["id"] for e in planner_ops("dlq", "list", topic, "--json").json_lines()}
+
+
+async def settle(dlq_topic: str, entry_id: str) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    settings = InfraSettings()
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_client_options())
+    await producer.start()
+    try:
+        await producer.send_and_wait(dlq_topic, b"{}", headers=[("dlq_retried", entry_id.encode())])
+    finally:
+        await producer.stop()

@@ -169,7 +169,9 @@ def show(rows: list[Entry], topic: str, console: Console) -> None:
     for col in ("id", "original", "group", "type", "aggregate", "at", "error"):
         table.add_column(col, overflow="fold")
     for e in rows:
-        table.add_row(e.id, f"{e.original_topic}[{e.original_partition}]@{e.original_offset}", e.consumer_group or "",
+        where = e.original_topic if e.original_offset is None else \
+            f"{e.original_topic}[{e.original_partition}]@{e.original_offset}"
+        table.add_row(e.id, where, e.consumer_group or "",
                       e.type or "(not an envelope)", e.aggregate_id or "", e.dead_lettered_at, e.error)
     console.print(table)
 
