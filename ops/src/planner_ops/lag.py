@@ -203,6 +203,8 @@ def register(app: typer.Typer) -> None:
                 "--database", "-d", help="look at this database's relays and projections (repeatable; default: "
                                          "every service's)")] = None,
             stale: Annotated[str, typer.Option(help="a relay whose oldest unpublished record is older is STUCK")] = "30s",
+            check: Annotated[bool, typer.Option("--check", help="exit 1 when a relay is PARKED or STUCK "
+                                                                 "(cron, monitoring)")] = False,
             ) -> None:
         """How far every relay, consumer group and projection is behind, in messages and seconds."""
         ops: Ops = ctx.obj
@@ -211,3 +213,5 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(report, indent=2, default=str))
         else:
             show(report, Console())
+        if check and any(r["status"] in ("PARKED", "STUCK") for r in report["relays"]):
+            raise typer.Exit(1)
