@@ -47,7 +47,10 @@ def explain(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OpsError):
         return str(exc), exc.code
     if isinstance(exc, (KafkaConnectionError, NoBrokersAvailable)):
-        return f"Kafka is unreachable at {os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '?')}: {_first_line(exc)}", UNREACHABLE
+        # aiokafka reports refused credentials the same way (bootstrap failed): name the principal too.
+        who = os.environ.get("KAFKA_USERNAME") or "no principal"
+        return (f"Kafka is unreachable at {os.environ.get('KAFKA_BOOTSTRAP_SERVERS', '?')} as {who} (down, or "
+                f"these credentials refused): {_first_line(exc)}"), UNREACHABLE
     if isinstance(exc, KafkaError):
         return f"Kafka refused: {type(exc).__name__}: {_first_line(exc)}", FAILED
     if isinstance(exc, psycopg.OperationalError):
