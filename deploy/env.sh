@@ -31,7 +31,7 @@ for _p in admin users events bookings payments notifications ops; do
 done
 unset _p _v
 # Who a process without its own principal is: tests create throwaway topics as the super user; in the run
-# profile a tool like deploy/read_topic.py reads as `ops` (read-only). Service processes get their own in
+# profile a tool like `planner-ops tail` reads as `ops` (read-only). Service processes get their own in
 # the Procfile (and docker-compose.yml).
 if [ "$EP_PROFILE" = test ]; then : "${KAFKA_USERNAME:=$KAFKA_ADMIN_USERNAME}"; else : "${KAFKA_USERNAME:=ops}"; fi
 _v="KAFKA_${KAFKA_USERNAME^^}_PASSWORD"; : "${KAFKA_PASSWORD:=${!_v:-}}"; unset _v

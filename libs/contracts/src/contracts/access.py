@@ -5,8 +5,10 @@ One principal per service. A service may write its own event topic and the comma
 for every topic it consumes (the spine parks poison messages there). Its consumer groups are
 `<service>.<subscription>` (spine.worker), so it owns the group prefix `<service>.`.
 
-`ops` (the operator's CLI and `deploy/read_topic.py`) reads every topic and describes every group, and
-writes nothing. `admin` is the broker's super user: deploy scripts create topics and ACLs with it.
+`ops` (the reading commands of the operator's CLI `planner-ops`: lag, tail, dlq list) reads every topic and
+describes every group (committed offsets, members), and writes nothing. `admin` is the broker's super user:
+deploy scripts create topics and ACLs with it, and `planner-ops republish` / `dlq retry` write with it, since
+they put messages back on a service's topic (and a marker on its DLQ), which no other principal may.
 
 deploy/kafka_acls.py turns this declaration into broker ACLs (and removes ACLs it no longer declares);
 a test checks it against what each service's worker really publishes and subscribes to.

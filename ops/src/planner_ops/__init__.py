@@ -1,0 +1,1 @@
+"""planner-ops: the operator's CLI of Event Planner (see `planner-ops --help`)."""
