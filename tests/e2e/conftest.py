@@ -27,7 +27,7 @@ from e2e_support import OWN_PROCESSES, Platform, Workers, stop_group, tail  # no
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
-HEALTH = ("/health/users", "/health/events", "/health/bookings", "/health/payments")
+HEALTH = ("/health/users", "/health/events", "/health/bookings", "/health/payments", "/health/notifications")
 
 
 def profile_env() -> dict[str, str]:

@@ -25,7 +25,7 @@ from fastapi.routing import iter_route_contexts
 pytestmark = pytest.mark.e2e
 
 ROLES = ("anonymous", "participant", "organizer_owner", "organizer_other", "support", "admin")
-SERVICES = ("users", "events", "bookings", "payments")
+SERVICES = ("users", "events", "bookings", "payments", "notifications")
 Call = tuple[str, str, dict[str, Any]]  # method, path, httpx keyword arguments
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # a Starlette path parameter with its convertor
 
@@ -234,6 +234,17 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
                    {"json": {"outcome": "succeeded"}}),
         lambda w: ("POST", f"/api/v1/payments/{w.payment['id']}/sandbox", {"json": {"outcome": "succeeded"}}),
         ("participant",)), (401, 200, 403, 403, 403, 403)),
+    # --- notifications -------------------------------------------------------------------------------
+    "GET /health/notifications": (same(lambda w: ("GET", "/health/notifications", {})), everyone(200)),
+    "GET /docs/notifications/openapi.json": (same(lambda w: ("GET", "/docs/notifications/openapi.json", {})),
+                                             everyone(200)),
+    "GET /docs/notifications/": (same(lambda w: ("GET", "/docs/notifications/", {})), everyone(200)),
+    "GET /docs/notifications/oauth2-redirect": (same(lambda w: ("GET", "/docs/notifications/oauth2-redirect",
+                                                                 {})), everyone(200)),
+    "GET /api/v1/notifications/": (same(lambda w: ("GET", "/api/v1/notifications/", {})), signed_in(200)),
+    # Nobody has a notification with a random id (another user's is answered the same: 404).
+    "POST /api/v1/notifications/{notification_id}/read": (same(lambda w: (
+        "POST", f"/api/v1/notifications/{uuid4()}/read", {})), signed_in(404)),
 }
 
 
@@ -241,13 +252,15 @@ def service_apps(env: dict[str, str]) -> Iterator[tuple[str, FastAPI]]:
     """Each service's app as its factory builds it (with the running system's settings)."""
     from bookings_service.main import create_app as bookings_app
     from events_service.main import create_app as events_app
+    from notifications_service.main import create_app as notifications_app
     from payments_service.main import create_app as payments_app
     from users_service.main import create_app as users_app
 
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        for name, factory in zip(SERVICES, (users_app, events_app, bookings_app, payments_app), strict=True):
+        for name, factory in zip(SERVICES, (users_app, events_app, bookings_app, payments_app,
+                                                       notifications_app), strict=True):
             app = factory()
             yield name, app
             container = getattr(app.state, "container", None)
