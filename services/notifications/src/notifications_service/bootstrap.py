@@ -16,6 +16,7 @@ from spine.projector import ProjectionStore
 from notifications_service.projections.views import all_views
 from notifications_service.settings import Settings
 from notifications_service.storage.inbox import Inbox
+from notifications_service.storage.preferences_store import Preferences
 from notifications_service.storage.schema import ensure_schema
 
 
@@ -26,6 +27,7 @@ class Container:
     settings: Settings
     pool: ConnectionPool
     inbox: Inbox
+    preferences: Preferences
     verifier: TokenVerifier
     disabled_users: DisabledUsers
 
@@ -49,5 +51,5 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
     pool = connection_pool(settings.database, settings)
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
-    return Container(settings=settings, pool=pool, inbox=Inbox(pool), verifier=verifier,
+    return Container(settings=settings, pool=pool, inbox=Inbox(pool), preferences=Preferences(pool), verifier=verifier,
                      disabled_users=DisabledUsers(pool))

@@ -12,6 +12,7 @@ from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from fastapi import FastAPI
 from spine import health
+from spine.db import connection_pool
 from spine.settings import load_settings
 from spine.worker import Worker
 from webkit.app import create_app as create_web_app
@@ -19,17 +20,23 @@ from webkit.observability import configure_logging
 from webkit.problems import Refusal
 
 from notifications_service.api.notifications import router as notifications_router
+from notifications_service.api.calendar import router as calendar_router
 from notifications_service.bootstrap import build, ensure_tables
+from notifications_service.consumers.triggers import NotificationTriggers
+from notifications_service.delivery.sender import Sender
+from notifications_service.domain.categories import TransactionalCategory
 from notifications_service.projections.views import BookingsView, EventsView, UsersView
 from notifications_service.settings import Settings
 
 SERVICE = "notifications"
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {}
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
+    TransactionalCategory: 422,  # turning off booking/payment/account messages
+}
 
 # Routers in the order they are mounted; each area (notifications, mailings, support, calendar) has its own module.
-ROUTERS = [notifications_router]
+ROUTERS = [notifications_router, calendar_router]
 
 
 def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
@@ -65,8 +72,16 @@ def build_worker(settings: Settings | None = None, *, users_topic: str = topics.
               .add_projection(UsersView(users_topic), db)
               .add_projection(EventsView(events_topic), db)
               .add_projection(BookingsView(bookings_topic), db)
-              .add_projection(DisabledUsersProjection(users_topic), db))
+              .add_projection(DisabledUsersProjection(users_topic), db)
+              .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic), db))
+    if send:
+        worker.add_timer(settings.send_interval_seconds, build_sender(settings))
     return worker
+
+
+def build_sender(settings: Settings) -> Sender:
+    """The e-mail sender with its own small pool (it runs in the timer's thread)."""
+    return Sender(settings, connection_pool(settings.database, settings, max_size=2))
 
 
 def run_api() -> None:

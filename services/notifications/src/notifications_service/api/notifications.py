@@ -11,7 +11,8 @@ from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
 
 from notifications_service.api.deps import Services
-from notifications_service.api.schemas import NotificationPublic
+from notifications_service.api.schemas import NotificationPublic, PreferencesPublic, PreferencesUpdate
+from notifications_service.domain.categories import OPTIONAL, check_opt_outs
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -19,6 +20,26 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 def _not_found(notification_id: UUID) -> Problem:
     # Someone else's notification is "not found" too: its existence is nobody else's business.
     return Problem(404, "NotificationNotFound", f"you have no notification {notification_id}")
+
+
+def _preferences(opted_out: set[str]) -> PreferencesPublic:
+    return PreferencesPublic(**{category: category not in opted_out for category in OPTIONAL})
+
+
+# Declared before /{notification_id}/... so "preferences" is never read as an id.
+@router.get("/preferences", response_model=PreferencesPublic, responses=problem_responses(401))
+def get_preferences(services: Services, principal: CurrentPrincipal) -> PreferencesPublic:
+    """Which categories of e-mail you get."""
+    return _preferences(services.preferences.opted_out(principal.user_id))
+
+
+@router.put("/preferences", response_model=PreferencesPublic, responses=problem_responses(401, 422))
+def put_preferences(body: PreferencesUpdate, services: Services, principal: CurrentPrincipal) -> PreferencesPublic:
+    """Turn optional categories of e-mail on or off; transactional ones (account, booking, payment) stay on."""
+    changes = body.model_dump(exclude_none=True)
+    check_opt_outs({category for category, enabled in changes.items() if not enabled})
+    changes = {category: enabled for category, enabled in changes.items() if category in OPTIONAL}
+    return _preferences(services.preferences.set(principal.user_id, changes))
 
 
 @router.get("/", response_model=list[NotificationPublic], responses=problem_responses(401, 422))

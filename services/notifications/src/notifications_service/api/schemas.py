@@ -31,3 +31,30 @@ class NotificationPublic(BaseModel):
         return cls(id=row["notification_id"], kind=row["kind"], category=row["category"], channel=row["channel"],
                    status=row["status"], subject=row["subject"], body=row["body"], read=row["read_at"] is not None,
                    created_at=row["created_at"], sent_at=row["sent_at"], read_at=row["read_at"])
+
+
+class PreferencesPublic(BaseModel):
+    """Which categories of messages you get by e-mail (transactional ones are always on)."""
+
+    account: Literal[True] = Field(default=True, description="Account messages (welcome...): always on.")
+    booking: Literal[True] = Field(default=True, description="Your bookings and their events: always on.")
+    payment: Literal[True] = Field(default=True, description="Payments and refunds: always on.")
+    mailings: bool = Field(description="Mailings from organizers and the platform.")
+    reviews: bool = Field(description="Moderation of your reviews.")
+    support: bool = Field(description="Replies from support (e-mail; they stay in your inbox either way).")
+
+
+class PreferencesUpdate(BaseModel):
+    """Turn optional categories on (true) or off (false); omitted ones stay as they are.
+
+    Transactional categories (account, booking, payment) may be sent as true; false is a 422.
+    """
+
+    model_config = {"extra": "forbid"}
+
+    account: bool | None = Field(default=None, description="Always on: only true is accepted.")
+    booking: bool | None = Field(default=None, description="Always on: only true is accepted.")
+    payment: bool | None = Field(default=None, description="Always on: only true is accepted.")
+    mailings: bool | None = Field(default=None, examples=[False])
+    reviews: bool | None = None
+    support: bool | None = None

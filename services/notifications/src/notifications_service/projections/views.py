@@ -15,7 +15,7 @@ from contracts.bookings import (
     BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
 from contracts.events import EventCancelled, EventCreated, EventUpdated
-from contracts.users import UserDisabled, UserEnabled, UserRegistered, UserRoleChanged
+from contracts.users import UserDisabled, UserEnabled, UserProfileUpdated, UserRegistered, UserRoleChanged
 from psycopg import Cursor
 from spine.projector import SqlProjection
 from sqlalchemy import delete, select, update
@@ -45,7 +45,7 @@ class UsersView(SqlProjection):
         t = users_view
         if isinstance(message, UserRegistered):
             values = {"email": message.email, "full_name": message.full_name, "role": message.role,
-                      "registered_at": message.registered_at, "locale": getattr(message, "locale", None)}
+                      "registered_at": message.registered_at, "locale": message.locale}
             run(cur, insert(t).values(user_id=message.user_id, **values)
                 .on_conflict_do_update(index_elements=[t.c.user_id], set_=values))
         elif isinstance(message, UserRoleChanged):
@@ -54,10 +54,8 @@ class UsersView(SqlProjection):
             run(cur, update(t).where(t.c.user_id == message.user_id).values(disabled=True))
         elif isinstance(message, UserEnabled):
             run(cur, update(t).where(t.c.user_id == message.user_id).values(disabled=False))
-        elif message is not None and type(message).__name__ == "UserProfileUpdated":
-            values = {k: getattr(message, k) for k in ("locale", "full_name") if getattr(message, k, None)}
-            if values:
-                run(cur, update(t).where(t.c.user_id == message.user_id).values(**values))
+        elif isinstance(message, UserProfileUpdated) and message.locale is not None:
+            run(cur, update(t).where(t.c.user_id == message.user_id).values(locale=message.locale))
 
 
 class EventsView(SqlProjection):

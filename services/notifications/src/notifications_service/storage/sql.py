@@ -22,7 +22,7 @@ DIALECT = postgresql.psycopg.dialect()
 
 def compiled(stmt: ClauseElement) -> tuple[str, dict[str, Any]]:
     """The statement as (SQL with %(name)s placeholders, parameters)."""
-    c = stmt.compile(dialect=DIALECT)
+    c = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     return str(c), dict(c.params)
 
 
