@@ -36,7 +36,7 @@ from users_service.domain.setting import KNOWN_SETTINGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.disruptive]
 
-SERVICES = ("users", "events", "bookings", "payments")
+SERVICES = ("users", "events", "bookings", "payments", "notifications")
 ROLES = ("participant", "admin")
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "6"))

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from e2e_support import PASSWORD, Person, Platform, bearer
+from e2e_support import PASSWORD, Person, Platform, bearer, eventually
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
@@ -55,6 +55,13 @@ class World:
 
     def fresh_event(self) -> dict:
         return self.platform.create_event(self.people["organizer_owner"], seats=5, title="Matrix event")
+
+    def confirmed_booking(self) -> dict:
+        """The participant's booking once confirmed and known to notifications (its calendar file exists)."""
+        path = f"/api/v1/bookings/{self.booking['id']}/calendar.ics"
+        eventually(lambda: self.platform.http.get(path, headers=self.auth("participant")).status_code == 200 or None,
+                   timeout=30, what="the booking's calendar file")
+        return self.booking
 
     def fresh_booking(self) -> dict:
         return self.platform.booked(self.people["participant"], self.event["id"])
@@ -136,6 +143,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "POST /api/v1/users/logout": (same(lambda w: ("POST", "/api/v1/users/logout", {"json": {
         "refresh_token": w.fresh_refresh_token()}})), everyone(204)),
     "GET /api/v1/users/me": (same(lambda w: ("GET", "/api/v1/users/me", {})), signed_in(200)),
+    "PATCH /api/v1/users/me": (same(lambda w: ("PATCH", "/api/v1/users/me", {"json": {"locale": "en"}})),
+                               signed_in(200)),
     "GET /api/v1/users/": (same(lambda w: ("GET", "/api/v1/users/", {})), (401, 403, 403, 403, 200, 200)),
     "GET /api/v1/users/{user_id}": (same(lambda w: ("GET", f"/api/v1/users/{w.people['participant'].id}", {})),
                                     (401, 200, 403, 403, 200, 200)),
@@ -242,6 +251,14 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /docs/notifications/oauth2-redirect": (same(lambda w: ("GET", "/docs/notifications/oauth2-redirect",
                                                                  {})), everyone(200)),
     "GET /api/v1/notifications/": (same(lambda w: ("GET", "/api/v1/notifications/", {})), signed_in(200)),
+    "GET /api/v1/notifications/preferences": (same(lambda w: ("GET", "/api/v1/notifications/preferences", {})),
+                                              signed_in(200)),
+    "PUT /api/v1/notifications/preferences": (same(lambda w: ("PUT", "/api/v1/notifications/preferences", {
+        "json": {"mailings": True}})), signed_in(200)),
+    # Only the booking's owner gets its calendar file; for everyone else it does not exist (404).
+    "GET /api/v1/bookings/{booking_id}/calendar.ics": (same(lambda w: (
+        "GET", f"/api/v1/bookings/{w.confirmed_booking()['id']}/calendar.ics", {})),
+        (401, 200, 404, 404, 404, 404)),
     # Nobody has a notification with a random id (another user's is answered the same: 404).
     "POST /api/v1/notifications/{notification_id}/read": (same(lambda w: (
         "POST", f"/api/v1/notifications/{uuid4()}/read", {})), signed_in(404)),
