@@ -168,3 +168,9 @@ def test_support_and_review_hooks_deliver_and_honour_opt_outs(client, settings, 
     assert ("review_approved", "in_app") in kinds  # ...but it is still in the inbox
     html = next(m for m in mails(smtp_sink[1], to=story.email) if "Support" in str(m["Subject"]))
     assert "Try &lt;again&gt;" in html.get_body(("html",)).get_content()
+    # The skipped e-mail copy is not in the inbox, so it cannot be marked read either.
+    with psycopg.connect(settings.conninfo(settings.database)) as conn:
+        skipped = conn.execute("SELECT notification_id FROM notifications WHERE user_id = %s AND status = 'skipped'",
+                               (story.user_id,)).fetchone()[0]
+    r = client.post(f"{URL}{skipped}/read", headers=participant.headers)
+    assert r.status_code == 404, r.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid  # noqa: F401 - make_msgid kept for callers' ad-hoc messages
+from email.utils import formatdate
 
 import aiosmtplib
 

@@ -11,9 +11,6 @@ from sqlalchemy import func, select, update
 from notifications_service.storage.notifications import notifications as t
 from notifications_service.storage.sql import run
 
-VISIBLE = ("sent", "delivered", "failed", "pending")
-
-
 class Inbox:
     """One user's notifications; nobody reaches another user's (the user id is part of every query)."""
 
@@ -38,12 +35,12 @@ class Inbox:
     def get(self, user_id: UUID, notification_id: UUID) -> dict[str, Any] | None:
         """The user's notification, or None (also when it is someone else's)."""
         with self.pool.connection() as conn:
-            return run(conn, select(t).where(t.c.notification_id == notification_id,
-                                             t.c.user_id == user_id)).fetchone()
+            return run(conn, select(t).where(t.c.notification_id == notification_id, t.c.user_id == user_id,
+                                             t.c.status != "skipped")).fetchone()
 
     def mark_read(self, user_id: UUID, notification_id: UUID) -> dict[str, Any] | None:
         """Mark it read (once: the first read time stays); None when the user has no such notification."""
         with self.pool.connection() as conn:
             run(conn, update(t).where(t.c.notification_id == notification_id, t.c.user_id == user_id,
-                                      t.c.read_at.is_(None)).values(read_at=func.now()))
+                                      t.c.status != "skipped", t.c.read_at.is_(None)).values(read_at=func.now()))
         return self.get(user_id, notification_id)
