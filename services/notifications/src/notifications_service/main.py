@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
@@ -73,7 +74,8 @@ def build_worker(settings: Settings | None = None, *, users_topic: str = topics.
               .add_projection(EventsView(events_topic), db)
               .add_projection(BookingsView(bookings_topic), db)
               .add_projection(DisabledUsersProjection(users_topic), db)
-              .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic), db))
+              .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic,
+                                                   max_age=timedelta(hours=settings.max_age_hours)), db))
     if send:
         worker.add_timer(settings.send_interval_seconds, build_sender(settings))
     return worker

@@ -49,3 +49,6 @@ class Settings(InfraSettings, AuthSettings):
                                                                             "recipient_wait_minutes"),
                                           description="How long an e-mail waits for its recipient (or event) to "
                                                       "appear in the local views before it is marked failed.")
+    max_age_hours: float = Field(default=72, validation_alias=_env("NOTIFICATIONS_MAX_AGE_HOURS", "max_age_hours"),
+                                 description="Events older than this notify nobody (a replay of old topics must "
+                                             "not mail everyone their history again).")

@@ -174,3 +174,14 @@ def test_support_and_review_hooks_deliver_and_honour_opt_outs(client, settings, 
                                (story.user_id,)).fetchone()[0]
     r = client.post(f"{URL}{skipped}/read", headers=participant.headers)
     assert r.status_code == 404, r.text
+
+
+def test_events_older_than_the_max_age_notify_nobody(settings, smtp_sink, deliver):
+    """A replay from offset 0 (reset position, new consumer group) must not mail anyone their history."""
+    from datetime import UTC, datetime
+
+    story = Story()
+    old = [m.model_copy(update={"occurred_at": datetime(2020, 1, 1, tzinfo=UTC)}) for m in story.booked()]
+    feed(settings.conninfo(settings.database), old)
+    deliver()
+    assert rows(settings, story.user_id) == [] and mails(smtp_sink[1], to=story.email) == []

@@ -10,6 +10,7 @@ renders and delivers rows later, so a slow or down SMTP server never holds up co
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -43,8 +44,11 @@ class NotificationTriggers(SqlProjection):
 
     def __init__(self, users_topic: str = topics.USERS, events_topic: str = topics.EVENTS,
                  bookings_topic: str = topics.BOOKINGS, payments_topic: str = topics.PAYMENTS,
-                 extra_topics: tuple[str, ...] = ()):
+                 extra_topics: tuple[str, ...] = (), max_age: timedelta | None = timedelta(hours=72)):
         # extra_topics: where the support/review types come from once they exist (notifications.v1, events.v1).
+        # max_age: older events notify nobody, so a replay from offset 0 (a reset position, a new consumer
+        # group) cannot mail the platform's whole history again.
+        self.max_age = max_age
         self.topics = tuple(dict.fromkeys((users_topic, events_topic, bookings_topic, payments_topic,
                                            *extra_topics)))
 
@@ -52,9 +56,12 @@ class NotificationTriggers(SqlProjection):
         create_tables(cur, notifications, preferences)
 
     def reset(self, cur: Cursor) -> None:
-        """Nothing to empty: notifications are history, not a view (a replay finds its rows and adds none)."""
+        """Nothing to empty: notifications are history, not a view (a replay finds its rows and adds none,
+        and events older than `max_age` notify nobody)."""
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        if self.max_age is not None and envelope.occurred_at < datetime.now(UTC) - self.max_age:
+            return
         for trigger in triggers_for(envelope.type, envelope.payload):
             for user_id, booking_id in self._recipients(cur, trigger):
                 self._insert(cur, envelope, trigger, user_id, booking_id)
