@@ -185,3 +185,24 @@ def test_events_older_than_the_max_age_notify_nobody(settings, smtp_sink, delive
     feed(settings.conninfo(settings.database), old)
     deliver()
     assert rows(settings, story.user_id) == [] and mails(smtp_sink[1], to=story.email) == []
+
+
+def test_a_ready_made_row_is_sent_as_written_with_its_headers(settings, smtp_sink, deliver):
+    """The hook mailings use: insert a row with subject/body (and headers in data); the sender sends it as is."""
+    from uuid import uuid4 as new_id
+
+    from psycopg.types.json import Jsonb
+
+    story = Story()
+    feed(settings.conninfo(settings.database), [story.registered()])
+    headers = {"List-Unsubscribe": "<https://example.com/u/1>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    with psycopg.connect(settings.conninfo(settings.database)) as conn:
+        conn.execute("INSERT INTO notifications (notification_id, user_id, kind, category, channel, source_event_id,"
+                     " source_type, data, subject, body, html) VALUES (%s, %s, 'mailing', 'mailings', 'email', %s,"
+                     " 'MailingScheduled', %s, 'Summer <news>', 'Plain body', '<p>Html body</p>')",
+                     (new_id(), story.user_id, new_id(), Jsonb({"headers": headers})))
+    deliver()
+    got = [m for m in mails(smtp_sink[1], to=story.email) if str(m["Subject"]) == "Summer <news>"]
+    assert len(got) == 1
+    assert got[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert got[0].get_body(("plain",)).get_content().strip() == "Plain body"

@@ -9,6 +9,8 @@ Guarantees:
   crash (or lost database) after the server accepted the message and before `sent` is written re-sends
   it once the lease ends, with the same Message-ID (derived from the notification id), which mail
   systems and clients use to recognise the duplicate. There is no way to close that window with SMTP.
+* A row inserted with its `body` (and `subject`, optional `html`) already written — a mailing's content —
+  is sent as it is, with any `data["headers"]` (e.g. List-Unsubscribe); others are rendered from templates.
 * An SMTP failure is retried with exponential backoff; after `send_max_attempts` the row is `failed`
   (shown in the API, logged at ERROR, counted in `notifications_failed`), never dropped silently.
 """
@@ -28,7 +30,7 @@ from sqlalchemy import and_, func, select, update
 
 from notifications_service.delivery.calendar import booking_calendar
 from notifications_service.delivery.context import Context, load_context
-from notifications_service.delivery.render import Renderer
+from notifications_service.delivery.render import Rendered, Renderer
 from notifications_service.delivery.smtp import Attachment, SmtpMailer, build_email, message_id
 from notifications_service.settings import Settings
 from notifications_service.storage.notifications import notifications as t
@@ -88,10 +90,14 @@ class Sender:
             self._wait(row, ctx.waiting_for)
             return None
         user = ctx.user or {}
-        if not self.renderer.has(row["kind"]):
+        if row["body"] is not None:  # written ready-made (e.g. a mailing's content): send as it is
+            rendered = Rendered(subject=row["subject"] or "", text=row["body"], html=row["html"],
+                                locale=row["locale"] or self.renderer.locale_of(user.get("locale")))
+        elif not self.renderer.has(row["kind"]):
             self._fail(row, f"no template for {row['kind']!r}")
             return None
-        rendered = self.renderer.render(row["kind"], user.get("locale"), self._template_vars(row, ctx))
+        else:
+            rendered = self.renderer.render(row["kind"], user.get("locale"), self._template_vars(row, ctx))
         values = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
                   "locale": rendered.locale, "recipient": user.get("email")}
         if row["channel"] == "in_app":
@@ -103,7 +109,7 @@ class Sender:
         self._update(row, **values)
         msg = build_email(sender=self.settings.smtp_from, to=user["email"], subject=rendered.subject,
                           text=rendered.text, html=rendered.html, msg_id=message_id(row["notification_id"]),
-                          attachments=self._attachments(row, ctx))
+                          attachments=self._attachments(row, ctx), headers=(row["data"] or {}).get("headers"))
         return row, msg
 
     @staticmethod
