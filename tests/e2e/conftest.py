@@ -27,7 +27,7 @@ from e2e_support import OWN_PROCESSES, Platform, Workers, stop_group, tail  # no
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
-HEALTH = ("/health/users", "/health/events", "/health/bookings", "/health/payments")
+HEALTH = ("/health/users", "/health/events", "/health/bookings", "/health/payments", "/health/notifications")
 
 
 def profile_env() -> dict[str, str]:
@@ -99,7 +99,8 @@ def platform(gateway) -> Platform:
 def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Client, Workers]]:
     env = system_env
     port = int(env["GATEWAY_PORT"])
-    for name in ("GATEWAY_PORT", "USERS_PORT", "EVENTS_PORT", "BOOKINGS_PORT", "PAYMENTS_PORT", "SMTP_PORT"):
+    for name in ("GATEWAY_PORT", "USERS_PORT", "EVENTS_PORT", "BOOKINGS_PORT", "PAYMENTS_PORT", "NOTIFICATIONS_PORT",
+                 "SMTP_PORT"):
         if port_taken(int(env[name])):
             pytest.fail(f"{name}={env[name]} is already in use: a system of the test profile is still running "
                         "(stop it, or set SERVICE_PORT_BASE/GATEWAY_PORT/SMTP_PORT to free ports)")

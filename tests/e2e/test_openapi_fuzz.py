@@ -34,9 +34,10 @@ from fuzz_report import Failure, errors_by_operation, read_failures
 from fuzz_schema import merged_document
 from users_service.domain.setting import KNOWN_SETTINGS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.disruptive]
+# The module's fixture fuzzes five services for up to RUN_TIMEOUT seconds: the suite's 300 s default would cut it.
+pytestmark = [pytest.mark.e2e, pytest.mark.disruptive, pytest.mark.timeout(900)]
 
-SERVICES = ("users", "events", "bookings", "payments")
+SERVICES = ("users", "events", "bookings", "payments", "notifications")
 ROLES = ("participant", "admin")
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "6"))

@@ -18,7 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from e2e_support import PASSWORD, Person, Platform, bearer
+from e2e_support import PASSWORD, Person, Platform, bearer, eventually
 from reviews_support import held_event, submit
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
@@ -26,7 +26,7 @@ from fastapi.routing import iter_route_contexts
 pytestmark = pytest.mark.e2e
 
 ROLES = ("anonymous", "participant", "organizer_owner", "organizer_other", "support", "admin")
-SERVICES = ("users", "events", "bookings", "payments")
+SERVICES = ("users", "events", "bookings", "payments", "notifications")
 Call = tuple[str, str, dict[str, Any]]  # method, path, httpx keyword arguments
 CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # a Starlette path parameter with its convertor
 
@@ -72,6 +72,13 @@ class World:
 
     def fresh_event(self) -> dict:
         return self.platform.create_event(self.people["organizer_owner"], seats=5, title="Matrix event")
+
+    def confirmed_booking(self) -> dict:
+        """The participant's booking once confirmed and known to notifications (its calendar file exists)."""
+        path = f"/api/v1/bookings/{self.booking['id']}/calendar.ics"
+        eventually(lambda: self.platform.http.get(path, headers=self.auth("participant")).status_code == 200 or None,
+                   timeout=30, what="the booking's calendar file")
+        return self.booking
 
     def fresh_booking(self) -> dict:
         return self.platform.booked(self.people["participant"], self.event["id"])
@@ -153,6 +160,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "POST /api/v1/users/logout": (same(lambda w: ("POST", "/api/v1/users/logout", {"json": {
         "refresh_token": w.fresh_refresh_token()}})), everyone(204)),
     "GET /api/v1/users/me": (same(lambda w: ("GET", "/api/v1/users/me", {})), signed_in(200)),
+    "PATCH /api/v1/users/me": (same(lambda w: ("PATCH", "/api/v1/users/me", {"json": {"locale": "en"}})),
+                               signed_in(200)),
     "GET /api/v1/users/": (same(lambda w: ("GET", "/api/v1/users/", {})), (401, 403, 403, 403, 200, 200)),
     "GET /api/v1/users/{user_id}": (same(lambda w: ("GET", f"/api/v1/users/{w.people['participant'].id}", {})),
                                     (401, 200, 403, 403, 200, 200)),
@@ -267,6 +276,25 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
                    {"json": {"outcome": "succeeded"}}),
         lambda w: ("POST", f"/api/v1/payments/{w.payment['id']}/sandbox", {"json": {"outcome": "succeeded"}}),
         ("participant",)), (401, 200, 403, 403, 403, 403)),
+    # --- notifications -------------------------------------------------------------------------------
+    "GET /health/notifications": (same(lambda w: ("GET", "/health/notifications", {})), everyone(200)),
+    "GET /docs/notifications/openapi.json": (same(lambda w: ("GET", "/docs/notifications/openapi.json", {})),
+                                             everyone(200)),
+    "GET /docs/notifications/": (same(lambda w: ("GET", "/docs/notifications/", {})), everyone(200)),
+    "GET /docs/notifications/oauth2-redirect": (same(lambda w: ("GET", "/docs/notifications/oauth2-redirect",
+                                                                 {})), everyone(200)),
+    "GET /api/v1/notifications/": (same(lambda w: ("GET", "/api/v1/notifications/", {})), signed_in(200)),
+    "GET /api/v1/notifications/preferences": (same(lambda w: ("GET", "/api/v1/notifications/preferences", {})),
+                                              signed_in(200)),
+    "PUT /api/v1/notifications/preferences": (same(lambda w: ("PUT", "/api/v1/notifications/preferences", {
+        "json": {"mailings": True}})), signed_in(200)),
+    # Only the booking's owner gets its calendar file; for everyone else it does not exist (404).
+    "GET /api/v1/bookings/{booking_id}/calendar.ics": (same(lambda w: (
+        "GET", f"/api/v1/bookings/{w.confirmed_booking()['id']}/calendar.ics", {})),
+        (401, 200, 404, 404, 404, 404)),
+    # Nobody has a notification with a random id (another user's is answered the same: 404).
+    "POST /api/v1/notifications/{notification_id}/read": (same(lambda w: (
+        "POST", f"/api/v1/notifications/{uuid4()}/read", {})), signed_in(404)),
 }
 
 
@@ -274,13 +302,15 @@ def service_apps(env: dict[str, str]) -> Iterator[tuple[str, FastAPI]]:
     """Each service's app as its factory builds it (with the running system's settings)."""
     from bookings_service.main import create_app as bookings_app
     from events_service.main import create_app as events_app
+    from notifications_service.main import create_app as notifications_app
     from payments_service.main import create_app as payments_app
     from users_service.main import create_app as users_app
 
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        for name, factory in zip(SERVICES, (users_app, events_app, bookings_app, payments_app), strict=True):
+        for name, factory in zip(SERVICES, (users_app, events_app, bookings_app, payments_app,
+                                                       notifications_app), strict=True):
             app = factory()
             yield name, app
             container = getattr(app.state, "container", None)

@@ -28,6 +28,7 @@ PAYMENT_METHOD = 32
 PAYMENT_METHODS = 10
 CURRENCY = 8
 FULL_NAME = 200
+LOCALE = 8  # BCP 47 short tags: ru, en
 EMAIL = 320  # RFC 5321: 64 local part + @ + 255 domain
 PASSWORD = 256
 ROLE_NAME = 64

@@ -27,6 +27,18 @@ class UserRegistered(BaseModel):
     role: RoleName = Field(description="Role at registration.", examples=["participant"],
                            json_schema_extra=lim.text(lim.ROLE_NAME))
     registered_at: datetime = Field(description="When the account was created (UTC).")
+    locale: str | None = Field(default=None, description="Language of the user's messages: `ru` or `en` (absent "
+                               "from accounts made before locales existed: use the platform default).",
+                               examples=["ru"], json_schema_extra=lim.text(lim.LOCALE))
+
+
+@message(topics.USERS)
+class UserProfileUpdated(BaseModel):
+    """A user changed their own account's settings (PATCH /api/v1/users/me); absent fields did not change."""
+
+    user_id: UUID = Field(description="Whose account.")
+    locale: str | None = Field(default=None, description="The new language of the user's messages: `ru` or `en`.",
+                               examples=["en"], json_schema_extra=lim.text(lim.LOCALE))
 
 
 @message(topics.USERS)

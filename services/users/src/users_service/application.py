@@ -23,6 +23,7 @@ from users_service.domain import (
     setting_id,
 )
 from users_service.domain.role import check_definition
+from users_service.domain.setting import KNOWN_SETTINGS
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
 from users_service.tokens import family_of, new_refresh_token, token_hash
@@ -66,18 +67,37 @@ class Users(Credentials, ServiceApplication):
     # --- accounts -------------------------------------------------------------------------------------
 
     def register(self, email: str, full_name: str, password: str, role: str = PARTICIPANT, *,
-                 check_strength: bool = True) -> User:
-        """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken, WeakPassword."""
+                 check_strength: bool = True, locale: str | None = None) -> User:
+        """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken, WeakPassword.
+
+        Without a `locale` the account gets the `default_locale` setting's value at this moment."""
         self.check_role_exists(role)
         if check_strength:
             check_password_strength(password, user_inputs=(email, full_name))
-        user = User(email, full_name.strip(), self.passwords.hash(password), role)
+        user = User(email, full_name.strip(), self.passwords.hash(password), role,
+                    locale=locale or self.default_locale())
         claim = EmailRegistration(email, user.id)
         try:
             self.save(user, claim)
         except IntegrityError:
             raise EmailAlreadyRegistered(f"an account for {user.email} already exists") from None
         return user
+
+    def default_locale(self) -> str:
+        """The `default_locale` setting (its declared default while nobody set it)."""
+        try:
+            return str(self.setting("default_locale").value)
+        except SettingNotFound:
+            return str(KNOWN_SETTINGS["default_locale"].default)
+
+    def change_locale(self, user_id: UUID, locale: str) -> User:
+        """The user's language for e-mails and messages; raises UserNotFound."""
+        def change() -> User:
+            user = self.user(user_id)
+            user.change_locale(locale)
+            self.save(user)
+            return user
+        return self._retrying(change)
 
     def user(self, user_id: UUID) -> User:
         """The account; raises UserNotFound."""

@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.users import (
-    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
+    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated, UserRegistered,
+    UserRoleChanged,
 )
 from users_service.domain import Role, Setting, User
 
@@ -26,7 +27,13 @@ def translate(domain_event: Any) -> BaseModel | None:
 @translate.register
 def _(e: User.Registered) -> BaseModel:
     return UserRegistered(user_id=e.originator_id, email=e.email.strip().lower(), full_name=e.full_name,
-                          role=e.role, registered_at=e.timestamp)
+                          role=e.role, registered_at=e.timestamp,
+                          locale=getattr(e, "locale", None))  # events from before locales have none
+
+
+@translate.register
+def _(e: User.ProfileUpdated) -> BaseModel:
+    return UserProfileUpdated(user_id=e.originator_id, locale=e.locale)
 
 
 @translate.register

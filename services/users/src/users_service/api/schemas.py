@@ -13,12 +13,16 @@ from webkit.fields import BoundedJson, Line, Text
 from users_service.domain import User
 
 
+Locale = Literal["ru", "en"]
+
 class UserCreate(BaseModel):
     """Registration (seed: email, full_name, password)."""
 
     email: EmailStr = Field(max_length=lim.EMAIL, examples=["ada@example.com"])
     full_name: Line(lim.FULL_NAME, min_length=1) = Field(examples=["Ada Lovelace"])
     password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["correct horse battery"])
+    locale: Locale | None = Field(default=None, description="Language of e-mails and messages; the "
+                                  "`default_locale` setting when omitted.", examples=["ru"])
 
     @field_validator("full_name")
     @classmethod
@@ -26,6 +30,14 @@ class UserCreate(BaseModel):
         if not value.strip():
             raise ValueError("full_name must not be blank")
         return value.strip()
+
+
+class UserUpdate(BaseModel):
+    """Changes to your own account (PATCH /api/v1/users/me); omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Locale | None = Field(default=None, description="Language of e-mails and messages.", examples=["en"])
 
 
 class UserLogin(BaseModel):
@@ -61,11 +73,12 @@ class UserPublic(BaseModel):
     role: str
     disabled: bool = False
     created_at: datetime
+    locale: str | None = Field(default=None, description="Language of e-mails and messages (ru or en).")
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
         return cls(id=user.id, email=user.email, full_name=user.full_name, role=user.role, disabled=user.disabled,
-                   created_at=user.registered_at)
+                   created_at=user.registered_at, locale=user.locale)
 
 
 class RoleChange(BaseModel):

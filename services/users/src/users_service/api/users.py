@@ -13,7 +13,7 @@ from contracts import limits as lim
 from contracts.permissions import USERS_MANAGE, USERS_READ_ALL
 from users_service.api.deps import Service
 from users_service.api.schemas import (
-    DisableRequest, RefreshRequest, RoleChange, TokenResponse, UserCreate, UserLogin, UserPublic,
+    DisableRequest, RefreshRequest, RoleChange, TokenResponse, UserCreate, UserLogin, UserPublic, UserUpdate,
 )
 from users_service.application import TokenPair
 from users_service.domain import AccountDisabled
@@ -45,7 +45,7 @@ def _tokens(pair: TokenPair) -> TokenResponse:
              openapi_extra=linked(201, **LINKS_FROM_USER))
 def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
     """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
-    user = service.app.register(str(body.email), body.full_name, body.password)
+    user = service.app.register(str(body.email), body.full_name, body.password, locale=body.locale)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserPublic.of(user)
 
@@ -83,6 +83,14 @@ def logout(body: RefreshRequest, service: Service) -> Response:
 @router.get("/me", response_model=UserPublic, responses=problem_responses(401))
 def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
     """The caller's own account."""
+    return UserPublic.of(service.app.user(principal.user_id))
+
+
+@router.patch("/me", response_model=UserPublic, responses=problem_responses(401, 422))
+def update_me(body: UserUpdate, principal: CurrentPrincipal, service: Service) -> UserPublic:
+    """Change your own account's settings (today: `locale`, the language of your e-mails and messages)."""
+    if body.locale is not None:
+        return UserPublic.of(service.app.change_locale(principal.user_id, body.locale))
     return UserPublic.of(service.app.user(principal.user_id))
 
 

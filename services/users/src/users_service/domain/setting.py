@@ -76,6 +76,8 @@ KNOWN_SETTINGS: dict[str, KnownSetting] = {
     "max_waitlist_length": _whole(1_000, 1, 1_000_000, "Bookings that may wait in one event's line."),
     "default_currency": KnownSetting("string", "EUR", pattern=r"[A-Z]{3}", description="ISO 4217 code."),
     "review_min_rating": KnownSetting("number", 1, 1, 5, description="Lowest rating a review may give."),
+    "default_locale": KnownSetting("string", "en", choices=("ru", "en"),
+                                   description="Language of a new account that names none (e-mails, messages)."),
 }
 
 

@@ -12,6 +12,9 @@ from users_service.domain.errors import (
 )
 
 
+LOCALES = ("ru", "en")
+
+
 def normalise_email(email: str) -> str:
     """E-mails are unique regardless of letter case (and stray spaces)."""
     return email.strip().lower()
@@ -26,10 +29,14 @@ class User(Aggregate):
     (password, disable, enable; a role change keeps sessions, so a refresh brings the new role).
     """
 
+    # Accounts (and snapshots) from before locales existed have none: the platform default applies.
+    locale: str | None = None
+
     @event("Registered")
-    def __init__(self, email: str, full_name: str, password_hash: str, role: str):
+    def __init__(self, email: str, full_name: str, password_hash: str, role: str, locale: str | None = None):
         self.email = normalise_email(email)
         self.full_name = full_name
+        self.locale = locale
         self.password_hash: str | None = password_hash
         self.role = role
         self.disabled_at: datetime | None = None
@@ -57,6 +64,17 @@ class User(Aggregate):
         if actor_id is not None and actor_id == self.id:
             raise OwnAccountManagement("you cannot disable, demote or force a password reset on your own account; "
                                        "ask another admin")
+
+    def change_locale(self, locale: str) -> None:
+        """The language the user reads messages in (no event when it is already theirs)."""
+        if locale not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        if locale != self.locale:
+            self._profile_updated(locale=locale)
+
+    @event("ProfileUpdated")
+    def _profile_updated(self, locale: str) -> None:
+        self.locale = locale
 
     def change_role(self, role: str) -> None:
         """Give the user another role (no event when it is already theirs)."""

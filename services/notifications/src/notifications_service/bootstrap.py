@@ -1,0 +1,55 @@
+"""Composition root: the database pool, read stores and token verifier of the api process.
+
+Tests call `build()` with a fresh database and a TestIssuer's verifier instead of the real JWKS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authkit import TokenVerifier
+from authkit.revocation import DisabledUsers, DisabledUsersProjection
+from psycopg_pool import ConnectionPool
+from spine.db import connection_pool
+from spine.projector import ProjectionStore
+
+from notifications_service.projections.views import all_views
+from notifications_service.settings import Settings
+from notifications_service.storage.inbox import Inbox
+from notifications_service.storage.preferences_store import Preferences
+from notifications_service.storage.schema import ensure_schema
+
+
+@dataclass
+class Container:
+    """Everything the api process needs, built once and closed on shutdown."""
+
+    settings: Settings
+    pool: ConnectionPool
+    inbox: Inbox
+    preferences: Preferences
+    verifier: TokenVerifier
+    disabled_users: DisabledUsers
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def ensure_tables(settings: Settings) -> None:
+    """Create the outbox, preferences and read-model tables, so the api answers before the worker first runs."""
+    conninfo = settings.conninfo(settings.database)
+    ensure_schema(conninfo)
+    store = ProjectionStore(conninfo)
+    for projection in (*all_views(), DisabledUsersProjection()):
+        store.setup(projection)
+
+
+def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> Container:
+    """Wire the api process's parts."""
+    settings = settings or Settings()
+    ensure_tables(settings)
+    pool = connection_pool(settings.database, settings)
+    verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
+                                         audience=settings.auth_audience)
+    return Container(settings=settings, pool=pool, inbox=Inbox(pool), preferences=Preferences(pool), verifier=verifier,
+                     disabled_users=DisabledUsers(pool))

@@ -1,0 +1,1 @@
+"""Kafka handlers that turn public events into notifications (the outbox rows)."""

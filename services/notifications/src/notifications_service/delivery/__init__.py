@@ -1,0 +1,1 @@
+"""Delivery of notifications: e-mail over SMTP (aiosmtplib), the sender loop with retries."""

@@ -1,0 +1,201 @@
+"""The sender: renders pending notifications and delivers them (in-app at once, e-mail over SMTP).
+
+Guarantees:
+* Each notification row exists once per triggering event (consumers.triggers), so there is at most one
+  e-mail to send per event, recipient and kind, whatever Kafka redelivers.
+* Rows are claimed with a lease (`FOR UPDATE SKIP LOCKED`, next_attempt_at pushed ahead), so two workers
+  never send the same row at the same time, and a crashed worker's rows are picked up when the lease ends.
+* A row is marked `sent` only after the SMTP server accepted it. The remaining at-least-once window: a
+  crash (or lost database) after the server accepted the message and before `sent` is written re-sends
+  it once the lease ends, with the same Message-ID (derived from the notification id), which mail
+  systems and clients use to recognise the duplicate. There is no way to close that window with SMTP.
+* A row inserted with its `body` (and `subject`, optional `html`) already written — a mailing's content —
+  is sent as it is, with any `data["headers"]` (e.g. List-Unsubscribe); others are rendered from templates.
+* An SMTP failure is retried with exponential backoff; after `send_max_attempts` the row is `failed`
+  (shown in the API, logged at ERROR, counted in `notifications_failed`), never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+import aiosmtplib
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+from spine.health import COUNTERS
+from sqlalchemy import and_, func, select, update
+
+from notifications_service.delivery.calendar import booking_calendar
+from notifications_service.delivery.context import Context, load_context
+from notifications_service.delivery.render import Rendered, Renderer
+from notifications_service.delivery.smtp import Attachment, SmtpMailer, build_email, message_id
+from notifications_service.settings import Settings
+from notifications_service.storage.notifications import notifications as t
+from notifications_service.storage.sql import run
+
+log = logging.getLogger("notifications.sender")
+
+LEASE = timedelta(minutes=5)
+WAIT_RETRY = timedelta(seconds=2)
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+class Sender:
+    """Delivers due notifications in batches; `run_once()` is one pass (the worker's timer calls it)."""
+
+    def __init__(self, settings: Settings, pool: ConnectionPool, *, mailer: SmtpMailer | None = None,
+                 renderer: Renderer | None = None, batch: int = 50):
+        self.settings = settings
+        self.pool = pool
+        self.mailer = mailer or SmtpMailer(settings)
+        self.renderer = renderer or Renderer(settings.default_locale)
+        self.batch = batch
+
+    def __call__(self) -> int:
+        """Deliver until nothing is due (from the worker's timer thread)."""
+        total = 0
+        while (n := asyncio.run(self.run_once())) > 0:
+            total += n
+        return total
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and deliver it; returns how many rows it claimed."""
+        rows = self._claim()
+        emails = []
+        for row in rows:
+            ready = self._prepare(row)
+            if ready is not None:
+                emails.append(ready)
+        if emails:
+            await self._send(emails)
+        return len(rows)
+
+    # --- claiming and preparing -------------------------------------------------------------------------
+
+    def _claim(self) -> list[dict[str, Any]]:
+        due = (select(t.c.notification_id).where(t.c.status == "pending", t.c.next_attempt_at <= func.now())
+               .order_by(t.c.next_attempt_at).limit(self.batch).with_for_update(skip_locked=True))
+        with self.pool.connection() as conn:
+            return run(conn, update(t).where(t.c.notification_id.in_(due.scalar_subquery()))
+                       .values(next_attempt_at=func.now() + LEASE).returning(*t.c)).fetchall()
+
+    def _prepare(self, row: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
+        """Render the row; deliver it if in-app; return (row, message) when an e-mail is to be sent."""
+        with self.pool.connection() as conn:
+            ctx = load_context(conn, row)
+        if ctx.waiting_for is not None:
+            self._wait(row, ctx.waiting_for)
+            return None
+        user = ctx.user or {}
+        if row["body"] is not None:  # written ready-made (e.g. a mailing's content): send as it is
+            rendered = Rendered(subject=row["subject"] or "", text=row["body"], html=row["html"],
+                                locale=row["locale"] or self.renderer.locale_of(user.get("locale")))
+        elif not self.renderer.has(row["kind"]):
+            self._fail(row, f"no template for {row['kind']!r}")
+            return None
+        else:
+            rendered = self.renderer.render(row["kind"], user.get("locale"), self._template_vars(row, ctx))
+        values = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
+                  "locale": rendered.locale, "recipient": user.get("email")}
+        if row["channel"] == "in_app":
+            self._update(row, status="delivered", sent_at=func.now(), **values)
+            return None
+        if user.get("disabled"):
+            self._update(row, status="skipped", last_error="the account is disabled", **values)
+            return None
+        self._update(row, **values)
+        msg = build_email(sender=self.settings.smtp_from, to=user["email"], subject=rendered.subject,
+                          text=rendered.text, html=rendered.html, msg_id=message_id(row["notification_id"]),
+                          attachments=self._attachments(row, ctx), headers=(row["data"] or {}).get("headers"))
+        return row, msg
+
+    @staticmethod
+    def _template_vars(row: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        return {"user": ctx.user, "booking": ctx.booking, "event": ctx.event, "data": row["data"] or {},
+                "kind": row["kind"]}
+
+    def _attachments(self, row: dict[str, Any], ctx: Context) -> tuple[Attachment, ...]:
+        data = row["data"] or {}
+        mode, booking_id, event = data.get("calendar"), data.get("booking_id"), ctx.event
+        if not mode or not booking_id or event is None:
+            return ()
+        if row["kind"] == "event_changed" and (ctx.booking or {}).get("status") != "confirmed":
+            return ()  # only a confirmed booking is in anyone's calendar
+        sequence = int(event["schedule_version"])
+        if row["kind"] in ("event_changed", "event_cancelled"):
+            sequence = max(sequence, int(data.get("sequence") or 0))
+        elif row["kind"] == "booking_cancelled":
+            sequence += 1
+        ics = booking_calendar(booking_id=booking_id, event=event, sequence=sequence, cancel=mode == "cancel",
+                               organizer_email=self.settings.smtp_from, attendee_email=(ctx.user or {}).get("email"))
+        method = "CANCEL" if mode == "cancel" else "PUBLISH"
+        return (Attachment("invite.ics", ics, "text", "calendar", {"method": method}),)
+
+    # --- sending ----------------------------------------------------------------------------------------
+
+    async def _send(self, emails: list[tuple[dict[str, Any], Any]]) -> None:
+        smtp = self.mailer.client()
+        try:
+            await smtp.connect()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            for row, _ in emails:
+                self._retry(row, exc)
+            return
+        try:
+            for row, msg in emails:
+                try:
+                    await smtp.send_message(msg)
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    self._retry(row, exc)
+                    continue
+                self._update(row, status="sent", sent_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
+                COUNTERS["notifications_sent"] += 1
+        finally:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                pass
+
+    def _retry(self, row: dict[str, Any], exc: BaseException) -> None:
+        attempts = row["attempts"] + 1
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if attempts >= self.settings.send_max_attempts:
+            self._fail(row, error, attempts=attempts)
+            return
+        delay = min(MAX_BACKOFF_SECONDS, self.settings.send_retry_base_seconds * 2 ** (attempts - 1))
+        log.warning("e-mail %s attempt %d failed (%s); retrying in %.0f s", row["notification_id"], attempts,
+                    error, delay)
+        COUNTERS["notifications_retried"] += 1
+        self._update(row, attempts=attempts, last_error=error,
+                     next_attempt_at=func.now() + timedelta(seconds=delay))
+
+    def _fail(self, row: dict[str, Any], error: str, *, attempts: int | None = None) -> None:
+        log.error("notification %s (%s to user %s) failed: %s", row["notification_id"], row["kind"], row["user_id"],
+                  error)
+        COUNTERS["notifications_failed"] += 1
+        self._update(row, status="failed", last_error=error,
+                     attempts=attempts if attempts is not None else row["attempts"])
+
+    def _wait(self, row: dict[str, Any], what: str) -> None:
+        """Its user/event is not in the views yet (another topic is behind): look again shortly, not forever."""
+        waited = run_scalar_age(self.pool, row)
+        if waited > self.settings.recipient_wait_minutes * 60:
+            self._fail(row, f"the {what} never appeared in the local views")
+            return
+        self._update(row, next_attempt_at=func.now() + WAIT_RETRY)
+
+    def _update(self, row: dict[str, Any], **values: Any) -> None:
+        values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
+        with self.pool.connection() as conn:
+            run(conn, update(t).where(and_(t.c.notification_id == row["notification_id"], t.c.status == "pending"))
+                .values(**values))
+
+
+def run_scalar_age(pool: ConnectionPool, row: dict[str, Any]) -> float:
+    """Seconds since the row was created (database clock)."""
+    with pool.connection() as conn:
+        got = conn.execute("SELECT extract(epoch FROM now() - %s::timestamptz) AS s", (row["created_at"],)).fetchone()
+    return float(got["s"])

@@ -1,0 +1,100 @@
+"""Entry points: `notifications-api` (HTTP) and `notifications-worker` (local views, triggers, e-mail sender)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import uvicorn
+from authkit import TokenVerifier
+from authkit.deps import install_auth, token_subject
+from authkit.revocation import DisabledUsersProjection
+from contracts import topics
+from fastapi import FastAPI
+from spine import health
+from spine.db import connection_pool
+from spine.settings import load_settings
+from spine.worker import Worker
+from webkit.app import create_app as create_web_app
+from webkit.observability import configure_logging
+from webkit.problems import Refusal
+
+from notifications_service.api.notifications import router as notifications_router
+from notifications_service.api.calendar import router as calendar_router
+from notifications_service.bootstrap import build, ensure_tables
+from notifications_service.consumers.triggers import NotificationTriggers
+from notifications_service.delivery.sender import Sender
+from notifications_service.domain.categories import TransactionalCategory
+from notifications_service.projections.views import BookingsView, EventsView, UsersView
+from notifications_service.settings import Settings
+
+SERVICE = "notifications"
+
+# One place maps refusals to HTTP statuses (subclasses inherit their base's status).
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
+    TransactionalCategory: 422,  # turning off booking/payment/account messages
+}
+
+# Routers in the order they are mounted; each area (notifications, mailings, support, calendar) has its own module.
+ROUTERS = [notifications_router, calendar_router]
+
+
+def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    """The notifications API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
+    settings = settings or Settings()
+    settings.check_startup()
+    container = build(settings, verifier=verifier)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.close()
+
+    app = create_web_app(SERVICE, title="Event Planner: notifications", version="1.0.0", routers=ROUTERS,
+                         lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
+                         idempotency_conninfo=settings.conninfo(settings.database),
+                         idempotency_subject=token_subject,
+                         health=health.reader(settings.conninfo(settings.database)))
+    app.state.container = container
+    install_auth(app, container.verifier, is_revoked=container.disabled_users)
+    return app
+
+
+def build_worker(settings: Settings | None = None, *, users_topic: str = topics.USERS,
+                 events_topic: str = topics.EVENTS, bookings_topic: str = topics.BOOKINGS,
+                 payments_topic: str = topics.PAYMENTS, send: bool = True) -> Worker:
+    """Local views from users/events/bookings topics, disabled users, the notification triggers (all four
+    topics) and the e-mail sender. Tests pass throwaway topics, and `send=False` to drive the sender alone."""
+    settings = settings or Settings()
+    ensure_tables(settings)
+    db = settings.database
+    worker = (Worker(SERVICE, settings)
+              .add_projection(UsersView(users_topic), db)
+              .add_projection(EventsView(events_topic), db)
+              .add_projection(BookingsView(bookings_topic), db)
+              .add_projection(DisabledUsersProjection(users_topic), db)
+              .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic,
+                                                   max_age=timedelta(hours=settings.max_age_hours)), db))
+    if send:
+        worker.add_timer(settings.send_interval_seconds, build_sender(settings))
+    return worker
+
+
+def build_sender(settings: Settings) -> Sender:
+    """The e-mail sender with its own small pool (it runs in the timer's thread)."""
+    return Sender(settings, connection_pool(settings.database, settings, max_size=2))
+
+
+def run_api() -> None:
+    """Serve the API on $API_HOST:$NOTIFICATIONS_PORT (default 127.0.0.1:8105)."""
+    settings = load_settings(Settings)
+    configure_logging(SERVICE, settings.log_level)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
+
+
+def run_worker() -> None:
+    """Run the views, triggers and sender until SIGINT/SIGTERM."""
+    settings = load_settings(Settings)
+    configure_logging(SERVICE, settings.log_level)
+    build_worker(settings).run()
