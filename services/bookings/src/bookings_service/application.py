@@ -224,7 +224,9 @@ class Bookings(ServiceApplication):
                 self.save(booking)
             return booking
 
-        return self._retry(attempt, event_id=self.get_booking(booking_id).event_id)
+        event_id = self.get_booking(booking_id).event_id
+        with self.continuing_story(booking_id):  # the booking's correlation id; the canceller as actor
+            return self._retry(attempt, event_id=event_id)
 
     def expire_hold(self, booking_id: UUID, now: datetime) -> bool:
         """Expire one booking if its hold really lapsed (the aggregate re-checks); True when it did."""

@@ -51,3 +51,24 @@ def test_batched_requests_each_carry_their_own_actor_and_correlation_id(client, 
                      if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_event, app.name))]
         assert [e.type for e in envelopes] == ["BookingRequested"]
         assert (envelopes[0].actor_id, envelopes[0].correlation_id) == (str(people[n].user_id), f"request-{n}")
+
+
+@pytest.mark.parametrize("canceller", ["owner", "admin"])
+def test_a_cancellation_continues_the_bookings_story_with_the_canceller_as_actor(client, issuer, organizer,
+                                                                               catalogue, canceller):
+    created = event_created(organizer=organizer.user_id, capacity=3)
+    catalogue(created)
+    owner = caller(issuer, "participant")
+    who = owner if canceller == "owner" else caller(issuer, "admin")
+    booking = client.post(URL, json={"event_id": created.payload["event_id"]},
+                          headers={**owner.headers, "X-Correlation-ID": "booking-story"}).json()
+
+    r = client.post(f"{URL}{booking['id']}/cancel", headers={**who.headers, "X-Correlation-ID": "cancel-click"})
+
+    assert r.status_code == 200, r.text
+    app = client.app.state.container.bookings
+    envelopes = [e for stored in app.recorder.select_events(UUID(booking["id"]))
+                 if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_event, app.name))]
+    assert [(e.type, e.actor_id, e.correlation_id) for e in envelopes] == [
+        ("BookingRequested", str(owner.user_id), "booking-story"),
+        ("BookingCancelled", str(who.user_id), "booking-story")]
