@@ -196,6 +196,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
         "value": "probe", "type": "string"}})), (401, 403, 403, 403, 403, 200)),
     "GET /api/v1/settings/{key}": (same(lambda w: ("GET", f"/api/v1/settings/{w.setting_key}", {})),
                                    (401, 403, 403, 403, 403, 200)),
+    # The audit log: admins only (support is not seeded with audit:read; users_service/api/audit.py says why).
+    "GET /api/v1/audit": (same(lambda w: ("GET", "/api/v1/audit", {})), (401, 403, 403, 403, 403, 200)),
     # --- events --------------------------------------------------------------------------------------
     "GET /health/events": (same(lambda w: ("GET", "/health/events", {})), everyone(200)),
     "GET /docs/events/openapi.json": (same(lambda w: ("GET", "/docs/events/openapi.json", {})), everyone(200)),

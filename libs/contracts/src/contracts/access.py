@@ -53,8 +53,8 @@ def _service(name: str, produces: tuple[str, ...], consumes: tuple[str, ...]) ->
 
 
 SERVICES: dict[str, Access] = {a.principal: a for a in (
-    # users: relay → users.v1; its users view and the disabled-users list read it back.
-    _service("users", produces=(t.USERS,), consumes=(t.USERS,)),
+    # users: relay → users.v1; its users view reads it back, and its audit log reads every event topic.
+    _service("users", produces=(t.USERS,), consumes=t.EVENT_TOPICS),
     # events: relay → events.v1; seat commands from the booking saga; catalogue, reviews and disabled users;
     # who attended what (bookings.v1), since only a confirmed attendee may review an event.
     _service("events", produces=(t.EVENTS,), consumes=(t.EVENTS, t.EVENTS_COMMANDS, t.USERS, t.BOOKINGS)),

@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, ClassVar
+from uuid import UUID
 
 import psycopg
 import psycopg.conninfo
@@ -92,6 +95,23 @@ class ServiceApplication(Application):
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"create-tables:{self.name}",))
             return build()
+
+    def story_of(self, aggregate_id: UUID) -> dict[str, str]:
+        """The cause an aggregate was created under (its first event's), or {} when there is none."""
+        first = self.recorder.select_events(aggregate_id, limit=1)
+        return cause_of(self.mapper.to_domain_event(first[0])) if first else {}
+
+    @contextlib.contextmanager
+    def continuing_story(self, aggregate_id: UUID) -> Iterator[None]:
+        """Bind the aggregate's story for a later request on it (a payment's outcome or refund, a booking's
+        cancellation): its correlation id, so one booking's whole story reads under one id across services.
+        The actor stays the caller (an admin, an operator, the owner); with none (a provider's webhook) it
+        is whoever started the story."""
+        story = self.story_of(aggregate_id)
+        now = context.current()
+        with context.caused_by(correlation_id=story.get("correlation_id") or now.correlation_id,
+                               actor_id=now.actor_id or story.get("actor_id")):
+            yield
 
     @property
     def process_recorder(self) -> ProcessRecorder:

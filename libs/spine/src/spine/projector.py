@@ -66,6 +66,13 @@ class SqlProjection(ABC):
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         """Apply one message; ignore types the projection does not use."""
 
+    def apply_messages(self, cur: Cursor, topic: str, partition: int,
+                       messages: list[tuple[int, Envelope]]) -> None:
+        """Apply the new messages of a batch (one partition, offset order). Override to write a batch at once
+        or to keep each message's source position; the default applies them one by one."""
+        for _, envelope in messages:
+            self.apply(cur, envelope)
+
 
 class ProjectionStore:
     """Positions and transactions of the projections in one database."""
@@ -123,9 +130,8 @@ class ProjectionStore:
             if not fresh:
                 return 0
             is_new = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
-            for _, envelope in fresh:
-                if envelope is not None and is_new(envelope):
-                    projection.apply(cur, envelope)
+            projection.apply_messages(cur, topic, partition,
+                                      [(o, e) for o, e in fresh if e is not None and is_new(e)])
             is_new.record()
             cur.execute(
                 "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "

@@ -22,7 +22,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.sql import SQL, Identifier
-from spine.eventstore import ServiceApplication
+from spine import context
+from spine.eventstore import CAUSE_KEY, ServiceApplication
 
 from bookings_service.domain import (
     WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
@@ -111,7 +112,7 @@ class Bookings(ServiceApplication):
         those of running them one after another; during a rush this replaces one load + one transaction
         per booking by one per batch, which is what the api's throughput was limited by."""
         job = _Job(dict(booking_id=booking_id, user_id=user_id, terms=terms, rules=rules, group_size=group_size,
-                        payment_method=payment_method, now=now))
+                        payment_method=payment_method, now=now), cause=context.current().as_dict())
         event_id = terms.event_id
         with self._queue_lock:
             self._queued[event_id].append(job)
@@ -149,6 +150,9 @@ class Bookings(ServiceApplication):
         for job in jobs:
             job.error, job.booking = None, None
             args = job.args
+            # The store stamps the saving thread's cause; this batch holds other requests too: mark each
+            # request's own events with its own requester and correlation id.
+            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[args["user_id"]]) if a is not None]
             try:
                 booking = Booking.request(booking_id=args["booking_id"], user_id=args["user_id"],
                                           terms=args["terms"], group_size=args["group_size"],
@@ -168,6 +172,7 @@ class Bookings(ServiceApplication):
             else:
                 booking.request_seats()
             ledger.add(booking)
+            _stamp(job.cause, [(booking, 0), *marks])
             known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
@@ -219,7 +224,9 @@ class Bookings(ServiceApplication):
                 self.save(booking)
             return booking
 
-        return self._retry(attempt, event_id=self.get_booking(booking_id).event_id)
+        event_id = self.get_booking(booking_id).event_id
+        with self.continuing_story(booking_id):  # the booking's correlation id; the canceller as actor
+            return self._retry(attempt, event_id=event_id)
 
     def expire_hold(self, booking_id: UUID, now: datetime) -> bool:
         """Expire one booking if its hold really lapsed (the aggregate re-checks); True when it did."""
@@ -260,13 +267,23 @@ class Bookings(ServiceApplication):
         raise AssertionError("unreachable")
 
 
+def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:
+    """Give the events each aggregate recorded after its mark this cause (the mapper keeps it when saving)."""
+    if not cause:
+        return
+    for aggregate, mark in since:
+        for domain_event in aggregate.pending_events[mark:]:
+            vars(domain_event).setdefault(CAUSE_KEY, cause)
+
+
 class _Job:
-    """One queued booking request: its arguments, then its booking or its error."""
+    """One queued booking request: its arguments and its requester's cause, then its booking or its error."""
 
-    __slots__ = ("args", "booking", "error", "done")
+    __slots__ = ("args", "cause", "booking", "error", "done")
 
-    def __init__(self, args: dict[str, Any]):
+    def __init__(self, args: dict[str, Any], cause: dict[str, str] | None = None):
         self.args = args
+        self.cause = cause or {}
         self.booking: Booking | None = None
         self.error: Exception | None = None
         self.done = False

@@ -123,7 +123,9 @@ class Payments(ServiceApplication):
         return payment, [payment]
 
     def confirm_offline(self, payment_id: UUID, *, operator_id: UUID) -> Payment:
-        """Support or an admin took the cash: the payment succeeds (a top-up fills the wallet)."""
+        """Support or an admin took the cash: the payment succeeds (a top-up fills the wallet).
+
+        Like every later request on a payment, it continues the payment's story (`continuing_story`)."""
 
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             payment = self.get_payment(payment_id)
@@ -132,7 +134,8 @@ class Payments(ServiceApplication):
             return payment, self.settle(payment, ChargeState(payment.reference or "", "succeeded"),
                                         confirmed_by=operator_id)
 
-        return self.commit(step)
+        with self.continuing_story(payment_id):
+            return self.commit(step)
 
     def refund_payment(self, payment_id: UUID, *, reason: str, requested_by: UUID | None = None,
                        tracking: Tracking | None = None, strict: bool = True, amount: Decimal | None = None
@@ -167,7 +170,10 @@ class Payments(ServiceApplication):
                 return payment, [payment]
             return payment, self._refund(payment, reason=reason, requested_by=requested_by, amount=amount)
 
-        return self.commit(step, tracking)
+        if not strict:  # the saga's command: its message's cause is already bound
+            return self.commit(step, tracking)
+        with self.continuing_story(payment_id):  # an admin's refund: the admin, in the payment's story
+            return self.commit(step, tracking)
 
     def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None,
                 amount: Decimal | None = None) -> list[Aggregate]:
@@ -223,7 +229,8 @@ class Payments(ServiceApplication):
             fresh = self.get_payment(payment_id)
             return fresh, self.settle(fresh, state)
 
-        return self.commit(step)
+        with self.continuing_story(payment_id):
+            return self.commit(step)
 
     # --- saving ----------------------------------------------------------------------------------
 

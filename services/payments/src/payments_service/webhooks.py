@@ -52,7 +52,11 @@ class ProviderNotifications:
         if self.payments.find(marker_id) is not None:
             return WebhookOutcome(duplicate=True)
         state = provider.fetch_status(notice.reference) if notice.reference else None
-        return self.payments.commit(lambda: self._apply(provider.name, notice, marker_id, state))
+        if state is None or state.payment_id is None:
+            return self.payments.commit(lambda: self._apply(provider.name, notice, marker_id, state))
+        # The outcome belongs to the payment's story (its booking's correlation id), not to this HTTP call.
+        with self.payments.continuing_story(state.payment_id):
+            return self.payments.commit(lambda: self._apply(provider.name, notice, marker_id, state))
 
     def _apply(self, provider: str, notice: WebhookNotice, marker_id: UUID, state: ChargeState | None
                ) -> tuple[WebhookOutcome, Sequence[Aggregate]]:

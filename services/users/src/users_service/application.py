@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 from authkit.settings import AUDIENCE, ISSUER
 from authkit.tokens import issue_access_token
 from contracts.permissions import ADMIN, ALL, DEFAULT_ROLES, PARTICIPANT
+from spine import context
 from spine.eventstore import ServiceApplication
 from users_service.credentials import Credentials
 from users_service.domain import (
@@ -78,7 +79,9 @@ class Users(Credentials, ServiceApplication):
                     locale=locale or self.default_locale())
         claim = EmailRegistration(email, user.id)
         try:
-            self.save(user, claim)
+            # Signing up is the new user's own act (the audit log's actor); an admin creating one stays the actor.
+            with context.caused_by(actor_id=context.current().actor_id or str(user.id)):
+                self.save(user, claim)
         except IntegrityError:
             raise EmailAlreadyRegistered(f"an account for {user.email} already exists") from None
         return user

@@ -14,7 +14,7 @@ from spine.projector import ProjectionStore
 from users_service.application import TokenPolicy, Users
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
-from users_service.projections import UsersQuery, UsersView
+from users_service.projections import AuditLog, AuditQuery, UsersQuery, UsersView
 from users_service.settings import Settings
 
 
@@ -28,6 +28,8 @@ class UsersService:
     pool: ConnectionPool
     users_view: UsersView
     users_query: UsersQuery
+    audit_log: AuditLog
+    audit_query: AuditQuery
 
     def verifier(self) -> TokenVerifier:
         """Verifies tokens with this service's own keys (no HTTP call to itself)."""
@@ -56,8 +58,12 @@ def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords:
     passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
     app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
     view = UsersView(s.topic)
-    ProjectionStore(conninfo).setup(view)  # the API can query the list before the worker's first message
+    audit_log = AuditLog(s.audit_event_topics())
+    store = ProjectionStore(conninfo)
+    store.setup(view)  # the API can query the lists before the worker's first message
+    store.setup(audit_log)
     if seed:
         app.seed(s.admin_email, s.admin_password.get_secret_value())
     pool = connection_pool(s.database, s, max_size=5)
-    return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool))
+    return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool),
+                        audit_log=audit_log, audit_query=AuditQuery(pool))

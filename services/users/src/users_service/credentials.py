@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from spine import context
 from users_service.domain import (
     PasswordResetInvalid, User, WeakPassword, WrongPassword, check_password_strength,
 )
@@ -81,5 +82,6 @@ class Credentials:
         def complete(fresh: User) -> None:
             fresh.check_reset_token(hashed_token, datetime.now(UTC))  # a concurrent use consumed it first
             fresh.change_password(new_hash, kind="reset")
-        return self._retrying(lambda: self._change(user_id, complete))
+        with context.caused_by(actor_id=str(user_id)):  # the token's holder acts as the user (no bearer token)
+            return self._retrying(lambda: self._change(user_id, complete))
 

@@ -82,11 +82,12 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
 
 
 def build_worker(service: UsersService) -> Worker:
-    """Relay the event store to users.v1 and keep the admin user list up to date."""
+    """Relay the event store to users.v1; keep the admin user list and the audit log (every event topic) up to date."""
     s = service.settings
     worker = Worker("users", s)
     worker.add_relay(Relay(service.app, s.topic, public.translate, s))
     worker.add_projection(service.users_view, s.database)
+    worker.add_projection(service.audit_log, s.database)
     return worker
 
 

@@ -21,6 +21,9 @@ class Settings(InfraSettings):
     database: str = Field("users", validation_alias=AliasChoices("USERS_DATABASE", "database"))
     port: int = Field(8101, validation_alias=AliasChoices("USERS_PORT", "port"))
     topic: str = topics.USERS
+    # Topics the audit log reads. None: every public event topic — or, when `topic` is a test's throwaway
+    # users topic, that topic alone (so tests never read the shared topics).
+    audit_topics: tuple[str, ...] | None = None
 
     project_name: str = "Event Planner API"
     api_version: str = "1.0.0"
@@ -46,6 +49,12 @@ class Settings(InfraSettings):
     admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
     # How long an admin-forced password-reset token stays usable.
     password_reset_expire_minutes: int = Field(60, ge=5, le=7 * 24 * 60)
+
+    def audit_event_topics(self) -> tuple[str, ...]:
+        """What the audit log consumes (see `audit_topics`)."""
+        if self.audit_topics is not None:
+            return self.audit_topics
+        return topics.EVENT_TOPICS if self.topic == topics.USERS else (self.topic,)
 
     def unsafe_for_production(self) -> list[str]:
         """Development defaults that must not reach production (ENVIRONMENT=production refuses to start)."""

@@ -1,7 +1,7 @@
 """HTTP API of the users service."""
 
-from users_service.api import jwks, passwords, roles, users
+from users_service.api import audit, jwks, passwords, roles, users
 
-ROUTERS = [users.router, passwords.router, roles.roles, roles.settings, jwks.router]
+ROUTERS = [users.router, passwords.router, roles.roles, roles.settings, audit.router, jwks.router]
 
 __all__ = ["ROUTERS"]
