@@ -110,7 +110,8 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
                     consumer.seek(tp, stored[tp.partition])
                 else:
                     await consumer.seek_to_beginning(tp)
-                self.subscription.progressed(tp, stored.get(tp.partition, 0))
+                if tp not in self.subscription.next_offsets:  # a batch may have been applied meanwhile
+                    self.subscription.progressed(tp, stored.get(tp.partition, 0))
 
 
 def _decode(record: ConsumerRecord) -> tuple[Envelope | None, str | None]:
@@ -154,6 +155,9 @@ class Subscription:
         self._m_size = CONSUMER_BATCH_SIZE.labels(group_id, self.kind)
         self._m_seconds = CONSUMER_BATCH_SECONDS.labels(group_id, self.kind)
         self._m_lag = CONSUMER_EVENT_LAG.labels(group_id, self.kind)
+        for topic in sink.topics:  # zeros from the start: "no dead letters" is a value, not a missing series
+            DLQ_MESSAGES.labels(group_id, topic)
+            CONSUMER_RETRIES.labels(group_id, topic)
 
     @property
     def group_id(self) -> str:

@@ -116,6 +116,7 @@ class Relay:
         self._m_seconds = RELAY_PUBLISH_SECONDS.labels(topic)
         self._m_age = RELAY_EVENT_AGE.labels(topic)
         self._m_position = RELAY_POSITION.labels(topic)
+        RELAY_PARKED.labels(topic)  # zero from the start
 
     def envelope_for(self, domain_event: Any) -> Envelope | None:
         """The public message for an internal event, or None if it is not published."""
