@@ -174,3 +174,22 @@ def test_a_consumer_that_stopped_polling_while_behind_is_unhealthy_until_it_move
             await worker.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_stuck_alarm_left_by_a_killed_worker_is_cleared_by_the_next_one_when_all_moves(world):
+    settings, db, topic, app = world
+    api = create_app("club", title="club", version="1", routers=[], health=health.reader(settings.conninfo(db)))
+    health.Alarms(settings.conninfo(db)).raise_alarm(f"relay_stuck:{topic}", "relay_stuck", "from a killed worker")
+    assert api_health(api)[0] == 503
+    app.save(Member("later@example.com"))
+
+    async def scenario():
+        worker = Worker("club", settings).add_relay(Relay(app, topic, to_public, settings))
+        await worker.start()
+        try:
+            assert await until(lambda: api_health(api) == (200, {"status": "ok"}))
+            await until(lambda: worker.health()["relays"][topic].get("behind") == 0)
+        finally:
+            await worker.stop()
+
+    asyncio.run(scenario())

@@ -103,6 +103,12 @@ class Alarms:
         log.warning("alarm cleared: %s", source)
         self._write("DELETE FROM spine_alarms WHERE source = %s", (source,))
 
+    def clear_stale(self, sources: list[str]) -> None:
+        """At start: forget these alarms left by an earlier run of this worker (a killed process cannot clear
+        its own); the liveness checks raise them again within seconds if the condition still holds."""
+        if sources:
+            self._write("DELETE FROM spine_alarms WHERE source = ANY(%s)", (sources,))
+
     def snapshot(self) -> list[dict[str, Any]]:
         """This process's active alarms."""
         with self._lock:

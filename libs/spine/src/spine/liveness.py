@@ -65,6 +65,14 @@ class Liveness:
         self._partitions: dict[tuple[str, TopicPartition], Progress] = {}
         self._alarmed: set[str] = set()
 
+    async def clear_stale(self) -> None:
+        """Drop this worker's liveness alarms left by a previous run (see Alarms.clear_stale). Stopped-consumer
+        alarms are per partition: every partition of the subscribed topics up to a generous 64."""
+        sources = [f"relay_stuck:{r.topic}" for r in self.relays]
+        sources += [f"stopped:{s.group_id}:{topic}:{p}" for s in self.subscriptions for topic in s.sink.topics
+                    for p in range(64)]
+        await asyncio.to_thread(self.alarms.clear_stale, sources)
+
     async def check(self) -> dict[str, Any]:
         now = time.monotonic()
         dependencies: dict[str, str] = {}

@@ -122,6 +122,7 @@ class Worker:
         self.liveness = Liveness(self.relays, self.subscriptions, self.alarms,
                                  relay_stuck_after=self.settings.relay_stuck_after_seconds,
                                  consumer_stopped_after=self.settings.consumer_alarm_after_seconds)
+        await self.liveness.clear_stale()
         self._tasks.append(asyncio.create_task(self._watch(), name="liveness"))
         if self.listen_port is not None:
             self.listener = Listener(self.settings.api_host, self.listen_port, self.health)
