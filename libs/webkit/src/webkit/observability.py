@@ -58,6 +58,20 @@ def file_handler(process: str | None = None) -> logging.Handler | None:
         backupCount=int(os.environ.get("LOG_FILE_BACKUPS", 3)))
 
 
+class _FormatOnce(logging.Formatter):
+    """Renders a record once for all handlers (terminal and file): JSON rendering is the costly part."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = record.__dict__.get("_ep_line")
+        if line is None:
+            line = record.__dict__["_ep_line"] = self.inner.format(record)
+        return line
+
+
 def configure_logging(service: str, level: str = "INFO", process: str | None = None) -> None:
     """Send structlog and standard-library logs to stdout as one JSON object per line, and to the process's
     log file under `LOG_DIR` when set."""
@@ -92,8 +106,9 @@ def configure_logging(service: str, level: str = "INFO", process: str | None = N
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if (to_file := file_handler(process)) is not None:
         handlers.append(to_file)
+    once = _FormatOnce(formatter)
     for handler in handlers:
-        handler.setFormatter(formatter)
+        handler.setFormatter(once)
     root = logging.getLogger()
     root.handlers[:] = handlers
     root.setLevel(level.upper())
