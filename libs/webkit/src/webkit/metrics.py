@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import Scope
 
 from spine.health import status_of
+from webkit.problems import problem_responses
 from spine.metrics import LATENCY_BUCKETS, exposition
 from prometheus_client import Counter, Histogram
 
@@ -76,7 +77,9 @@ def install_ops_routes(app: FastAPI, service: str, health: Health | None, ops_gu
         return
 
     @app.get(f"/health/{service}/detail", tags=["health"], summary="Health with alarm details (ops:read)",
-             dependencies=[Depends(ops_guard)])
+             dependencies=[Depends(ops_guard)],
+             responses={**problem_responses(401, 403),
+                        503: {"description": "Unhealthy: something is not being processed"}})
     def health_detail() -> JSONResponse:
         """What the public health check hides: each alarm's detail, the database's state and round trip."""
         body, code = health_body(health, detail=True)
