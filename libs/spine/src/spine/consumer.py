@@ -191,8 +191,9 @@ class Subscription:
     def stalled(self) -> dict[str, dict[str, Any]]:
         """Partitions waiting to retry a transient failure: `topic[partition]` → offset, attempts, seconds."""
         now = time.monotonic()
+        stuck = list(self._stuck.items())  # a copy: the worker's listener thread reads it while the loop runs
         return {f"{tp.topic}[{tp.partition}]": {"offset": s.offset, "attempts": s.attempts,
-                                                 "seconds": round(now - s.since, 1)} for tp, s in list(self._stuck.items())}
+                                                 "seconds": round(now - s.since, 1)} for tp, s in stuck}
 
     def forget(self, tp: TopicPartition) -> None:
         """A partition was revoked: its retry state goes with it (whoever gets it seeks to the stored position)."""

@@ -1,7 +1,8 @@
 """Alarms: what a worker raises when it cannot make progress on its own, and the readout health reports.
 
-An alarm is logged (ERROR), counted (`ep_alarms_raised_total`, spine.metrics), and kept as a row of `spine_alarms` in the service's
-own database, so the service's api (another process) can report it on `/health/<service>`:
+An alarm is logged (ERROR), counted (`ep_alarms_raised_total`, spine.metrics), and kept as a row of
+`spine_alarms` in the service's own database, so the service's api (another process) can report it on
+`/health/<service>`:
 * `consumer_stalled` — a partition keeps failing with a transient error (it stays paused and retried);
   cleared by the worker as soon as the message goes through;
 * `relay_parked` — the relay met records it cannot publish and parked them in `spine_relay_parked`;

@@ -53,7 +53,8 @@ def wsgi_app(readout: Readout) -> Callable:
             body, content_type = json.dumps(report, default=str).encode(), "application/json"
             status = "503 Service Unavailable" if report["status"] == "unhealthy" else "200 OK"
         else:
-            body, content_type, status = b'{"title":"Not Found","status":404}', "application/problem+json", "404 Not Found"
+            body, content_type = b'{"title":"Not Found","status":404}', "application/problem+json"
+            status = "404 Not Found"
         start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [b"" if method == "HEAD" else body]
 
