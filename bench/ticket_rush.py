@@ -8,6 +8,7 @@ Baseline, same run, same PostgreSQL: the rate of single-row conditional
 `UPDATE … SET taken = taken + 1 WHERE taken < cap` transactions from 50 clients — the hot-row limit of any
 design that keeps an event's seat count in one row.
 Checks zero oversell: confirmed seats == capacity, seats_available == 0.
+Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _lag  # noqa: E402
 from _stats import summary_ms  # noqa: E402
 from deploy.system import System  # noqa: E402
 from spine.settings import InfraSettings  # noqa: E402
@@ -192,12 +194,18 @@ def main() -> None:
         calm_event = create_event(client, organizer, 100_000)
         time.sleep(1.5)  # the bookings service learns of new events through Kafka
 
+        admin = admin_token(client)
+        lag_window: dict = {}
+
         async def measure() -> tuple[dict, dict]:
             finals = FinalStates(env["KAFKA_BOOTSTRAP_SERVERS"])
             await finals.start()
             try:
                 low = await low_load(str(client.base_url), tokens[0], calm_event, finals)
+                before = await asyncio.to_thread(_lag.settle, client, admin)
                 result = await rush(str(client.base_url), tokens, rush_event, finals)
+                after = await asyncio.to_thread(_lag.settle, client, admin)
+                lag_window.update(_lag.delta(after, before))
             finally:
                 await finals.stop()
             return low, result
@@ -220,6 +228,7 @@ def main() -> None:
     print(f"  oversell: {'NONE' if result['confirmed'] <= SEATS and seats_left == SEATS - result['confirmed'] else 'YES'}")
     print(f"== low load: {LOW_LOAD} free bookings one at a time, request → confirmed")
     print(f"  p50 {low['p50']:.1f} ms  p95 {low['p95']:.1f} ms  p99 {low['p99']:.1f} ms")
+    _lag.report(lag_window)
 
 
 if __name__ == "__main__":

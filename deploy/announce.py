@@ -60,6 +60,7 @@ def banner(gateway: str) -> str:
         "  Event Planner is running",
         f"  Gateway (API):   {gateway}/api/v1/",
         f"  API docs:        {gateway}/docs/",
+        f"  Operations:      {gateway}/docs/ops (admins; logs in {os.environ.get('LOG_DIR', data + '/logs')})",
         f"  Demo admin:      {email} / {password}",
         f"  SMTP sink:       127.0.0.1:{os.environ.get('SMTP_PORT', '1025')} (mail saved in {data}/mail)",
         "  Services:        " + ", ".join(f"{s} {state}" for s, state in status.items()),

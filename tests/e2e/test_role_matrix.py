@@ -140,8 +140,21 @@ def same(call: Callable[[World], Call]) -> Callable[[World, str], Call]:
     return lambda w, role: call(w)
 
 
+# Operators only (permission ops:read): metrics, detailed health.
+OPS_ONLY = (401, 403, 403, 403, 403, 200)
+
 # route ("METHOD /path") → (how to call it as a role, expected status per role in ROLES order)
 MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
+    # --- every api (webkit): metrics and the gateway's authorization check for them -------------------
+    # /metrics is open on each api's internal port; the gateway exposes it as /metrics/<service>-api only to
+    # ops:read, asking /ops/authorize first (which the gateway itself does not route: a worker's metrics
+    # go through the same check).
+    "GET /metrics": (same(lambda w: ("GET", "/metrics/users-api", {})), OPS_ONLY),
+    "GET /ops/authorize": (same(lambda w: ("GET", "/metrics/bookings-worker", {})), OPS_ONLY),
+    "GET /health/users/detail": (same(lambda w: ("GET", "/health/users/detail", {})), OPS_ONLY),
+    "GET /health/events/detail": (same(lambda w: ("GET", "/health/events/detail", {})), OPS_ONLY),
+    "GET /health/bookings/detail": (same(lambda w: ("GET", "/health/bookings/detail", {})), OPS_ONLY),
+    "GET /health/payments/detail": (same(lambda w: ("GET", "/health/payments/detail", {})), OPS_ONLY),
     # --- users ---------------------------------------------------------------------------------------
     "GET /health/users": (same(lambda w: ("GET", "/health/users", {})), everyone(200)),
     "GET /docs/users/openapi.json": (same(lambda w: ("GET", "/docs/users/openapi.json", {})), everyone(200)),

@@ -15,11 +15,12 @@ PAYMENTS_CONFIRM = "payments:confirm"  # confirm offline/cash payments
 PAYMENTS_REFUND = "payments:refund"
 MAILINGS_MANAGE = "mailings:manage"
 SUPPORT_REPLY = "support:reply"
+OPS_READ = "ops:read"  # metrics and detailed health of every process (internals: admins only by default)
 
 ALL = (
     USERS_READ_ALL, USERS_MANAGE, ROLES_MANAGE, SETTINGS_MANAGE, AUDIT_READ, EVENTS_CREATE, EVENTS_MANAGE_ANY,
     REVIEWS_MODERATE, BOOKINGS_READ_ALL, BOOKINGS_MANAGE_ANY, PAYMENTS_READ_ALL, PAYMENTS_CONFIRM, PAYMENTS_REFUND,
-    MAILINGS_MANAGE, SUPPORT_REPLY,
+    MAILINGS_MANAGE, SUPPORT_REPLY, OPS_READ,
 )
 
 ADMIN, ORGANIZER, SUPPORT, PARTICIPANT = "admin", "organizer", "support", "participant"

@@ -27,8 +27,9 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
@@ -40,7 +41,9 @@ from pydantic import ValidationError
 from contracts import Envelope
 from contracts.topics import dlq
 from spine.errors import Failure, classify, describe
-from spine.health import COUNTERS, Alarms
+from spine.health import Alarms
+from spine.metrics import (CONSUMER_BATCH_SECONDS, CONSUMER_BATCH_SIZE, CONSUMER_EVENT_LAG, CONSUMER_LAG,
+                           CONSUMER_MESSAGES, CONSUMER_RETRIES, DLQ_MESSAGES)
 
 log = logging.getLogger("spine.consumer")
 
@@ -107,6 +110,8 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
                     consumer.seek(tp, stored[tp.partition])
                 else:
                     await consumer.seek_to_beginning(tp)
+                if tp not in self.subscription.next_offsets:  # a batch may have been applied meanwhile
+                    self.subscription.progressed(tp, stored.get(tp.partition, 0))
 
 
 def _decode(record: ConsumerRecord) -> tuple[Envelope | None, str | None]:
@@ -127,6 +132,10 @@ class Subscription:
         self.backoff = backoff or Backoff()
         self._stuck: dict[TopicPartition, _Stuck] = {}
         self._resumers: dict[TopicPartition, asyncio.TimerHandle] = {}
+        # Per assigned partition: the next offset to apply and when it last moved (spine.liveness reads them).
+        self.next_offsets: dict[TopicPartition, int] = {}
+        self.moved_at: dict[TopicPartition, float] = {}
+        self.kind = "projection" if hasattr(sink, "projection") else "handler"
         self.subscriber = broker.subscriber(
             # Topics are provisioned by deploy scripts (contracts.topics); a service may not create any (ACLs).
             *(Topic(topic, declare=False) for topic in sink.topics),
@@ -143,16 +152,48 @@ class Subscription:
             decoder=lambda msg: msg.body,  # bytes as they are: a poison message must reach us, not fail decoding
         )
         self.subscriber(self._on_batch)
+        self._m_size = CONSUMER_BATCH_SIZE.labels(group_id, self.kind)
+        self._m_seconds = CONSUMER_BATCH_SECONDS.labels(group_id, self.kind)
+        self._m_lag = CONSUMER_EVENT_LAG.labels(group_id, self.kind)
+        for topic in sink.topics:  # zeros from the start: "no dead letters" is a value, not a missing series
+            DLQ_MESSAGES.labels(group_id, topic)
+            CONSUMER_RETRIES.labels(group_id, topic)
 
     @property
     def group_id(self) -> str:
         return self.subscriber.group_id or ""
 
+    def paused(self, tp: TopicPartition) -> bool:
+        """Whether the partition is waiting to retry a transient failure (its own alarm covers it)."""
+        return tp in self._stuck
+
+    def progressed(self, tp: TopicPartition, next_offset: int) -> None:
+        """The partition's next offset to apply (once per batch): position, movement time and lag gauge."""
+        if self.next_offsets.get(tp) != next_offset:
+            self.next_offsets[tp] = next_offset
+            self.moved_at[tp] = time.monotonic()
+        consumer = getattr(self.subscriber, "consumer", None)
+        highwater = consumer.highwater(tp) if consumer is not None else None
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(max(0, highwater - next_offset))
+
+    def _observe(self, batch: Batch, started: float) -> None:
+        """Metrics of one applied partition batch: size, time, age of its oldest message, types handled."""
+        self._m_size.observe(len(batch))
+        self._m_seconds.observe(time.perf_counter() - started)
+        envelopes = [e for _, e in batch if e is not None]
+        if envelopes:
+            age = (datetime.now(UTC) - envelopes[0].occurred_at).total_seconds()
+            self._m_lag.observe(max(0.0, age))
+            for kind, n in Counter(e.type for e in envelopes).items():
+                CONSUMER_MESSAGES.labels(self.group_id, self.kind, kind, "applied").inc(n)
+
     def stalled(self) -> dict[str, dict[str, Any]]:
         """Partitions waiting to retry a transient failure: `topic[partition]` → offset, attempts, seconds."""
         now = time.monotonic()
+        stuck = list(self._stuck.items())  # a copy: the worker's listener thread reads it while the loop runs
         return {f"{tp.topic}[{tp.partition}]": {"offset": s.offset, "attempts": s.attempts,
-                                                 "seconds": round(now - s.since, 1)} for tp, s in self._stuck.items()}
+                                                 "seconds": round(now - s.since, 1)} for tp, s in stuck}
 
     def forget(self, tp: TopicPartition) -> None:
         """A partition was revoked: its retry state goes with it (whoever gets it seeks to the stored position)."""
@@ -160,6 +201,12 @@ class Subscription:
         if handle is not None:
             handle.cancel()
         self._stuck.pop(tp, None)
+        self.next_offsets.pop(tp, None)
+        self.moved_at.pop(tp, None)
+        try:
+            CONSUMER_LAG.remove(self.group_id, tp.topic, str(tp.partition))
+        except KeyError:
+            pass
 
     async def _on_batch(self, body: Any, msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
@@ -179,9 +226,11 @@ class Subscription:
             if error is not None and not await self._dead_letter(record, error):
                 return  # could not publish to the DLQ: paused, retried from here
             batch.append((record.offset, envelope))
+        started = time.perf_counter()
         try:
             await asyncio.to_thread(self.sink.apply, topic, partition, batch)
-            await self._recovered(topic, partition)
+            self._observe(batch, started)
+            await self._recovered(topic, partition, records[-1].offset + 1)
             return
         except Exception as exc:  # noqa: BLE001 — classified below
             failure = self._failure(topic, partition, records[0].offset, exc)
@@ -207,7 +256,9 @@ class Subscription:
                 await self._pause(topic, partition, offset, exc)
                 return False
             return await self._poisoned(record, topic, partition, exc)
-        await self._recovered(topic, partition)
+        if envelope is not None:
+            CONSUMER_MESSAGES.labels(self.group_id, self.kind, envelope.type, "applied").inc()
+        await self._recovered(topic, partition, offset + 1)
         return True
 
     def _failure(self, topic: str, partition: int, offset: int, exc: BaseException) -> Failure:
@@ -228,7 +279,7 @@ class Subscription:
         except Exception as exc2:  # noqa: BLE001 — e.g. the database went away: come back to this message
             await self._pause(topic, partition, record.offset, exc2)
             return False
-        await self._recovered(topic, partition)
+        await self._recovered(topic, partition, record.offset + 1)
         return True
 
     async def _dead_letter(self, record: ConsumerRecord, error: str) -> bool:
@@ -249,7 +300,10 @@ class Subscription:
         except Exception as exc:  # noqa: BLE001 — the DLQ or the database is unreachable: retry later
             await self._pause(topic, partition, record.offset, exc)
             return False
-        COUNTERS["dead_lettered"] += 1
+        DLQ_MESSAGES.labels(self.group_id, topic).inc()
+        envelope, _ = _decode(record)
+        CONSUMER_MESSAGES.labels(self.group_id, self.kind, envelope.type if envelope else "undecodable",
+                                 "dead_lettered").inc()
         log.error("dead-lettered %s[%s]@%s: %s", topic, partition, record.offset, error)
         await asyncio.to_thread(self.alarms.raise_alarm, f"dlq:{self.group_id}:{topic}", "dead_lettered",
                                 f"last: offset {partition}@{record.offset}: {error}"[:1000])
@@ -262,7 +316,7 @@ class Subscription:
         if stuck is None or stuck.offset != offset:
             stuck = self._stuck[tp] = _Stuck(offset)
         stuck.attempts += 1
-        COUNTERS["retries"] += 1
+        CONSUMER_RETRIES.labels(self.group_id, topic).inc()
         delay = self.backoff.delay(stuck.attempts)
         log.warning("%s[%s]@%s failed (try %s, transient): %s; retrying in %.2f s", topic, partition, offset,
                     stuck.attempts, describe(exc), delay)
@@ -286,8 +340,9 @@ class Subscription:
         except Exception:  # noqa: BLE001 — revoked meanwhile: the next owner starts from the stored position
             log.debug("could not resume %s", tp, exc_info=True)
 
-    async def _recovered(self, topic: str, partition: int) -> None:
+    async def _recovered(self, topic: str, partition: int, next_offset: int) -> None:
         tp = TopicPartition(topic, partition)
+        self.progressed(tp, next_offset)
         stuck = self._stuck.pop(tp, None)
         if stuck is not None and stuck.alarmed:
             await asyncio.to_thread(self.alarms.clear, self._stall_source(tp))

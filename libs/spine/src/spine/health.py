@@ -1,12 +1,21 @@
 """Alarms: what a worker raises when it cannot make progress on its own, and the readout health reports.
 
-An alarm is logged (ERROR), counted in `COUNTERS`, and kept as a row of `spine_alarms` in the service's
-own database, so the service's api (another process) can report it on `/health/<service>`:
+An alarm is logged (ERROR), counted (`ep_alarms_raised_total`, spine.metrics), and kept as a row of
+`spine_alarms` in the service's own database, so the service's api (another process) can report it on
+`/health/<service>`:
 * `consumer_stalled` — a partition keeps failing with a transient error (it stays paused and retried);
   cleared by the worker as soon as the message goes through;
 * `relay_parked` — the relay met records it cannot publish and parked them in `spine_relay_parked`;
   stays until an operator has dealt with them (`clear_alarm`);
-* `dead_lettered` — a consumer sent messages to `<topic>.dlq`; stays until an operator clears it.
+* `dead_lettered` — a consumer sent messages to `<topic>.dlq`; stays until an operator clears it;
+* `relay_stuck` — the store has events beyond a relay's position and the position has not moved for
+  `RELAY_STUCK_AFTER_SECONDS` (a blocked record, a lost leader lock, a broker refusing it); cleared by the
+  worker once it moves (spine.liveness);
+* `consumer_stopped` — a partition is behind its topic and has not moved for `CONSUMER_ALARM_AFTER_SECONDS`
+  while not waiting for a retry (the consumer stopped polling); cleared once it moves.
+
+The first three make a service `degraded` (it still works, an operator has something to do); the last two,
+and an unreachable database, make it `unhealthy` (HTTP 503 on health): something is not being processed.
 
 Writing an alarm never fails the caller: if the database is down, the log line and counter remain.
 """
@@ -15,17 +24,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from spine.metrics import ALARMS_RAISED
+
 log = logging.getLogger("spine.health")
 
-# Process-wide counts since start: retries, dead_lettered, relay_parked, alarms. A /metrics route can read them.
-COUNTERS: Counter[str] = Counter()
+# Alarm kinds that mean work is not being processed (rather than "an operator has something to look at").
+UNHEALTHY_KINDS = frozenset({"relay_stuck", "consumer_stopped", "unreachable"})
+
+
+def status_of(alarms: list[dict[str, Any]]) -> str:
+    """`ok`, `degraded` (alarms an operator should look at) or `unhealthy` (something is not processed)."""
+    if any(a.get("kind") in UNHEALTHY_KINDS for a in alarms):
+        return "unhealthy"
+    return "degraded" if alarms else "ok"
 
 ALARMS_DDL = """
 CREATE TABLE IF NOT EXISTS spine_alarms (
@@ -74,7 +92,7 @@ class Alarms:
             new = source not in self.active
             self.active[source] = {"source": source, "kind": kind, "detail": detail, "updated_at": now.isoformat()}
         if new:
-            COUNTERS["alarms"] += 1
+            ALARMS_RAISED.labels(kind).inc()
         log.error("ALARM %s %s: %s", kind, source, detail)
         self._write(UPSERT, (source, kind, detail, now, now))
 
@@ -85,6 +103,12 @@ class Alarms:
                 return
         log.warning("alarm cleared: %s", source)
         self._write("DELETE FROM spine_alarms WHERE source = %s", (source,))
+
+    def clear_stale(self, sources: list[str]) -> None:
+        """At start: forget these alarms left by an earlier run of this worker (a killed process cannot clear
+        its own); the liveness checks raise them again within seconds if the condition still holds."""
+        if sources:
+            self._write("DELETE FROM spine_alarms WHERE source = ANY(%s)", (sources,))
 
     def snapshot(self) -> list[dict[str, Any]]:
         """This process's active alarms."""
@@ -126,15 +150,24 @@ def reader(conninfo: str):
 
     The health route is public (load balancers poll it through the gateway), so it names each alarm's kind and
     source but not its detail, which may quote internal error text; operators read that from `read_alarms`
-    and the logs.
+    and the logs, or from the admin-only `/health/<service>/detail` (`detail=True`), which adds each alarm's
+    detail and the database's round trip.
     """
 
-    def readout() -> dict[str, Any]:
+    def readout(detail: bool = False) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
             alarms = read_alarms(conninfo)
-        except psycopg.Error:
+        except psycopg.Error as exc:
             log.warning("health: alarms unreadable", exc_info=True)
-            return {"alarms": [{"source": "database", "kind": "unreachable"}]}
-        return {"alarms": [{k: v for k, v in alarm.items() if k != "detail"} for alarm in alarms]}
+            down = {"source": "database", "kind": "unreachable"}
+            if detail:
+                return {"alarms": [{**down, "detail": type(exc).__name__}],
+                        "dependencies": {"database": {"status": "unreachable"}}}
+            return {"alarms": [down]}
+        if not detail:
+            return {"alarms": [{k: v for k, v in alarm.items() if k != "detail"} for alarm in alarms]}
+        return {"alarms": alarms, "dependencies": {"database": {
+            "status": "ok", "round_trip_ms": round((time.perf_counter() - started) * 1000, 1)}}}
 
     return readout

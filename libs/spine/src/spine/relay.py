@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -38,7 +40,8 @@ from contracts import Envelope
 from contracts.registry import wrap
 from spine.errors import describe
 from spine.eventstore import ServiceApplication, cause_of
-from spine.health import COUNTERS, Alarms, ensure_tables
+from spine.health import Alarms, ensure_tables
+from spine.metrics import RELAY_EVENT_AGE, RELAY_PARKED, RELAY_POSITION, RELAY_PUBLISH_SECONDS, RELAY_PUBLISHED
 from spine.settings import InfraSettings
 
 log = logging.getLogger("spine.relay")
@@ -106,7 +109,14 @@ class Relay:
         self.published = 0
         self.parked = 0
         self.alarms = Alarms(self.conninfo)
+        self.last_error: str | None = None  # the outage it is retrying, for the worker's health (None: fine)
         self._never_published: dict[str, bool] = {}
+        # Bound once: labels() is a locked dict look-up, cheap but not free on every batch.
+        self._m_published = RELAY_PUBLISHED.labels(topic)
+        self._m_seconds = RELAY_PUBLISH_SECONDS.labels(topic)
+        self._m_age = RELAY_EVENT_AGE.labels(topic)
+        self._m_position = RELAY_POSITION.labels(topic)
+        RELAY_PARKED.labels(topic)  # zero from the start
 
     def envelope_for(self, domain_event: Any) -> Envelope | None:
         """The public message for an internal event, or None if it is not published."""
@@ -143,7 +153,8 @@ class Relay:
         while not stop.is_set():
             try:
                 await self._run_as_leader(stop)
-            except Exception:  # noqa: BLE001 — a broker or database outage: retry from the stored position
+            except Exception as exc:  # noqa: BLE001 — a broker or database outage: retry from the stored position
+                self.last_error = describe(exc)
                 log.exception("relay %s failed; restarting in 1 s", self.topic)
                 await _sleep_or_stop(stop, 1.0)
 
@@ -157,6 +168,8 @@ class Relay:
             await producer.start()
             try:
                 position = await asyncio.to_thread(self.position)
+                self._m_position.set(position)
+                self.last_error = None
                 while not stop.is_set():
                     sent = await self.publish_batch(producer, position)
                     if sent is None:
@@ -173,13 +186,16 @@ class Relay:
         )
         if not notifications:
             return None
+        started = time.perf_counter()
+        oldest: datetime | None = None
         pending = []
         sent: list[Notification] = []
         for notification in notifications:
             if self.never_publishes(notification):
                 continue
             try:
-                envelope = self.envelope_for(self.app.mapper.to_domain_event(notification))
+                domain_event = self.app.mapper.to_domain_event(notification)
+                envelope = self.envelope_for(domain_event)
             except Exception as exc:  # noqa: BLE001 — no public form: park it rather than stall every later event
                 await self._park(notification, exc)
                 continue
@@ -192,6 +208,8 @@ class Relay:
                 await self._park(notification, exc)
                 continue
             sent.append(notification)
+            if oldest is None:
+                oldest = domain_event.timestamp
         results = await asyncio.gather(*pending, return_exceptions=True)
         for notification, result in zip(sent, results, strict=True):
             if isinstance(result, UNPUBLISHABLE):
@@ -202,6 +220,11 @@ class Relay:
         last = notifications[-1].id
         await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last))
         self.published += len(pending)
+        self._m_published.inc(len(pending))
+        self._m_position.set(last)
+        self._m_seconds.observe(time.perf_counter() - started)
+        if oldest is not None and pending:
+            self._m_age.observe(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
         return last
 
     async def _park(self, notification: Notification, exc: BaseException) -> None:
@@ -209,7 +232,7 @@ class Relay:
         error = describe(exc)
         await asyncio.to_thread(self._store_parked, notification, error)
         self.parked += 1
-        COUNTERS["relay_parked"] += 1
+        RELAY_PARKED.labels(self.topic).inc()
         await asyncio.to_thread(self.alarms.raise_alarm, f"relay:{self.topic}", "relay_parked",
                                 f"notification {notification.id} ({notification.topic}) parked: {error}"[:1000])
 

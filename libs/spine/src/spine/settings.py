@@ -49,6 +49,12 @@ class InfraSettings(BaseSettings):
     # (CONSUMER_RETRY_MAX_SECONDS, CONSUMER_ALARM_AFTER_SECONDS).
     consumer_retry_max_seconds: float = 30.0
     consumer_alarm_after_seconds: float = 30.0
+    # Worker liveness (spine.liveness): checked every HEALTH_CHECK_SECONDS; a relay behind its store and unmoved
+    # for RELAY_STUCK_AFTER_SECONDS is stuck (a consumer: CONSUMER_ALARM_AFTER_SECONDS). WORKER_PORT: the
+    # worker's /metrics and /health listener (none when unset; deploy/env.sh gives each worker one).
+    health_check_seconds: float = 5.0
+    relay_stuck_after_seconds: float = 30.0
+    worker_port: int | None = None
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
     # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.

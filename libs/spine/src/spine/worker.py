@@ -2,14 +2,16 @@
 
 Built by the service's composition root, run with `.run()` (blocks until SIGINT/SIGTERM), or with
 `await start()` / `await stop()` from tests. Its alarms (stalled partitions, dead letters, parked relay
-records) go to the service's database, where the api's `/health/<service>` reads them; `health()` is the
-same readout from inside the worker, with retry state and counters.
+records, stuck relays, stopped consumers) go to the service's database, where the api's `/health/<service>`
+reads them; `health()` is the worker's own detailed readout (liveness, dependencies, retry state, counts),
+served with `/metrics` by its listener on `WORKER_PORT` (spine.listener).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +21,10 @@ from faststream.kafka import KafkaBroker
 from spine.consumer import Backoff, Subscription
 from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
-from spine.health import COUNTERS, Alarms
+from spine.health import Alarms, status_of
+from spine.listener import Listener
+from spine.liveness import Liveness
+from spine.metrics import totals
 from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
@@ -52,6 +57,12 @@ class Worker:
         self._stores: list[ProjectionStore] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self.liveness: Liveness | None = None
+        self.listener: Listener | None = None
+        # The listener's port: set by run() (the process entry point); tests that start() a worker in-process
+        # leave it None, or set 0 for any free port, so they never collide with a running system's workers.
+        self.listen_port: int | None = None
+        self._last_check: dict[str, Any] = {"dependencies": {}, "relays": {}, "consumers": {}}
 
     def add_relay(self, relay: Relay) -> Worker:
         self.relays.append(relay)
@@ -78,11 +89,25 @@ class Worker:
         return self
 
     def health(self) -> dict[str, Any]:
-        """This worker's readout: active alarms, partitions waiting to retry, and counters since start."""
-        return {"alarms": self.alarms.snapshot(),
+        """This worker's readout: status, dependencies, relay and consumer liveness (as of the last check),
+        active alarms, partitions waiting to retry, and counts since start."""
+        alarms = self.alarms.snapshot() + [a for r in self.relays for a in r.alarms.snapshot()]
+        check = self._last_check
+        status = status_of(alarms)
+        if any(not v.startswith("ok") for v in check["dependencies"].values()):
+            status = "unhealthy"
+        relays = {r.topic: {"published": r.published, "parked": r.parked, **check["relays"].get(r.topic, {})}
+                  for r in self.relays}
+        return {"status": status, "service": self.service, "dependencies": check["dependencies"],
+                "relays": relays, "consumers": check["consumers"], "alarms": alarms,
                 "stalled": {s.group_id: st for s in self.subscriptions if (st := s.stalled())},
-                "relays": {r.topic: {"published": r.published, "parked": r.parked} for r in self.relays},
-                "counters": dict(COUNTERS)}
+                "counters": totals()}
+
+    async def check(self) -> dict[str, Any]:
+        """Run the liveness checks now (the worker does every `health_check_seconds`); returns `health()`."""
+        if self.liveness is not None:
+            self._last_check = await self.liveness.check()
+        return self.health()
 
     async def start(self) -> None:
         self._stop = asyncio.Event()
@@ -94,15 +119,36 @@ class Worker:
             await self.broker.connect()
         self._tasks = [asyncio.create_task(r.run(self._stop), name=f"relay:{r.topic}") for r in self.relays]
         self._tasks += [asyncio.create_task(self._tick(s, fn), name=f"timer:{fn}") for s, fn in self.timers]
+        self.liveness = Liveness(self.relays, self.subscriptions, self.alarms,
+                                 relay_stuck_after=self.settings.relay_stuck_after_seconds,
+                                 consumer_stopped_after=self.settings.consumer_alarm_after_seconds)
+        await self.liveness.clear_stale()
+        self._tasks.append(asyncio.create_task(self._watch(), name="liveness"))
+        if self.listen_port is not None:
+            self.listener = Listener(self.settings.api_host, self.listen_port, self.health)
         log.info("worker %s started: %d relays, %d subscriptions, %d timers", self.service, len(self.relays),
                  len(self.subscriptions), len(self.timers))
 
     async def stop(self) -> None:
         self._stop.set()
+        if self.listener is not None:
+            await asyncio.to_thread(self.listener.close)
+            self.listener = None
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.broker.stop()
         for store in self._stores:
             await asyncio.to_thread(store.close)
+
+    async def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.check()
+            except Exception:  # noqa: BLE001 — a failed check must not end the worker; the next one retries
+                log.exception("liveness check failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.settings.health_check_seconds)
+            except TimeoutError:
+                pass
 
     async def _tick(self, seconds: float, fn: Callable[[], object]) -> None:
         while not self._stop.is_set():
@@ -115,8 +161,16 @@ class Worker:
             except TimeoutError:
                 pass
 
+    def configured_port(self) -> int | None:
+        """`WORKER_PORT`, else `<SERVICE>_WORKER_PORT` (deploy/env.sh exports one per service), else none."""
+        if self.settings.worker_port is not None:
+            return self.settings.worker_port
+        value = os.environ.get(f"{self.service.upper()}_WORKER_PORT")
+        return int(value) if value else None
+
     def run(self) -> None:
-        """Run until SIGINT or SIGTERM."""
+        """Run until SIGINT or SIGTERM, with the /metrics and /health listener when a port is configured."""
+        self.listen_port = self.configured_port()
 
         async def main() -> None:
             await self.start()

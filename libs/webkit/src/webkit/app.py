@@ -6,10 +6,12 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 
 from webkit.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from webkit.idempotency import IdempotencyMiddleware, SubjectOf, anonymous
 from webkit.methods import AllowedMethodsMiddleware
+from webkit.metrics import health_body, install_ops_routes
 from webkit.observability import CorrelationMiddleware
 from webkit.openapi import install_problem_openapi
 from webkit.problems import Refusal, install_problem_handlers
@@ -19,28 +21,35 @@ def create_app(service: str, *, title: str, version: str, routers: list[APIRoute
                domain_errors: Mapping[type[Exception], int | Refusal] = {},  # noqa: B006 - read only
                idempotency_conninfo: str | None = None, idempotency_subject: SubjectOf = anonymous,
                idempotency_exclude: Collection[str] = (), max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               health: Callable[[], Mapping[str, Any]] | None = None) -> FastAPI:
+               health: Callable[..., Mapping[str, Any]] | None = None,
+               ops_guard: Callable[..., object] | None = None) -> FastAPI:
     """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware.
 
     Idempotency keys need `idempotency_subject` (e.g. authkit's `token_subject`): without it every caller
     is anonymous and keys are ignored. `max_body_bytes` is the body limit of routes that declare none
     (`openapi_extra=body_limit(n)`). `health` (e.g. `spine.health.reader(conninfo)`) adds the service's
-    alarms to the health check."""
+    alarms to the health check. `ops_guard` (e.g. authkit's `require(OPS_READ)`) adds the admin-only detailed
+    health and the gateway's check for `/metrics/...` (webkit.metrics); `/metrics` itself is always there."""
     docs = f"/docs/{service}"
     app = FastAPI(title=title, version=version, lifespan=lifespan,
                   docs_url=f"{docs}/", openapi_url=f"{docs}/openapi.json",
                   swagger_ui_oauth2_redirect_url=f"{docs}/oauth2-redirect", redoc_url=None)
     app.state.service = service
 
-    @app.get(f"/health/{service}", tags=["health"], summary="Liveness check and alarms")
-    def health_check() -> dict[str, Any]:
-        """Answers 200 while the process can serve requests (the gateway and deploy scripts poll it).
+    @app.get(f"/health/{service}", tags=["health"], summary="Liveness check and alarms",
+             responses={503: {"description": "Unhealthy: something is not being processed"}})
+    def health_check() -> JSONResponse:
+        """Whether the service works: the gateway, deploy scripts and supervisors poll it.
 
-        `{"status": "ok"}`, or `{"status": "degraded", "alarms": [...]}` while the service's worker reports
-        something that needs an operator (a stalled partition, parked relay records, dead letters).
+        `{"status": "ok"}`; `{"status": "degraded", "alarms": [...]}` (200) while the service's worker reports
+        something that needs an operator (a stalled partition, parked relay records, dead letters);
+        `{"status": "unhealthy", ...}` (503) while work is not being processed: a relay stuck behind its
+        store, a consumer that stopped, the database unreachable. Alarms are named, not detailed.
         """
-        alarms = list((health() if health is not None else {}).get("alarms") or [])
-        return {"status": "degraded", "alarms": alarms} if alarms else {"status": "ok"}
+        body, code = health_body(health, detail=False)
+        return JSONResponse(body, status_code=code)
+
+    install_ops_routes(app, service, health, ops_guard)
 
     for router in routers:
         app.include_router(router)
@@ -54,6 +63,6 @@ def create_app(service: str, *, title: str, version: str, routers: list[APIRoute
                            exclude=idempotency_exclude)
     app.add_middleware(BodyLimitMiddleware, fastapi_app=app, default=max_body_bytes)
     app.add_middleware(AllowedMethodsMiddleware, fastapi_app=app)
-    app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(CorrelationMiddleware, service=service)
     install_problem_openapi(app, max_body_bytes)
     return app

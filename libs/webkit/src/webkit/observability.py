@@ -1,10 +1,18 @@
-"""JSON-line logs that carry the correlation id, and the middleware that gives every request one."""
+"""JSON-line logs that carry the correlation id, and the middleware that gives every request one.
+
+Logs go to stdout and, when `LOG_DIR` is set (deploy/env.sh: `$EP_DATA/logs`), also to
+`<LOG_DIR>/<process>.log` (e.g. `bookings-worker.log`), rotated at `LOG_FILE_MAX_BYTES` (10 MB) keeping
+`LOG_FILE_BACKUPS` (3) old files, so a long `make run` cannot fill the disk.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import re
 import sys
+from pathlib import Path
 import time
 from uuid import uuid4
 
@@ -13,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spine.context import caused_by, current
+from webkit.metrics import observe_request
 
 CORRELATION_HEADER = "X-Correlation-ID"
 # Anything else (too long, odd characters) could be used to forge log lines, so it is replaced.
@@ -31,8 +40,41 @@ def _add_cause(logger: object, method: str, event: dict) -> dict:
     return event
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Send structlog and standard-library logs to stdout as one JSON object per line."""
+def process_name() -> str:
+    """This process's name for its log file: the console script that started it (`bookings-api`)."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name.removesuffix(".py")) or "process"
+
+
+def file_handler(process: str | None = None) -> logging.Handler | None:
+    """A size-capped, rotating handler on `$LOG_DIR/<process>.log`, or None when LOG_DIR is unset."""
+    directory = os.environ.get("LOG_DIR")
+    if not directory:
+        return None
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return logging.handlers.RotatingFileHandler(
+        Path(directory) / f"{process or process_name()}.log", encoding="utf-8",
+        maxBytes=int(os.environ.get("LOG_FILE_MAX_BYTES", 10 * 1024 * 1024)),
+        backupCount=int(os.environ.get("LOG_FILE_BACKUPS", 3)))
+
+
+class _FormatOnce(logging.Formatter):
+    """Renders a record once for all handlers (terminal and file): JSON rendering is the costly part."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = record.__dict__.get("_ep_line")
+        if line is None:
+            line = record.__dict__["_ep_line"] = self.inner.format(record)
+        return line
+
+
+def configure_logging(service: str, level: str = "INFO", process: str | None = None) -> None:
+    """Send structlog and standard-library logs to stdout as one JSON object per line, and to the process's
+    log file under `LOG_DIR` when set."""
 
     def add_service(logger: object, method: str, event: dict) -> dict:
         event.setdefault("service", service)
@@ -61,10 +103,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(formatter)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    if (to_file := file_handler(process)) is not None:
+        handlers.append(to_file)
+    once = _FormatOnce(formatter)
+    for handler in handlers:
+        handler.setFormatter(once)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
     # Our middleware logs each request once; uvicorn's access log would only repeat it without the context.
     logging.getLogger("uvicorn.access").disabled = True
@@ -74,10 +120,12 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 
 class CorrelationMiddleware:
-    """Bind the request's correlation id (taken or made) for its whole handling, echo it, log the outcome."""
+    """Bind the request's correlation id (taken or made) for its whole handling, echo it, log the outcome and
+    count it in the HTTP metrics (one timing serves both)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str = "") -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,5 +148,7 @@ class CorrelationMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                seconds = time.perf_counter() - started
+                observe_request(self.service, scope, status, seconds)
                 log.info("request", method=scope.get("method"), path=scope.get("path"), status=status,
-                         duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                         duration_ms=round(seconds * 1000, 1))

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth, token_subject
+from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
+from contracts.permissions import OPS_READ
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from spine import health
@@ -30,6 +31,7 @@ from bookings_service.projections.bookings_view import BookingsView
 from bookings_service.projections.catalogue_replica import CatalogueReplica
 from bookings_service.projections.settings_replica import SettingsReplica
 from bookings_service.settings import Settings
+from bookings_service.stuck import StuckSagas
 
 SERVICE = "bookings"
 
@@ -75,7 +77,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,
-                         health=health.reader(settings.conninfo(settings.database)))
+                         health=health.reader(settings.conninfo(settings.database)),
+                         ops_guard=require(OPS_READ))
     app.state.container = container
     assert container.verifier is not None
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
@@ -103,7 +106,9 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
             .add_projection(disabled_users, settings.database)
             .add_timer(settings.deadline_check_seconds,
                        Deadlines(app, container.query, container.rules.current,
-                                 stuck_after=timedelta(seconds=settings.stuck_after_seconds))))
+                                 stuck_after=timedelta(seconds=settings.stuck_after_seconds)))
+            .add_timer(settings.health_check_seconds,
+                       StuckSagas(container.pool, timedelta(seconds=settings.stuck_after_seconds))))
 
 
 def run_api() -> None:

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from authkit import TokenVerifier
-from authkit.deps import install_auth, token_subject
+from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
+from contracts.permissions import OPS_READ
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from spine import health
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,
-                         health=health.reader(settings.conninfo(settings.database)))
+                         health=health.reader(settings.conninfo(settings.database)),
+                         ops_guard=require(OPS_READ))
     app.state.container = container
     install_auth(app, container.verifier, is_revoked=container.disabled_users)
     return app

@@ -10,7 +10,8 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from authkit.deps import install_auth, token_subject
+from authkit.deps import install_auth, require, token_subject
+from contracts.permissions import OPS_READ
 from spine import health
 from spine.relay import Relay
 from spine.settings import load_settings
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                           idempotency_conninfo=s.conninfo(s.database), idempotency_subject=token_subject,
                           idempotency_exclude=NOT_IDEMPOTENT,
-                          health=health.reader(s.conninfo(s.database)))
+                          health=health.reader(s.conninfo(s.database)), ops_guard=require(OPS_READ))
 
 
 def build_worker(service: UsersService) -> Worker:
