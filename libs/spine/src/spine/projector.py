@@ -14,6 +14,7 @@ the row keeps its last good state and later messages go on updating it (see `spi
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 
 from contracts import Envelope
+
+log = logging.getLogger("spine.projector")
 
 POSITIONS_DDL = """
 CREATE TABLE IF NOT EXISTS projection_positions (
@@ -66,12 +69,30 @@ class SqlProjection(ABC):
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         """Apply one message; ignore types the projection does not use."""
 
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """Apply new messages of one partition in order; a view may merge them into multi-row statements."""
+        for envelope in envelopes:
+            self.apply(cur, envelope)
+
+    def install(self, cur: Cursor) -> bool:
+        """Create the tables at start-up; True if they were (re)made empty (`spine.views.View` versions them)."""
+        self.create_schema(cur)
+        return False
+
+
+def view_lock_key(name: str) -> str:
+    """Advisory lock of one view: batches take it shared, a replay's swap takes it exclusively."""
+    return f"view:{name}"
+
 
 class ProjectionStore:
     """Positions and transactions of the projections in one database."""
 
-    def __init__(self, conninfo: str):
+    def __init__(self, conninfo: str, schema: str | None = None):
         self.conninfo = conninfo
+        # A replay builds into another schema with the same table names: every statement is unqualified.
+        self.schema = schema
+        self._options = f"-c search_path={schema}" if schema else None
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -80,6 +101,7 @@ class ProjectionStore:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True,
+                                            kwargs={"options": self._options} if self._options else None,
                                             check=ConnectionPool.check_connection,  # survive a PG restart
                                             name=f"projections:{self.conninfo.split('dbname=')[-1].split()[0]}")
         return self._pool.connection()
@@ -91,10 +113,15 @@ class ProjectionStore:
 
     def setup(self, projection: SqlProjection) -> None:
         """Create the positions table and the projection's own tables (once: a plain connection, no pool)."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
             cur.execute(POSITIONS_DDL)
-            projection.create_schema(cur)
+            if projection.install(cur):
+                log.warning("view %s: new schema version, rebuilding from offset 0", projection.name)
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo, options=self._options) if self._options else psycopg.connect(
+            self.conninfo)
 
     def next_offsets(self, projection: SqlProjection, topic: str) -> dict[int, int]:
         """Partition → the next offset to read, for partitions this projection has seen."""
@@ -112,6 +139,9 @@ class ProjectionStore:
         `None` envelopes (unparseable, already sent to the DLQ) only advance the position.
         """
         with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            # Shared: batches of several partitions run together; a replay's swap waits for them and
+            # holds them off (exclusive) while it moves its shadow tables in.
+            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (view_lock_key(projection.name),))
             cur.execute(
                 "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
                 "FOR UPDATE",
@@ -123,10 +153,12 @@ class ProjectionStore:
             if not fresh:
                 return 0
             is_new = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
-            for _, envelope in fresh:
-                if envelope is not None and is_new(envelope):
-                    projection.apply(cur, envelope)
-            is_new.record()
+            new = [e for _, e in fresh if e is not None and is_new(e)]
+            # Pipelined: the batch's statements go out without waiting for each answer (errors still
+            # surface before the commit, which rolls the whole batch back).
+            with conn.pipeline():
+                projection.apply_batch(cur, new)
+                is_new.record()
             cur.execute(
                 "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
@@ -136,7 +168,7 @@ class ProjectionStore:
 
     def reset(self, projection: SqlProjection) -> None:
         """Forget everything the projection built, so the next run replays from offset 0."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
             projection.reset(cur)
             cur.execute("DELETE FROM projection_positions WHERE projection=%s", (projection.name,))
             cur.execute("DELETE FROM projection_versions WHERE projection=%s", (projection.name,))
@@ -192,8 +224,7 @@ def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: It
     try:
         store.setup(projection)
         with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
-            for envelope in envelopes:
-                projection.apply(cur, envelope)
+            projection.apply_batch(cur, list(envelopes))
     finally:
         store.close()
 
