@@ -80,9 +80,12 @@ class SqlProjection(ABC):
         return False
 
 
-def view_lock_key(name: str) -> str:
-    """Advisory lock of one view: batches take it shared, a replay's swap takes it exclusively."""
-    return f"view:{name}"
+def view_lock_key(name: str, schema: str | None = None) -> str:
+    """Advisory lock of one view: batches take it shared, a replay's swap takes it exclusively.
+
+    A shadow being built in another schema has its own lock (its catch-up runs while the live one is held).
+    """
+    return f"view:{schema}:{name}" if schema else f"view:{name}"
 
 
 class ProjectionStore:
@@ -141,7 +144,7 @@ class ProjectionStore:
         with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
             # Shared: batches of several partitions run together; a replay's swap waits for them and
             # holds them off (exclusive) while it moves its shadow tables in.
-            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (view_lock_key(projection.name),))
+            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (view_lock_key(projection.name, self.schema),))
             cur.execute(
                 "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
                 "FOR UPDATE",

@@ -1,0 +1,1 @@
+"""planner-ops: the operator's command line for Event Planner."""
