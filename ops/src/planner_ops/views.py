@@ -104,6 +104,8 @@ def _run(name: str, work: Callable[..., object], settings: InfraSettings) -> reb
             return asyncio.run(work(ref.make(), ref.conninfo(settings), settings, progress))  # type: ignore[arg-type]
         except psycopg.OperationalError as exc:
             raise _fail(f"{name}: database of {ref.service} unreachable: {str(exc).strip().splitlines()[0]}") from None
+        except psycopg.Error as exc:
+            raise _fail(f"{name}: database error: {str(exc).strip().splitlines()[0]}") from None
         except (KafkaError, OSError) as exc:
             raise _fail(f"{name}: Kafka unreachable: {exc}") from None
 

@@ -119,7 +119,7 @@ class ProjectionStore:
         with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
             cur.execute(POSITIONS_DDL)
-            if projection.install(cur):
+            if projection.install(cur) and self.schema is None:
                 log.warning("view %s: new schema version, rebuilding from offset 0", projection.name)
 
     def _connect(self) -> psycopg.Connection:

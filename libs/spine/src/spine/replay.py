@@ -177,6 +177,7 @@ class Rebuild:
         self.store = ProjectionStore(conninfo, schema=schema)
 
     def create(self) -> None:
+        ProjectionStore(self.conninfo).setup(self.view)  # the live view as the service would create it
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
             conn.execute(f'CREATE SCHEMA "{self.schema}"')
