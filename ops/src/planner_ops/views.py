@@ -41,6 +41,11 @@ def _users() -> View:
     return UsersView()
 
 
+def _roles() -> View:
+    from users_service.projections.roles_view import RolesView
+    return RolesView()
+
+
 def _catalogue() -> View:
     from events_service.projections.catalogue import CatalogueProjection
     return CatalogueProjection()
@@ -68,6 +73,7 @@ def _payments() -> View:
 
 VIEWS: dict[str, ViewRef] = {
     "users_view": ViewRef("users", _users),
+    "roles_view": ViewRef("users", _roles),
     "catalogue": ViewRef("events", _catalogue),
     "bookings_view": ViewRef("bookings", _bookings),
     "catalogue_replica": ViewRef("bookings", _catalogue_replica),

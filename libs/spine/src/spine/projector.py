@@ -222,12 +222,21 @@ class _VersionClaims:
 
 
 def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: Iterable[Envelope]) -> None:
-    """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL)."""
+    """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL).
+
+    The versions applied are recorded, so a list's read-your-writes (`?after=`) sees them as a worker's would.
+    """
     store = ProjectionStore(conninfo)
+    envelopes = list(envelopes)
     try:
         store.setup(projection)
         with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
-            projection.apply_batch(cur, list(envelopes))
+            projection.apply_batch(cur, envelopes)
+            claims = _VersionClaims(cur, projection, [])
+            for envelope in envelopes:
+                if envelope.aggregate_version > claims.claimed.get(envelope.aggregate_id, 0):
+                    claims.claimed[envelope.aggregate_id] = envelope.aggregate_version
+            claims.record()
     finally:
         store.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from psycopg_pool import ConnectionPool
@@ -15,6 +15,7 @@ from users_service.application import TokenPolicy, Users
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
 from users_service.projections import UsersQuery, UsersView
+from users_service.projections.roles_view import RolesQuery, RolesView
 from users_service.settings import Settings
 
 
@@ -28,6 +29,8 @@ class UsersService:
     pool: ConnectionPool
     users_view: UsersView
     users_query: UsersQuery
+    roles_view: RolesView = field(default_factory=RolesView)
+    roles_query: RolesQuery | None = None
 
     def verifier(self) -> TokenVerifier:
         """Verifies tokens with this service's own keys (no HTTP call to itself)."""
@@ -55,9 +58,11 @@ def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords:
                          issuer=s.token_issuer, audience=s.token_audience)
     passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
     app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
-    view = UsersView(s.topic)
-    ProjectionStore(conninfo).setup(view)  # the API can query the list before the worker's first message
+    view, roles = UsersView(s.topic), RolesView(s.topic)
+    for projection in (view, roles):
+        ProjectionStore(conninfo).setup(projection)  # the API can query lists before the worker's first message
     if seed:
         app.seed(s.admin_email, s.admin_password.get_secret_value())
     pool = connection_pool(s.database, s, max_size=5)
-    return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool))
+    return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool),
+                        roles_view=roles, roles_query=RolesQuery(pool))

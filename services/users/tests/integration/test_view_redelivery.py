@@ -20,3 +20,22 @@ def test_users_view():
         rows = check_redelivery(InfraSettings().conninfo(name), UsersView, story)
     (row,) = rows["users_view"]
     assert (row["role"], row["version"], row["disabled_at"] is not None) == (story[1].payload["role"], 3, True)
+
+
+def test_a_re_enabled_account_is_listed_as_enabled():
+    story = golden_story(["UserRegistered", "UserDisabled", "UserEnabled"], "user_id", user_id=uuid4())
+    with fresh_database("users_redelivery") as name:
+        rows = check_redelivery(InfraSettings().conninfo(name), UsersView, story)
+    (row,) = rows["users_view"]
+    assert (row["version"], row["disabled_at"]) == (3, None)
+
+
+def test_roles_view():
+    from users_service.projections.roles_view import RolesView
+
+    support = golden_story(["RoleDefined", "RoleDefined"], "name", name="support")
+    support[1] = support[1].model_copy(update={"payload": {**support[1].payload, "permissions": ["support:reply"]}})
+    with fresh_database("roles_redelivery") as name:
+        rows = check_redelivery(InfraSettings().conninfo(name), RolesView, support)
+    assert [(r["name"], r["permissions"], r["version"]) for r in rows["roles_view"]] == [
+        ("support", ["support:reply"], 2)]

@@ -96,23 +96,26 @@ def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipa
 
 
 @router.post("/{payment_id}/confirm", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422),
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422)},
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"],
                                   RefundPayment=LINKS_FROM_PAYMENT["RefundPayment"]))
-def confirm_payment(payment_id: UUID, services: Services,
+def confirm_payment(payment_id: UUID, services: Services, response: Response,
                     operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
     """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
-    return PaymentPublic.from_aggregate(services.payments.confirm_offline(payment_id, operator_id=operator.user_id))
+    payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id)
+    set_event_position(response, payment)
+    return PaymentPublic.from_aggregate(payment)
 
 
 @router.post("/{payment_id}/refund", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422, 502),
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422, 502)},
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"]))
-def refund_payment(payment_id: UUID, services: Services,
+def refund_payment(payment_id: UUID, services: Services, response: Response,
                    admin: Annotated[Principal, Depends(require(PAYMENTS_REFUND))],
                    body: Annotated[PaymentRefund | None, Body()] = None) -> PaymentPublic:
     """Give a succeeded payment's money back in full, once (admins)."""
     reason = body.reason if body else PaymentRefund().reason
     payment = services.payments.refund_payment(payment_id, reason=reason, requested_by=admin.user_id)
     assert payment is not None
+    set_event_position(response, payment)
     return PaymentPublic.from_aggregate(payment)

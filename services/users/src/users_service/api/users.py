@@ -111,28 +111,37 @@ def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> Us
     return UserPublic.of(service.app.user(user_id))
 
 
-@router.put("/{user_id:uuid}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
-def change_role(user_id: UUID, body: RoleChange, service: Service,
+@router.put("/{user_id:uuid}/role", response_model=UserPublic,
+            responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422)})
+def change_role(user_id: UUID, body: RoleChange, service: Service, response: Response,
                 admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
     """Give a user another role: their earlier access tokens stop working at once, a refresh brings the new role.
 
     Only roles whose permissions you hold yourself, and only for users whose current role you could grant.
     """
     try:
-        return UserPublic.of(service.app.change_role(user_id, body.role, by=admin.user_id))
+        user = service.app.change_role(user_id, body.role, by=admin.user_id)
     except AccountDisabled as exc:
         raise Problem(409, "Conflict", str(exc)) from None
+    set_event_position(response, user)
+    return UserPublic.of(user)
 
 
-@router.post("/{user_id:uuid}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+@router.post("/{user_id:uuid}/disable", response_model=UserPublic,
+             responses={**position_response(200), **problem_responses(401, 403, 404)})
 def disable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
-            body: DisableRequest | None = None) -> UserPublic:
+            response: Response, body: DisableRequest | None = None) -> UserPublic:
     """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
-    return UserPublic.of(service.app.disable(user_id, body.reason if body else None, by=admin.user_id))
+    user = service.app.disable(user_id, body.reason if body else None, by=admin.user_id)
+    set_event_position(response, user)
+    return UserPublic.of(user)
 
 
-@router.post("/{user_id:uuid}/enable", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409))
-def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))]
-           ) -> UserPublic:
+@router.post("/{user_id:uuid}/enable", response_model=UserPublic,
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409)})
+def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
+           response: Response) -> UserPublic:
     """Re-enable a disabled account: the user logs in again (tokens and sessions from before stay void)."""
-    return UserPublic.of(service.app.enable(user_id, by=admin.user_id))
+    user = service.app.enable(user_id, by=admin.user_id)
+    set_event_position(response, user)
+    return UserPublic.of(user)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
-from contracts.users import UserDisabled, UserRegistered, UserRoleChanged
+from contracts.users import UserDisabled, UserEnabled, UserRegistered, UserRoleChanged
 from spine.views import View, execute, fetch, paged
 
 metadata = MetaData()
@@ -40,13 +40,14 @@ _NEWER = and_(u.user_id == bindparam("id"), u.version < bindparam("v_version"))
 SET_ROLE = update(users_view).values(role=bindparam("v_role"), version=bindparam("v_version")).where(_NEWER)
 SET_DISABLED = (update(users_view).values(disabled_at=bindparam("v_disabled_at"), version=bindparam("v_version"))
                 .where(_NEWER))
+SET_ENABLED = update(users_view).values(disabled_at=None, version=bindparam("v_version")).where(_NEWER)
 
 
 class UsersView(View):
     """Table `users_view`: one row per account with its current role and state."""
 
     name = "users_view"
-    version = 1
+    version = 2  # 2: UserEnabled clears disabled_at (a re-enabled account was listed as disabled)
     metadata = metadata
 
     def __init__(self, topic: str = topics.USERS):
@@ -64,6 +65,8 @@ class UsersView(View):
         elif isinstance(event, UserDisabled):
             execute(cur, SET_DISABLED, {"id": event.user_id, "v_disabled_at": event.disabled_at,
                                         "v_version": version})
+        elif isinstance(event, UserEnabled):
+            execute(cur, SET_ENABLED, {"id": event.user_id, "v_version": version})
 
 
 @dataclass(frozen=True)
