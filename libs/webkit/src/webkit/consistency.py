@@ -9,8 +9,8 @@ need a new envelope field and a per-partition comparison; the aggregate version 
 
 A list endpoint takes the position as `?after=` or as the same `X-Event-Position` header on the request,
 waits at most `MAX_WAIT_SECONDS` for its view, and answers anyway; `X-View-Stale: true` says it gave up.
-A position the view can never reach (another service's aggregate, a made-up one) is answered stale after
-the wait. The headers are plain response headers (no CORS configuration is needed by the gateway's
+A position the service's event store does not hold (another service's aggregate, a made-up one) can never
+be reached: given the store's recorder, the list says so at once instead of waiting. The headers are plain response headers (no CORS configuration is needed by the gateway's
 same-origin docs; a browser client on another origin would list them in Access-Control-Expose-Headers).
 """
 
@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Query, Response
 from psycopg_pool import ConnectionPool
@@ -85,10 +86,25 @@ def wait_until(caught_up: Callable[[], bool], timeout: float = MAX_WAIT_SECONDS)
         delay = min(delay * 2, 0.1)
 
 
+def in_store(recorder: Any, position: EventPosition) -> bool:
+    """Whether an eventsourcing recorder holds the aggregate's event of that version."""
+    try:
+        originator = UUID(position.aggregate_id)
+    except ValueError:
+        return False
+    return bool(recorder.select_events(originator, gt=position.version - 1, lte=position.version, limit=1))
+
+
 def read_after(response: Response, position: EventPosition | None, pool: ConnectionPool, view: str,
-               timeout: float = MAX_WAIT_SECONDS) -> None:
-    """Before a list reads `view`: wait for `position` (if any); mark the response stale if it never came."""
+               timeout: float = MAX_WAIT_SECONDS, *, recorder: Any = None) -> None:
+    """Before a list reads `view`: wait for `position` (if any); mark the response stale if it never came.
+
+    With the service's event store `recorder`, a position it does not hold is stale at once (no wait).
+    """
     if position is None:
+        return
+    if recorder is not None and not in_store(recorder, position):
+        response.headers[STALE_HEADER] = "true"
         return
 
     def caught_up() -> bool:

@@ -222,7 +222,13 @@ def test_a_list_after_a_create_shows_it_and_an_unreachable_position_says_stale(s
         assert "X-View-Stale" not in response.headers
         assert event_id in [e["id"] for e in response.json()]
 
-    stale = client.get(URL, params={"after": f"{uuid4()}:1"})
+    stale = client.get(URL, params={"after": f"{uuid4()}:1"})  # not in the store: stale at once
     assert stale.status_code == 200 and stale.headers["X-View-Stale"] == "true"
+    # Stored but never projected (no worker runs now): the list waits its 2 s, then answers stale.
+    unseen = client.post(URL, json={"title": "Unseen", "duration_minutes": 30, "max_participants": 5,
+                                    "start_time": (datetime.now(UTC) + timedelta(days=3)).isoformat()},
+                         headers=organizer.headers)
+    waited = client.get(URL, params={"after": unseen.headers["X-Event-Position"], "q": "Unseen"})
+    assert waited.status_code == 200 and waited.headers["X-View-Stale"] == "true" and waited.json() == []
     bad = client.get(URL, params={"after": "not a position"})
     assert bad.status_code == 422

@@ -85,7 +85,7 @@ def list_bookings(
         if not (actor.may_read_all or services.terms.organizer_of(event_id) == principal.user_id):
             raise Problem(403, "Forbidden", "only the event's organizer or staff may list its bookings")
         filters = BookingFilters(event_id=event_id, status=status)
-    read_after(response, after, services.query.pool, "bookings_view")
+    read_after(response, after, services.query.pool, "bookings_view", recorder=services.bookings.recorder)
     rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [BookingPublic.from_row(row) for row in rows]

@@ -60,6 +60,7 @@ def create_event(body: EventCreate, events: EventsApp, response: Response,
 @router.get("/", response_model=list[EventPublic], responses={**stale_response(), 422: PROBLEMS[422]})
 def list_events(
     request: Request, response: Response, catalogue: CatalogueReader, page: PageParams, after: AfterParam,
+    events: EventsApp,
     starts_after: Annotated[Timestamp | None, Query(description="Only events starting at or after this time.")
                             ] = None,
     starts_before: Annotated[Timestamp | None, Query(description="Only events starting before this time.")] = None,
@@ -73,7 +74,7 @@ def list_events(
 ) -> list[EventPublic]:
     """Browse the catalogue (public), ordered by start time. Paged via `limit`/`offset`, `X-Total-Count`, `Link`.
     With `after` (a command's `X-Event-Position`), waits up to 2 s for the list to show that change."""
-    read_after(response, after, catalogue.pool, "catalogue")
+    read_after(response, after, catalogue.pool, "catalogue", recorder=events.recorder)
     filters = CatalogueFilters(starts_after=starts_after, starts_before=starts_before, is_paid=is_paid,
                                has_seats=has_seats, tag=tag, q=q, created_by=created_by, status=status)
     rows, total = catalogue.search(filters, limit=page.limit, offset=page.offset)

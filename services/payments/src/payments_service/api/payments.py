@@ -76,7 +76,7 @@ def list_payments(
         user_id = principal.user_id
     filters = PaymentFilters(user_id=user_id, status="succeeded" if status == "success" else status,
                              created_from=created_from, created_to=created_to)
-    read_after(response, after, services.query.pool, "payments_view")
+    read_after(response, after, services.query.pool, "payments_view", recorder=services.payments.recorder)
     rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [PaymentPublic.from_row(row) for row in rows]

@@ -32,7 +32,7 @@ def list_roles(_: CurrentPrincipal, service: Service, request: Request, response
     """Every role and the permissions it grants, in the order they were defined (read model; `after` waits for
     a definition's `X-Event-Position`). Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
     assert service.roles_query is not None
-    read_after(response, after, service.roles_query.pool, "roles_view")
+    read_after(response, after, service.roles_query.pool, "roles_view", recorder=service.app.recorder)
     rows, total = service.roles_query.page(limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [RolePublic(name=r["name"], permissions=list(r["permissions"])) for r in rows]

@@ -95,7 +95,7 @@ def list_users(request: Request, response: Response, page: PageParams, service: 
                q: Annotated[Line(100) | None, Query(description="Part of the e-mail or name.")] = None,
                ) -> list[UserPublic]:
     """All accounts, oldest first (read model; a new account appears within moments)."""
-    read_after(response, after, service.users_query.pool, "users_view")
+    read_after(response, after, service.users_query.pool, "users_view", recorder=service.app.recorder)
     rows, total = service.users_query.page(limit=page.limit, offset=page.offset, role=role, q=q)
     set_page_headers(request, response, total, page)
     return [UserPublic(id=r.user_id, email=r.email, full_name=r.full_name, role=r.role,
