@@ -95,7 +95,7 @@ async def end_offsets(settings: InfraSettings, topics: tuple[str, ...]) -> Posit
 
 
 async def consume_into(settings: InfraSettings, view: View, store: ProjectionStore, start: Positions,
-                       target: Positions, progress: Progress | None = None, *, max_records: int = 5000) -> int:
+                       target: Positions, progress: Progress | None = None, *, max_records: int = 20_000) -> int:
     """Apply every message from `start` (default 0) up to `target` (exclusive) per partition; returns how many.
 
     Reads partitions directly (no consumer group). Fetching the next batch overlaps applying this one.
@@ -134,7 +134,9 @@ async def consume_into(settings: InfraSettings, view: View, store: ProjectionSto
                 done += await pending
                 if progress:
                     progress(done, total)
-            pending = asyncio.ensure_future(asyncio.to_thread(_apply_all, store, view, work))
+            # Partitions are independent (own positions, own transactions): apply them side by side, so one's
+            # database round trips overlap another's Python work.
+            pending = asyncio.ensure_future(_apply_partitions(store, view, work))
         if pending is not None:
             done += await pending
             if progress:
@@ -149,6 +151,11 @@ def _decode(raw: bytes | None) -> Envelope | None:
         return Envelope.from_bytes(raw or b"")
     except (ValidationError, ValueError, TypeError):
         return None
+
+
+async def _apply_partitions(store: ProjectionStore, view: View, work: list[tuple[TopicPartition, list]]) -> int:
+    done = await asyncio.gather(*(asyncio.to_thread(_apply_all, store, view, [item]) for item in work))
+    return sum(done)
 
 
 def _apply_all(store: ProjectionStore, view: View, work: list[tuple[TopicPartition, list]]) -> int:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from psycopg import Cursor
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import (
     BigInteger, Boolean, Column, Index, Integer, MetaData, Numeric, Table, Text, bindparam, func, update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, topics
 from contracts.events import (
@@ -30,7 +32,7 @@ from spine.views import View, execute
 metadata = MetaData()
 catalogue = Table(
     "catalogue", metadata,
-    Column("event_id", UUID, primary_key=True),
+    Column("event_id", PG_UUID, primary_key=True),
     Column("title", Text, nullable=False),
     Column("description", Text, nullable=False),
     Column("start_time", TIMESTAMP(timezone=True), nullable=False),
@@ -42,7 +44,7 @@ catalogue = Table(
     Column("currency", Text),
     Column("allowed_payment_methods", ARRAY(Text), nullable=False),
     Column("tags", ARRAY(Text), nullable=False),
-    Column("created_by", UUID, nullable=False),
+    Column("created_by", PG_UUID, nullable=False),
     Column("created_at", TIMESTAMP(timezone=True), nullable=False),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
     Column("status", Text, nullable=False),
@@ -54,7 +56,15 @@ catalogue = Table(
 )
 
 DETAIL_COLUMNS = tuple(EventDetails.model_fields)
-_SEAT_MESSAGES = {m.__name__: m for m in (SeatsReserved, SeatsRejected, SeatsReleased)}
+_SEAT_MESSAGES = {m.__name__ for m in (SeatsReserved, SeatsRejected, SeatsReleased)}
+
+
+class _SeatAnswer(BaseModel):
+    """What the catalogue keeps of a seat answer (validating the whole answer was most of a replay's cost)."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_id: UUID
+    seats_available: int
 _INSERTED = ("event_id", "title", "description", "start_time", "duration_minutes", "max_participants",
              "seats_available", "is_paid", "price", "currency", "allowed_payment_methods", "tags", "created_by",
              "created_at", "updated_at", "status", "version")
@@ -63,7 +73,7 @@ INSERT = insert(catalogue).values({c: bindparam(f"v_{c}") for c in _INSERTED}).o
     index_elements=["event_id"])
 
 # The newest seat count of each event in the batch, as arrays: one statement for the whole batch.
-_seats = func.unnest(bindparam("ids", type_=ARRAY(UUID)), bindparam("seats", type_=ARRAY(Integer)),
+_seats = func.unnest(bindparam("ids", type_=ARRAY(PG_UUID)), bindparam("seats", type_=ARRAY(Integer)),
                      bindparam("ats", type_=ARRAY(TIMESTAMP(timezone=True))),
                      bindparam("versions", type_=ARRAY(BigInteger))
                      ).table_valued("event_id", "seats", "at", "version").render_derived(name="s")
@@ -103,8 +113,8 @@ class CatalogueProjection(View):
         for envelope in envelopes:
             if envelope.version != 1:
                 continue  # a newer schema of a type we know is published side by side with v1
-            if (model := _SEAT_MESSAGES.get(envelope.type)) is not None:
-                e = model.model_validate(envelope.payload)
+            if envelope.type in _SEAT_MESSAGES:
+                e = _SeatAnswer.model_validate(envelope.payload)
                 # The aggregate's modified_on moves with every answer; occurred_at is that time, so the
                 # list and GET /events/{id} keep showing the same updated_at.
                 if e.event_id not in seats or seats[e.event_id][2] <= envelope.aggregate_version:
