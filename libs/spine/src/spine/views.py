@@ -4,7 +4,10 @@ A `View` declares its tables in its own `MetaData`; `install` creates them. Each
 `view_versions`: when the declared version differs from the stored one (or none is stored, e.g. tables made
 by older hand-written DDL), the view's tables are dropped, re-created from the metadata and its positions
 reset to 0, so the worker rebuilds it from the streams — no hand-written ALTERs. Bump `version` whenever
-a table, column or index changes.
+a table, column or index changes. The first start after this module replaced hand-written DDL rebuilds every
+view once (no version was stored). Rebuilding at start-up assumes the service's api and worker start on the
+same version (a worker of the old version would go on from its in-memory offsets into the emptied tables);
+to rebuild a view without emptying it, use `spine.replay.replay` (`planner-ops replay`).
 
 Statements are SQLAlchemy Core, compiled once for the psycopg dialect and run on the projector's psycopg
 cursor (`execute`): the projector keeps its pooled psycopg connections, transactions and batching, and a
