@@ -56,6 +56,9 @@ class SqlProjection(ABC):
 
     name: str
     topics: tuple[str, ...]
+    # Batches run in psycopg pipeline mode (statements sent without waiting for each answer). Off by default:
+    # there, `cur.rowcount` is unknown until a sync, and one execute may not hold several statements.
+    pipelined: bool = False
 
     @abstractmethod
     def create_schema(self, cur: Cursor) -> None:
@@ -159,7 +162,11 @@ class ProjectionStore:
             new = [e for _, e in fresh if e is not None and is_new(e)]
             # Pipelined: the batch's statements go out without waiting for each answer (errors still
             # surface before the commit, which rolls the whole batch back).
-            with conn.pipeline():
+            if projection.pipelined:
+                with conn.pipeline():
+                    projection.apply_batch(cur, new)
+                    is_new.record()
+            else:
                 projection.apply_batch(cur, new)
                 is_new.record()
             cur.execute(

@@ -106,6 +106,7 @@ class View(SqlProjection):
     version: int
     metadata: MetaData
     topics: tuple[str, ...]
+    pipelined = True  # one statement per execute, no rowcount: a batch goes out in one round trip
 
     @property
     def tables(self) -> list[Table]:
