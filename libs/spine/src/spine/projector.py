@@ -94,11 +94,15 @@ def view_lock_key(name: str, schema: str | None = None) -> str:
 class ProjectionStore:
     """Positions and transactions of the projections in one database."""
 
-    def __init__(self, conninfo: str, schema: str | None = None):
+    def __init__(self, conninfo: str, schema: str | None = None, *, claims_in_memory: bool = False):
         self.conninfo = conninfo
         # A replay builds into another schema with the same table names: every statement is unqualified.
         self.schema = schema
         self._options = f"-c search_path={schema}" if schema else None
+        # A rebuild is the only writer of its tables: it keeps the last version per aggregate in memory and
+        # stores them once (`flush_claims`), instead of updating every aggregate's row in every batch.
+        self._claims: dict[tuple[str, str], int] | None = {} if claims_in_memory else None
+        self._claims_lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -158,7 +162,10 @@ class ProjectionStore:
             fresh = [(o, e) for o, e in messages if o >= next_offset]
             if not fresh:
                 return 0
-            is_new = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
+            if self._claims is None:
+                is_new: _VersionClaims = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
+            else:
+                is_new = _MemoryClaims(self._claims, projection)
             new = [e for _, e in fresh if e is not None and is_new(e)]
             # Pipelined: the batch's statements go out without waiting for each answer (errors still
             # surface before the commit, which rolls the whole batch back).
@@ -174,7 +181,25 @@ class ProjectionStore:
                 "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
                 (projection.name, topic, partition, fresh[-1][0] + 1),
             )
-            return len(fresh)
+        if isinstance(is_new, _MemoryClaims):
+            with self._claims_lock:
+                is_new.committed()
+        return len(fresh)
+
+    def flush_claims(self, projection: SqlProjection) -> None:
+        """Store the in-memory versions of a rebuild (before it is compared or swapped in)."""
+        if not self._claims:
+            return
+        with self._claims_lock:
+            ids = [a for (name, a) in self._claims if name == projection.name]
+            versions = [self._claims[(projection.name, a)] for a in ids]
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO projection_versions SELECT %s, i, v FROM unnest(%s::text[], %s::bigint[]) AS t(i, v) "
+                "ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = EXCLUDED.version "
+                "WHERE projection_versions.version < EXCLUDED.version",
+                (projection.name, ids, versions),
+            )
 
     def reset(self, projection: SqlProjection) -> None:
         """Forget everything the projection built, so the next run replays from offset 0."""
@@ -226,6 +251,31 @@ class _VersionClaims:
             "WHERE projection_versions.version < EXCLUDED.version",
             (self.projection.name, list(ids), list(versions)),
         )
+
+
+class _MemoryClaims(_VersionClaims):
+    """`_VersionClaims` over a rebuild's in-memory versions; merged into them once the batch committed."""
+
+    def __init__(self, known: dict[tuple[str, str], int], projection: SqlProjection):
+        self.known, self.projection = known, projection
+        self.claimed: dict[str, int] = {}
+
+    def __call__(self, envelope: Envelope) -> bool:
+        if envelope.aggregate_version <= 0:
+            return True
+        last = self.claimed.get(envelope.aggregate_id) or self.known.get((self.projection.name, envelope.aggregate_id),
+                                                                         -1)
+        if envelope.aggregate_version <= last:
+            return False
+        self.claimed[envelope.aggregate_id] = envelope.aggregate_version
+        return True
+
+    def record(self) -> None:
+        """Nothing to write in the batch's transaction (see `committed`)."""
+
+    def committed(self) -> None:
+        for aggregate_id, version in self.claimed.items():
+            self.known[(self.projection.name, aggregate_id)] = version
 
 
 def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: Iterable[Envelope]) -> None:

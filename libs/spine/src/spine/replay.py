@@ -181,7 +181,7 @@ class Rebuild:
         self.view, self.conninfo, self.schema = view, conninfo, schema
         self.settings = settings or InfraSettings()
         self.live = live_schema(conninfo)
-        self.store = ProjectionStore(conninfo, schema=schema)
+        self.store = ProjectionStore(conninfo, schema=schema, claims_in_memory=True)
 
     def create(self) -> None:
         ProjectionStore(self.conninfo).setup(self.view)  # the live view as the service would create it
@@ -197,7 +197,9 @@ class Rebuild:
 
     async def catch_up(self, target: Positions, progress: Progress | None = None) -> int:
         start = stored_positions(self.conninfo, self.view.name, self.schema)
-        return await consume_into(self.settings, self.view, self.store, start, target, progress)
+        done = await consume_into(self.settings, self.view, self.store, start, target, progress)
+        await asyncio.to_thread(self.store.flush_claims, self.view)
+        return done
 
     def live_positions(self) -> Positions:
         return stored_positions(self.conninfo, self.view.name, self.live)
