@@ -151,7 +151,8 @@ class ProjectionStore:
         with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
             # Shared: batches of several partitions run together; a replay's swap waits for them and
             # holds them off (exclusive) while it moves its shadow tables in.
-            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (view_lock_key(projection.name, self.schema),))
+            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))",
+                        (view_lock_key(projection.name, self.schema),))
             cur.execute(
                 "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
                 "FOR UPDATE",
