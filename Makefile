@@ -3,9 +3,9 @@
 #   make test EP_DATA=/tmp/ep PG_PORT=57432 KAFKA_PORT=59292 KAFKA_CONTROLLER_PORT=59293 GATEWAY_PORT=28000
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run test unit integration api e2e bench infra stop clean
+.PHONY: help bootstrap run test unit integration api e2e bench infra replay stop clean
 
-TEST_PATHS ?= libs services tests
+TEST_PATHS ?= libs services ops tests
 PYTEST_ARGS ?=
 PROFILE ?= run
 
@@ -39,6 +39,9 @@ bench: bootstrap  ## Run every bench/*.py against the test infrastructure
 infra: bootstrap  ## Only PostgreSQL and Kafka (PROFILE=run by default, or PROFILE=test)
 	@EP_PROFILE=$(PROFILE) bash deploy/postgres.sh up
 	@EP_PROFILE=$(PROFILE) bash deploy/kafka.sh up
+
+replay: bootstrap  ## Rebuild every view from Kafka while the system serves (PROFILE=run by default, or PROFILE=test)
+	@EP_PROFILE=$(PROFILE) bash -c 'source deploy/env.sh && cd "$$EP_ROOT" && .venv/bin/planner-ops replay --all'
 
 stop:  ## Stop PostgreSQL, Kafka and a leftover gateway of both profiles
 	@for p in run test; do \

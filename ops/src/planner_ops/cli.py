@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from planner_ops import dlq, lag, republish, stuck, tail
+from planner_ops import dlq, lag, republish, stuck, tail, views
 from planner_ops.config import Ops, load_profile
 from planner_ops.errors import OpsGroup
 
@@ -39,5 +39,5 @@ def main(ctx: typer.Context,
     ctx.obj = Ops(load_profile(profile))
 
 
-for module in (lag, tail, republish, dlq, stuck):
+for module in (lag, tail, republish, dlq, stuck, views):
     module.register(app)

@@ -99,7 +99,8 @@ def project(service: UsersService) -> Callable[[], None]:
         relay = Relay(service.app, service.settings.topic, public.translate, service.settings)
         envelopes = [e for n in service.app.recorder.select_notifications(start=1, limit=10_000)
                      if (e := relay.envelope_for(service.app.mapper.to_domain_event(n))) is not None]
-        apply_in_transaction(service.settings.conninfo(service.settings.database), service.users_view, envelopes)
+        for view in (service.users_view, service.roles_view):
+            apply_in_transaction(service.settings.conninfo(service.settings.database), view, envelopes)
 
     return run
 

@@ -14,6 +14,7 @@ the row keeps its last good state and later messages go on updating it (see `spi
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -24,6 +25,8 @@ from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 
 from contracts import Envelope
+
+log = logging.getLogger("spine.projector")
 
 POSITIONS_DDL = """
 CREATE TABLE IF NOT EXISTS projection_positions (
@@ -53,6 +56,9 @@ class SqlProjection(ABC):
 
     name: str
     topics: tuple[str, ...]
+    # Batches run in psycopg pipeline mode (statements sent without waiting for each answer). Off by default:
+    # there, `cur.rowcount` is unknown until a sync, and one execute may not hold several statements.
+    pipelined: bool = False
 
     @abstractmethod
     def create_schema(self, cur: Cursor) -> None:
@@ -68,17 +74,41 @@ class SqlProjection(ABC):
 
     def apply_messages(self, cur: Cursor, topic: str, partition: int,
                        messages: list[tuple[int, Envelope]]) -> None:
-        """Apply the new messages of a batch (one partition, offset order). Override to write a batch at once
-        or to keep each message's source position; the default applies them one by one."""
-        for _, envelope in messages:
+        """The store's one entry: the new messages of a batch (one partition, offset order). Override it only
+        to keep each message's source position (the audit log); otherwise override `apply_batch`."""
+        self.apply_batch(cur, [envelope for _, envelope in messages])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """Apply new messages of one partition in order; a view may merge them into multi-row statements."""
+        for envelope in envelopes:
             self.apply(cur, envelope)
+
+    def install(self, cur: Cursor) -> bool:
+        """Create the tables at start-up; True if they were (re)made empty (`spine.views.View` versions them)."""
+        self.create_schema(cur)
+        return False
+
+
+def view_lock_key(name: str, schema: str | None = None) -> str:
+    """Advisory lock of one view: batches take it shared, a replay's swap takes it exclusively.
+
+    A shadow being built in another schema has its own lock (its catch-up runs while the live one is held).
+    """
+    return f"view:{schema}:{name}" if schema else f"view:{name}"
 
 
 class ProjectionStore:
     """Positions and transactions of the projections in one database."""
 
-    def __init__(self, conninfo: str):
+    def __init__(self, conninfo: str, schema: str | None = None, *, claims_in_memory: bool = False):
         self.conninfo = conninfo
+        # A replay builds into another schema with the same table names: every statement is unqualified.
+        self.schema = schema
+        self._options = f"-c search_path={schema}" if schema else None
+        # A rebuild is the only writer of its tables: it keeps the last version per aggregate in memory and
+        # stores them once (`flush_claims`), instead of updating every aggregate's row in every batch.
+        self._claims: dict[tuple[str, str], int] | None = {} if claims_in_memory else None
+        self._claims_lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -87,6 +117,7 @@ class ProjectionStore:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True,
+                                            kwargs={"options": self._options} if self._options else None,
                                             check=ConnectionPool.check_connection,  # survive a PG restart
                                             name=f"projections:{self.conninfo.split('dbname=')[-1].split()[0]}")
         return self._pool.connection()
@@ -98,10 +129,15 @@ class ProjectionStore:
 
     def setup(self, projection: SqlProjection) -> None:
         """Create the positions table and the projection's own tables (once: a plain connection, no pool)."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
             cur.execute(POSITIONS_DDL)
-            projection.create_schema(cur)
+            if projection.install(cur) and self.schema is None:
+                log.warning("view %s: new schema version, rebuilding from offset 0", projection.name)
+
+    def _connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo, options=self._options) if self._options else psycopg.connect(
+            self.conninfo)
 
     def next_offsets(self, projection: SqlProjection, topic: str) -> dict[int, int]:
         """Partition → the next offset to read, for partitions this projection has seen."""
@@ -119,6 +155,10 @@ class ProjectionStore:
         `None` envelopes (unparseable, already sent to the DLQ) only advance the position.
         """
         with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            # Shared: batches of several partitions run together; a replay's swap waits for them and
+            # holds them off (exclusive) while it moves its shadow tables in.
+            cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))",
+                        (view_lock_key(projection.name, self.schema),))
             cur.execute(
                 "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
                 "FOR UPDATE",
@@ -129,20 +169,48 @@ class ProjectionStore:
             fresh = [(o, e) for o, e in messages if o >= next_offset]
             if not fresh:
                 return 0
-            is_new = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
-            projection.apply_messages(cur, topic, partition,
-                                      [(o, e) for o, e in fresh if e is not None and is_new(e)])
-            is_new.record()
+            if self._claims is None:
+                is_new: _VersionClaims = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
+            else:
+                is_new = _MemoryClaims(self._claims, projection)
+            new = [(o, e) for o, e in fresh if e is not None and is_new(e)]
+            # Pipelined: the batch's statements go out without waiting for each answer (errors still
+            # surface before the commit, which rolls the whole batch back).
+            if projection.pipelined:
+                with conn.pipeline():
+                    projection.apply_messages(cur, topic, partition, new)
+                    is_new.record()
+            else:
+                projection.apply_messages(cur, topic, partition, new)
+                is_new.record()
             cur.execute(
                 "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
                 (projection.name, topic, partition, fresh[-1][0] + 1),
             )
-            return len(fresh)
+        if isinstance(is_new, _MemoryClaims):
+            with self._claims_lock:
+                is_new.committed()
+        return len(fresh)
+
+    def flush_claims(self, projection: SqlProjection) -> None:
+        """Store the in-memory versions of a rebuild (before it is compared or swapped in)."""
+        if not self._claims:
+            return
+        with self._claims_lock:
+            ids = [a for (name, a) in self._claims if name == projection.name]
+            versions = [self._claims[(projection.name, a)] for a in ids]
+        with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO projection_versions SELECT %s, i, v FROM unnest(%s::text[], %s::bigint[]) AS t(i, v) "
+                "ON CONFLICT (projection, aggregate_id) DO UPDATE SET version = EXCLUDED.version "
+                "WHERE projection_versions.version < EXCLUDED.version",
+                (projection.name, ids, versions),
+            )
 
     def reset(self, projection: SqlProjection) -> None:
         """Forget everything the projection built, so the next run replays from offset 0."""
-        with psycopg.connect(self.conninfo) as conn, conn.transaction(), conn.cursor() as cur:
+        with self._connect() as conn, conn.transaction(), conn.cursor() as cur:
             projection.reset(cur)
             cur.execute("DELETE FROM projection_positions WHERE projection=%s", (projection.name,))
             cur.execute("DELETE FROM projection_versions WHERE projection=%s", (projection.name,))
@@ -192,14 +260,47 @@ class _VersionClaims:
         )
 
 
+class _MemoryClaims(_VersionClaims):
+    """`_VersionClaims` over a rebuild's in-memory versions; merged into them once the batch committed."""
+
+    def __init__(self, known: dict[tuple[str, str], int], projection: SqlProjection):
+        self.known, self.projection = known, projection
+        self.claimed: dict[str, int] = {}
+
+    def __call__(self, envelope: Envelope) -> bool:
+        if envelope.aggregate_version <= 0:
+            return True
+        last = self.claimed.get(envelope.aggregate_id) or self.known.get((self.projection.name, envelope.aggregate_id),
+                                                                         -1)
+        if envelope.aggregate_version <= last:
+            return False
+        self.claimed[envelope.aggregate_id] = envelope.aggregate_version
+        return True
+
+    def record(self) -> None:
+        """Nothing to write in the batch's transaction (see `committed`)."""
+
+    def committed(self) -> None:
+        for aggregate_id, version in self.claimed.items():
+            self.known[(self.projection.name, aggregate_id)] = version
+
+
 def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: Iterable[Envelope]) -> None:
-    """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL)."""
+    """Apply envelopes directly, without Kafka or positions (tests of a projection's SQL).
+
+    The versions applied are recorded, so a list's read-your-writes (`?after=`) sees them as a worker's would.
+    """
     store = ProjectionStore(conninfo)
+    envelopes = list(envelopes)
     try:
         store.setup(projection)
         with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            projection.apply_batch(cur, envelopes)
+            claims = _VersionClaims(cur, projection, [])
             for envelope in envelopes:
-                projection.apply(cur, envelope)
+                if envelope.aggregate_version > claims.claimed.get(envelope.aggregate_id, 0):
+                    claims.claimed[envelope.aggregate_id] = envelope.aggregate_version
+            claims.record()
     finally:
         store.close()
 

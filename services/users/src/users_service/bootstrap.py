@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from psycopg_pool import ConnectionPool
@@ -15,6 +15,7 @@ from users_service.application import TokenPolicy, Users
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
 from users_service.projections import AuditLog, AuditQuery, UsersQuery, UsersView
+from users_service.projections.roles_view import RolesQuery, RolesView
 from users_service.settings import Settings
 
 
@@ -30,6 +31,8 @@ class UsersService:
     users_query: UsersQuery
     audit_log: AuditLog
     audit_query: AuditQuery
+    roles_view: RolesView = field(default_factory=RolesView)
+    roles_query: RolesQuery | None = None
 
     def verifier(self) -> TokenVerifier:
         """Verifies tokens with this service's own keys (no HTTP call to itself)."""
@@ -57,13 +60,12 @@ def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords:
                          issuer=s.token_issuer, audience=s.token_audience)
     passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
     app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
-    view = UsersView(s.topic)
-    audit_log = AuditLog(s.audit_event_topics())
-    store = ProjectionStore(conninfo)
-    store.setup(view)  # the API can query the lists before the worker's first message
-    store.setup(audit_log)
+    view, roles, audit_log = UsersView(s.topic), RolesView(s.topic), AuditLog(s.audit_event_topics())
+    for projection in (view, roles, audit_log):
+        ProjectionStore(conninfo).setup(projection)  # the API can query lists before the worker's first message
     if seed:
         app.seed(s.admin_email, s.admin_password.get_secret_value())
     pool = connection_pool(s.database, s, max_size=5)
     return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool),
-                        audit_log=audit_log, audit_query=AuditQuery(pool))
+                        audit_log=audit_log, audit_query=AuditQuery(pool), roles_view=roles,
+                        roles_query=RolesQuery(pool))

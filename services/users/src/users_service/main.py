@@ -88,6 +88,7 @@ def build_worker(service: UsersService) -> Worker:
     worker = Worker("users", s)
     worker.add_relay(Relay(service.app, s.topic, public.translate, s))
     worker.add_projection(service.users_view, s.database)
+    worker.add_projection(service.roles_view, s.database)
     worker.add_projection(service.audit_log, s.database)
     return worker
 

@@ -76,8 +76,10 @@ def test_disable_needs_users_manage_and_an_existing_user(client, admin, signup, 
     problem(client.post("/api/v1/users/not-a-uuid/disable", headers=admin.headers), 404)
 
 
-def test_roles_are_listed_for_anyone_logged_in_and_defined_by_role_managers(client, admin, signup, problem):
+def test_roles_are_listed_for_anyone_logged_in_and_defined_by_role_managers(client, admin, signup, problem,
+                                                                          project):
     ada = signup()
+    project()  # the role list is a read model
     problem(client.get("/api/v1/roles"), 401)
     roles = {r["name"]: r["permissions"] for r in client.get("/api/v1/roles", headers=ada.headers).json()}
     assert roles["participant"] == [] and "events:create" in roles["organizer"]

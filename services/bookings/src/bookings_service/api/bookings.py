@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, too_many_requests
@@ -41,7 +42,8 @@ def _responses(*statuses: int) -> dict:
     return {s: PROBLEMS[s] for s in statuses}
 
 
-@router.post("/", status_code=202, response_model=BookingPublic, responses=_responses(401, 404, 409, 422, 429),
+@router.post("/", status_code=202, response_model=BookingPublic,
+             responses={**position_response(202), **_responses(401, 404, 409, 422, 429)},
              openapi_extra=linked(202, **LINKS_FROM_BOOKING))
 def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                    response: Response) -> BookingPublic:
@@ -60,14 +62,16 @@ def create_booking(body: BookingCreate, services: Services, principal: CurrentPr
                                   rules=services.rules.current(), group_size=body.group_size,
                                   payment_method=body.payment_method)
     response.headers["Location"] = f"{router.prefix}/{booking.id}"
+    set_event_position(response, booking)
     # A booking that just joined the line knows its place (the join answered it in the same save): no
     # second load of the whole waitlist per request, which in a rush is most requests.
     return BookingPublic.from_aggregate(booking, booking.waitlisted_position)
 
 
-@router.get("/", response_model=list[BookingPublic], responses=_responses(401, 403, 422))
+@router.get("/", response_model=list[BookingPublic], responses={**stale_response(), **_responses(401, 403, 422)})
 def list_bookings(
     request: Request, response: Response, services: Services, principal: CurrentPrincipal, page: PageParams,
+    after: AfterParam,
     event_id: Annotated[UUID | None, Query(description="One event's bookings (its organizer, or bookings:read_all)."
                                            )] = None,
     status: Annotated[Status | None, Query(description="Only bookings in this status.")] = None,
@@ -81,6 +85,7 @@ def list_bookings(
         if not (actor.may_read_all or services.terms.organizer_of(event_id) == principal.user_id):
             raise Problem(403, "Forbidden", "only the event's organizer or staff may list its bookings")
         filters = BookingFilters(event_id=event_id, status=status)
+    read_after(response, after, services.query.pool, "bookings_view", recorder=services.bookings.recorder)
     rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [BookingPublic.from_row(row) for row in rows]
@@ -95,13 +100,16 @@ def get_booking(booking_id: UUID, services: Services, principal: CurrentPrincipa
     return BookingPublic.from_aggregate(booking, app.waitlist_position(booking))
 
 
-@router.post("/{booking_id}/cancel", response_model=BookingPublic, responses=_responses(401, 403, 404, 409, 422),
+@router.post("/{booking_id}/cancel", response_model=BookingPublic,
+             responses={**position_response(200), **_responses(401, 403, 404, 409, 422)},
              openapi_extra=linked(200, GetBooking=LINKS_FROM_BOOKING["GetBooking"]))
-def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal) -> BookingPublic:
+def cancel_booking(booking_id: UUID, services: Services, principal: CurrentPrincipal,
+                   response: Response) -> BookingPublic:
     """Cancel a booking (owner or admin): seats and money go back; a waitlisted booking leaves the line.
     The owner may cancel a confirmed booking until `cancellation_deadline_hours` before the start (then 409 with
     `cancellation_deadline`) and gets the price back less `refund_fee_percent`; an admin's cancellation is
     not bound by the deadline and refunds in full."""
     booking = services.bookings.cancel_booking(booking_id, actor_of(principal), rules=services.rules.current(),
                                                starts_at=services.terms.start_of)
+    set_event_position(response, booking)
     return BookingPublic.from_aggregate(booking)

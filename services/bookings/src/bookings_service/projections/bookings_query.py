@@ -8,25 +8,32 @@ from typing import Any
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
+from sqlalchemy import and_, any_, case, exists, func, literal, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+
+from spine.views import fetch, paged
+
+from bookings_service.projections.bookings_view import bookings_view
+from bookings_service.projections.catalogue_replica import catalogue_replica
 
 LIVE_STATUSES = ("pending", "awaiting_payment", "confirmed", "waitlisted")
+_LIVE = literal(list(LIVE_STATUSES), ARRAY(TEXT))
 
-# Waitlisted bookings carry their place among the event's waitlisted bookings; they come after the
-# others, in queue order.
-LIST_SQL = """
-WITH scoped AS (
-    SELECT b.*, count(*) OVER () AS total FROM bookings_view b WHERE {where}
-)
-SELECT s.*, q.waitlist_position FROM scoped s
-LEFT JOIN LATERAL (
-    SELECT count(*) AS waitlist_position FROM bookings_view w
-    WHERE s.status = 'waitlisted' AND w.event_id = s.event_id AND w.status = 'waitlisted'
-      AND (w.waitlisted_at, w.booking_id) <= (s.waitlisted_at, s.booking_id)
-) q ON s.status = 'waitlisted'
-ORDER BY (s.status = 'waitlisted'), CASE WHEN s.status = 'waitlisted' THEN s.waitlisted_at ELSE s.created_at END,
-         s.booking_id
-LIMIT %(limit)s OFFSET %(offset)s
-"""
+
+def _list(where, limit: int, offset: int):  # noqa: ANN001, ANN202
+    """Waitlisted bookings carry their place among the event's waitlisted bookings; they come after the
+    others, in queue order."""
+    scoped = select(bookings_view, func.count().over().label("total")).where(where).cte("scoped")
+    w = bookings_view.alias("w")
+    waiting = scoped.c.status == "waitlisted"
+    position = select(func.count().label("waitlist_position")).where(
+        waiting, w.c.event_id == scoped.c.event_id, w.c.status == "waitlisted",
+        tuple_(w.c.waitlisted_at, w.c.booking_id) <= tuple_(scoped.c.waitlisted_at, scoped.c.booking_id),
+    ).lateral("q")
+    return paged(select(scoped, position.c.waitlist_position)
+            .select_from(scoped.outerjoin(position, waiting))
+            .order_by(waiting, case((waiting, scoped.c.waitlisted_at), else_=scoped.c.created_at),
+                      scoped.c.booking_id), limit, offset)
 
 
 @dataclass(frozen=True)
@@ -46,50 +53,50 @@ class BookingsQuery:
 
     def search(self, filters: BookingFilters, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         """One page of bookings and how many match in all."""
-        clauses, params = ["TRUE"], {"limit": limit, "offset": offset}
-        for column in ("user_id", "event_id", "status"):
-            value = getattr(filters, column)
-            if value is not None:
-                clauses.append(f"b.{column} = %({column})s")
-                params[column] = value
+        b = bookings_view.c
+        where = and_(true(), *(getattr(b, column) == getattr(filters, column)
+                               for column in ("user_id", "event_id", "status") if getattr(filters, column) is not None))
         with self.pool.connection() as conn:
-            rows = conn.execute(LIST_SQL.format(where=" AND ".join(clauses)), params).fetchall()
+            rows = fetch(conn, _list(where, limit, offset))
             if rows:
                 return [dict(r) for r in rows], rows[0]["total"]
-            count = conn.execute(f"SELECT count(*) AS n FROM bookings_view b WHERE {' AND '.join(clauses)}",
-                                 params).fetchone()
+            count = fetch(conn, select(func.count().label("n")).select_from(bookings_view).where(where))[0]
         return [], count["n"]
 
     def overdue_holds(self, now: datetime, limit: int = 500) -> list[UUID]:
         """Bookings whose payment hold lapsed, as far as the view knows (the aggregate re-checks)."""
-        return self._ids("SELECT booking_id FROM bookings_view WHERE status = 'awaiting_payment'"
-                         " AND expires_at <= %s ORDER BY expires_at LIMIT %s", (now, limit))
+        b = bookings_view.c
+        return self._ids(select(b.booking_id).where(b.status == "awaiting_payment", b.expires_at <= now)
+                         .order_by(b.expires_at).limit(limit))
 
     def pending_since(self, before: datetime, limit: int = 500) -> list[UUID]:
         """Bookings pending (asking the Event for seats) since before `before`, as far as the view knows."""
-        return self._ids("SELECT booking_id FROM bookings_view WHERE status = 'pending' AND updated_at <= %s"
-                         " ORDER BY updated_at LIMIT %s", (before, limit))
+        b = bookings_view.c
+        return self._ids(select(b.booking_id).where(b.status == "pending", b.updated_at <= before)
+                         .order_by(b.updated_at).limit(limit))
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         """Bookings of an event not yet in a final status."""
-        return self._ids("SELECT booking_id FROM bookings_view WHERE event_id = %s AND status = ANY(%s)",
-                         (event_id, list(LIVE_STATUSES)))
+        b = bookings_view.c
+        return self._ids(select(b.booking_id).where(b.event_id == event_id, b.status == any_(_LIVE)))
 
     def live_in_cancelled_events(self, limit: int = 500) -> list[UUID]:
         """Live bookings of events the catalogue shows as cancelled (missed by the cascade, e.g. view lag)."""
-        return self._ids("SELECT b.booking_id FROM bookings_view b JOIN catalogue_replica c USING (event_id)"
-                         " WHERE c.status = 'cancelled' AND b.status = ANY(%s) LIMIT %s",
-                         (list(LIVE_STATUSES), limit))
+        b, c = bookings_view.c, catalogue_replica.c
+        return self._ids(select(b.booking_id).select_from(bookings_view.join(catalogue_replica,
+                                                                             b.event_id == c.event_id))
+                         .where(c.status == "cancelled", b.status == any_(_LIVE)).limit(limit))
 
     def events_with_waiting(self, limit: int = 100) -> list[tuple[UUID, int, int]]:
         """(event id, seats available, catalogue version) of scheduled events that have free seats and a line."""
+        b, c = bookings_view.c, catalogue_replica.c
+        query = select(c.event_id, c.seats_available, c.version).where(
+            c.status == "scheduled", c.seats_available > 0,
+            exists().where(b.event_id == c.event_id, b.status == "waitlisted")).limit(limit)
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT c.event_id, c.seats_available, c.version FROM catalogue_replica c"
-                " WHERE c.status = 'scheduled' AND c.seats_available > 0 AND EXISTS (SELECT 1 FROM bookings_view b"
-                " WHERE b.event_id = c.event_id AND b.status = 'waitlisted') LIMIT %s", (limit,)).fetchall()
+            rows = fetch(conn, query)
         return [(r["event_id"], r["seats_available"], r["version"]) for r in rows]
 
-    def _ids(self, query: str, params: tuple[Any, ...]) -> list[UUID]:
+    def _ids(self, query: Any) -> list[UUID]:
         with self.pool.connection() as conn:
-            return [next(iter(r.values())) for r in conn.execute(query, params).fetchall()]
+            return [next(iter(r.values())) for r in fetch(conn, query)]

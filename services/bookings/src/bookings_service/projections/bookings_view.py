@@ -8,53 +8,69 @@ follows the line's order. A booking put back at its old place keeps its first `w
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from psycopg import Cursor
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Numeric, Table, Text, bindparam, func, text, update
+from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID, insert
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
     BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
     BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
-from spine.projector import SqlProjection
+from spine.views import View, execute
 
-DDL = """
-CREATE TABLE IF NOT EXISTS bookings_view (
-    booking_id uuid PRIMARY KEY,
-    event_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    group_size int NOT NULL,
-    payment_method text,
-    status text NOT NULL,
-    reason text,
-    payment_id uuid,
-    amount numeric,
-    currency text,
-    expires_at timestamptz,
-    waitlisted_at timestamptz,
-    created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bookings_view_user ON bookings_view (user_id, created_at);
-CREATE INDEX IF NOT EXISTS bookings_view_event ON bookings_view (event_id, status);
-CREATE INDEX IF NOT EXISTS bookings_view_holds ON bookings_view (expires_at) WHERE status = 'awaiting_payment'
-"""
+metadata = MetaData()
+bookings_view = Table(
+    "bookings_view", metadata,
+    Column("booking_id", UUID, primary_key=True),
+    Column("event_id", UUID, nullable=False),
+    Column("user_id", UUID, nullable=False),
+    Column("group_size", Integer, nullable=False),
+    Column("payment_method", Text),
+    Column("status", Text, nullable=False),
+    Column("reason", Text),
+    Column("payment_id", UUID),
+    Column("amount", Numeric),
+    Column("currency", Text),
+    Column("expires_at", TIMESTAMP(timezone=True)),
+    Column("waitlisted_at", TIMESTAMP(timezone=True)),
+    Column("created_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
+    Index("bookings_view_user", "user_id", "created_at"),
+    Index("bookings_view_event", "event_id", "status"),
+    Index("bookings_view_holds", "expires_at", postgresql_where=text("status = 'awaiting_payment'")),
+)
+b = bookings_view.c
+
+REQUESTED = insert(bookings_view).values(
+    booking_id=bindparam("id"), event_id=bindparam("v_event_id"), user_id=bindparam("v_user_id"),
+    group_size=bindparam("v_group_size"), payment_method=bindparam("v_payment_method"), status="pending",
+    created_at=bindparam("v_created_at"), updated_at=bindparam("v_updated_at"),
+).on_conflict_do_nothing(index_elements=["booking_id"])
+WAITLISTED = update(bookings_view).values(
+    status="waitlisted", updated_at=bindparam("v_at"), waitlisted_at=func.coalesce(b.waitlisted_at, bindparam("v_at")),
+).where(b.booking_id == bindparam("id"))
 
 
-class BookingsView(SqlProjection):
+@cache
+def _update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of the status, updated_at and these columns (one statement per column set)."""
+    return (update(bookings_view).values({c: bindparam(f"v_{c}") for c in ("status", "updated_at", *columns)})
+            .where(b.booking_id == bindparam("id")))
+
+
+class BookingsView(View):
     """One row per booking with its current status."""
 
     name = "bookings_view"
+    version = 1
+    metadata = metadata
 
     def __init__(self, topic: str = topics.BOOKINGS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        cur.execute(DDL)
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE bookings_view")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         if envelope.version != 1:
@@ -62,18 +78,16 @@ class BookingsView(SqlProjection):
         m = parse_payload(envelope)
         at = envelope.occurred_at
         if isinstance(m, BookingRequested):
-            cur.execute("INSERT INTO bookings_view (booking_id, event_id, user_id, group_size, payment_method,"
-                        " status, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s)"
-                        " ON CONFLICT (booking_id) DO NOTHING",
-                        (m.booking_id, m.event_id, m.user_id, m.group_size, m.payment_method, m.requested_at, at))
+            execute(cur, REQUESTED, {"id": m.booking_id, "v_event_id": m.event_id, "v_user_id": m.user_id,
+                                     "v_group_size": m.group_size, "v_payment_method": m.payment_method,
+                                     "v_created_at": m.requested_at, "v_updated_at": at})
         elif isinstance(m, BookingAwaitingPayment):
             self._set(cur, m.booking_id, at, "awaiting_payment", payment_id=m.payment_id, amount=m.amount,
                       currency=m.currency, expires_at=m.expires_at)
         elif isinstance(m, BookingConfirmed):
             self._set(cur, m.booking_id, at, "confirmed", expires_at=None)
         elif isinstance(m, BookingWaitlisted):
-            cur.execute("UPDATE bookings_view SET status = 'waitlisted', updated_at = %s,"
-                        " waitlisted_at = COALESCE(waitlisted_at, %s) WHERE booking_id = %s", (at, at, m.booking_id))
+            execute(cur, WAITLISTED, {"id": m.booking_id, "v_at": at})
         elif isinstance(m, BookingPromoted):
             self._set(cur, m.booking_id, at, "pending")
         elif isinstance(m, BookingLatePaymentAccepted):  # asking for seats again: the sweeper must see it
@@ -85,8 +99,7 @@ class BookingsView(SqlProjection):
         elif isinstance(m, BookingExpired):
             self._set(cur, m.booking_id, at, "expired", expires_at=None)
 
-    def _set(self, cur: Cursor, booking_id: Any, at: Any, status: str, **values: Any) -> None:
-        columns = "".join(f", {name} = %({name})s" for name in values)
-        cur.execute(f"UPDATE bookings_view SET status = %(status)s, updated_at = %(at)s{columns}"  # noqa: S608
-                    " WHERE booking_id = %(booking_id)s",
-                    {**values, "status": status, "at": at, "booking_id": booking_id})
+    @staticmethod
+    def _set(cur: Cursor, booking_id: Any, at: Any, status: str, **values: Any) -> None:
+        execute(cur, _update(tuple(sorted(values))), {**{f"v_{k}": v for k, v in values.items()},
+                                                      "v_status": status, "v_updated_at": at, "id": booking_id})

@@ -11,30 +11,39 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg import Cursor, sql
+from functools import cache
+
+from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from pydantic import TypeAdapter
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.events import EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
-from spine.projector import SqlProjection
+from spine.views import View, execute, fetch
 
 from bookings_service.domain import EventTerms
 
-DDL = """
-CREATE TABLE IF NOT EXISTS catalogue_replica (
-    event_id uuid PRIMARY KEY,
-    created_by uuid NOT NULL,
-    start_time timestamptz NOT NULL,
-    status text NOT NULL,
-    is_paid boolean NOT NULL,
-    price numeric,
-    currency text,
-    allowed_payment_methods text[] NOT NULL,
-    max_participants int NOT NULL,
-    seats_available int NOT NULL,
-    version bigint NOT NULL
-)"""
+metadata = MetaData()
+catalogue_replica = Table(
+    "catalogue_replica", metadata,
+    Column("event_id", PG_UUID, primary_key=True),
+    Column("created_by", PG_UUID, nullable=False),
+    Column("start_time", TIMESTAMP(timezone=True), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("is_paid", Boolean, nullable=False),
+    Column("price", Numeric),
+    Column("currency", Text),
+    Column("allowed_payment_methods", ARRAY(Text), nullable=False),
+    Column("max_participants", Integer, nullable=False),
+    Column("seats_available", Integer, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+_COLUMNS = tuple(c.name for c in catalogue_replica.columns)
+INSERT = insert(catalogue_replica).values({c: bindparam(f"v_{c}") for c in _COLUMNS}).on_conflict_do_nothing(
+    index_elements=["event_id"])
 
 # EventUpdated.changes fields this replica keeps, with their types.
 CHANGE_TYPES: dict[str, Any] = {
@@ -43,31 +52,32 @@ CHANGE_TYPES: dict[str, Any] = {
 }
 
 
-class CatalogueReplica(SqlProjection):
+@cache
+def _update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of these columns when the message is newer than the row (one statement per column set)."""
+    r = catalogue_replica.c
+    return (update(catalogue_replica).values({c: bindparam(f"v_{c}") for c in (*columns, "version")})
+            .where(r.event_id == bindparam("id"), r.version < bindparam("v_version")))
+
+
+class CatalogueReplica(View):
     """Table `catalogue_replica`: the booking terms of every event."""
 
     name = "catalogue_replica"
+    version = 1
+    metadata = metadata
 
     def __init__(self, topic: str = topics.EVENTS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        cur.execute(DDL)
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE catalogue_replica")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         if envelope.version != 1:
             return
         message = parse_payload(envelope)
         if isinstance(message, EventCreated):
-            cur.execute(
-                "INSERT INTO catalogue_replica VALUES (%s, %s, %s, 'scheduled', %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (event_id) DO NOTHING",
-                (message.event_id, message.created_by, message.start_time, message.is_paid, message.price,
-                 message.currency, message.allowed_payment_methods, message.max_participants,
-                 message.seats_available, envelope.aggregate_version))
+            row = {c: getattr(message, c, None) for c in _COLUMNS}
+            row.update(status="scheduled", version=envelope.aggregate_version)
+            execute(cur, INSERT, {f"v_{c}": v for c, v in row.items()})
         elif isinstance(message, EventUpdated):
             changes = {k: TypeAdapter(CHANGE_TYPES[k]).validate_python(v) for k, v in message.changes.items()
                        if k in CHANGE_TYPES}
@@ -78,11 +88,8 @@ class CatalogueReplica(SqlProjection):
             self._set(cur, envelope, message.event_id, {"seats_available": message.seats_available})
 
     def _set(self, cur: Cursor, envelope: Envelope, event_id: UUID, values: dict[str, Any]) -> None:
-        values = {**values, "version": envelope.aggregate_version}
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in values)
-        cur.execute(sql.SQL("UPDATE catalogue_replica SET {} WHERE event_id = %(event_id)s"
-                            " AND version < %(version)s").format(assignments), {**values, "event_id": event_id})
+        execute(cur, _update(tuple(sorted(values))), {**{f"v_{k}": v for k, v in values.items()},
+                                                      "v_version": envelope.aggregate_version, "id": event_id})
 
 
 class EventTermsReader:
@@ -94,9 +101,10 @@ class EventTermsReader:
     def get(self, event_id: UUID) -> EventTerms | None:
         """The terms of one event, or None when the catalogue (as far as we know) has no such event."""
         with self.pool.connection() as conn:
-            row = conn.execute("SELECT * FROM catalogue_replica WHERE event_id = %s", (event_id,)).fetchone()
-        if row is None:
+            rows = fetch(conn, select(catalogue_replica).where(catalogue_replica.c.event_id == event_id))
+        if not rows:
             return None
+        row = rows[0]
         return EventTerms(event_id=row["event_id"], created_by=row["created_by"], start_time=row["start_time"],
                           status=row["status"], is_paid=row["is_paid"], price=row["price"], currency=row["currency"],
                           allowed_payment_methods=tuple(row["allowed_payment_methods"]),

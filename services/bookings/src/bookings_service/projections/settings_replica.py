@@ -8,31 +8,41 @@ import time
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from contracts import Envelope, topics
 from contracts.users import SettingChanged
-from spine.projector import SqlProjection
+from spine.views import View, execute, fetch
 
 from bookings_service.domain import BookingRules
 from bookings_service.domain.terms import BOUNDS
 
 KEYS = ("waitlist_policy", *BOUNDS)
 
+metadata = MetaData()
+settings_replica = Table(
+    "settings_replica", metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", JSONB, nullable=False),
+    Column("version", BigInteger, nullable=False),
+)
+_insert = insert(settings_replica).values(key=bindparam("v_key"), value=bindparam("v_value"),
+                                          version=bindparam("v_version"))
+UPSERT = _insert.on_conflict_do_update(
+    index_elements=["key"], set_={"value": _insert.excluded.value, "version": _insert.excluded.version},
+    where=settings_replica.c.version < _insert.excluded.version)
 
-class SettingsReplica(SqlProjection):
+
+class SettingsReplica(View):
     """Table `settings_replica(key, value)`: only the keys bookings uses."""
 
     name = "settings_replica"
+    version = 1
+    metadata = metadata
 
     def __init__(self, topic: str = topics.USERS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        cur.execute("CREATE TABLE IF NOT EXISTS settings_replica (key text PRIMARY KEY, value jsonb NOT NULL,"
-                    " version bigint NOT NULL)")
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE settings_replica")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         if envelope.type != SettingChanged.message_type or envelope.version != 1:  # type: ignore[attr-defined]
@@ -40,10 +50,8 @@ class SettingsReplica(SqlProjection):
         setting = SettingChanged.model_validate(envelope.payload)
         if setting.key not in KEYS:
             return
-        cur.execute("INSERT INTO settings_replica VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE"
-                    " SET value = EXCLUDED.value, version = EXCLUDED.version"
-                    " WHERE settings_replica.version < EXCLUDED.version",
-                    (setting.key, Jsonb(setting.value), envelope.aggregate_version))
+        execute(cur, UPSERT, {"v_key": setting.key, "v_value": Jsonb(setting.value),
+                              "v_version": envelope.aggregate_version})
 
 
 class RulesReader:
@@ -60,7 +68,7 @@ class RulesReader:
         with self._lock:
             if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_seconds:
                 with self.pool.connection() as conn:
-                    rows = conn.execute("SELECT key, value FROM settings_replica").fetchall()
+                    rows = fetch(conn, select(settings_replica.c.key, settings_replica.c.value))
                 self._rules = BookingRules.from_settings({row["key"]: row["value"] for row in rows})
                 self._loaded_at = time.monotonic()
             return self._rules

@@ -11,6 +11,7 @@ from contracts.permissions import EVENTS_CREATE
 from contracts import limits as lim
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.body_limit import body_limit
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.fields import Line, Timestamp
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
@@ -46,19 +47,21 @@ EVENT_BODY_LIMIT = 256 * 1024
 
 
 @router.post("/", status_code=201, response_model=EventPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 422)},
+             responses={**position_response(201), **{k: PROBLEMS[k] for k in (401, 403, 422)}},
              openapi_extra={**body_limit(EVENT_BODY_LIMIT), **linked(201, **LINKS_FROM_EVENT)})
 def create_event(body: EventCreate, events: EventsApp, response: Response,
                  organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
     """Publish a new event (organizers and admins). Supports `Idempotency-Key`."""
     event = events.schedule_event(EventDetails(**body.model_dump()), created_by=organizer.user_id)
     response.headers["Location"] = f"{router.prefix}/{event.id}"
+    set_event_position(response, event)
     return EventPublic.from_aggregate(event)
 
 
-@router.get("/", response_model=list[EventPublic])
+@router.get("/", response_model=list[EventPublic], responses={**stale_response(), 422: PROBLEMS[422]})
 def list_events(
     request: Request, response: Response, catalogue: CatalogueReader, reviews: ReviewsReader, page: PageParams,
+    after: AfterParam, events: EventsApp,
     starts_after: Annotated[Timestamp | None, Query(description="Only events starting at or after this time.")
                             ] = None,
     starts_before: Annotated[Timestamp | None, Query(description="Only events starting before this time.")] = None,
@@ -70,7 +73,9 @@ def list_events(
     created_by: Annotated[UUID | None, Query(description="Only events of this organizer.")] = None,
     status: Annotated[Status | None, Query(description="Only scheduled or only cancelled events.")] = None,
 ) -> list[EventPublic]:
-    """Browse the catalogue (public), ordered by start time. Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
+    """Browse the catalogue (public), ordered by start time. Paged via `limit`/`offset`, `X-Total-Count`, `Link`.
+    With `after` (a command's `X-Event-Position`), waits up to 2 s for the list to show that change."""
+    read_after(response, after, catalogue.pool, "catalogue", recorder=events.recorder)
     filters = CatalogueFilters(starts_after=starts_after, starts_before=starts_before, is_paid=is_paid,
                                has_seats=has_seats, tag=tag, q=q, created_by=created_by, status=status)
     rows, total = catalogue.search(filters, limit=page.limit, offset=page.offset)
@@ -85,24 +90,29 @@ def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> Even
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
-              responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
+              responses={**position_response(200), **{k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}},
               openapi_extra={**body_limit(EVENT_BODY_LIMIT),
                              **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
                                       CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal,
-                 reviews: ReviewsReader) -> EventPublic:
+                 reviews: ReviewsReader, response: Response) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any)."""
-    return rated_one(events.update_event(event_id, body.changes(), actor=actor_of(principal)), reviews)
+    event = events.update_event(event_id, body.changes(), actor=actor_of(principal))
+    set_event_position(response, event)
+    return rated_one(event, reviews)
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
+             responses={**position_response(200), **{k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}},
              openapi_extra=linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"]))
 def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal, reviews: ReviewsReader,
+                 response: Response,
                  body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
     """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""
     reason = body.reason if body else None
-    return rated_one(events.cancel_event(event_id, actor=actor_of(principal), reason=reason), reviews)
+    event = events.cancel_event(event_id, actor=actor_of(principal), reason=reason)
+    set_event_position(response, event)
+    return rated_one(event, reviews)
 
 
 def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:

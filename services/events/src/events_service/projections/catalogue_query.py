@@ -1,4 +1,4 @@
-"""Searching the `catalogue` read model: the filters of GET /api/v1/events/, ordered by start time."""
+"""Searching the `catalogue` view: the filters of GET /api/v1/events/, ordered by start time."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import sql
 from psycopg_pool import ConnectionPool
+from sqlalchemy import ColumnElement, and_, any_, func, literal, or_, select, true
+
+from spine.views import fetch, paged
+
+from events_service.projections.catalogue import catalogue as c
 
 
 @dataclass(frozen=True)
@@ -24,36 +28,27 @@ class CatalogueFilters:
     created_by: UUID | None = None
     status: str | None = None
 
-    def where(self) -> tuple[sql.Composable, dict[str, Any]]:
-        """The WHERE clause and its parameters."""
-        clauses: list[str] = []
-        params: dict[str, Any] = {}
+    def where(self) -> ColumnElement[bool]:
+        """The filters as one SQLAlchemy condition."""
+        clauses: list[ColumnElement[bool]] = []
         if self.starts_after is not None:
-            clauses.append("start_time >= %(starts_after)s")
-            params["starts_after"] = self.starts_after
+            clauses.append(c.c.start_time >= self.starts_after)
         if self.starts_before is not None:
-            clauses.append("start_time < %(starts_before)s")
-            params["starts_before"] = self.starts_before
+            clauses.append(c.c.start_time < self.starts_before)
         if self.is_paid is not None:
-            clauses.append("is_paid = %(is_paid)s")
-            params["is_paid"] = self.is_paid
+            clauses.append(c.c.is_paid.is_(self.is_paid))
         if self.has_seats is not None:
-            clauses.append("seats_available > 0" if self.has_seats else "seats_available <= 0")
+            clauses.append(c.c.seats_available > 0 if self.has_seats else c.c.seats_available <= 0)
         if self.tag:
-            clauses.append("%(tag)s = ANY(tags)")
-            params["tag"] = self.tag.strip().lower()  # tags are stored lower-case
+            clauses.append(literal(self.tag.strip().lower()) == any_(c.c.tags))  # tags are stored lower-case
         if self.q:
-            clauses.append("(title ILIKE %(q)s OR description ILIKE %(q)s)")
-            params["q"] = f"%{_escape_like(self.q.strip())}%"
+            pattern = f"%{_escape_like(self.q.strip())}%"
+            clauses.append(or_(c.c.title.ilike(pattern), c.c.description.ilike(pattern)))
         if self.created_by is not None:
-            clauses.append("created_by = %(created_by)s")
-            params["created_by"] = self.created_by
+            clauses.append(c.c.created_by == self.created_by)
         if self.status is not None:
-            clauses.append("status = %(status)s")
-            params["status"] = self.status
-        if not clauses:
-            return sql.SQL(""), params
-        return sql.SQL("WHERE " + " AND ".join(clauses)), params
+            clauses.append(c.c.status == self.status)
+        return and_(true(), *clauses)
 
 
 def _escape_like(text: str) -> str:
@@ -69,14 +64,10 @@ class Catalogue:
 
     def search(self, filters: CatalogueFilters, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         """One page of matching events (rows as dicts) and how many match in total."""
-        where, params = filters.where()
+        where = filters.where()
         with self.pool.connection() as conn:
-            total = conn.execute(sql.SQL("SELECT count(*) AS n FROM catalogue {}").format(where), params).fetchone()
-            rows = conn.execute(
-                sql.SQL("SELECT * FROM catalogue {} ORDER BY start_time, event_id LIMIT %(limit)s OFFSET %(offset)s")
-                .format(where),
-                {**params, "limit": limit, "offset": offset},
-            ).fetchall()
+            total = fetch(conn, select(func.count().label("n")).select_from(c).where(where))[0]
+            rows = fetch(conn, paged(select(c).where(where).order_by(c.c.start_time, c.c.event_id), limit, offset))
         return rows, _count(total)
 
 

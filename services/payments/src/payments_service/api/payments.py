@@ -10,6 +10,7 @@ from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import PAYMENTS_CONFIRM, PAYMENTS_READ_ALL, PAYMENTS_REFUND
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.fields import Timestamp
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
@@ -38,7 +39,8 @@ def _readable(payment: Payment, principal: Principal) -> Payment:
     return payment
 
 
-@router.post("/", status_code=201, response_model=PaymentPublic, responses=problem_responses(401, 422, 502),
+@router.post("/", status_code=201, response_model=PaymentPublic,
+             responses={**position_response(201), **problem_responses(401, 422, 502)},
              openapi_extra=linked(201, **LINKS_FROM_PAYMENT))
 def create_payment(body: PaymentCreate, services: Services, response: Response, payer: CurrentPrincipal
                    ) -> PaymentPublic:
@@ -52,12 +54,14 @@ def create_payment(body: PaymentCreate, services: Services, response: Response, 
                          method=body.payment_method, description=body.description)
     payment = services.payments.request_payment(order)
     response.headers["Location"] = f"{router.prefix}/{payment.id}"
+    set_event_position(response, payment)
     return PaymentPublic.from_aggregate(payment, viewer=payer.user_id)
 
 
-@router.get("/", response_model=list[PaymentPublic], responses=problem_responses(401, 403, 422))
+@router.get("/", response_model=list[PaymentPublic], responses={**stale_response(), **problem_responses(401, 403, 422)})
 def list_payments(
     request: Request, response: Response, services: Services, principal: CurrentPrincipal, page: PageParams,
+    after: AfterParam,
     user_id: Annotated[UUID | None, Query(description="Whose payments (needs payments:read_all for others).")
                        ] = None,
     status: Annotated[StatusFilter | None, Query(description="`success` means succeeded.")] = None,
@@ -72,6 +76,7 @@ def list_payments(
         user_id = principal.user_id
     filters = PaymentFilters(user_id=user_id, status="succeeded" if status == "success" else status,
                              created_from=created_from, created_to=created_to)
+    read_after(response, after, services.query.pool, "payments_view", recorder=services.payments.recorder)
     rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [PaymentPublic.from_row(row) for row in rows]
@@ -91,23 +96,26 @@ def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipa
 
 
 @router.post("/{payment_id}/confirm", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422),
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422)},
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"],
                                   RefundPayment=LINKS_FROM_PAYMENT["RefundPayment"]))
-def confirm_payment(payment_id: UUID, services: Services,
+def confirm_payment(payment_id: UUID, services: Services, response: Response,
                     operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
     """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
-    return PaymentPublic.from_aggregate(services.payments.confirm_offline(payment_id, operator_id=operator.user_id))
+    payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id)
+    set_event_position(response, payment)
+    return PaymentPublic.from_aggregate(payment)
 
 
 @router.post("/{payment_id}/refund", response_model=PaymentPublic,
-             responses=problem_responses(401, 403, 404, 409, 422, 502),
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422, 502)},
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"]))
-def refund_payment(payment_id: UUID, services: Services,
+def refund_payment(payment_id: UUID, services: Services, response: Response,
                    admin: Annotated[Principal, Depends(require(PAYMENTS_REFUND))],
                    body: Annotated[PaymentRefund | None, Body()] = None) -> PaymentPublic:
     """Give a succeeded payment's money back in full, once (admins)."""
     reason = body.reason if body else PaymentRefund().reason
     payment = services.payments.refund_payment(payment_id, reason=reason, requested_by=admin.user_id)
     assert payment is not None
+    set_event_position(response, payment)
     return PaymentPublic.from_aggregate(payment)

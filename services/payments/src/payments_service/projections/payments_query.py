@@ -1,4 +1,4 @@
-"""Searching the `payments_view` read model: the filters of GET /api/v1/payments/ and the reconciler's query."""
+"""Searching the `payments_view` view: the filters of GET /api/v1/payments/ and the reconciler's query."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
+from spine.views import fetch, paged
+from sqlalchemy import ColumnElement, and_, any_, func, literal, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+
+from payments_service.projections.payments_view import payments_view as p
 
 
 @dataclass(frozen=True)
@@ -19,22 +24,18 @@ class PaymentFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
 
-    def where(self) -> tuple[str, dict[str, Any]]:
-        """The WHERE clause and its parameters."""
-        clauses, params = ["TRUE"], {}
+    def where(self) -> ColumnElement[bool]:
+        """The filters as one SQLAlchemy condition."""
+        clauses: list[ColumnElement[bool]] = []
         if self.user_id is not None:
-            clauses.append("user_id = %(user_id)s")
-            params["user_id"] = self.user_id
+            clauses.append(p.c.user_id == self.user_id)
         if self.status is not None:
-            clauses.append("status = %(status)s")
-            params["status"] = self.status
+            clauses.append(p.c.status == self.status)
         if self.created_from is not None:
-            clauses.append("created_at >= %(created_from)s")
-            params["created_from"] = self.created_from
+            clauses.append(p.c.created_at >= self.created_from)
         if self.created_to is not None:
-            clauses.append("created_at < %(created_to)s")
-            params["created_to"] = self.created_to
-        return " AND ".join(clauses), params
+            clauses.append(p.c.created_at < self.created_to)
+        return and_(true(), *clauses)
 
 
 class PaymentsQuery:
@@ -45,20 +46,18 @@ class PaymentsQuery:
 
     def search(self, filters: PaymentFilters, *, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         """One page of matching payments, newest first, and how many match in total."""
-        where, params = filters.where()
+        where = filters.where()
         with self.pool.connection() as conn:
-            total = conn.execute(f"SELECT count(*) AS n FROM payments_view WHERE {where}", params).fetchone()
-            rows = conn.execute(
-                f"SELECT * FROM payments_view WHERE {where} "  # noqa: S608 - clauses are fixed strings
-                "ORDER BY created_at DESC, payment_id LIMIT %(limit)s OFFSET %(offset)s",
-                {**params, "limit": limit, "offset": offset}).fetchall()
+            total = fetch(conn, select(func.count().label("n")).select_from(p).where(where))[0]
+            rows = fetch(conn, paged(select(p).where(where).order_by(p.c.created_at.desc(), p.c.payment_id),
+                                     limit, offset))
         return rows, int(total["n"])
 
     def stuck_pending(self, older_than: datetime, *, providers: tuple[str, ...], limit: int = 200) -> list[UUID]:
         """Pending online payments created before `older_than` (the reconciler asks their providers again)."""
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT payment_id FROM payments_view WHERE status = 'pending' AND created_at < %s"
-                " AND provider = ANY(%s) ORDER BY created_at LIMIT %s",
-                (older_than, list(providers), limit)).fetchall()
+            rows = fetch(conn, select(p.c.payment_id).where(
+                p.c.status == "pending", p.c.created_at < older_than,
+                p.c.provider == any_(literal(list(providers), ARRAY(TEXT))))
+                .order_by(p.c.created_at).limit(limit))
         return [row["payment_id"] for row in rows]

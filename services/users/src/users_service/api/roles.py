@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
@@ -12,7 +12,8 @@ from contracts import limits as lim
 from contracts.permissions import ROLES_MANAGE, SETTINGS_MANAGE
 from users_service.api.deps import Service
 from users_service.api.schemas import RoleCreate, RolePublic, SettingPublic, SettingPut
-from webkit import problem_responses
+from webkit import PageParams, problem_responses, set_page_headers
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.body_limit import body_limit
 from webkit.fields import SINGLE_LINE_PATTERN
 
@@ -25,14 +26,21 @@ SettingKey = Annotated[str, Path(max_length=lim.SETTING_KEY, pattern=SINGLE_LINE
 SETTING_BODY_LIMIT = 128 * 1024
 
 
-@roles.get("", response_model=list[RolePublic], responses=problem_responses(401))
-def list_roles(_: CurrentPrincipal, service: Service) -> list[RolePublic]:
-    """Every role and the permissions it grants."""
-    return [RolePublic(name=r.name, permissions=list(r.permissions)) for r in service.app.roles()]
+@roles.get("", response_model=list[RolePublic], responses={**stale_response(), **problem_responses(401, 422)})
+def list_roles(_: CurrentPrincipal, service: Service, request: Request, response: Response, page: PageParams,
+               after: AfterParam) -> list[RolePublic]:
+    """Every role and the permissions it grants, in the order they were defined (read model; `after` waits for
+    a definition's `X-Event-Position`). Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
+    assert service.roles_query is not None
+    read_after(response, after, service.roles_query.pool, "roles_view", recorder=service.app.recorder)
+    rows, total = service.roles_query.page(limit=page.limit, offset=page.offset)
+    set_page_headers(request, response, total, page)
+    return [RolePublic(name=r["name"], permissions=list(r["permissions"])) for r in rows]
 
 
 @roles.post("", response_model=RolePublic, status_code=status.HTTP_201_CREATED,
-            responses={200: {"description": "The role existed; its permissions were replaced."},
+            responses={**position_response(201), 200: {"description": "The role existed; its permissions were replaced.",
+                                                        **position_response(200)[200]},
                        **problem_responses(401, 403, 422)})
 def define_role(body: RoleCreate, response: Response, service: Service,
                 admin: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
@@ -41,6 +49,7 @@ def define_role(body: RoleCreate, response: Response, service: Service,
     Only with permissions you hold yourself (403 otherwise), before and after the change.
     """
     role, created = service.app.define_role(body.name, body.permissions, by=admin.user_id)
+    set_event_position(response, role)
     if not created:
         response.status_code = status.HTTP_200_OK
     return RolePublic(name=role.name, permissions=list(role.permissions))

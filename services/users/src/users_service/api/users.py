@@ -18,6 +18,7 @@ from users_service.api.schemas import (
 from users_service.application import TokenPair
 from users_service.domain import AccountDisabled
 from webkit import PageParams, Problem, problem_responses, set_page_headers
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.fields import Line
 from webkit.links import link, linked
 
@@ -41,12 +42,13 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses=problem_responses(409, 422, 503),
+             responses={**position_response(201), **problem_responses(409, 422, 503)},
              openapi_extra=linked(201, **LINKS_FROM_USER))
 def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
     """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
     user = service.app.register(str(body.email), body.full_name, body.password, locale=body.locale)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
+    set_event_position(response, user)
     return UserPublic.of(user)
 
 
@@ -94,13 +96,14 @@ def update_me(body: UserUpdate, principal: CurrentPrincipal, service: Service) -
     return UserPublic.of(service.app.user(principal.user_id))
 
 
-@router.get("/", response_model=list[UserPublic], responses=problem_responses(401, 403, 422))
-def list_users(request: Request, response: Response, page: PageParams, service: Service,
+@router.get("/", response_model=list[UserPublic], responses={**stale_response(), **problem_responses(401, 403, 422)})
+def list_users(request: Request, response: Response, page: PageParams, service: Service, after: AfterParam,
                _: Annotated[Principal, Depends(require(USERS_READ_ALL))],
                role: Annotated[Line(lim.ROLE_NAME) | None, Query(description="Only users with this role.")] = None,
                q: Annotated[Line(100) | None, Query(description="Part of the e-mail or name.")] = None,
                ) -> list[UserPublic]:
     """All accounts, oldest first (read model; a new account appears within moments)."""
+    read_after(response, after, service.users_query.pool, "users_view", recorder=service.app.recorder)
     rows, total = service.users_query.page(limit=page.limit, offset=page.offset, role=role, q=q)
     set_page_headers(request, response, total, page)
     return [UserPublic(id=r.user_id, email=r.email, full_name=r.full_name, role=r.role,
@@ -116,28 +119,37 @@ def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> Us
     return UserPublic.of(service.app.user(user_id))
 
 
-@router.put("/{user_id:uuid}/role", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409, 422))
-def change_role(user_id: UUID, body: RoleChange, service: Service,
+@router.put("/{user_id:uuid}/role", response_model=UserPublic,
+            responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422)})
+def change_role(user_id: UUID, body: RoleChange, service: Service, response: Response,
                 admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
     """Give a user another role: their earlier access tokens stop working at once, a refresh brings the new role.
 
     Only roles whose permissions you hold yourself, and only for users whose current role you could grant.
     """
     try:
-        return UserPublic.of(service.app.change_role(user_id, body.role, by=admin.user_id))
+        user = service.app.change_role(user_id, body.role, by=admin.user_id)
     except AccountDisabled as exc:
         raise Problem(409, "Conflict", str(exc)) from None
+    set_event_position(response, user)
+    return UserPublic.of(user)
 
 
-@router.post("/{user_id:uuid}/disable", response_model=UserPublic, responses=problem_responses(401, 403, 404))
+@router.post("/{user_id:uuid}/disable", response_model=UserPublic,
+             responses={**position_response(200), **problem_responses(401, 403, 404)})
 def disable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
-            body: DisableRequest | None = None) -> UserPublic:
+            response: Response, body: DisableRequest | None = None) -> UserPublic:
     """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
-    return UserPublic.of(service.app.disable(user_id, body.reason if body else None, by=admin.user_id))
+    user = service.app.disable(user_id, body.reason if body else None, by=admin.user_id)
+    set_event_position(response, user)
+    return UserPublic.of(user)
 
 
-@router.post("/{user_id:uuid}/enable", response_model=UserPublic, responses=problem_responses(401, 403, 404, 409))
-def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))]
-           ) -> UserPublic:
+@router.post("/{user_id:uuid}/enable", response_model=UserPublic,
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409)})
+def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
+           response: Response) -> UserPublic:
     """Re-enable a disabled account: the user logs in again (tokens and sessions from before stay void)."""
-    return UserPublic.of(service.app.enable(user_id, by=admin.user_id))
+    user = service.app.enable(user_id, by=admin.user_id)
+    set_event_position(response, user)
+    return UserPublic.of(user)

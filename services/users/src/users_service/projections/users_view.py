@@ -8,52 +8,65 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
+from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, and_, bindparam, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import TIMESTAMP, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
-from contracts.users import UserDisabled, UserRegistered, UserRoleChanged
-from spine.projector import SqlProjection
+from contracts.users import UserDisabled, UserEnabled, UserRegistered, UserRoleChanged
+from spine.views import View, execute, fetch, paged
+
+metadata = MetaData()
+users_view = Table(
+    "users_view", metadata,
+    Column("user_id", PG_UUID, primary_key=True),
+    Column("email", Text, nullable=False),
+    Column("full_name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("registered_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("disabled_at", TIMESTAMP(timezone=True)),
+    Column("version", Integer, nullable=False),
+    Index("users_view_role", "role", "registered_at"),
+    Index("users_view_registered", "registered_at", "user_id"),
+)
+u = users_view.c
+
+REGISTER = insert(users_view).values(
+    user_id=bindparam("id"), email=bindparam("v_email"), full_name=bindparam("v_full_name"), role=bindparam("v_role"),
+    registered_at=bindparam("v_registered_at"), version=bindparam("v_version"),
+).on_conflict_do_nothing(index_elements=["user_id"])
+# `version < new` guards keep a replayed older message from undoing a newer change.
+_NEWER = and_(u.user_id == bindparam("id"), u.version < bindparam("v_version"))
+SET_ROLE = update(users_view).values(role=bindparam("v_role"), version=bindparam("v_version")).where(_NEWER)
+SET_DISABLED = (update(users_view).values(disabled_at=bindparam("v_disabled_at"), version=bindparam("v_version"))
+                .where(_NEWER))
+SET_ENABLED = update(users_view).values(disabled_at=None, version=bindparam("v_version")).where(_NEWER)
 
 
-class UsersView(SqlProjection):
+class UsersView(View):
     """Table `users_view`: one row per account with its current role and state."""
 
     name = "users_view"
+    version = 2  # 2: UserEnabled clears disabled_at (a re-enabled account was listed as disabled)
+    metadata = metadata
 
     def __init__(self, topic: str = topics.USERS):
         self.topics = (topic,)
 
-    def create_schema(self, cur: Cursor) -> None:
-        cur.execute("""
-            CREATE TABLE IF NOT EXISTS users_view (
-                user_id uuid PRIMARY KEY,
-                email text NOT NULL,
-                full_name text NOT NULL,
-                role text NOT NULL,
-                registered_at timestamptz NOT NULL,
-                disabled_at timestamptz,
-                version int NOT NULL
-            )""")
-        cur.execute("CREATE INDEX IF NOT EXISTS users_view_role ON users_view (role, registered_at)")
-        cur.execute("CREATE INDEX IF NOT EXISTS users_view_registered ON users_view (registered_at, user_id)")
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE users_view")
-
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         event = parse_payload(envelope)
         version = envelope.aggregate_version
-        # `version < new` guards keep a replayed older message from undoing a newer change.
         if isinstance(event, UserRegistered):
-            cur.execute(
-                "INSERT INTO users_view (user_id, email, full_name, role, registered_at, version) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id) DO NOTHING",
-                (event.user_id, event.email, event.full_name, event.role, event.registered_at, version))
+            execute(cur, REGISTER, {"id": event.user_id, "v_email": event.email, "v_full_name": event.full_name,
+                                    "v_role": event.role, "v_registered_at": event.registered_at,
+                                    "v_version": version})
         elif isinstance(event, UserRoleChanged):
-            cur.execute("UPDATE users_view SET role = %s, version = %s WHERE user_id = %s AND version < %s",
-                        (event.role, version, event.user_id, version))
+            execute(cur, SET_ROLE, {"id": event.user_id, "v_role": event.role, "v_version": version})
         elif isinstance(event, UserDisabled):
-            cur.execute("UPDATE users_view SET disabled_at = %s, version = %s WHERE user_id = %s AND version < %s",
-                        (event.disabled_at, version, event.user_id, version))
+            execute(cur, SET_DISABLED, {"id": event.user_id, "v_disabled_at": event.disabled_at,
+                                        "v_version": version})
+        elif isinstance(event, UserEnabled):
+            execute(cur, SET_ENABLED, {"id": event.user_id, "v_version": version})
 
 
 @dataclass(frozen=True)
@@ -75,19 +88,15 @@ class UsersQuery:
     def page(self, *, limit: int, offset: int, role: str | None = None, q: str | None = None
              ) -> tuple[list[UserRow], int]:
         """One page of users (oldest first) matching the filters, and how many match in total."""
-        where, params = ["TRUE"], []
+        where = [true()]
         if role:
-            where.append("role = %s")
-            params.append(role)
+            where.append(u.role == role)
         if q:
-            where.append("(email ILIKE %s OR full_name ILIKE %s)")
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [pattern, pattern]
-        condition = " AND ".join(where)
+            where.append(or_(u.email.ilike(pattern), u.full_name.ilike(pattern)))
+        condition = and_(*where)
         with self.pool.connection() as conn:
-            total = conn.execute(f"SELECT count(*) AS n FROM users_view WHERE {condition}", params).fetchone()["n"]
-            rows = conn.execute(
-                f"SELECT user_id, email, full_name, role, registered_at, disabled_at FROM users_view "
-                f"WHERE {condition} ORDER BY registered_at, user_id LIMIT %s OFFSET %s",
-                [*params, limit, offset]).fetchall()
+            total = fetch(conn, select(func.count().label("n")).select_from(users_view).where(condition))[0]["n"]
+            rows = fetch(conn, paged(select(u.user_id, u.email, u.full_name, u.role, u.registered_at, u.disabled_at)
+                                     .where(condition).order_by(u.registered_at, u.user_id), limit, offset))
         return [UserRow(**row) for row in rows], total
