@@ -12,7 +12,7 @@ Guarantees:
 * A row inserted with its `body` (and `subject`, optional `html`) already written — a mailing's content —
   is sent as it is, with any `data["headers"]` (e.g. List-Unsubscribe); others are rendered from templates.
 * An SMTP failure is retried with exponential backoff; after `send_max_attempts` the row is `failed`
-  (shown in the API, logged at ERROR, counted in `notifications_failed`), never dropped silently.
+  (shown in the API, logged at ERROR, counted in the `ep_emails_total{outcome="failed"}` metric), never dropped silently.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import aiosmtplib
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
-from spine.health import COUNTERS
+from spine.metrics import EMAILS
 from sqlalchemy import and_, func, select, update
 
 from notifications_service.delivery.calendar import booking_calendar
@@ -152,7 +152,7 @@ class Sender:
                     self._retry(row, exc)
                     continue
                 self._update(row, status="sent", sent_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
-                COUNTERS["notifications_sent"] += 1
+                EMAILS.labels("sent").inc()
         finally:
             try:
                 await smtp.quit()
@@ -168,14 +168,14 @@ class Sender:
         delay = min(MAX_BACKOFF_SECONDS, self.settings.send_retry_base_seconds * 2 ** (attempts - 1))
         log.warning("e-mail %s attempt %d failed (%s); retrying in %.0f s", row["notification_id"], attempts,
                     error, delay)
-        COUNTERS["notifications_retried"] += 1
+        EMAILS.labels("retried").inc()
         self._update(row, attempts=attempts, last_error=error,
                      next_attempt_at=func.now() + timedelta(seconds=delay))
 
     def _fail(self, row: dict[str, Any], error: str, *, attempts: int | None = None) -> None:
         log.error("notification %s (%s to user %s) failed: %s", row["notification_id"], row["kind"], row["user_id"],
                   error)
-        COUNTERS["notifications_failed"] += 1
+        EMAILS.labels("failed").inc()
         self._update(row, status="failed", last_error=error,
                      attempts=attempts if attempts is not None else row["attempts"])
 
