@@ -66,6 +66,21 @@ def _settings_replica() -> View:
     return SettingsReplica()
 
 
+def _audit_log() -> View:
+    from users_service.projections.audit_log import AuditLog
+    return AuditLog()
+
+
+def _attendance() -> View:
+    from events_service.projections.attendance import AttendanceProjection
+    return AttendanceProjection()
+
+
+def _reviews() -> View:
+    from events_service.projections.reviews import ReviewsProjection
+    return ReviewsProjection()
+
+
 def _payments() -> View:
     from payments_service.projections.payments_view import PaymentsView
     return PaymentsView()
@@ -74,7 +89,10 @@ def _payments() -> View:
 VIEWS: dict[str, ViewRef] = {
     "users_view": ViewRef("users", _users),
     "roles_view": ViewRef("users", _roles),
+    "audit_log": ViewRef("users", _audit_log),
     "catalogue": ViewRef("events", _catalogue),
+    "event_bookings": ViewRef("events", _attendance),
+    "reviews": ViewRef("events", _reviews),
     "bookings_view": ViewRef("bookings", _bookings),
     "catalogue_replica": ViewRef("bookings", _catalogue_replica),
     "settings_replica": ViewRef("bookings", _settings_replica),

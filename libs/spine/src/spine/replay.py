@@ -230,10 +230,12 @@ class Rebuild:
         found: list[Difference] = []
         for table in self.view.tables:
             key = ", ".join(f'"{c.name}"' for c in table.primary_key.columns)
+            row = "to_jsonb(t)" + "".join(f" - '{c}'" for c in sorted(self.view.volatile_columns)
+                                          if c in table.columns)
             rows = conn.execute(
                 f"SELECT coalesce(l.k, r.k), l.row, r.row FROM"
-                f' (SELECT jsonb_build_array({key}) AS k, to_jsonb(t) AS row FROM "{self.live}"."{table.name}" t) l'
-                f' FULL JOIN (SELECT jsonb_build_array({key}) AS k, to_jsonb(t) AS row'
+                f' (SELECT jsonb_build_array({key}) AS k, {row} AS row FROM "{self.live}"."{table.name}" t) l'
+                f' FULL JOIN (SELECT jsonb_build_array({key}) AS k, {row} AS row'
                 f' FROM "{self.schema}"."{table.name}" t) r ON l.k = r.k'
                 " WHERE l.row IS DISTINCT FROM r.row ORDER BY 1").fetchall()
             found += [Difference(table.name, k[0] if len(k) == 1 else k, live_row, rebuilt_row)

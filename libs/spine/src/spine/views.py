@@ -17,7 +17,7 @@ per call (`fetch`), about a tenth of a millisecond.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -81,42 +81,56 @@ def paged(statement: Select, limit: int, offset: int) -> Select:
     return statement.limit(literal(limit, BigInteger)).offset(literal(offset, BigInteger))
 
 
-def create_tables(cur: Cursor, metadata: MetaData) -> None:
-    """CREATE TABLE / INDEX IF NOT EXISTS for every table of the metadata (in the search_path's first schema)."""
-    for table in metadata.sorted_tables:
+def _sorted(tables: MetaData | Iterable[Table]) -> list[Table]:
+    return list(tables.sorted_tables) if isinstance(tables, MetaData) else list(tables)
+
+
+def create_tables(cur: Cursor, tables: MetaData | Iterable[Table]) -> None:
+    """CREATE TABLE / INDEX IF NOT EXISTS for every table (in the search_path's first schema)."""
+    for table in _sorted(tables):
         cur.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=DIALECT)))
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             cur.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=DIALECT)))
 
 
-def drop_tables(cur: Cursor, metadata: MetaData) -> None:
-    for table in reversed(metadata.sorted_tables):
+def drop_tables(cur: Cursor, tables: MetaData | Iterable[Table]) -> None:
+    for table in reversed(_sorted(tables)):
         cur.execute(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
 
 
-def truncate_tables(cur: Cursor, metadata: MetaData) -> None:
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+def truncate_tables(cur: Cursor, tables: MetaData | Iterable[Table]) -> None:
+    names = ", ".join(f'"{t.name}"' for t in _sorted(tables))
     cur.execute(f"TRUNCATE {names}")
 
 
+def run(target: Any, statement: ClauseElement) -> Any:
+    """Compile a statement built for this call (values bound, IN-lists expanded) and run it on a psycopg
+    cursor or connection; returns what their `execute` returns."""
+    c = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    return target.execute(c.string, c.params)
+
+
 class View(SqlProjection):
-    """A projection whose tables are `metadata`'s, with a schema `version` (bump it when they change)."""
+    """A projection with its own tables (`metadata`'s, or `tables` where several views share one MetaData)
+    and a schema `version` (bump it when they change)."""
 
     name: str
     version: int
     metadata: MetaData
     topics: tuple[str, ...]
     pipelined = True  # one statement per execute, no rowcount: a batch goes out in one round trip
+    # Columns a rebuild cannot reproduce (e.g. when a row was recorded): `verify` does not compare them.
+    volatile_columns: frozenset[str] = frozenset()
 
     @property
     def tables(self) -> list[Table]:
         return list(self.metadata.sorted_tables)
 
     def create_schema(self, cur: Cursor) -> None:
-        create_tables(cur, self.metadata)
+        create_tables(cur, self.tables)
 
     def reset(self, cur: Cursor) -> None:
-        truncate_tables(cur, self.metadata)
+        truncate_tables(cur, self.tables)
 
     def install(self, cur: Cursor) -> bool:
         """Create the tables; drop and re-create them (positions reset) if the stored version differs.
@@ -130,7 +144,7 @@ class View(SqlProjection):
         if stored == self.version:
             self.create_schema(cur)  # a table dropped by hand comes back (empty)
             return False
-        drop_tables(cur, self.metadata)
+        drop_tables(cur, self.tables)
         self.create_schema(cur)
         cur.execute("DELETE FROM projection_positions WHERE projection = %s", (self.name,))
         cur.execute("DELETE FROM projection_versions WHERE projection = %s", (self.name,))

@@ -18,9 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from contracts import Envelope, topics
 from contracts.bookings import BookingRef
-from spine.projector import SqlProjection
-
-from events_service.projections.sql import create_all, execute
+from spine.views import View, run
 
 metadata = MetaData()
 
@@ -44,20 +42,16 @@ STATUS_AFTER = {
 }
 
 
-class AttendanceProjection(SqlProjection):
+class AttendanceProjection(View):
     """One row per booking: its event, its user and its latest status."""
 
     name = "event_bookings"
+    version = 1
+    metadata = metadata
 
     def __init__(self, topic: str = topics.BOOKINGS):
         # Tests feed it from a throwaway topic; production reads bookings.v1.
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        create_all(cur, metadata)
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE event_bookings")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         status = STATUS_AFTER.get(envelope.type)
@@ -67,7 +61,7 @@ class AttendanceProjection(SqlProjection):
         row = {"booking_id": ref.booking_id, "event_id": ref.event_id, "user_id": ref.user_id, "status": status,
                "version": envelope.aggregate_version}
         upsert = insert(event_bookings).values(row)
-        execute(cur, upsert.on_conflict_do_update(
+        run(cur, upsert.on_conflict_do_update(
             index_elements=[event_bookings.c.booking_id],
             set_={"status": upsert.excluded.status, "version": upsert.excluded.version},
             where=event_bookings.c.version < upsert.excluded.version))
@@ -84,5 +78,5 @@ class Attendance:
         query = select(exists().where(event_bookings.c.event_id == event_id, event_bookings.c.user_id == user_id,
                                       event_bookings.c.status == CONFIRMED).label("attended"))
         with self.pool.connection() as conn:
-            row = execute(conn, query).fetchone()
+            row = run(conn, query).fetchone()
         return bool(row["attended"] if isinstance(row, dict) else row[0])

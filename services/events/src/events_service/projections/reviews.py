@@ -19,9 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from contracts import Envelope, topics
 from contracts.events import ReviewApproved, ReviewDecision, ReviewRejected, ReviewSubmitted
-from spine.projector import SqlProjection
-
-from events_service.projections.sql import create_all, execute
+from spine.views import View, run
 
 metadata = MetaData()
 
@@ -53,20 +51,17 @@ _DECISIONS: dict[str, tuple[type[ReviewDecision], str]] = {
     "ReviewApproved": (ReviewApproved, "approved"), "ReviewRejected": (ReviewRejected, "rejected")}
 
 
-class ReviewsProjection(SqlProjection):
+class ReviewsProjection(View):
     """Every review with its moderation state, and each event's approved-rating totals."""
 
     name = "reviews"
+    version = 1
+    metadata = metadata
+    pipelined = False  # a decision reads the review back (RETURNING) before counting it
 
     def __init__(self, topic: str = topics.EVENTS):
         # Tests feed it from a throwaway topic; production reads events.v1.
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        create_all(cur, metadata)
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute("TRUNCATE reviews, event_ratings")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         if envelope.version != 1:
@@ -78,7 +73,7 @@ class ReviewsProjection(SqlProjection):
 
     def _submitted(self, cur: Cursor, envelope: Envelope) -> None:
         e = ReviewSubmitted.model_validate(envelope.payload)
-        execute(cur, insert(reviews).values(
+        run(cur, insert(reviews).values(
             review_id=e.review_id, event_id=e.event_id, author_id=e.author_id, rating=e.rating, comment=e.comment,
             status=PENDING, submitted_at=e.submitted_at, version=envelope.aggregate_version,
         ).on_conflict_do_nothing(index_elements=[reviews.c.review_id]))
@@ -86,7 +81,7 @@ class ReviewsProjection(SqlProjection):
     def _decided(self, cur: Cursor, envelope: Envelope) -> None:
         model, status = _DECISIONS[envelope.type]
         e = model.model_validate(envelope.payload)
-        decided = execute(cur, update(reviews).where(reviews.c.review_id == e.review_id, reviews.c.status == PENDING)
+        decided = run(cur, update(reviews).where(reviews.c.review_id == e.review_id, reviews.c.status == PENDING)
                           .values(status=status, moderator_id=e.moderator_id, reason=e.reason,
                                   decided_at=e.decided_at, version=envelope.aggregate_version)
                           .returning(reviews.c.event_id, reviews.c.rating)).fetchone()
@@ -96,7 +91,7 @@ class ReviewsProjection(SqlProjection):
     @staticmethod
     def _count(cur: Cursor, event_id: Any, rating: int) -> None:
         add = insert(event_ratings).values(event_id=event_id, rating_count=1, rating_sum=rating)
-        execute(cur, add.on_conflict_do_update(
+        run(cur, add.on_conflict_do_update(
             index_elements=[event_ratings.c.event_id],
             set_={"rating_count": event_ratings.c.rating_count + 1,
                   "rating_sum": event_ratings.c.rating_sum + add.excluded.rating_sum}))

@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 from sqlalchemy import func, select
 
 from events_service.projections.reviews import event_ratings, reviews
-from events_service.projections.sql import execute
+from spine.views import run
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Reviews:
         query = (select(reviews).where(*where).order_by(reviews.c.submitted_at.desc(), reviews.c.review_id)
                  .limit(limit).offset(offset))
         with self.pool.connection() as conn:
-            total = execute(conn, select(func.count().label("n")).select_from(reviews).where(*where)).fetchone()
-            rows = execute(conn, query).fetchall()
+            total = run(conn, select(func.count().label("n")).select_from(reviews).where(*where)).fetchone()
+            rows = run(conn, query).fetchall()
         return rows, int(total["n"])
 
     def ratings(self, event_ids: Iterable[UUID]) -> dict[UUID, Rating]:
@@ -48,7 +48,7 @@ class Reviews:
         if not ids:
             return {}
         with self.pool.connection() as conn:
-            rows = execute(conn, select(event_ratings).where(event_ratings.c.event_id.in_(ids))).fetchall()
+            rows = run(conn, select(event_ratings).where(event_ratings.c.event_id.in_(ids))).fetchall()
         return {row["event_id"]: Rating.of(row["rating_count"], row["rating_sum"]) for row in rows}
 
     def rating(self, event_id: UUID) -> Rating:

@@ -9,7 +9,7 @@ an event the relay re-published (same event_id, new offset) is not logged twice 
 (`ON CONFLICT DO NOTHING`). A fetched batch is written with one INSERT of all its rows.
 
 The table is SQLAlchemy Core metadata (`AUDIT_TABLE`, name + `VERSION`) and its statements are built
-with the expression language, compiled for psycopg here (`execute`).
+with the expression language, compiled once for psycopg (`spine.views`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from sqlalchemy import (
     BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint, Uuid, bindparam, func,
     select, text,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
-from sqlalchemy.schema import CreateIndex, CreateTable
 
 from contracts import Envelope, topics
-from spine.projector import SqlProjection
+from spine.views import DIALECT, View
 from users_service.domain.audit_entry import compact_payload, entity_of
 
 NAME = "audit_log"
@@ -61,8 +59,6 @@ AUDIT_TABLE = Table(
     Index("audit_log_action", "action", text("occurred_at DESC")),
 )
 
-DIALECT = postgresql.psycopg.dialect()
-
 # A batch is one INSERT … SELECT FROM unnest(<one array per column>): a single statement, compiled once,
 # whatever the batch size; rows already there (same event_id or source position) are skipped.
 _WRITTEN = [c.name for c in AUDIT_TABLE.columns if c.name != "recorded_at"]
@@ -73,28 +69,16 @@ INSERT_ROWS = insert(AUDIT_TABLE).from_select(
 _INSERT_SQL = str(INSERT_ROWS.compile(dialect=DIALECT))
 
 
-def execute(cur: Cursor, statement: Any) -> None:
-    """Run a SQLAlchemy Core statement on a psycopg cursor (the projector's transaction)."""
-    compiled = statement.compile(dialect=DIALECT)
-    cur.execute(str(compiled), compiled.params)
-
-
-class AuditLog(SqlProjection):
+class AuditLog(View):
     """Every public event as an audit entry (see the module docstring)."""
 
     name = NAME
     version = VERSION
+    metadata = metadata
+    volatile_columns = frozenset({"recorded_at"})  # when this database wrote the row, not part of the event
 
     def __init__(self, event_topics: Sequence[str] = topics.EVENT_TOPICS):
         self.topics = tuple(event_topics)
-
-    def create_schema(self, cur: Cursor) -> None:
-        execute(cur, CreateTable(AUDIT_TABLE, if_not_exists=True))
-        for index in AUDIT_TABLE.indexes:
-            execute(cur, CreateIndex(index, if_not_exists=True))
-
-    def reset(self, cur: Cursor) -> None:
-        cur.execute(f"TRUNCATE {NAME}")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         """One event whose source position is not known (a rebuild through `apply`): logged without it."""
