@@ -158,7 +158,8 @@ def test_support_and_review_hooks_deliver_and_honour_opt_outs(client, settings, 
                      payload={"thread_id": str(uuid4()), "user_id": str(story.user_id), "content": "Try <again>"})
     review = Envelope(type="ReviewApproved", aggregate_id=str(uuid4()), aggregate_version=2,
                       payload={"review_id": str(uuid4()), "event_id": str(story.event_id),
-                               "author_id": str(story.user_id)})
+                               "author_id": str(story.user_id), "rating": 5, "moderator_id": str(uuid4()),
+                               "decided_at": "2026-03-17T08:15:31Z"})
     feed(conninfo, [reply, review])
     deliver()
     subjects = {str(m["Subject"]) for m in mails(smtp_sink[1], to=story.email)}
