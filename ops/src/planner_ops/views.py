@@ -81,6 +81,14 @@ def _reviews() -> View:
     return ReviewsProjection()
 
 
+def _notify(name: str) -> Callable[[], View]:
+    def make() -> View:
+        from notifications_service.projections import views
+        return {"notify_users_view": views.UsersView, "notify_events_view": views.EventsView,
+                "notify_bookings_view": views.BookingsView}[name]()
+    return make
+
+
 def _payments() -> View:
     from payments_service.projections.payments_view import PaymentsView
     return PaymentsView()
@@ -97,6 +105,8 @@ VIEWS: dict[str, ViewRef] = {
     "catalogue_replica": ViewRef("bookings", _catalogue_replica),
     "settings_replica": ViewRef("bookings", _settings_replica),
     "payments_view": ViewRef("payments", _payments),
+    **{name: ViewRef("notifications", _notify(name))
+       for name in ("notify_users_view", "notify_events_view", "notify_bookings_view")},
 }
 
 

@@ -18,27 +18,24 @@ from contracts.events import EventCancelled, EventCreated, EventUpdated
 from contracts.users import UserDisabled, UserEnabled, UserProfileUpdated, UserRegistered, UserRoleChanged
 from psycopg import Cursor
 from spine.projector import SqlProjection
-from sqlalchemy import delete, select, update
+from spine.views import View
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from notifications_service.domain.schedule import SCHEDULE_FIELDS, as_datetime, place_of
 from notifications_service.projections.tables import bookings_view, events_view, users_view
-from notifications_service.storage.sql import create_tables, run
+from notifications_service.storage.sql import run
 
 
-class UsersView(SqlProjection):
+class UsersView(View):
     """E-mail, name, locale, role and registration time of every user."""
 
     name = "notify_users_view"
+    version = 1
+    tables = [users_view]  # the service's tables share one MetaData
 
     def __init__(self, topic: str = topics.USERS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        create_tables(cur, users_view)
-
-    def reset(self, cur: Cursor) -> None:
-        run(cur, delete(users_view))
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         message = parse_payload(envelope)
@@ -58,19 +55,16 @@ class UsersView(SqlProjection):
             run(cur, update(t).where(t.c.user_id == message.user_id).values(locale=message.locale))
 
 
-class EventsView(SqlProjection):
+class EventsView(View):
     """Title, time, place and organizer of every event, and its ICS sequence."""
 
     name = "notify_events_view"
+    version = 1
+    tables = [events_view]  # the service's tables share one MetaData
+    pipelined = False  # a change reads the event's current times back first
 
     def __init__(self, topic: str = topics.EVENTS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        create_tables(cur, events_view)
-
-    def reset(self, cur: Cursor) -> None:
-        run(cur, delete(events_view))
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         message = parse_payload(envelope)
@@ -118,19 +112,15 @@ _STATUS = {BookingRequested: "pending", BookingAwaitingPayment: "awaiting_paymen
            BookingCancelled: "cancelled", BookingRejected: "rejected", BookingExpired: "expired"}
 
 
-class BookingsView(SqlProjection):
+class BookingsView(View):
     """Status, paid or not, event and user of every booking."""
 
     name = "notify_bookings_view"
+    version = 1
+    tables = [bookings_view]  # the service's tables share one MetaData
 
     def __init__(self, topic: str = topics.BOOKINGS):
         self.topics = (topic,)
-
-    def create_schema(self, cur: Cursor) -> None:
-        create_tables(cur, bookings_view)
-
-    def reset(self, cur: Cursor) -> None:
-        run(cur, delete(bookings_view))
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
         message = parse_payload(envelope)

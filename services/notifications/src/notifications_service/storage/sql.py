@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Cursor
+from spine import views
+from spine.views import run  # noqa: F401  (the service's modules import it from here)
 from sqlalchemy import MetaData, Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql import ClauseElement
 
 metadata = MetaData()
@@ -26,15 +27,6 @@ def compiled(stmt: ClauseElement) -> tuple[str, dict[str, Any]]:
     return str(c), dict(c.params)
 
 
-def run(cur: Cursor, stmt: ClauseElement) -> Cursor:
-    """Execute a Core statement on a psycopg cursor (or connection)."""
-    sql, params = compiled(stmt)
-    return cur.execute(sql, params)
-
-
 def create_tables(cur: Cursor, *tables: Table) -> None:
     """CREATE TABLE/INDEX IF NOT EXISTS for `tables` (callers hold the projector's schema lock)."""
-    for table in tables:
-        cur.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=DIALECT)))
-        for index in sorted(table.indexes, key=lambda i: i.name or ""):
-            cur.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=DIALECT)))
+    views.create_tables(cur, tables)
