@@ -18,18 +18,46 @@ from webkit.app import create_app as create_web_app
 from webkit.observability import configure_logging
 from webkit.problems import Refusal
 
+from eventsourcing.persistence import IntegrityError
+from spine.relay import Relay
+from webkit.problems import CONCURRENT_CHANGE
+
+from notifications_service.api.mailings import router as mailings_router
 from notifications_service.api.notifications import router as notifications_router
-from notifications_service.bootstrap import build, ensure_tables
+from notifications_service.api.support import router as support_router
+from notifications_service.api.unsubscribe import router as unsubscribe_router
+from notifications_service.bootstrap import build, build_support, ensure_tables
+from notifications_service.consumers.support_replies import SupportReplyNotices
+from notifications_service.delivery.mailing_sender import MailingSender
+from notifications_service.domain import mailing, support, unsubscribe
+from notifications_service.projections.support_threads import SupportThreadsView
 from notifications_service.projections.views import BookingsView, EventsView, UsersView
+from notifications_service.public import to_public
 from notifications_service.settings import Settings
 
 SERVICE = "notifications"
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
-DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {}
+DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
+    # mailings
+    mailing.AudienceNotAllowed: 403,
+    mailing.ScheduleInPast: 422,
+    mailing.MailingNotFound: 404,
+    mailing.MailingAlreadyStarted: 409,
+    unsubscribe.InvalidUnsubscribeToken: 400,
+    # support
+    support.InvalidContent: 422,
+    support.InvalidAssignee: 422,
+    support.ThreadNotFound: 404,
+    support.ThreadClosed: 409,
+    support.ThreadNotClosed: 409,
+    support.OpenThreadExists: 409,
+    IntegrityError: CONCURRENT_CHANGE,
+}
 
 # Routers in the order they are mounted; each area (notifications, mailings, support, calendar) has its own module.
-ROUTERS = [notifications_router]
+# /notifications/unsubscribe precedes notify's /notifications/{id} routes only by path shape (no clash).
+ROUTERS = [notifications_router, unsubscribe_router, mailings_router, support_router]
 
 
 def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
@@ -55,7 +83,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 def build_worker(settings: Settings | None = None, *, users_topic: str = topics.USERS,
                  events_topic: str = topics.EVENTS, bookings_topic: str = topics.BOOKINGS,
-                 payments_topic: str = topics.PAYMENTS, send: bool = True) -> Worker:
+                 payments_topic: str = topics.PAYMENTS, notifications_topic: str = topics.NOTIFICATIONS,
+                 send: bool = True) -> Worker:
     """Local views from users/events/bookings topics, disabled users, the notification triggers (all four
     topics) and the e-mail sender. Tests pass throwaway topics, and `send=False` to drive the sender alone."""
     settings = settings or Settings()
@@ -66,6 +95,13 @@ def build_worker(settings: Settings | None = None, *, users_topic: str = topics.
               .add_projection(EventsView(events_topic), db)
               .add_projection(BookingsView(bookings_topic), db)
               .add_projection(DisabledUsersProjection(users_topic), db))
+    # Support threads: relay of the Support event store → notifications.v1, the threads view and the
+    # reply notifications read it back; mailings: the scheduler/sender timer.
+    worker.add_relay(Relay(build_support(settings), notifications_topic, to_public, settings))
+    worker.add_projection(SupportThreadsView(notifications_topic), db)
+    worker.add_projection(SupportReplyNotices(notifications_topic), db)
+    if send:
+        worker.add_timer(settings.send_interval_seconds, MailingSender(settings).tick)
     return worker
 
 
