@@ -9,9 +9,12 @@ the e-mail row is `pending` with its subject and body filled in, for the service
 
 from __future__ import annotations
 
+from uuid import NAMESPACE_URL, uuid5
+
 from contracts import Envelope, parse_payload, topics
 from contracts.support import SupportReplied
 from psycopg import Cursor
+from psycopg.types.json import Jsonb
 from spine.projector import SqlProjection
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,7 +22,6 @@ from sqlalchemy.dialects.postgresql import insert
 from notifications_service.projections.tables import users_view
 from notifications_service.storage.notifications import notifications
 from notifications_service.storage.sql import run
-from uuid import NAMESPACE_URL, uuid5
 
 KIND, CATEGORY = "support_reply", "support"
 EXCERPT = 500
@@ -53,7 +55,7 @@ class SupportReplyNotices(SqlProjection):
         common = {"user_id": message.user_id, "kind": KIND, "category": CATEGORY,
                   "source_event_id": envelope.event_id, "source_type": envelope.type, "locale": locale,
                   "subject": subject, "body": body,
-                  "data": {"thread_id": str(message.thread_id), "message_id": str(message.message_id)}}
+                  "data": Jsonb({"thread_id": str(message.thread_id), "message_id": str(message.message_id)})}
         for channel, status, recipient in (("in_app", "delivered", None), ("email", "pending", email)):
             notification_id = uuid5(NAMESPACE_URL, f"/notifications/{envelope.event_id}/{message.user_id}/{channel}")
             run(cur, insert(notifications).values(notification_id=notification_id, channel=channel, status=status,

@@ -24,7 +24,8 @@ def mailing_message(*, mailing_id: UUID, user_id: UUID, email: str, full_name: s
     url = unsubscribe_url(public_url, secret, user_id, category)
     _, from_addr = parseaddr(from_)
     domain = from_addr.rpartition("@")[2] or "eventplanner.local"
-    msg = EmailMessage(policy=SMTP)
+    # Headers up to 998 characters (RFC 5322): a folded or encoded List-Unsubscribe URL breaks mail clients.
+    msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
     msg["From"] = from_
     msg["To"] = Address(display_name=full_name, addr_spec=email)
     msg["Subject"] = title

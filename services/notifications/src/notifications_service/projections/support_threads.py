@@ -1,7 +1,7 @@
 """The support threads view (GET /api/v1/support/threads): one row per thread, from `notifications.v1`.
 
-Built from the service's own public support messages, like every other read model; the projector skips
-an event of a thread at or below the last version applied, so counters are not bumped twice. A thread's
+Built from the service's own public support messages, like every other read model. Each row keeps the
+thread version it last applied and ignores anything not newer, so a redelivered message bumps nothing. A thread's
 messages are read from the event store itself (GET /threads/{id}), so this view holds only what lists need.
 """
 
@@ -59,7 +59,8 @@ class SupportThreadsView(SqlProjection):
                                       updated_at=at)
                 .on_conflict_do_update(index_elements=[t.c.thread_id],
                                        set_={"message_count": t.c.message_count + 1, "last_message_at": when,
-                                             "updated_at": at, "version": version}))
+                                             "updated_at": at, "version": version},
+                                       where=t.c.version < version))
             return
         values: dict | None = None
         if isinstance(message, SupportThreadAssigned):
@@ -69,5 +70,5 @@ class SupportThreadsView(SqlProjection):
         elif isinstance(message, SupportThreadReopened):
             values = {"status": "open"}
         if values is not None:
-            run(cur, update(t).where(t.c.thread_id == message.thread_id)
+            run(cur, update(t).where(t.c.thread_id == message.thread_id, t.c.version < version)
                 .values(**values, updated_at=at, version=version))

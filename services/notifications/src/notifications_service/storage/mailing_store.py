@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 from sqlalchemy import case, func, insert, select, update
 
@@ -40,7 +41,7 @@ class MailingStore:
     def create(self, values: dict[str, Any]) -> dict[str, Any]:
         """Store a scheduled mailing; the worker's sender picks it up when due."""
         with self.pool.connection() as conn:
-            run(conn, insert(m).values(**values))
+            run(conn, insert(m).values(**{**values, "filters": Jsonb(values["filters"])}))
         return self.get(values["mailing_id"])
 
     def get(self, mailing_id: UUID, *, author_id: UUID | None = None) -> dict[str, Any]:
