@@ -37,10 +37,25 @@ class World:
     def __init__(self, conninfo: str):
         self.conninfo = conninfo
         self.versions: dict[UUID, int] = {}
+        self.batch: list[Envelope] | None = None
+
+    @contextlib.contextmanager
+    def batched(self) -> Iterator[None]:
+        """Feed everything made in the block at once (hundreds of people in one transaction per view)."""
+        self.batch = []
+        try:
+            yield
+            feed(self.conninfo, self.batch)
+        finally:
+            self.batch = None
 
     def _send(self, payload, aggregate_id: UUID) -> None:
         version = self.versions[aggregate_id] = self.versions.get(aggregate_id, 0) + 1
-        feed(self.conninfo, [wrap(payload, aggregate_id=str(aggregate_id), aggregate_version=version)])
+        envelope = wrap(payload, aggregate_id=str(aggregate_id), aggregate_version=version)
+        if self.batch is not None:
+            self.batch.append(envelope)
+        else:
+            feed(self.conninfo, [envelope])
 
     def user(self, role: str = "participant", *, user_id: UUID | None = None, name: str = "Test User",
              registered_at: datetime | None = None) -> UUID:
