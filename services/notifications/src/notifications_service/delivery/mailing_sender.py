@@ -2,10 +2,11 @@
 
 * Start: one transaction flips a due `scheduled` mailing to `sending` and materialises its audience into
   `mailing_recipients` (unique per (mailing, user)); a restart finds the same rows, never a new audience.
-* Send: `lanes` SMTP connections take pending recipients from one queue; each copy is recorded `sent`
-  by a conditional UPDATE committed just before the server may deliver it (delivery.staged), so a
-  SIGKILL anywhere leaves either a pending recipient whose half-sent copy the server discarded, or a
-  sent one whose copy was delivered. A session advisory lock per mailing keeps two workers apart.
+* Send: in rounds over `mailing_lanes` SMTP connections, each copy is transferred up to the end of DATA,
+  then the round's copies are recorded `sent` by one conditional UPDATE (one commit), then their final
+  "." is written (delivery.staged). A SIGKILL anywhere leaves either pending recipients whose half-sent
+  copies the server discarded, or sent ones whose copies were delivered: never a second copy. A session
+  advisory lock per mailing keeps two workers apart; the conditional UPDATE would catch them anyway.
 * Failures: a refused recipient is `failed` at once; other SMTP/network errors count an attempt and
   leave it pending for the next round, until `send_max_attempts`, then `failed` with the last error.
 * A mailing with no pending recipients left is `completed`.
@@ -25,8 +26,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql import ClauseElement
 
-from notifications_service.delivery.mailing_message import mailing_message
-from notifications_service.delivery.staged import Aborted, RefusedAfterCommit, staged_send
+from notifications_service.delivery.mailing_message import MailingTemplate
+from notifications_service.delivery.staged import RefusedAfterCommit, StagedCopy
 from notifications_service.settings import Settings
 from notifications_service.storage.audience import audience_rows
 from notifications_service.storage.mailings import mailings as m
@@ -94,21 +95,15 @@ class MailingSender:
                    .values(status="completed", finished_at=func.now()))
 
     async def _send(self, mailing: dict[str, Any]) -> None:
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=PAGE)
-        lanes = [asyncio.create_task(self._lane(mailing, queue)) for _ in range(self.settings.mailing_lanes)]
-
-        async def put(item: dict[str, Any] | None) -> bool:
-            # Lanes end early when the SMTP server is unreachable: then stop feeding them.
-            while not all(lane.done() for lane in lanes):
-                try:
-                    await asyncio.wait_for(queue.put(item), 1)
-                    return True
-                except TimeoutError:
-                    continue
-            return False
-
+        """Rounds of up to `mailing_lanes` copies, each on its own SMTP connection, recorded by one commit."""
+        lanes: list[aiosmtplib.SMTP | None] = [None] * self.settings.mailing_lanes
+        s = self.settings
+        template = MailingTemplate(mailing_id=mailing["mailing_id"], title=mailing["title"],
+                                   content=mailing["content"], category=mailing["category"], from_=s.smtp_from,
+                                   public_url=s.public_url, secret=self.secret)
         try:
-            async with await AsyncConnection.connect(self.conninfo, row_factory=dict_row) as reader:
+            async with await AsyncConnection.connect(self.conninfo, row_factory=dict_row) as reader, \
+                    await AsyncConnection.connect(self.conninfo, autocommit=True) as db:
                 after = None
                 while True:
                     where = [r.c.mailing_id == mailing["mailing_id"], r.c.status == "pending"]
@@ -117,46 +112,72 @@ class MailingSender:
                     page = await (await _run(reader, select(r).where(*where).order_by(r.c.user_id)
                                              .limit(PAGE))).fetchall()
                     await reader.commit()
-                    for row in page:
-                        if not await put(row):
-                            return
+                    for i in range(0, len(page), len(lanes)):
+                        await self._round(db, lanes, mailing, template, page[i:i + len(lanes)])
                     if len(page) < PAGE:
                         break
                     after = page[-1]["user_id"]
+        except (OSError, TimeoutError, aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError) as error:
+            # The server is unreachable: the rest stays pending, without spending their attempts.
+            log.warning("mailing %s paused: SMTP server unreachable: %s", mailing["mailing_id"], error)
         finally:
-            for _ in lanes:
-                await put(None)
-            for lane in await asyncio.gather(*lanes, return_exceptions=True):
-                if isinstance(lane, Exception):
-                    log.warning("mailing %s: a lane stopped: %s", mailing["mailing_id"], lane)
+            for smtp in lanes:
+                if smtp is not None:
+                    # Close, not QUIT: after an error a lane may still hold a copy at the end of DATA, and
+                    # dropping the connection is what makes the server discard it.
+                    smtp.close()
 
-    async def _lane(self, mailing: dict[str, Any], queue: asyncio.Queue[dict[str, Any] | None]) -> None:
-        """One SMTP connection and one database connection, sending copies until the queue ends."""
+    async def _round(self, db: AsyncConnection, lanes: list[aiosmtplib.SMTP | None], mailing: dict[str, Any],
+                     template: MailingTemplate, rows: list[dict[str, Any]]) -> None:
+        """Prepare each copy on its lane, record the prepared ones sent in one commit, then deliver them."""
         s = self.settings
-        smtp: aiosmtplib.SMTP | None = None
-        async with await AsyncConnection.connect(self.conninfo, autocommit=True) as db:
-            try:
-                while (row := await queue.get()) is not None:
-                    if smtp is None or not smtp.is_connected:
-                        # Unreachable server: end this lane, the recipient stays pending without an attempt.
-                        smtp = await self._connect()
-                    try:
-                        await self._send_one(smtp, db, mailing, row)
-                    except Aborted:
-                        smtp = None
-                    except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPSenderRefused) as error:
-                        await self._failed(db, row, error, final=True)
-                    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                        await self._failed(db, row, error, final=row["attempts"] + 1 >= s.send_max_attempts)
-                        if smtp is not None:
-                            smtp.close()
-                        smtp = None
-            finally:
-                if smtp is not None and smtp.is_connected:
-                    try:
-                        await smtp.quit()
-                    except aiosmtplib.SMTPException:
-                        smtp.close()
+        for i in range(len(rows)):
+            if lanes[i] is None or not lanes[i].is_connected:
+                lanes[i] = await self._connect()  # unreachable: raises, nothing of this round was prepared
+        copies = [StagedCopy(lanes[i], s.smtp_timeout_seconds) for i in range(len(rows))]
+        results = await asyncio.gather(*(self._prepare(copy, template, row) for copy, row in zip(copies, rows)),
+                                       return_exceptions=True)
+        ready: dict[UUID, StagedCopy] = {}
+        for i, (row, result) in enumerate(zip(rows, results, strict=True)):
+            if result is None:
+                ready[row["user_id"]] = copies[i]
+                continue
+            lanes[i].close()
+            lanes[i] = None
+            refused = isinstance(result, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPSenderRefused)
+            await self._failed(db, row, result, final=refused or row["attempts"] + 1 >= s.send_max_attempts)
+        if not ready:
+            return
+        try:
+            claimed = {row[0] for row in await (await db.execute(
+                "UPDATE mailing_recipients SET status = 'sent', sent_at = now(), attempts = attempts + 1 "
+                "WHERE mailing_id = %s AND user_id = ANY(%s) AND status = 'pending' RETURNING user_id",
+                (mailing["mailing_id"], list(ready)))).fetchall()}
+        except BaseException:
+            for copy in ready.values():
+                copy.abort()  # not recorded: the server must not deliver them
+            raise
+        outcomes = await asyncio.gather(*(copy.deliver() for user_id, copy in ready.items() if user_id in claimed),
+                                        return_exceptions=True)
+        for user_id, copy in ready.items():
+            if user_id not in claimed:
+                copy.abort()  # someone else sent it meanwhile
+        for user_id, outcome in zip([u for u in ready if u in claimed], outcomes, strict=True):
+            if isinstance(outcome, RefusedAfterCommit):
+                await _run(db, update(r).where(r.c.mailing_id == mailing["mailing_id"], r.c.user_id == user_id)
+                           .values(status="failed", last_error=str(outcome)[:500]))
+            elif isinstance(outcome, BaseException):
+                # The connection broke after the terminator was written: most likely delivered; never resent.
+                log.warning("mailing %s to %s: no answer after the message: %s", mailing["mailing_id"], user_id,
+                            outcome)
+                ready[user_id].abort()
+        for i, smtp in enumerate(lanes):
+            if smtp is not None and not smtp.is_connected:
+                lanes[i] = None
+
+    async def _prepare(self, copy: StagedCopy, template: MailingTemplate, row: dict[str, Any]) -> None:
+        message = template.render(row["user_id"], row["email"], row["full_name"])
+        await copy.prepare(template.from_addr or self.settings.smtp_from, row["email"], message)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -167,27 +188,6 @@ class MailingSender:
             await smtp.login(s.smtp_user, s.smtp_password.get_secret_value() if s.smtp_password else "")
         return smtp
 
-    async def _send_one(self, smtp: aiosmtplib.SMTP, db: AsyncConnection, mailing: dict[str, Any],
-                        row: dict[str, Any]) -> None:
-        s = self.settings
-        message = mailing_message(mailing_id=mailing["mailing_id"], user_id=row["user_id"], email=row["email"],
-                                  full_name=row["full_name"], title=mailing["title"], content=mailing["content"],
-                                  category=mailing["category"], from_=s.smtp_from, public_url=s.public_url,
-                                  secret=self.secret)
-        key = (r.c.mailing_id == row["mailing_id"], r.c.user_id == row["user_id"])
-
-        async def commit() -> bool:
-            done = await _run(db, update(r).where(*key, r.c.status == "pending")
-                              .values(status="sent", sent_at=func.now(), attempts=r.c.attempts + 1))
-            return done.rowcount == 1
-
-        sender = _address(s.smtp_from)
-        try:
-            await staged_send(smtp, sender, row["email"], message, commit, timeout=s.smtp_timeout_seconds)
-        except RefusedAfterCommit as error:
-            # Refused after it was recorded sent (the server rejected the finished message): correct it.
-            await _run(db, update(r).where(*key).values(status="failed", last_error=str(error)[:500]))
-
     async def _failed(self, db: AsyncConnection, row: dict[str, Any], error: Exception, *, final: bool) -> None:
         log.warning("mailing %s to %s: %s", row["mailing_id"], row["user_id"], error)
         await _run(db, update(r).where(r.c.mailing_id == row["mailing_id"], r.c.user_id == row["user_id"],
@@ -195,7 +195,3 @@ class MailingSender:
                    .values(attempts=r.c.attempts + 1, last_error=str(error)[:500],
                            status="failed" if final else "pending"))
 
-
-def _address(from_: str) -> str:
-    from email.utils import parseaddr
-    return parseaddr(from_)[1] or from_

@@ -1,19 +1,18 @@
 """SMTP with the end of DATA as the commit point: recording a delivery and making it happen agree.
 
 An SMTP server delivers a message only when it reads the line "." that ends DATA; if the connection
-drops before that, it discards what it got. So the sender transfers the whole message *except* that
-line, then runs `commit` (which records the recipient as sent in PostgreSQL and commits), and only then
-writes the final ".". A worker killed before its commit leaves the recipient pending and the server
-discards the half-sent message: the restart sends it once. Killed after the commit, the message is
-delivered (or, in the few microseconds between commit and writing 5 bytes, lost — never doubled).
-If `commit` answers False (someone else sent it already), the connection is dropped instead.
+drops before that, it discards what it got. So a copy is transferred *except* that line (`prepare`),
+the sender records it as sent in PostgreSQL and commits, and only then writes the final "." (`deliver`).
+A worker killed before the commit leaves the recipient pending and the server discards the half-sent
+copy: the restart sends it once. Killed after the commit, the copy is delivered (or, in the microseconds
+between the commit and writing 3 bytes, lost — never doubled). A copy whose recording found it already
+sent is dropped with its connection (`abort`). Many copies, each on its own connection, can be held at
+the end of DATA and recorded by one commit.
 
 Uses aiosmtplib's protocol object for the DATA phase (its public `data()` sends the terminator at once).
 """
 
 from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
 
 from aiosmtplib import SMTP, SMTPDataError, SMTPResponse, SMTPServerDisconnected
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
@@ -21,41 +20,60 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 START_INPUT, COMPLETED = 354, 250
 
 
-class Aborted(Exception):
-    """Raised when `commit` declined: the half-sent message was discarded with the connection."""
-
-
 class RefusedAfterCommit(SMTPDataError):
-    """Raised when the server refuses the finished message after `commit` recorded it sent."""
+    """Raised when the server refuses the finished message after it was recorded sent."""
 
 
-async def staged_send(smtp: SMTP, sender: str, recipient: str, message: bytes,
-                      commit: Callable[[], Awaitable[bool]], *, timeout: float | None = None) -> SMTPResponse:
-    """Send `message` from `sender` to `recipient`, running `commit` just before the server may deliver it.
+class StagedCopy:
+    """One message held at the end of DATA on `smtp` (which it has to itself until deliver/abort)."""
 
-    Raises aiosmtplib's errors for refusals before the commit (nothing delivered, nothing recorded),
-    RefusedAfterCommit when the server refuses the finished message (recorded sent: the caller corrects it),
-    Aborted when `commit` declined.
-    """
-    await smtp.mail(sender, timeout=timeout)
-    await smtp.rcpt(recipient, timeout=timeout)
-    protocol = smtp.protocol
-    if protocol is None or protocol._command_lock is None:  # noqa: SLF001
-        raise SMTPServerDisconnected("Connection lost")
-    body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
-    async with protocol._command_lock:  # noqa: SLF001 - the same lock aiosmtplib's own DATA holds
-        protocol._response_pending = True  # noqa: SLF001
-        protocol.write(b"DATA\r\n")
-        start = await protocol.read_response(timeout=timeout)
-        if start.code != START_INPUT:
-            raise SMTPDataError(start.code, start.message)
-        protocol.write(body)
-        if not await commit():
-            smtp.close()
-            raise Aborted(recipient)
-        protocol._response_pending = True  # noqa: SLF001
-        protocol.write(b".\r\n")
-        response = await protocol.read_response(timeout=timeout)
-    if response.code != COMPLETED:
-        raise RefusedAfterCommit(response.code, response.message)
-    return response
+    def __init__(self, smtp: SMTP, timeout: float | None = None):
+        self.smtp = smtp
+        self.timeout = timeout
+        self._lock = None
+
+    async def prepare(self, sender: str, recipient: str, message: bytes) -> None:
+        """MAIL, RCPT, DATA and the message without its terminator; aiosmtplib's errors on refusal."""
+        await self.smtp.mail(sender, timeout=self.timeout)
+        await self.smtp.rcpt(recipient, timeout=self.timeout)
+        protocol = self.smtp.protocol
+        if protocol is None or protocol._command_lock is None:  # noqa: SLF001
+            raise SMTPServerDisconnected("Connection lost")
+        body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
+        self._lock = protocol._command_lock  # noqa: SLF001 - the lock aiosmtplib's own DATA holds
+        await self._lock.acquire()
+        try:
+            protocol._response_pending = True  # noqa: SLF001
+            protocol.write(b"DATA\r\n")
+            start = await protocol.read_response(timeout=self.timeout)
+            if start.code != START_INPUT:
+                raise SMTPDataError(start.code, start.message)
+            protocol.write(body)
+        except BaseException:
+            self._release()
+            raise
+
+    async def deliver(self) -> SMTPResponse:
+        """Write the terminator: the server delivers. RefusedAfterCommit if it refuses the message."""
+        try:
+            protocol = self.smtp.protocol
+            if protocol is None:
+                raise SMTPServerDisconnected("Connection lost")
+            protocol._response_pending = True  # noqa: SLF001
+            protocol.write(b".\r\n")
+            response = await protocol.read_response(timeout=self.timeout)
+        finally:
+            self._release()
+        if response.code != COMPLETED:
+            raise RefusedAfterCommit(response.code, response.message)
+        return response
+
+    def abort(self) -> None:
+        """Drop the connection: the server discards the unfinished message."""
+        self.smtp.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None and self._lock.locked():
+            self._lock.release()
+        self._lock = None
