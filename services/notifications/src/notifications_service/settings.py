@@ -58,4 +58,5 @@ class Settings(InfraSettings, AuthSettings):
                                           validation_alias=_env("UNSUBSCRIBE_SECRET", "unsubscribe_secret"),
                                           description="HMAC key of the unsubscribe links' tokens.")
     mailing_lanes: int = Field(default=16, ge=1, le=64, validation_alias=_env("MAILING_LANES", "mailing_lanes"),
-                               description="SMTP connections a mailing is sent over at once (copies recorded per commit).")
+                               description="SMTP connections a mailing is sent over at once (one commit records "
+                                           "a round of copies, one per connection).")

@@ -157,6 +157,12 @@ class MailingSender:
             for copy in ready.values():
                 copy.abort()  # not recorded: the server must not deliver them
             raise
+        for user_id, copy in ready.items():
+            if user_id in claimed:
+                try:
+                    copy.release_terminator()
+                except aiosmtplib.SMTPException:
+                    pass  # deliver() reports it
         outcomes = await asyncio.gather(*(copy.deliver() for user_id, copy in ready.items() if user_id in claimed),
                                         return_exceptions=True)
         for user_id, copy in ready.items():

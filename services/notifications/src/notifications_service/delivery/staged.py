@@ -5,7 +5,8 @@ drops before that, it discards what it got. So a copy is transferred *except* th
 the sender records it as sent in PostgreSQL and commits, and only then writes the final "." (`deliver`).
 A worker killed before the commit leaves the recipient pending and the server discards the half-sent
 copy: the restart sends it once. Killed after the commit, the copy is delivered (or, in the microseconds
-between the commit and writing 3 bytes, lost — never doubled). A copy whose recording found it already
+between the commit and writing 3 bytes, lost — never doubled: that window cannot be closed without the
+receiving server's help, and is kept to a few syscalls by writing the terminators before anything else). A copy whose recording found it already
 sent is dropped with its connection (`abort`). Many copies, each on its own connection, can be held at
 the end of DATA and recorded by one commit.
 
@@ -31,6 +32,7 @@ class StagedCopy:
         self.smtp = smtp
         self.timeout = timeout
         self._lock = None
+        self._terminated = False
 
     async def prepare(self, sender: str, recipient: str, message: bytes) -> None:
         """MAIL, RCPT, DATA and the message without its terminator; aiosmtplib's errors on refusal."""
@@ -53,15 +55,22 @@ class StagedCopy:
             self._release()
             raise
 
+    def release_terminator(self) -> None:
+        """Write the terminator now, without yielding to the event loop: right after the commit, so the
+        time in which a killed worker has recorded a copy it did not finish stays a few syscalls long."""
+        protocol = self.smtp.protocol
+        if protocol is None:
+            raise SMTPServerDisconnected("Connection lost")
+        protocol._response_pending = True  # noqa: SLF001
+        protocol.write(b".\r\n")
+        self._terminated = True
+
     async def deliver(self) -> SMTPResponse:
-        """Write the terminator: the server delivers. RefusedAfterCommit if it refuses the message."""
+        """Write the terminator (unless written) and read the answer: RefusedAfterCommit if it is a refusal."""
         try:
-            protocol = self.smtp.protocol
-            if protocol is None:
-                raise SMTPServerDisconnected("Connection lost")
-            protocol._response_pending = True  # noqa: SLF001
-            protocol.write(b".\r\n")
-            response = await protocol.read_response(timeout=self.timeout)
+            if not self._terminated:
+                self.release_terminator()
+            response = await self.smtp.protocol.read_response(timeout=self.timeout)
         finally:
             self._release()
         if response.code != COMPLETED:
