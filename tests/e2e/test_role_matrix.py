@@ -140,6 +140,58 @@ def same(call: Callable[[World], Call]) -> Callable[[World, str], Call]:
     return lambda w, role: call(w)
 
 
+# --- notifications: mailings and support (shared targets are made once per world) ----------------------
+_SHARED: dict[tuple[int, str], str] = {}
+_LATER = "2099-01-01T00:00:00Z"  # scheduled far ahead: the matrix's mailings never send
+
+
+def _shared(w: World, what: str, make: Callable[[World], str]) -> str:
+    key = (id(w), what)
+    if key not in _SHARED:
+        _SHARED[key] = make(w)
+    return _SHARED[key]
+
+
+def _mailing_body(w: World) -> dict[str, Any]:
+    return {"title": "Matrix", "content": "Hello", "filters": {"event_id": w.event["id"]}, "scheduled_at": _LATER}
+
+
+def _mailing(w: World) -> str:
+    """A new scheduled mailing of the event's organizer."""
+    r = w.platform.http.post("/api/v1/mailings/", json=_mailing_body(w), headers=w.auth("organizer_owner"))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _thread(w: World, auth: dict[str, str] | None = None) -> str:
+    """The open support thread of `auth`'s user (the participant's by default), started if need be."""
+    r = w.platform.http.post("/api/v1/support/messages", json={"content": "Matrix question"},
+                             headers=auth or w.auth("participant"))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _closed_thread(w: World, auth: dict[str, str]) -> str:
+    thread_id = _thread(w, auth)
+    r = w.platform.http.post(f"/api/v1/support/threads/{thread_id}/close", headers=auth)
+    assert r.status_code == 200, r.text
+    return thread_id
+
+
+def _thread_change(action: str, *, closed: bool) -> Callable[[World, str], Call]:
+    """Close/reopen: the owner (a fresh participant) or an agent on a fresh thread; the others on the shared one."""
+
+    def call(w: World, role: str) -> Call:
+        if role in ("participant", "support", "admin"):
+            owner = w.fresh_auth("participant")
+            thread_id = _closed_thread(w, owner) if closed else _thread(w, owner)
+            return "POST", f"/api/v1/support/threads/{thread_id}/{action}", (
+                {"headers": owner} if role == "participant" else {})
+        return "POST", f"/api/v1/support/threads/{_shared(w, 'thread', _thread)}/{action}", {}
+
+    return call
+
+
 # Operators only (permission ops:read): metrics, detailed health.
 OPS_ONLY = (401, 403, 403, 403, 403, 200)
 
@@ -310,6 +362,37 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     # Nobody has a notification with a random id (another user's is answered the same: 404).
     "POST /api/v1/notifications/{notification_id}/read": (same(lambda w: (
         "POST", f"/api/v1/notifications/{uuid4()}/read", {})), signed_in(404)),
+    # --- mailings (organizers: only their own events' bookers; they see their own mailings) ------------
+    "POST /api/v1/mailings/": (same(lambda w: ("POST", "/api/v1/mailings/", {"json": _mailing_body(w)})),
+                               (401, 403, 201, 403, 403, 201)),
+    "POST /api/v1/mailings/preview": (same(lambda w: ("POST", "/api/v1/mailings/preview", {"json": _mailing_body(w)})),
+                                      (401, 403, 200, 403, 403, 200)),
+    "GET /api/v1/mailings/": (same(lambda w: ("GET", "/api/v1/mailings/", {})), (401, 403, 200, 200, 403, 200)),
+    "GET /api/v1/mailings/{mailing_id}": (same(lambda w: (
+        "GET", f"/api/v1/mailings/{_shared(w, 'mailing', _mailing)}", {})), (401, 403, 200, 404, 403, 200)),
+    "POST /api/v1/mailings/{mailing_id}/cancel": (refused_or(
+        lambda w: ("POST", f"/api/v1/mailings/{_mailing(w)}/cancel", {}),
+        lambda w: ("POST", f"/api/v1/mailings/{_shared(w, 'mailing', _mailing)}/cancel", {}),
+        ("organizer_owner", "admin")), (401, 403, 200, 404, 403, 200)),
+    # One-click unsubscribe needs no sign-in, only a token this service signed (a forged one: 400).
+    "POST /api/v1/notifications/unsubscribe": (same(lambda w: (
+        "POST", "/api/v1/notifications/unsubscribe", {"params": {"token": "forged.token"}})), everyone(400)),
+    # --- support (a user sees only their own threads; agents see and manage all) ------------------------
+    "POST /api/v1/support/messages": (same(lambda w: ("POST", "/api/v1/support/messages", {
+        "json": {"content": "Matrix question"}})), signed_in(201)),
+    "GET /api/v1/support/threads": (same(lambda w: ("GET", "/api/v1/support/threads", {})), signed_in(200)),
+    "GET /api/v1/support/threads/{thread_id}": (same(lambda w: (
+        "GET", f"/api/v1/support/threads/{_shared(w, 'thread', _thread)}", {})), (401, 200, 404, 404, 200, 200)),
+    "POST /api/v1/support/threads/{thread_id}/reply": (same(lambda w: (
+        "POST", f"/api/v1/support/threads/{_shared(w, 'thread', _thread)}/reply",
+        {"json": {"content": "Matrix answer"}})), (401, 403, 403, 403, 200, 200)),
+    "POST /api/v1/support/threads/{thread_id}/assign": (same(lambda w: (
+        "POST", f"/api/v1/support/threads/{_shared(w, 'thread', _thread)}/assign",
+        {"json": {"assignee_id": w.people["support"].id}})), (401, 403, 403, 403, 200, 200)),
+    "POST /api/v1/support/threads/{thread_id}/close": (_thread_change("close", closed=False),
+                                                       (401, 200, 404, 404, 200, 200)),
+    "POST /api/v1/support/threads/{thread_id}/reopen": (_thread_change("reopen", closed=True),
+                                                        (401, 200, 404, 404, 200, 200)),
 }
 
 

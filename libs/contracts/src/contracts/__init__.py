@@ -3,7 +3,7 @@
 Importing the package registers every message model.
 """
 
-from contracts import bookings, events, payments, users  # noqa: F401  (registration side effect)
+from contracts import bookings, events, payments, support, users  # noqa: F401  (registration side effect)
 from contracts.envelope import Envelope
 from contracts.registry import parse_payload, payload_model, registered, wrap
 

@@ -52,3 +52,14 @@ class Settings(InfraSettings, AuthSettings):
     max_age_hours: float = Field(default=72, validation_alias=_env("NOTIFICATIONS_MAX_AGE_HOURS", "max_age_hours"),
                                  description="Events older than this notify nobody (a replay of old topics must "
                                              "not mail everyone their history again).")
+
+    # --- mailings (api/mailings.py, delivery/mailing_sender.py) ---
+    public_url: str = Field(default="http://127.0.0.1:8000", validation_alias=_env("PUBLIC_URL", "public_url"),
+                            description="Where users reach the gateway: the base of unsubscribe links in e-mails "
+                                        "(production: an https URL, as RFC 8058 one-click needs).")
+    unsubscribe_secret: SecretStr = Field(default=SecretStr("dev-unsubscribe-secret"),
+                                          validation_alias=_env("UNSUBSCRIBE_SECRET", "unsubscribe_secret"),
+                                          description="HMAC key of the unsubscribe links' tokens.")
+    mailing_lanes: int = Field(default=16, ge=1, le=64, validation_alias=_env("MAILING_LANES", "mailing_lanes"),
+                               description="SMTP connections a mailing is sent over at once (one commit records "
+                                           "a round of copies, one per connection).")

@@ -154,8 +154,10 @@ def test_support_and_review_hooks_deliver_and_honour_opt_outs(client, settings, 
     feed(conninfo, [story.registered(), story.event_created()])
     r = client.put(f"{URL}preferences", json={"reviews": False}, headers=participant.headers)
     assert r.status_code == 200 and r.json()["reviews"] is False
-    reply = Envelope(type="SupportReplyPosted", aggregate_id=str(uuid4()), aggregate_version=2,
-                     payload={"thread_id": str(uuid4()), "user_id": str(story.user_id), "content": "Try <again>"})
+    reply = Envelope(type="SupportReplied", aggregate_id=str(uuid4()), aggregate_version=2,
+                     payload={"thread_id": str(uuid4()), "message_id": str(uuid4()), "user_id": str(story.user_id),
+                              "author_id": str(uuid4()), "content": "Try <again>",
+                              "replied_at": "2026-03-17T08:15:31Z"})
     review = Envelope(type="ReviewApproved", aggregate_id=str(uuid4()), aggregate_version=2,
                       payload={"review_id": str(uuid4()), "event_id": str(story.event_id),
                                "author_id": str(story.user_id), "rating": 5, "moderator_id": str(uuid4()),

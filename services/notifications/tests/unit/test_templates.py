@@ -64,7 +64,7 @@ def test_the_calendar_file_parses_back_with_a_stable_uid_and_the_given_sequence(
 
 def test_support_and_review_hooks_are_keyed_by_type_name():
     user = uuid4()
-    assert [t.kind for t in triggers_for("SupportReplyPosted", {"user_id": user, "thread_id": uuid4(),
+    assert [t.kind for t in triggers_for("SupportReplied", {"user_id": user, "thread_id": uuid4(),
                                                                 "content": "x"})] == ["support_reply"]
     assert [t.kind for t in triggers_for("ReviewApproved", {"author_id": user})] == ["review_approved"]
     assert [t.kind for t in triggers_for("ReviewRejected", {"author_id": user, "reason": "spam"})] == ["review_rejected"]

@@ -139,7 +139,7 @@ def _event_cancelled(p):
 
 
 # --- hooks for types other helpers add (support replies: notifications; reviews: events) ------------------
-@on("SupportReplyPosted")
+@on("SupportReplied")
 def _support_reply(p):
     """The thread's owner hears of every reply (payload: thread_id, user_id = the thread's owner, content)."""
     return [Trigger("support_reply", "support", {"thread_id": str(p.get("thread_id")), "content": p.get("content")},

@@ -1,0 +1,83 @@
+"""A mailing through the worker's sender into the real SMTP sink: exactly the audience, once each, with
+RFC 8058 unsubscribe headers whose link really unsubscribes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from notifications_service.delivery.mailing_sender import MailingSender
+from notifications_service.testing_comms import World, email_of, received, recipient_of, smtp_sink
+
+pytestmark = pytest.mark.integration
+
+URL = "/api/v1/mailings/"
+
+
+@pytest.fixture(scope="module")
+def world(settings, client) -> World:
+    return World(settings.conninfo(settings.database))
+
+
+def test_a_mailing_to_an_events_confirmed_attendees_reaches_exactly_them_once(
+        client, settings, world, admin, organizer, tmp_path):
+    event_id = world.event(organizer.user_id)
+    attendees = [world.user() for _ in range(5)]
+    for user_id in attendees:
+        world.booking(user_id, event_id, "confirmed")
+    cancelled = world.user()
+    world.booking(cancelled, event_id, "cancelled")
+    opted_out = world.user()
+    world.booking(opted_out, event_id, "confirmed")
+    elsewhere = world.user()
+    world.booking(elsewhere, world.event(organizer.user_id), "confirmed")
+    # The opted-out attendee unsubscribed through a link of an earlier mailing (the one-click endpoint).
+    mail_dir = tmp_path / "mail"
+    with smtp_sink(mail_dir) as port:
+        sender = MailingSender(settings.model_copy(update={"smtp_port": port}))
+        first = client.post(URL, headers=admin.headers, json={
+            "title": "Welcome", "content": "Hello", "filters": {"event_id": str(event_id)}}).json()
+        asyncio.run(sender.run_once())
+        welcome = {recipient_of(m): m for m in received(mail_dir)}
+        assert client.get(f"{URL}{first['id']}", headers=admin.headers).json()["sent"] == 7
+        link = welcome[email_of(opted_out)]
+        assert link["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = link["List-Unsubscribe"].split(",")[0].strip("<> ")
+        assert "mailto:" in link["List-Unsubscribe"]
+        token = parse_qs(urlparse(url).query)["token"][0]
+        r = client.post("/api/v1/notifications/unsubscribe", params={"token": token})
+        assert r.status_code == 200 and r.json() == {"category": "mailings"}
+        for path in list(mail_dir.glob("*/*")):
+            path.unlink()
+
+        r = client.post(URL, headers=organizer.headers, json={
+            "title": "Doors open at 18:00", "content": "See you there.\n.\nA line with a lone dot.",
+            "filters": {"event_id": str(event_id), "booking_status": "confirmed"}})
+        assert r.status_code == 201, r.text
+        mailing = r.json()
+        asyncio.run(sender.run_once())
+        asyncio.run(sender.run_once())  # a second round finds nothing left to send
+
+    messages = received(mail_dir)
+    got = Counter(recipient_of(m) for m in messages)
+    assert got == Counter({email_of(u): 1 for u in attendees})
+    assert all(m["Subject"] == "Doors open at 18:00" for m in messages)
+    assert "A line with a lone dot." in messages[0].get_payload(decode=True).decode()
+    final = client.get(f"{URL}{mailing['id']}", headers=organizer.headers).json()
+    assert {k: final[k] for k in ("status", "audience", "sent", "failed", "pending")} == \
+        {"status": "completed", "audience": 5, "sent": 5, "failed": 0, "pending": 0}
+
+
+def test_an_unreachable_smtp_server_leaves_recipients_pending(client, settings, world, admin):
+    from notifications_service.testing_comms import free_port
+    user_id = world.user(role="support")
+    mailing = client.post(URL, headers=admin.headers, json={
+        "title": "Hi", "content": "Hello", "filters": {"role": "support"}}).json()
+    sender = MailingSender(settings.model_copy(update={"smtp_port": free_port()}))
+    asyncio.run(sender.run_once())
+    got = client.get(f"{URL}{mailing['id']}", headers=admin.headers).json()
+    assert got["status"] == "sending" and got["pending"] == got["audience"] >= 1 and got["failed"] == 0
+    assert user_id
