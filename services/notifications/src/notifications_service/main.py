@@ -36,6 +36,7 @@ from notifications_service.domain import mailing, support, unsubscribe
 from notifications_service.domain.categories import TransactionalCategory
 from notifications_service.projections.support_threads import SupportThreadsView
 from notifications_service.projections.views import BookingsView, EventsView, UsersView
+from notifications_service.public import to_public
 from notifications_service.settings import Settings
 
 SERVICE = "notifications"

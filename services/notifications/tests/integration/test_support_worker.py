@@ -51,8 +51,13 @@ def test_a_reply_notifies_the_user_once_and_the_thread_is_listed(client, setting
                         json={"content": "Re-sent, check your inbox."})
         assert r.status_code == 200, r.text
 
-        inbox = _eventually(lambda: client.get("/api/v1/notifications/", headers=participant.headers).json(),
-                            "the reply's notification")
+        def delivered() -> list[dict]:
+            rows = [n for n in client.get("/api/v1/notifications/", headers=participant.headers).json()
+                    if n["kind"] == "support_reply"]
+            return rows if len(rows) == 2 else []
+
+        # Rendering and delivery of a support reply: services/notifications/tests/api/test_delivery.py.
+        inbox = _eventually(delivered, "the reply's notification (in-app and e-mail)")
         listed = _eventually(lambda: [t for t in client.get(f"{URL}/threads", headers=participant.headers).json()
                                       if t["message_count"] == 2], "the thread in the view")
     finally:
@@ -62,10 +67,3 @@ def test_a_reply_notifies_the_user_once_and_the_thread_is_listed(client, setting
     assert [t["id"] for t in listed] == [thread["id"]]
     by_channel = {n["channel"]: n for n in inbox}
     assert set(by_channel) == {"in_app", "email"} and len(inbox) == 2
-    assert by_channel["in_app"]["status"] == "delivered" and by_channel["in_app"]["kind"] == "support_reply"
-    assert "Re-sent, check your inbox." in by_channel["in_app"]["body"]
-    assert by_channel["email"]["status"] == "pending"  # for the e-mail sender
-    with psycopg.connect(conninfo) as conn:
-        recipient = conn.execute("SELECT recipient FROM notifications WHERE channel = 'email' AND user_id = %s",
-                                 (participant.user_id,)).fetchone()[0]
-    assert recipient and recipient.endswith("@example.com")
