@@ -1,4 +1,4 @@
-"""A replica of the platform settings bookings obeys (users.v1 SettingChanged), read as `BookingRules`."""
+"""A replica of the platform settings bookings obeys (users.v1 SettingChanged/SettingReset), read as `BookingRules`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from contracts import Envelope, topics
-from contracts.users import SettingChanged
+from contracts.users import SettingChanged, SettingReset
 from spine.projector import SqlProjection
 
 from bookings_service.domain import BookingRules
@@ -35,15 +35,23 @@ class SettingsReplica(SqlProjection):
         cur.execute("TRUNCATE settings_replica")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type != SettingChanged.message_type or envelope.version != 1:  # type: ignore[attr-defined]
+        if envelope.version != 1:
             return
-        setting = SettingChanged.model_validate(envelope.payload)
-        if setting.key not in KEYS:
+        if envelope.type == SettingChanged.message_type:  # type: ignore[attr-defined]
+            setting = SettingChanged.model_validate(envelope.payload)
+            key, value = setting.key, setting.value
+        elif envelope.type == SettingReset.message_type:  # type: ignore[attr-defined]
+            # Back to default: a JSON null, which BookingRules reads as "use the default" (a row, not a
+            # delete, so the version guard still ignores an older SettingChanged delivered late).
+            key, value = SettingReset.model_validate(envelope.payload).key, None
+        else:
+            return
+        if key not in KEYS:
             return
         cur.execute("INSERT INTO settings_replica VALUES (%s, %s, %s) ON CONFLICT (key) DO UPDATE"
                     " SET value = EXCLUDED.value, version = EXCLUDED.version"
                     " WHERE settings_replica.version < EXCLUDED.version",
-                    (setting.key, Jsonb(setting.value), envelope.aggregate_version))
+                    (key, Jsonb(value), envelope.aggregate_version))
 
 
 class RulesReader:
