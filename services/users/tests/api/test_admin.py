@@ -137,7 +137,7 @@ def test_known_settings_refuse_values_outside_their_bounds(client, admin, proble
     url = "/api/v1/settings/booking_hold_minutes"
     for value in (10_000_000_000, 10**30, "1e300"):
         body = problem(client.put(url, json={"value": value, "type": "number"}, headers=admin.headers), 422)
-        assert body["title"] == "InvalidSetting"
+        assert body["type"] == "/docs/problems#invalid-setting"
     body = problem(client.put("/api/v1/settings/refund_fee_percent", json={"value": 150, "type": "number"},
                               headers=admin.headers), 422)
     assert "between 0 and 100" in body["detail"]
