@@ -4,15 +4,17 @@ page the gateway serves at /docs/problems has an anchor for each (generated: pyt
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from deploy.problems_page import PAGE, SERVICES, page, service_kinds
-from webkit import Problem, install_problem_handlers
-from webkit.problems import PROBLEMS_PAGE, error_slug, humanise, is_error_name, slug_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: deploy/ is not installed
+from deploy.problems_page import PAGE, SERVICES, page, service_kinds  # noqa: E402
+from webkit import Problem, install_problem_handlers  # noqa: E402
+from webkit.problems import PROBLEMS_PAGE, error_slug, humanise, is_error_name, slug_of  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
