@@ -49,9 +49,9 @@ def wait_known_as_attendee(platform: Platform, person: Person, event_id: str, st
     def probe() -> bool | None:
         assert datetime.now(UTC) < start - timedelta(seconds=2), "started before the attendance view caught up"
         r = platform.http.post(reviews_url(event_id), json=REVIEW, headers=person.auth)
-        if is_problem(r, 403) and r.json()["title"] == "NotAnAttendee":
+        if is_problem(r, 403) and r.json()["type"] == "/docs/problems#not-an-attendee":
             return None
-        assert is_problem(r, 409) and r.json()["title"] == "EventNotStartedYet", r.text
+        assert is_problem(r, 409) and r.json()["type"] == "/docs/problems#event-not-started-yet", r.text
         return True
 
     eventually(probe, timeout=(start - datetime.now(UTC)).total_seconds(),

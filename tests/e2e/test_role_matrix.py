@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
@@ -48,7 +48,8 @@ class World:
     event: dict
     booking: dict
     payment: dict
-    setting_key: str = field(default_factory=lambda: f"matrix.{uuid4().hex[:8]}")
+    # A known setting nothing reads, put to its own default: probing it changes no behaviour.
+    setting_key: str = "default_currency"
     _held: dict | None = None
 
     def held(self) -> dict:
@@ -258,9 +259,12 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "POST /api/v1/roles": (same(lambda w: ("POST", "/api/v1/roles", {"json": {
         "name": f"matrix-{uuid4().hex[:8]}", "permissions": []}})), (401, 403, 403, 403, 403, 201)),
     "PUT /api/v1/settings/{key}": (same(lambda w: ("PUT", f"/api/v1/settings/{w.setting_key}", {"json": {
-        "value": "probe", "type": "string"}})), (401, 403, 403, 403, 403, 200)),
+        "value": "EUR", "type": "string"}})), (401, 403, 403, 403, 403, 200)),
     "GET /api/v1/settings/{key}": (same(lambda w: ("GET", f"/api/v1/settings/{w.setting_key}", {})),
                                    (401, 403, 403, 403, 403, 200)),
+    "DELETE /api/v1/settings/{key}": (same(lambda w: ("DELETE", f"/api/v1/settings/{w.setting_key}", {})),
+                                      (401, 403, 403, 403, 403, 200)),
+    "GET /api/v1/settings": (same(lambda w: ("GET", "/api/v1/settings", {})), (401, 403, 403, 403, 403, 200)),
     # The audit log: admins only (support is not seeded with audit:read; users_service/api/audit.py says why).
     "GET /api/v1/audit": (same(lambda w: ("GET", "/api/v1/audit", {})), (401, 403, 403, 403, 403, 200)),
     # --- events --------------------------------------------------------------------------------------
@@ -445,7 +449,7 @@ def world(platform: Platform) -> World:
     booking = platform.booked(people["participant"], event["id"])
     w = World(platform, people, event, booking, payment={})
     w.payment = w.fresh_payment()
-    r = platform.http.put(f"/api/v1/settings/{w.setting_key}", json={"value": "probe", "type": "string"},
+    r = platform.http.put(f"/api/v1/settings/{w.setting_key}", json={"value": "EUR", "type": "string"},
                           headers=w.auth("admin"))
     assert r.status_code == 200, r.text
     return w

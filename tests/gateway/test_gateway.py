@@ -90,6 +90,14 @@ def test_docs_index_links_every_service(gateway):
     assert moved.status_code == 301 and moved.headers["location"] == "/docs/events/"
 
 
+def test_the_problems_page_is_served_with_an_anchor_per_type(gateway):
+    for path in ("/docs/problems", "/docs/problems/"):
+        r = gateway.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert 'id="validation-failed"' in r.text and 'id="concurrent-change"' in r.text
+    assert 'href="/docs/problems"' in gateway.get("/docs/").text
+
+
 def test_config_renders_and_validates_for_docker_compose(tmp_path):
     """The same template with compose's upstream names passes `nginx -t`."""
     if NGINX is None:

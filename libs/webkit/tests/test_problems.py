@@ -7,13 +7,13 @@ pytestmark = pytest.mark.api
 PROBLEM = "application/problem+json"
 
 
-def assert_problem(response, status: int, title: str) -> dict:
+def assert_problem(response, status: int, title: str, type_: str = "about:blank") -> dict:
     assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM
     body = response.json()
     assert body["status"] == status
     assert body["title"] == title
-    assert body["type"] == "about:blank"
+    assert body["type"] == type_
     return body
 
 
@@ -49,18 +49,20 @@ def test_wrong_method_is_405_with_allow_header(client):
 
 
 def test_domain_error_is_mapped_to_its_status(client):
-    body = assert_problem(client.post("/api/v1/events/7/book"), 409, "SeatsUnavailable")
+    body = assert_problem(client.post("/api/v1/events/7/book"), 409, "Seats unavailable",
+                          "/docs/problems#seats-unavailable")
     assert body["detail"] == "Event 7 has no free seats"
 
 
 def test_a_domain_error_may_add_extension_members(client):
-    body = assert_problem(client.post("/api/v1/events/7/book", params={"seats_left": 1}), 409, "SeatsUnavailable")
+    body = assert_problem(client.post("/api/v1/events/7/book", params={"seats_left": 1}), 409, "Seats unavailable",
+                          "/docs/problems#seats-unavailable")
     assert body["seats_left"] == 1 and body["detail"] == "Event 7 has no free seats"
 
 
 def test_invalid_body_is_422_listing_each_field(client):
     response = client.post("/api/v1/events", json={"title": "", "capacity": "lots"})
-    body = assert_problem(response, 422, "Request validation failed")
+    body = assert_problem(response, 422, "Request validation failed", "/docs/problems#validation-failed")
     by_field = {tuple(e["loc"]): e for e in body["errors"]}
     assert set(by_field) == {("body", "title"), ("body", "capacity")}
     assert by_field[("body", "capacity")]["type"] == "int_parsing"
@@ -69,7 +71,7 @@ def test_invalid_body_is_422_listing_each_field(client):
 
 def test_malformed_json_is_422_not_500(client):
     response = client.post("/api/v1/events", content=b"{not json", headers={"Content-Type": "application/json"})
-    assert_problem(response, 422, "Request validation failed")
+    assert_problem(response, 422, "Request validation failed", "/docs/problems#validation-failed")
 
 
 def test_crash_is_500_without_internals_but_with_correlation_id(client):

@@ -113,3 +113,12 @@ class SettingChanged(BaseModel):
     type: Literal["string", "number", "bool", "json"] = Field(description="Value type.", examples=["number"])
     value: Any = Field(description="The new value, already of `type`.", examples=[15],
                        json_schema_extra={"x-max-bytes": lim.SETTING_VALUE_BYTES})
+
+
+@message(topics.USERS)
+class SettingReset(BaseModel):
+    """An admin returned a platform setting to its default; services that use it drop their copy's value and
+    obey their own default again (the same default the users service lists in GET /api/v1/settings)."""
+
+    key: str = Field(description="Setting key.", examples=["booking_hold_minutes"],
+                     json_schema_extra=lim.text(lim.SETTING_KEY))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -12,13 +13,49 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spine.context import current
 
 PROBLEM_JSON = "application/problem+json"
+# The page (served by the gateway) that explains every problem type; a type is "<page>#<slug>".
+PROBLEMS_PAGE = "/docs/problems"
+VALIDATION_SLUG = "validation-failed"
+
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def slug_of(name: str) -> str:
+    """`SeatsUnavailable` → `seats-unavailable`: a stable anchor derived from a refusal's class name."""
+    return _WORD_BREAK.sub("-", name).lower()
+
+
+def humanise(name: str) -> str:
+    """`EmailAlreadyRegistered` → `Email already registered`: a refusal's title when it names none."""
+    words = _WORD_BREAK.sub(" ", name).split()
+    return " ".join([words[0], *(w if w.isupper() and len(w) > 1 else w.lower() for w in words[1:])])
+
+
+def is_error_name(title: str) -> bool:
+    """Whether a title is a refusal's CamelCase name (`NotPaymentOwner`) rather than a phrase."""
+    return bool(re.fullmatch(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+", title))
+
+
+def problem_type(slug: str) -> str:
+    """The `type` URI reference of a problem: an anchor on the gateway's problems page."""
+    return f"{PROBLEMS_PAGE}#{slug}"
+
+
+def error_slug(error_class: type[BaseException]) -> str:
+    """A domain error's slug: its `problem_slug` attribute, else derived from its class name."""
+    return getattr(error_class, "problem_slug", None) or slug_of(error_class.__name__)
+
+
+def error_title(error_class: type[BaseException]) -> str:
+    """A domain error's human title: its `problem_title` attribute, else its class name in words."""
+    return getattr(error_class, "problem_title", None) or humanise(error_class.__name__)
 
 log = structlog.get_logger("webkit.problems")
 
@@ -36,7 +73,8 @@ class ProblemDetails(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = "about:blank"
+    type: str = Field("about:blank", description="`/docs/problems#<slug>` for a named refusal (explained on that "
+                      "page), `about:blank` for a plain HTTP error.", examples=["/docs/problems#seats-unavailable"])
     title: str
     status: int
     detail: str | None = None
@@ -56,6 +94,9 @@ class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str | None = None, *, type: str = "about:blank",
                  headers: Mapping[str, str] | None = None, **extensions: Any) -> None:
         super().__init__(detail or title)
+        if type == "about:blank" and is_error_name(title):
+            # A route's named refusal (e.g. "NotPaymentOwner") gets the same type and title as a domain error.
+            type, title = problem_type(slug_of(title)), humanise(title)
         self.status = status
         self.title = title
         self.detail = detail
@@ -97,14 +138,18 @@ class Refusal:
     detail: str
     retry_after: int | None = None
     title: str | None = None
+    slug: str | None = None  # the problem type's anchor; derived from the mapped error's class name if None
 
-    def problem(self) -> Problem:
+    def problem(self, slug: str | None = None) -> Problem:
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else None
-        return Problem(self.status, self.title or status_phrase(self.status), self.detail, headers=headers)
+        kind = self.slug or slug
+        return Problem(self.status, self.title or status_phrase(self.status), self.detail, headers=headers,
+                       type=problem_type(kind) if kind else "about:blank")
 
 
 # A lost optimistic-concurrency race (eventsourcing's IntegrityError): the client may simply try again.
-CONCURRENT_CHANGE = Refusal(409, "Another request changed the same data at the same moment; retry.", retry_after=1)
+CONCURRENT_CHANGE = Refusal(409, "Another request changed the same data at the same moment; retry.", retry_after=1,
+                            title="Concurrent change", slug="concurrent-change")
 
 
 def problem_response(status: int, title: str | None = None, detail: str | None = None, *,
@@ -146,20 +191,21 @@ def install_problem_handlers(app: FastAPI,
         assert isinstance(exc, RequestValidationError)
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
                   for e in exc.errors()]
-        return problem_response(422, "Request validation failed",
-                                f"{len(errors)} invalid field{'s' if len(errors) != 1 else ''} in the request.",
-                                instance=request.url.path, errors=errors)
+        # Every invalid field at once, so a client fixes its request in one round trip.
+        return Problem(422, "Request validation failed",
+                       f"{len(errors)} invalid field{'s' if len(errors) != 1 else ''} in the request.",
+                       type=problem_type(VALIDATION_SLUG), errors=errors).response(request.url.path)
 
-    def on_domain(status: int | Refusal):
+    def on_domain(mapped: type[Exception], status: int | Refusal):
         async def handler(request: Request, exc: Exception) -> JSONResponse:
             if isinstance(status, Refusal):
                 log.info("refused", error=type(exc).__name__, message=str(exc), status=status.status,
                          path=request.url.path)
-                return status.problem().response(request.url.path)
+                return status.problem(error_slug(mapped)).response(request.url.path)
             # A domain error may carry extension members (e.g. the deadline it enforces) for clients to use.
             extensions = dict(getattr(exc, "problem_extensions", None) or {})
-            return problem_response(status, type(exc).__name__, str(exc) or None, instance=request.url.path,
-                                    **extensions)
+            return Problem(status, error_title(type(exc)), str(exc) or None, type=problem_type(error_slug(type(exc))),
+                           **extensions).response(request.url.path)
         return handler
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
@@ -169,7 +215,7 @@ def install_problem_handlers(app: FastAPI,
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     for error_class, status in domain_errors.items():
-        app.add_exception_handler(error_class, on_domain(status))
+        app.add_exception_handler(error_class, on_domain(error_class, status))
     # Starlette runs an Exception handler only in its outermost middleware, outside every user middleware, so
     # the correlation and idempotency layers would never see the 500; this inner layer answers first.
     app.add_middleware(UnhandledErrorMiddleware)

@@ -87,7 +87,7 @@ def test_a_participant_cannot_cancel_after_the_deadline_and_the_problem_says_whe
     saga(seat_message(SeatsReserved(event_id=event_id, booking_id=booking["id"], seats=1, seats_available=9), 2))
     body = problem(client.post(f"{URL}{booking['id']}/cancel", headers=participant.headers), 409)
     deadline = datetime.fromisoformat(body["cancellation_deadline"])
-    assert body["title"] == "CancellationDeadlinePassed"
+    assert body["type"] == "/docs/problems#cancellation-deadline-passed"
     assert deadline == datetime.fromisoformat(event.payload["start_time"]) - timedelta(hours=24)
     assert client.get(f"{URL}{booking['id']}", headers=participant.headers).json()["status"] == "confirmed"
 
@@ -129,7 +129,7 @@ def test_one_account_cannot_hold_more_than_its_share_of_an_event(client, catalog
     first = book(client, me, event_id, 3)
     assert first.status_code == 202
     body = problem(book(client, me, event_id, 2), 409)
-    assert (body["title"], body["limit"], body["seats_held"]) == ("TooManySeatsForUser", 4, 3)
+    assert (body["type"], body["limit"], body["seats_held"]) == ("/docs/problems#too-many-seats-for-user", 4, 3)
     assert book(client, me, event_id, 1).status_code == 202
     assert book(client, caller(issuer, "participant"), event_id, 4).status_code == 202  # someone else
     # Cancelling gives the share back.
@@ -159,7 +159,8 @@ def test_unpaid_bookings_are_limited_per_user_even_across_events_at_once(client,
     assert sorted(r.status_code for r in answers) == [202] * 3 + [429] * 5
     refused = next(r for r in answers if r.status_code == 429)
     body = problem(refused, 429)
-    assert (body["title"], body["limit"], body["pending_payments"]) == ("TooManyPendingPayments", 3, 3)
+    assert (body["type"], body["limit"], body["pending_payments"]) == ("/docs/problems#too-many-pending-payments", 3,
+                                                                    3)
     free = event_created(organizer=organizer.user_id)
     catalogue(free)
     assert book(client, me, free.payload["event_id"]).status_code == 202  # free events owe nothing
@@ -186,7 +187,7 @@ def test_a_full_waitlist_turns_new_bookings_away(client, catalogue, organizer, i
                                     seats_available=0), 2))
     assert book(client, caller(issuer, "participant"), event_id).json()["waitlist_position"] == 2
     body = problem(book(client, caller(issuer, "participant"), event_id), 409)
-    assert body["title"] == "WaitlistFull"
+    assert body["type"] == "/docs/problems#waitlist-full"
 
 
 def test_a_capacity_cut_rejects_groups_that_can_never_fit_and_the_line_moves_on(
@@ -212,7 +213,7 @@ def test_a_capacity_cut_rejects_groups_that_can_never_fit_and_the_line_moves_on(
     assert (rejected["status"], rejected["reason"]) == ("rejected", "capacity_reduced")
     assert client.get(f"{URL}{waiting_small['id']}", headers=small.headers).json()["waitlist_position"] == 1
     # And a group the event can no longer hold is refused at once.
-    assert problem(book(client, caller(issuer, "participant"), event_id, 6), 422)["title"] == "GroupSizeOutOfRange"
+    assert problem(book(client, caller(issuer, "participant"), event_id, 6), 422)["type"] == "/docs/problems#group-size-out-of-range"
 
 
 # --- settings values that once stranded bookings ------------------------------------------------------

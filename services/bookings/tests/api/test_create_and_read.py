@@ -97,7 +97,7 @@ def test_an_unknown_event_is_404_and_nothing_is_stored(client, settings, partici
     before = count_bookings(settings)
     body = problem(client.post(URL, json={"event_id": str(uuid4()), "group_size": 1}, headers=participant.headers),
                    404)
-    assert body["title"] == "EventNotFound"
+    assert body["type"] == "/docs/problems#event-not-found"
     assert count_bookings(settings) == before
 
 
@@ -108,9 +108,9 @@ def test_past_and_cancelled_events_are_409(client, catalogue, organizer, partici
     catalogue(past, cancelled, wrap(EventCancelled(event_id=event_id, cancelled_at=past.occurred_at),
                                     aggregate_id=event_id, aggregate_version=2))
     assert problem(client.post(URL, json={"event_id": past.payload["event_id"]}, headers=participant.headers),
-                   409)["title"] == "EventAlreadyStarted"
+                   409)["type"] == "/docs/problems#event-already-started"
     assert problem(client.post(URL, json={"event_id": event_id}, headers=participant.headers),
-                   409)["title"] == "EventIsCancelled"
+                   409)["type"] == "/docs/problems#event-is-cancelled"
 
 
 @pytest.mark.parametrize("group_size", [0, -2, 11])
@@ -122,14 +122,14 @@ def test_group_size_out_of_range_is_422(client, participant, free_event, group_s
 def test_group_larger_than_the_event_is_422(client, participant, free_event):
     body = problem(client.post(URL, json={"event_id": free_event["event_id"], "group_size": 6},
                                headers=participant.headers), 422)
-    assert body["title"] == "GroupSizeOutOfRange"
+    assert body["type"] == "/docs/problems#group-size-out-of-range"
 
 
 @pytest.mark.parametrize("method", [None, "card", "bitcoin"])
 def test_payment_method_not_allowed_for_the_event_is_422(client, participant, paid_event, method):
     body = problem(client.post(URL, json={"event_id": paid_event["event_id"], "payment_method": method},
                                headers=participant.headers), 422)
-    assert body["title"] == "PaymentMethodNotAllowed"
+    assert body["type"] == "/docs/problems#payment-method-not-allowed"
 
 
 def test_malformed_requests_are_422_and_no_token_is_401(client, participant, free_event):
@@ -144,7 +144,7 @@ def test_who_may_read_a_booking(client, participant, someone, organizer, support
     path = f"{URL}{booking['id']}"
     for reader in (participant, organizer, support, admin):
         assert client.get(path, headers=reader.headers).status_code == 200, reader.role
-    assert problem(client.get(path, headers=someone.headers), 403)["title"] == "NotBookingOwner"
+    assert problem(client.get(path, headers=someone.headers), 403)["type"] == "/docs/problems#not-booking-owner"
     problem(client.get(path, headers=caller(issuer, "organizer").headers), 403)  # another event's organizer
-    assert problem(client.get(f"{URL}{uuid4()}", headers=participant.headers), 404)["title"] == "BookingNotFound"
+    assert problem(client.get(f"{URL}{uuid4()}", headers=participant.headers), 404)["type"] == "/docs/problems#booking-not-found"
     problem(client.get(f"{URL}not-a-uuid", headers=participant.headers), 422)

@@ -84,14 +84,14 @@ def test_cancel_by_owner_then_again_is_409(client, participant, event):
     response = client.post(f"{URL}{booking['id']}/cancel", headers=participant.headers)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert problem(client.post(f"{URL}{booking['id']}/cancel", headers=participant.headers),
-                   409)["title"] == "BookingAlreadyCancelled"
+                   409)["type"] == "/docs/problems#booking-already-cancelled"
 
 
 def test_cancel_of_someone_elses_booking_is_403_and_changes_nothing(client, participant, someone, organizer, event):
     booking = book(client, participant, event)
     for stranger in (someone, organizer):
         assert problem(client.post(f"{URL}{booking['id']}/cancel", headers=stranger.headers),
-                       403)["title"] == "NotBookingOwner"
+                       403)["type"] == "/docs/problems#not-booking-owner"
     assert client.get(f"{URL}{booking['id']}", headers=participant.headers).json()["status"] == "pending"
 
 
@@ -104,7 +104,7 @@ def test_cancelling_others_bookings_follows_the_permission_not_the_role_name(cli
     booking = book(client, participant, event)
     # An "admin" whose role was redefined without bookings:manage_any is refused...
     stripped = {"Authorization": f"Bearer {issuer.token(role='admin', permissions=['bookings:read_all'])}"}
-    assert problem(client.post(f"{URL}{booking['id']}/cancel", headers=stripped), 403)["title"] == "NotBookingOwner"
+    assert problem(client.post(f"{URL}{booking['id']}/cancel", headers=stripped), 403)["type"] == "/docs/problems#not-booking-owner"
     # ...and a custom role holding it may cancel.
     desk = {"Authorization": f"Bearer {issuer.token(role='box-office', permissions=['bookings:manage_any'])}"}
     assert client.post(f"{URL}{booking['id']}/cancel", headers=desk).json()["status"] == "cancelled"
@@ -115,6 +115,6 @@ def test_cancel_of_a_rejected_booking_or_an_unknown_one(client, participant, eve
     saga(seat_message(SeatsRejected(event_id=event, booking_id=booking["id"], seats=1, reason="not_bookable",
                                     seats_available=0), 50))
     assert problem(client.post(f"{URL}{booking['id']}/cancel", headers=participant.headers),
-                   409)["title"] == "BookingNotCancellable"
+                   409)["type"] == "/docs/problems#booking-not-cancellable"
     problem(client.post(f"{URL}{uuid4()}/cancel", headers=participant.headers), 404)
     problem(client.post(f"{URL}{booking['id']}/cancel"), 401)

@@ -61,7 +61,7 @@ def test_another_organizer_or_a_participant_may_not_edit_or_cancel(client, organ
     event = publish(client, organizer)
     for stranger in (other_organizer, participant):
         body = problem(client.patch(f"{URL}{event['id']}", json={"title": "Mine"}, headers=stranger.headers), 403)
-        assert body["title"] == "NotEventOrganizer"
+        assert body["type"] == "/docs/problems#not-event-organizer"
         problem(client.post(f"{URL}{event['id']}/cancel", headers=stranger.headers), 403)
     assert client.get(f"{URL}{event['id']}").json() == event
 
@@ -93,7 +93,7 @@ def test_a_cancelled_event_can_be_neither_edited_nor_cancelled_again(client, org
     assert (first.status_code, first.json()["status"], first.json()["cancel_reason"]) == (200, "cancelled", None)
     body = problem(client.post(f"{URL}{event['id']}/cancel", json={"reason": "again"}, headers=organizer.headers),
                    409)
-    assert body["title"] == "EventAlreadyCancelled"
+    assert body["type"] == "/docs/problems#event-already-cancelled"
     problem(client.patch(f"{URL}{event['id']}", json={"title": "Back on"}, headers=organizer.headers), 409)
     assert client.get(f"{URL}{event['id']}").json() == first.json()
 
@@ -117,7 +117,7 @@ def paid_payload(price: str, currency: str) -> dict:
 
 def test_prices_must_respect_the_currencys_minor_units(client, organizer):
     body = problem(client.post(URL, json=paid_payload("10.50", "JPY"), headers=organizer.headers), 422)
-    assert body["title"] == "InvalidPrice" and "JPY" in body["detail"]
+    assert body["type"] == "/docs/problems#invalid-price" and "JPY" in body["detail"]
     problem(client.post(URL, json=paid_payload("5.00", "XYZ"), headers=organizer.headers), 422)
     yen = client.post(URL, json=paid_payload("1050", "JPY"), headers=organizer.headers)
     assert yen.status_code == 201 and yen.json()["price"] == "1050"
@@ -125,7 +125,7 @@ def test_prices_must_respect_the_currencys_minor_units(client, organizer):
     assert dinar.status_code == 201 and dinar.json()["price"] == "1.125"
     euro = client.post(URL, json=paid_payload("25.50", "EUR"), headers=organizer.headers).json()
     body = problem(client.patch(f"{URL}{euro['id']}", json={"currency": "JPY"}, headers=organizer.headers), 422)
-    assert body["title"] == "InvalidPrice"
+    assert body["type"] == "/docs/problems#invalid-price"
     assert client.get(f"{URL}{euro['id']}").json()["currency"] == "EUR"
 
 
@@ -139,7 +139,7 @@ def test_a_started_event_cannot_be_cancelled_by_its_organizer_only_by_an_admin(c
     event = Event.schedule(details, created_by=organizer.user_id, now=past)
     app.save(event)
     body = problem(client.post(f"{URL}{event.id}/cancel", headers=organizer.headers), 409)
-    assert body["title"] == "EventAlreadyStarted"
+    assert body["type"] == "/docs/problems#event-already-started"
     assert client.get(f"{URL}{event.id}").json()["status"] == "scheduled"
     response = client.post(f"{URL}{event.id}/cancel", json={"reason": "fire alarm"}, headers=admin.headers)
     assert response.status_code == 200 and response.json()["status"] == "cancelled"

@@ -64,7 +64,7 @@ def test_capacity_cannot_drop_below_the_seats_taken(client, organizer, feed_cata
     response = client.patch(f"{URL}{event['id']}", json={"max_participants": 5}, headers=organizer.headers)
     assert response.status_code == 409, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["title"] == "CapacityBelowSeatsTaken"
+    assert response.json()["type"] == "/docs/problems#capacity-below-seats-taken"
     assert client.get(f"{URL}{event['id']}").json()["max_participants"] == 10
     full = client.patch(f"{URL}{event['id']}", json={"max_participants": 6}, headers=organizer.headers).json()
     assert (full["max_participants"], full["seats_available"]) == (6, 0)

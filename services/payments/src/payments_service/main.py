@@ -55,8 +55,10 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     UntrustedWebhookSource: 403,
     WebhooksNotSupported: 404,
     # The provider SDK's message can carry request ids or key fragments: the client gets a fixed text.
-    ProviderError: Refusal(502, "The payment provider did not answer as expected; try again later.", retry_after=5),
-    ProviderRefused: Refusal(502, "The payment provider refused the request.", retry_after=None),
+    ProviderError: Refusal(502, "The payment provider did not answer as expected; try again later.", retry_after=5,
+                           title="Payment provider unavailable"),
+    ProviderRefused: Refusal(502, "The payment provider refused the request.", retry_after=None,
+                             title="Payment provider refused"),
     # Lost the optimistic-concurrency race on every retry: the client may simply try again (Retry-After,
     # not stored for idempotent replay; the database's own message stays in the log).
     IntegrityError: CONCURRENT_CHANGE,

@@ -24,7 +24,7 @@ from users_service.domain import (
     setting_id,
 )
 from users_service.domain.role import check_definition
-from users_service.domain.setting import KNOWN_SETTINGS
+from users_service.domain.setting import KNOWN_SETTINGS, SettingState, definition, state_of
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
 from users_service.tokens import family_of, new_refresh_token, token_hash
@@ -88,10 +88,7 @@ class Users(Credentials, ServiceApplication):
 
     def default_locale(self) -> str:
         """The `default_locale` setting (its declared default while nobody set it)."""
-        try:
-            return str(self.setting("default_locale").value)
-        except SettingNotFound:
-            return str(KNOWN_SETTINGS["default_locale"].default)
+        return str(self.setting("default_locale").value)
 
     def change_locale(self, user_id: UUID, locale: str) -> User:
         """The user's language for e-mails and messages; raises UserNotFound."""
@@ -306,23 +303,46 @@ class Users(Credentials, ServiceApplication):
 
     # --- settings -------------------------------------------------------------------------------------
 
-    def setting(self, key: str) -> Setting:
-        """A setting's current value; raises SettingNotFound."""
-        return self._get(setting_id(key), Setting, SettingNotFound(f"setting {key!r} is not set"))
+    def setting(self, key: str) -> SettingState:
+        """A known setting's current value (its default while unset); raises SettingNotFound for other keys."""
+        definition(key)
+        try:
+            return state_of(key, self.repository.get(setting_id(key)))
+        except AggregateNotFoundError:
+            return state_of(key, None)
 
-    def put_setting(self, key: str, value: Any, type_: str) -> tuple[Setting, bool]:
-        """Set a value of a declared type; raises InvalidSetting. Returns the setting and whether it is new."""
-        def put() -> tuple[Setting, bool]:
+    def settings(self) -> list[SettingState]:
+        """Every known setting, in definition order."""
+        return [self.setting(key) for key in KNOWN_SETTINGS]
+
+    def put_setting(self, key: str, value: Any, type_: str | None = None) -> tuple[SettingState, bool]:
+        """Set a known setting (its type is the definition's; a `type_` given must agree); raises
+        InvalidSetting. Returns the new state and whether the setting's stream is new."""
+        def put() -> tuple[SettingState, bool]:
             try:
                 setting = self.repository.get(setting_id(key))
             except AggregateNotFoundError:
                 setting = Setting.set_first(key, value, type_)
                 self.save(setting)
-                return setting, True
+                return state_of(key, setting), True
             setting.change(value, type_)
             self.save(setting)
-            return setting, False
+            return state_of(key, setting), False
         return self._retrying(put)
+
+    def reset_setting(self, key: str) -> SettingState:
+        """Return a known setting to its default (SettingReset on users.v1); raises SettingNotFound."""
+        definition(key)
+
+        def reset() -> SettingState:
+            try:
+                setting = self.repository.get(setting_id(key))
+            except AggregateNotFoundError:
+                return state_of(key, None)  # never set: it already holds its default
+            setting.reset()
+            self.save(setting)
+            return state_of(key, setting)
+        return self._retrying(reset)
 
     # --- start-up -------------------------------------------------------------------------------------
 

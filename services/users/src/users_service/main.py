@@ -42,7 +42,8 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     InvalidSetting: 422,
     # Lost the optimistic-concurrency race on every retry: the client may simply try again.
     IntegrityError: CONCURRENT_CHANGE,
-    HashingBusy: Refusal(503, "Too many sign-ins are being checked right now; retry in a moment.", retry_after=1),
+    HashingBusy: Refusal(503, "Too many sign-ins are being checked right now; retry in a moment.", retry_after=1,
+                         title="Sign-ins busy"),
     WeakPassword: 422,
     WrongPassword: 403,
     PasswordResetInvalid: 401,

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.users import (
-    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated, UserRegistered,
+    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated, UserRegistered,
     UserRoleChanged,
 )
 from users_service.domain import Role, Setting, User
@@ -79,3 +79,8 @@ def _(e: Setting.Defined) -> BaseModel:
 @translate.register
 def _(e: Setting.Changed) -> BaseModel:
     return SettingChanged(key=e.key, type=e.type_, value=e.value)
+
+
+@translate.register
+def _(e: Setting.Reset) -> BaseModel:
+    return SettingReset(key=e.key)

@@ -63,11 +63,12 @@ def test_a_setting_body_over_its_limit_is_413(client, admin, problem):
     problem(client.put(SETTING, content=body, headers={**admin.headers, "Content-Type": "application/json"}), 413)
 
 
-def test_a_setting_value_at_the_limit_is_kept(client, admin):
+def test_a_setting_value_at_the_limit_passes_the_size_check(client, admin, problem):
+    # No known setting takes JSON today: the value gets past the size bound and is then refused by the key's
+    # own rule (only known settings exist), not by its size.
     value = {"list": ["\U0001d518" * 100] * ((lim.SETTING_VALUE_BYTES - 100) // 410)}
-    response = client.put(SETTING, json={"value": value, "type": "json"}, headers=admin.headers)
-    assert response.status_code == 200, response.text
-    assert client.get(SETTING, headers=admin.headers).json()["value"] == value
+    body = problem(client.put(SETTING, json={"value": value, "type": "json"}, headers=admin.headers), 422)
+    assert "no setting" in body["detail"]
 
 
 @pytest.mark.parametrize("role", [{"name": "x" * (lim.ROLE_NAME + 1), "permissions": []},

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from contracts.users import (
-    RoleDefined, SettingChanged, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
+    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
 )
 from users_service.domain import EmailRegistration, Role, Setting, TokenFamily, User
 from users_service.public import translate
@@ -39,9 +39,11 @@ def test_role_definitions_and_redefinitions_are_both_role_defined():
 def test_every_setting_value_is_published_typed():
     setting = Setting.set_first("booking_hold_minutes", "15", "number")
     setting.change(30, "number")
+    setting.reset()
     assert [translate(e) for e in setting.collect_events()] == [
         SettingChanged(key="booking_hold_minutes", type="number", value=15),
         SettingChanged(key="booking_hold_minutes", type="number", value=30),
+        SettingReset(key="booking_hold_minutes"),
     ]
 
 

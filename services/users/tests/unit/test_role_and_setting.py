@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from users_service.domain import InvalidRole, InvalidSetting, Role, RoleIndex, Setting, role_id
+from users_service.domain.setting import _COERCE
 
 pytestmark = pytest.mark.unit
 
@@ -40,23 +41,46 @@ def test_the_role_index_lists_each_name_once():
     ("hello", "string", "hello"), (15, "number", 15), ("15", "number", 15), ("2.5", "number", 2.5),
     (True, "bool", True), ("false", "bool", False), ({"a": [1, 2]}, "json", {"a": [1, 2]}), (None, "json", None),
 ])
-def test_values_are_stored_as_their_type(value, type_, expected):
-    setting = Setting.set_first("homepage_banner", value, type_)
-    assert setting.value == expected and type(setting.value) is type(expected)
+def test_values_are_read_as_their_type(value, type_, expected):
+    typed = _COERCE[type_](value)
+    assert typed == expected and type(typed) is type(expected)
 
 
 @pytest.mark.parametrize("value, type_", [
     (15, "string"), ("many", "number"), (True, "number"), ("yes", "bool"), (1, "bool"), (float("nan"), "number"),
-    ("x", "date"),
 ])
 def test_values_that_do_not_match_their_type_are_refused(value, type_):
     with pytest.raises(InvalidSetting):
-        Setting.set_first("homepage_banner", value, type_)
+        _COERCE[type_](value)
+
+
+@pytest.mark.parametrize("key, type_", [("homepage_banner", "json"), ("homepage_banner", None), ("Bad Key", None)])
+def test_only_known_settings_can_be_set(key, type_):
+    with pytest.raises(InvalidSetting, match="no setting"):
+        Setting.set_first(key, 1, type_)
+
+
+def test_the_type_comes_from_the_definition_and_a_given_one_must_agree():
+    assert Setting.set_first("max_group_size", "12").value == 12
+    assert Setting.set_first("waitlist_policy", "strict_fifo", "string").type == "string"
+    with pytest.raises(InvalidSetting, match="of type number"):
+        Setting.set_first("max_group_size", 12, "json")
+
+
+def test_a_reset_setting_holds_its_default_until_set_again():
+    setting = Setting.set_first("max_group_size", 12)
+    setting.reset()
+    setting.reset()  # already at its default: nothing to record
+    assert (setting.value, setting.is_set) == (10, False)
+    setting.change(10)  # the default, set explicitly: recorded, the setting is set again
+    assert setting.is_set
+    assert [type(e).__name__ for e in setting.collect_events()] == ["Defined", "Reset", "Changed"]
 
 
 @pytest.mark.parametrize("key, value, type_", [
     ("booking_hold_minutes", 0, "number"), ("booking_hold_minutes", 1.5, "number"),
     ("booking_hold_minutes", "15", "string"), ("waitlist_policy", "random", "string"), ("Bad Key", 1, "number"),
+    ("waitlist_policy", "strict_fifo", "json"),
 ])
 def test_known_settings_and_keys_follow_their_rules(key, value, type_):
     with pytest.raises(InvalidSetting):

@@ -1,4 +1,4 @@
-"""A replica of the platform settings bookings obeys (users.v1 SettingChanged), read as `BookingRules`."""
+"""A replica of the platform settings bookings obeys (users.v1 SettingChanged/SettingReset), read as `BookingRules`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, sel
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from contracts import Envelope, topics
-from contracts.users import SettingChanged
+from contracts.users import SettingChanged, SettingReset
 from spine.views import View, execute, fetch
 
 from bookings_service.domain import BookingRules
@@ -45,13 +45,20 @@ class SettingsReplica(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type != SettingChanged.message_type or envelope.version != 1:  # type: ignore[attr-defined]
+        if envelope.version != 1:
             return
-        setting = SettingChanged.model_validate(envelope.payload)
-        if setting.key not in KEYS:
+        if envelope.type == SettingChanged.message_type:  # type: ignore[attr-defined]
+            setting = SettingChanged.model_validate(envelope.payload)
+            key, value = setting.key, setting.value
+        elif envelope.type == SettingReset.message_type:  # type: ignore[attr-defined]
+            # Back to default: a JSON null, which BookingRules reads as "use the default" (a row, not a
+            # delete, so the version guard still ignores an older SettingChanged delivered late).
+            key, value = SettingReset.model_validate(envelope.payload).key, None
+        else:
             return
-        execute(cur, UPSERT, {"v_key": setting.key, "v_value": Jsonb(setting.value),
-                              "v_version": envelope.aggregate_version})
+        if key not in KEYS:
+            return
+        execute(cur, UPSERT, {"v_key": key, "v_value": Jsonb(value), "v_version": envelope.aggregate_version})
 
 
 class RulesReader:

@@ -22,13 +22,19 @@ class EmptyTitle(InvalidEventDetails):
 class StartNotInFuture(InvalidEventDetails):
     """Raised when an event is scheduled, or moved, to a start time that is not in the future."""
 
+    problem_title = "Start time not in the future"
+
 
 class NonPositiveDuration(InvalidEventDetails):
     """Raised when an event's duration is zero or negative minutes."""
 
+    problem_title = "Duration not positive"
+
 
 class NonPositiveCapacity(InvalidEventDetails):
     """Raised when an event's seat capacity (`max_participants`) is zero or negative."""
+
+    problem_title = "Capacity not positive"
 
 
 class InvalidPrice(InvalidEventDetails):

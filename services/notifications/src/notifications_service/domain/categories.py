@@ -15,6 +15,8 @@ CATEGORIES = TRANSACTIONAL + OPTIONAL
 class TransactionalCategory(ValueError):
     """Raised when a user tries to turn off a transactional category."""
 
+    problem_title = "Transactional messages cannot be turned off"
+
 
 def check_opt_outs(opted_out: set[str]) -> None:
     """Only optional categories can be turned off."""

@@ -18,6 +18,8 @@ class InvalidPaymentRequest(PaymentRuleViolation):
 class NonPositiveAmount(InvalidPaymentRequest):
     """Raised when an amount is zero or negative."""
 
+    problem_title = "Amount not positive"
+
 
 class InvalidCurrency(InvalidPaymentRequest):
     """Raised when a currency is not three upper-case letters (ISO 4217)."""
@@ -38,6 +40,8 @@ class AmountTooLarge(InvalidPaymentRequest):
 class CashTopUpTooLarge(InvalidPaymentRequest):
     """Raised when a cash top-up is above the deployment's ceiling for its currency."""
 
+    problem_title = "Cash top-up too large"
+
 
 class UnknownPaymentMethod(InvalidPaymentRequest):
     """Raised when the payment method is not one the service knows."""
@@ -45,6 +49,8 @@ class UnknownPaymentMethod(InvalidPaymentRequest):
 
 class TopUpFromBalance(InvalidPaymentRequest):
     """Raised when a wallet top-up would be paid from the same wallet."""
+
+    problem_title = "Top-up paid from the same wallet"
 
 
 class PaymentNotPending(PaymentRuleViolation):

@@ -1,4 +1,4 @@
-"""Roles and platform settings: /api/v1/roles, /api/v1/settings/{key}."""
+"""Roles and platform settings: /api/v1/roles, /api/v1/settings[/{key}]."""
 
 from __future__ import annotations
 
@@ -55,18 +55,31 @@ def define_role(body: RoleCreate, response: Response, service: Service,
     return RolePublic(name=role.name, permissions=list(role.permissions))
 
 
+@settings.get("", response_model=list[SettingPublic], responses=problem_responses(401, 403))
+def list_settings(service: Service,
+                  _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> list[SettingPublic]:
+    """Every known setting: its value, default, type, bounds and what it is for."""
+    return [SettingPublic.of(s) for s in service.app.settings()]
+
+
 @settings.get("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 404))
 def get_setting(key: SettingKey, service: Service,
                 _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
-    """A platform setting's current value and type."""
-    s = service.app.setting(key)
-    return SettingPublic(key=s.key, value=s.value, type=s.type)
+    """A known setting's value (its default while never set) and definition; 404 for an unknown key."""
+    return SettingPublic.of(service.app.setting(key))
 
 
 @settings.put("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 422),
               openapi_extra=body_limit(SETTING_BODY_LIMIT))
 def put_setting(key: SettingKey, body: SettingPut, service: Service,
                 _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
-    """Set a platform setting; services that use it receive the change on users.v1."""
-    s, _created = service.app.put_setting(key, body.value, body.type)
-    return SettingPublic(key=s.key, value=s.value, type=s.type)
+    """Set a known setting; services that use it receive the change on users.v1 (unknown key: 422)."""
+    state, _created = service.app.put_setting(key, body.value, body.type)
+    return SettingPublic.of(state)
+
+
+@settings.delete("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 404))
+def reset_setting(key: SettingKey, service: Service,
+                  _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
+    """Return a setting to its default (SettingReset on users.v1); answers with the setting as it now is."""
+    return SettingPublic.of(service.app.reset_setting(key))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from webkit.fields import BoundedJson, Line, Text
 
 from users_service.domain import User
+from users_service.domain.setting import SettingState
 
 
 Locale = Literal["ru", "en"]
@@ -107,17 +108,36 @@ class RolePublic(BaseModel):
 
 
 class SettingPut(BaseModel):
-    """A setting's new value and its type (seed: value, type). The value's size is bounded here; what values a
-    setting accepts is the setting's own rule."""
+    """A setting's new value; its type comes from the setting's definition (GET /api/v1/settings). The value's
+    size is bounded here; what values a setting accepts is the setting's own rule."""
 
     value: BoundedJson(lim.SETTING_VALUE_BYTES) = Field(examples=[15])
-    type: Literal["string", "number", "bool", "json"] = Field(examples=["number"])
+    type: Literal["string", "number", "bool", "json"] | None = Field(
+        default=None, description="Optional (the seed's form): accepted when it agrees with the definition.",
+        examples=["number"])
 
 
 class SettingPublic(BaseModel):
-    key: str
-    value: Any
-    type: str
+    """A setting's value beside its definition: default, type, bounds and what it is for."""
+
+    key: str = Field(examples=["booking_hold_minutes"])
+    value: Any = Field(description="The value in force (the default while `is_default`).", examples=[15])
+    type: str = Field(description="string, number, bool or json.", examples=["number"])
+    default: Any = Field(description="The value in force while nobody set it (or after DELETE).", examples=[15])
+    is_default: bool = Field(description="Whether the setting holds its default (never set, or reset).")
+    minimum: float | None = Field(default=None, description="Lowest allowed number.", examples=[1])
+    maximum: float | None = Field(default=None, description="Highest allowed number.", examples=[10080])
+    whole: bool = Field(default=False, description="Whether a number must be whole.")
+    choices: list[str] | None = Field(default=None, description="The allowed values of a string setting.")
+    pattern: str | None = Field(default=None, description="Regular expression a string value must match.")
+    description: str = Field(description="What the setting is for, in one line.")
+
+    @classmethod
+    def of(cls, state: SettingState) -> SettingPublic:
+        k = state.known
+        return cls(key=state.key, value=state.value, type=k.type, default=k.default, is_default=state.is_default,
+                   minimum=k.minimum, maximum=k.maximum, whole=k.whole, choices=list(k.choices) or None,
+                   pattern=k.pattern, description=k.description)
 
 
 class PasswordChange(BaseModel):

@@ -31,7 +31,8 @@ MAX_STRING, MAX_ITEMS, MAX_DEPTH, MAX_BYTES = 256, 20, 4, 4096
 ENTITY_TYPES = ("user", "role", "setting", "event", "booking", "payment", "notification")
 
 # Messages about something other than their topic's main entity, and the payload field naming it.
-_ENTITY_BY_TYPE = {"RoleDefined": ("role", "name"), "SettingChanged": ("setting", "key")}
+_ENTITY_BY_TYPE = {"RoleDefined": ("role", "name"), "SettingChanged": ("setting", "key"),
+                   "SettingReset": ("setting", "key")}
 _ENTITY_BY_TOPIC = {"users": "user", "events": "event", "bookings": "booking", "payments": "payment",
                     "notifications": "notification"}
 

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from users_service.domain.errors import InvalidSetting
+from users_service.domain.errors import InvalidSetting, SettingNotFound
 
 SettingType = Literal["string", "number", "bool", "json"]
 SETTING_TYPES: tuple[str, ...] = ("string", "number", "bool", "json")
@@ -81,22 +81,49 @@ KNOWN_SETTINGS: dict[str, KnownSetting] = {
 }
 
 
+def definition(key: str) -> KnownSetting:
+    """The definition of a known setting; raises SettingNotFound for any other key."""
+    try:
+        return KNOWN_SETTINGS[key]
+    except KeyError:
+        raise SettingNotFound(f"there is no setting {key!r}; known settings: GET /api/v1/settings") from None
+
+
+@dataclass(frozen=True)
+class SettingState:
+    """What a setting holds now, beside its definition (what GET /settings shows)."""
+
+    key: str
+    value: Any
+    is_default: bool
+    known: KnownSetting
+
+
+def state_of(key: str, setting: Setting | None) -> SettingState:
+    """The setting's current state; its default while it was never set or was reset."""
+    known = definition(key)
+    if setting is None or not getattr(setting, "is_set", True):
+        return SettingState(key, known.default, True, known)
+    return SettingState(key, setting.value, False, known)
+
+
 def setting_id(key: str) -> UUID:
     """Deterministic id, so each key has exactly one stream."""
     return uuid5(NAMESPACE_URL, f"/users/settings/{key}")
 
 
-def coerce(key: str, value: Any, type_: str) -> Any:
-    """The value as `type_` (numbers and booleans may come as the seed's text form); raises InvalidSetting."""
-    if not SETTING_KEY.match(key):
-        raise InvalidSetting(f"setting key {key!r} must be lower-case letters, digits, '.', '_' or '-'")
-    if type_ not in SETTING_TYPES:
-        raise InvalidSetting(f"type must be one of {', '.join(SETTING_TYPES)}")
+def coerce(key: str, value: Any, type_: str | None = None) -> Any:
+    """The value as the setting's type (numbers and booleans may come as the seed's text form).
+
+    Only known settings may be set: an unknown key, a `type_` that disagrees with the definition, or a value
+    outside the definition's bounds raises InvalidSetting."""
     known = KNOWN_SETTINGS.get(key)
-    if known and known.type != type_:
-        raise InvalidSetting(f"setting {key!r} is of type {known.type}")
-    typed = _COERCE[type_](value)
-    problem = known.problem(typed) if known else None
+    if known is None:
+        raise InvalidSetting(f"there is no setting {key!r}; known settings: GET /api/v1/settings")
+    if type_ is not None and type_ != known.type:
+        raise InvalidSetting(f"setting {key!r} is of type {known.type}, not {type_}")
+    typed = _COERCE[known.type](value)
+    problem = known.problem(typed)
     if problem:
         raise InvalidSetting(f"setting {key!r} {problem}")
     return typed
@@ -145,12 +172,12 @@ _COERCE: dict[str, Callable[[Any], Any]] = {"string": _string, "number": _number
 
 
 class Setting(Aggregate):
-    """One platform setting and its history of values."""
+    """One platform setting and its history of values; `is_set` is False while it holds its default."""
 
     @classmethod
-    def set_first(cls, key: str, value: Any, type_: str) -> Setting:
+    def set_first(cls, key: str, value: Any, type_: str | None = None) -> Setting:
         """The first value of a key; raises InvalidSetting."""
-        return cls(key, coerce(key, value, type_), type_)
+        return cls(key, coerce(key, value, type_), definition(key).type)
 
     @staticmethod
     def create_id(key: str, value: Any, type_: str) -> UUID:
@@ -161,14 +188,29 @@ class Setting(Aggregate):
         self.key = key
         self.value = value
         self.type = type_
+        self.is_set = True
 
-    def change(self, value: Any, type_: str) -> None:
-        """A new value (and possibly type); no event when nothing changes. Raises InvalidSetting."""
+    def change(self, value: Any, type_: str | None = None) -> None:
+        """A new value; no event when nothing changes. Raises InvalidSetting."""
         typed = coerce(self.key, value, type_)
-        if (typed, type_) != (self.value, self.type) or type(typed) is not type(self.value):
-            self._changed(key=self.key, value=typed, type_=type_)
+        kind = definition(self.key).type
+        if not getattr(self, "is_set", True) or (typed, kind) != (self.value, self.type) \
+                or type(typed) is not type(self.value):
+            self._changed(key=self.key, value=typed, type_=kind)
 
     @event("Changed")
     def _changed(self, key: str, value: Any, type_: str) -> None:
         self.value = value
         self.type = type_
+        self.is_set = True
+
+    def reset(self) -> None:
+        """Back to the definition's default; no event when it already holds its default."""
+        if getattr(self, "is_set", True):
+            self._reset(key=self.key)
+
+    @event("Reset")
+    def _reset(self, key: str) -> None:
+        known = KNOWN_SETTINGS.get(key)
+        self.value = known.default if known else None
+        self.is_set = False
