@@ -207,6 +207,7 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /health/users/detail": (same(lambda w: ("GET", "/health/users/detail", {})), OPS_ONLY),
     "GET /health/events/detail": (same(lambda w: ("GET", "/health/events/detail", {})), OPS_ONLY),
     "GET /health/bookings/detail": (same(lambda w: ("GET", "/health/bookings/detail", {})), OPS_ONLY),
+    "GET /health/notifications/detail": (same(lambda w: ("GET", "/health/notifications/detail", {})), OPS_ONLY),
     "GET /health/payments/detail": (same(lambda w: ("GET", "/health/payments/detail", {})), OPS_ONLY),
     # --- users ---------------------------------------------------------------------------------------
     "GET /health/users": (same(lambda w: ("GET", "/health/users", {})), everyone(200)),

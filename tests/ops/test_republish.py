@@ -62,7 +62,10 @@ def test_republishing_changes_no_view_and_no_saga(issuer):
     topics = {getattr(names, f) for f in Topics.__dataclass_fields__}
     create_topics(*topics, *(dlq(t) for t in topics), partitions=2)
     with fresh_database("ops_re_events") as events_db, fresh_database("ops_re_bookings") as bookings_db:
-        ev, bk = EventsSettings(database=events_db), BookingsSettings(database=bookings_db)
+        # Own consumer groups: the e2e system (same service names) may still be running.
+        suffix = f".{names.events}"
+        ev = EventsSettings(database=events_db, consumer_group_suffix=suffix)
+        bk = BookingsSettings(database=bookings_db, consumer_group_suffix=suffix)
         events = build_events(ev)
         details = EventDetails(title="Republished meetup", start_time=datetime.now(UTC) + timedelta(days=3),
                                duration_minutes=60, max_participants=5)

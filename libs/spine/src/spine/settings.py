@@ -55,6 +55,10 @@ class InfraSettings(BaseSettings):
     health_check_seconds: float = 5.0
     relay_stuck_after_seconds: float = 30.0
     worker_port: int | None = None
+    # Appended to every consumer group of a worker: a test's in-process worker on its own topics must not
+    # share a group with the running system's worker of the same service (a group's leader assigns only
+    # the topics it knows, so the newcomer could get no partitions at all).
+    consumer_group_suffix: str = ""
     # Interface the api process binds: loopback locally (the gateway is on the same host), 0.0.0.0 in containers.
     api_host: str = "127.0.0.1"
     # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.

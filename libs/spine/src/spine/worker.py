@@ -73,13 +73,13 @@ class Worker:
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
-                                               group_id=f"{self.service}.{projection.name}", alarms=self.alarms,
+                                               group_id=f"{self.service}.{projection.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
                                                backoff=self.backoff))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
-                                               group_id=f"{self.service}.{handler.name}", alarms=self.alarms,
+                                               group_id=f"{self.service}.{handler.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
                                                backoff=self.backoff))
         return self
 
