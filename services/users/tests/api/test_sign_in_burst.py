@@ -13,7 +13,7 @@ import pytest
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from users_service.bootstrap import UsersService, bootstrap
+from users_service.bootstrap import Container, build
 from users_service.passwords import Passwords
 
 pytestmark = pytest.mark.api
@@ -42,8 +42,8 @@ HASHER = GatedArgon2()
 
 
 @pytest.fixture(scope="module")
-def service(settings) -> Iterator[UsersService]:
-    built = bootstrap(settings, passwords=Passwords(PasswordHash((HASHER,)), workers=WORKERS, queue=QUEUE))
+def service(settings) -> Iterator[Container]:
+    built = build(settings, passwords=Passwords(PasswordHash((HASHER,)), workers=WORKERS, queue=QUEUE))
     yield built
     built.close()
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from users_service.bootstrap import UsersService
+from users_service.bootstrap import Container
 
 
-def _service(request: Request) -> UsersService:
+def get_container(request: Request) -> Container:
     return request.app.state.users
 
 
-Service = Annotated[UsersService, Depends(_service)]
+Services = Annotated[Container, Depends(get_container)]

@@ -19,7 +19,8 @@ from users_service.domain import (
 from users_service.tokens import new_reset_token, token_hash, user_of_reset_token
 
 if TYPE_CHECKING:
-    from users_service.application import TokenPair, Users
+    from users_service.application.sessions import TokenPair
+    from users_service.application.users import Users
 
 
 @dataclass(frozen=True)
