@@ -1,4 +1,5 @@
-"""Internal users events → public `users.v1` contracts (`to_public`, used by the relay). The only module that knows both.
+"""Internal users events → public `users.v1` contracts (`to_public`, used by the relay): the only module that
+knows both.
 
 Sessions (token families), e-mail claims, password hashes and reset tokens stay private. That a password
 changed is public: every service voids the user's earlier access tokens on UserPasswordChanged.
@@ -12,8 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.users import (
-    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated, UserRegistered,
-    UserRoleChanged,
+    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated,
+    UserRegistered, UserRoleChanged,
 )
 from users_service.domain import Role, Setting, User
 

@@ -39,8 +39,9 @@ def list_roles(_: CurrentPrincipal, service: Services, request: Request, respons
 
 
 @roles.post("", response_model=RolePublic, status_code=status.HTTP_201_CREATED,
-            responses={**position_response(201), 200: {"description": "The role existed; its permissions were replaced.",
-                                                        **position_response(200)[200]},
+            responses={**position_response(201),
+                       200: {"description": "The role existed; its permissions were replaced.",
+                             **position_response(200)[200]},
                        **problem_responses(401, 403, 422)})
 def define_role(body: RoleCreate, response: Response, service: Services,
                 admin: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:

@@ -6,8 +6,7 @@ takes away more than they hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -15,19 +14,17 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.permissions import PARTICIPANT
 from spine import context
+from users_service.application.platform_settings import PlatformSettings
+from users_service.application.roles import Roles
 from users_service.domain import (
-    BeyondYourPermissions, EmailAlreadyRegistered, EmailRegistration, User, UserNotFound, check_password_strength,
-    email_registration_id, role_id,
+    EmailAlreadyRegistered, EmailRegistration, User, UserNotFound, check_password_strength, role_id,
 )
 
-if TYPE_CHECKING:
-    from users_service.application.users import Users
 
+class Accounts(Roles, PlatformSettings):
+    """The commands and queries about one account (roles: who may manage whom; settings: the default locale)."""
 
-class Accounts:
-    """Mixed into Users: the commands and queries about one account."""
-
-    def register(self: Users, email: str, full_name: str, password: str, role: str = PARTICIPANT, *,
+    def register(self, email: str, full_name: str, password: str, role: str = PARTICIPANT, *,
                  check_strength: bool = True, locale: str | None = None) -> User:
         """Create an account; raises EmailAlreadyRegistered when the e-mail (any case) is taken, WeakPassword.
 
@@ -46,7 +43,7 @@ class Accounts:
             raise EmailAlreadyRegistered(f"an account for {user.email} already exists") from None
         return user
 
-    def change_locale(self: Users, user_id: UUID, locale: str) -> User:
+    def change_locale(self, user_id: UUID, locale: str) -> User:
         """The user's language for e-mails and messages; raises UserNotFound."""
         def change() -> User:
             user = self.user(user_id)
@@ -55,19 +52,7 @@ class Accounts:
             return user
         return self._retrying(change)
 
-    def user(self: Users, user_id: UUID) -> User:
-        """The account; raises UserNotFound."""
-        return self._get(user_id, User, UserNotFound(f"user {user_id} not found"))
-
-    def user_by_email(self: Users, email: str) -> User | None:
-        """The account registered under this e-mail (any case), or None."""
-        try:
-            claim = self.repository.get(email_registration_id(email))
-        except AggregateNotFoundError:
-            return None
-        return self.user(claim.user_id)
-
-    def is_revoked(self: Users, user_id: UUID, user_version: int | None = None, role: str | None = None,
+    def is_revoked(self, user_id: UUID, user_version: int | None = None, role: str | None = None,
                    role_version: int | None = None) -> bool:
         """Whether an access token must be refused: the account is disabled or gone, or the token was issued
         before a role/password change or re-enabling (`user_version`) or before its role was redefined."""
@@ -83,7 +68,7 @@ class Accounts:
             return True
         return defined is not None and (role_version or 0) < defined.tokens_valid_from
 
-    def change_role(self: Users, user_id: UUID, role: str, *, by: UUID | None = None) -> User:
+    def change_role(self, user_id: UUID, role: str, *, by: UUID | None = None) -> User:
         """Give a user another role; raises UserNotFound, UnknownRole, AccountDisabled, BeyondYourPermissions.
 
         `by` (the admin) must hold every permission of the new role and of the user's current one.
@@ -98,36 +83,26 @@ class Accounts:
             user.change_role(role)
         return self._retrying(lambda: self._change(user_id, change))
 
-    def disable(self: Users, user_id: UUID, reason: str | None = None, *, by: UUID | None = None) -> User:
+    def disable(self, user_id: UUID, reason: str | None = None, *, by: UUID | None = None) -> User:
         """Disable an account: no more logins or refreshes, and services refuse its access tokens."""
         def disable(user: User) -> None:
             self._manageable(user, by)
             user.disable(reason)
         return self._retrying(lambda: self._change(user_id, disable))
 
-    def enable(self: Users, user_id: UUID, *, by: UUID | None = None) -> User:
+    def enable(self, user_id: UUID, *, by: UUID | None = None) -> User:
         """Re-enable a disabled account; raises AccountNotDisabled. Its old tokens and sessions stay void."""
         def enable(user: User) -> None:
             self._manageable(user, by)
             user.enable()
         return self._retrying(lambda: self._change(user_id, enable))
 
-    def check_ceiling(self: Users, actor_id: UUID, permissions: Iterable[str], action: str) -> None:
-        """Raises BeyondYourPermissions unless the actor's role (as defined now) holds every permission."""
-        try:
-            held = set(self.permissions_of(self.user(actor_id).role))
-        except UserNotFound:
-            held = set()
-        missing = sorted(set(permissions) - held)
-        if missing:
-            raise BeyondYourPermissions(f"{action} needs permissions you do not hold: {', '.join(missing)}")
-
-    def _manageable(self: Users, user: User, by: UUID | None) -> None:
+    def _manageable(self, user: User, by: UUID | None) -> None:
         if by is not None:
             self.check_ceiling(by, self.permissions_of(user.role), f"managing a {user.role}")
         user.check_managed_by(by)
 
-    def _change(self: Users, user_id: UUID, command: Callable[[User], None]) -> User:
+    def _change(self, user_id: UUID, command: Callable[[User], None]) -> User:
         user = self.user(user_id)
         command(user)
         self.save(user)

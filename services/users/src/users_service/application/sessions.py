@@ -6,32 +6,17 @@ A session is a TokenFamily aggregate; access tokens are short-lived JWTs signed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from authkit.settings import AUDIENCE, ISSUER
 from authkit.tokens import issue_access_token
+from users_service.application.base import UsersBase
 from users_service.domain import (
     AccountDisabled, InvalidCredentials, RefreshTokenInvalid, RefreshTokenReused, Role, TokenFamily, User, role_id,
 )
 from users_service.tokens import family_of, new_refresh_token, token_hash
-
-if TYPE_CHECKING:
-    from users_service.application.users import Users
-
-
-@dataclass(frozen=True)
-class TokenPolicy:
-    """Lifetimes and audience of the tokens this service issues."""
-
-    access_ttl: timedelta = timedelta(minutes=15)
-    refresh_ttl: timedelta = timedelta(days=14)
-    issuer: str = ISSUER
-    audience: str = AUDIENCE
-    reset_ttl: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -44,10 +29,10 @@ class TokenPair:
     token_type: str = "bearer"
 
 
-class Sessions:
-    """Mixed into Users: the commands that start, continue and end a session."""
+class Sessions(UsersBase):
+    """The commands that start, continue and end a session."""
 
-    def login(self: Users, email: str, password: str) -> TokenPair:
+    def login(self, email: str, password: str) -> TokenPair:
         """Check the password and start a session; raises InvalidCredentials or AccountDisabled."""
         user = self.user_by_email(email)
         if user is None or user.password_hash is None:  # no account, or a reset was forced
@@ -65,11 +50,11 @@ class Sessions:
             self.save(refresh[0])
         return self._pair(user, refresh[1])
 
-    def refresh(self: Users, refresh_token: str) -> TokenPair:
+    def refresh(self, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for a new pair; a spent token revokes its family (RefreshTokenReused)."""
         return self._retrying(lambda: self._refresh(refresh_token))
 
-    def _refresh(self: Users, refresh_token: str) -> TokenPair:
+    def _refresh(self, refresh_token: str) -> TokenPair:
         family = self._family(refresh_token)
         successor = new_refresh_token(family.id)
         try:
@@ -90,7 +75,7 @@ class Sessions:
         self.save(family)
         return self._pair(user, successor)
 
-    def logout(self: Users, refresh_token: str) -> None:
+    def logout(self, refresh_token: str) -> None:
         """End the session the refresh token belongs to (every token of that login); repeating is harmless."""
         def end() -> None:
             family = self._family(refresh_token)
@@ -100,17 +85,17 @@ class Sessions:
             self.save(family)
         self._retrying(end)
 
-    def _family(self: Users, refresh_token: str) -> TokenFamily:
+    def _family(self, refresh_token: str) -> TokenFamily:
         return self._get(family_of(refresh_token), TokenFamily, RefreshTokenInvalid("unknown refresh token"))
 
-    def _start_family(self: Users, user: User) -> tuple[TokenFamily, str]:
+    def _start_family(self, user: User) -> tuple[TokenFamily, str]:
         family_id = uuid4()  # chosen first: the token carries it
         token = new_refresh_token(family_id)
         family = TokenFamily(family_id, user.id, token_hash(token), _now() + self.policy.refresh_ttl,
                              user_version=user.version)
         return family, token
 
-    def _pair(self: Users, user: User, refresh_token: str) -> TokenPair:
+    def _pair(self, user: User, refresh_token: str) -> TokenPair:
         assert self.keys is not None, "Users needs a KeyRing to issue tokens"
         signing, ttl = self.keys.signing, self.policy.access_ttl
         try:
