@@ -3,11 +3,14 @@
 #   make test EP_DATA=/tmp/ep PG_PORT=57432 KAFKA_PORT=59292 KAFKA_CONTROLLER_PORT=59293 GATEWAY_PORT=28000
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap run test unit integration api e2e bench infra replay stop clean
+.PHONY: help bootstrap run test unit integration api e2e lint lint-types bench infra replay stop clean
 
 TEST_PATHS ?= libs services ops tests
 PYTEST_ARGS ?=
 PROFILE ?= run
+LINT_PATHS ?= libs services ops deploy tests bench conftest.py
+MYPY_PACKAGES ?= contracts spine webkit authkit planner_ops \
+  users_service events_service bookings_service payments_service notifications_service
 
 help:  ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +35,13 @@ api: bootstrap  ## Each service's HTTP API against real PostgreSQL (test infrast
 
 e2e: bootstrap  ## The whole system through the gateway (test infrastructure left running)
 	@EP_PROFILE=test bash deploy/run_tests.sh -- -q -m e2e $(TEST_PATHS) $(PYTEST_ARGS)
+
+lint: bootstrap  ## ruff and mypy, configured in pyproject.toml (the same as .pre-commit-config.yaml)
+	@.venv/bin/ruff check $(LINT_PATHS)
+	@$(MAKE) --no-print-directory lint-types
+
+lint-types:  ## mypy alone, over every workspace package
+	@.venv/bin/mypy $(addprefix -p ,$(MYPY_PACKAGES))
 
 bench: bootstrap  ## Run every bench/*.py against the test infrastructure
 	@EP_PROFILE=test bash deploy/bench.sh

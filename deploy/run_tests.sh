@@ -4,6 +4,8 @@
 #   --fresh     stop the profile's PostgreSQL/Kafka and delete $EP_DATA first: a clean state
 #   --stop      stop PostgreSQL and Kafka at the end, whatever happened (pytest's exit code is kept)
 #   --no-infra  do not start anything (unit tests)
+# Where PostgreSQL and Kafka come from is decided by deploy/test_infra.py (EP_INFRA=local|containers|auto):
+# the local clusters are started here; containers are started by the test session itself (conftest.py).
 # Exit code: pytest's. "No tests collected" (5) is a failure too, since it is non-zero.
 set -euo pipefail
 export EP_PROFILE="${EP_PROFILE:-test}"
@@ -35,9 +37,19 @@ if [ "$fresh" = 1 ]; then
 fi
 
 if [ "$infra" = 1 ]; then
-  [ "$stop" = 1 ] && trap down EXIT
-  bash deploy/postgres.sh up
-  bash deploy/kafka.sh up
+  EP_INFRA=$(.venv/bin/python -m deploy.test_infra)
+else
+  EP_INFRA=local  # nothing to start: unit tests reach no infrastructure
+fi
+export EP_INFRA
+log "test infrastructure: $EP_INFRA"
+
+if [ "$infra" = 1 ]; then
+  if [ "$EP_INFRA" = local ]; then
+    [ "$stop" = 1 ] && trap down EXIT
+    bash deploy/postgres.sh up
+    bash deploy/kafka.sh up
+  fi
   # e2e tests start the gateway through honcho; install nginx now so apt-get is not inside a test timeout.
   bash deploy/gateway.sh install
 fi

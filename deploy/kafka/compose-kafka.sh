@@ -4,6 +4,8 @@
 # with no access unless an ACL allows it (the one-shot `kafka-acls` container applies them), and SASL/PLAIN
 # with a per-start random password on the controller listener, which only the broker itself uses.
 # Passwords come from the environment: KAFKA_<PRINCIPAL>_PASSWORD for every name in KAFKA_PRINCIPALS.
+# KAFKA_HOST_ADVERTISED: the host listener's address as clients outside the network reach it (the tests'
+# testcontainers bind it to a free port: deploy/test_infra.py).
 set -eu
 CONF=/tmp/server.properties
 DATA=/var/lib/kafka/data
@@ -16,7 +18,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@kafka:9093
 listeners=BROKER://:9092,HOST://:29092,CONTROLLER://:9093
-advertised.listeners=BROKER://kafka:9092,HOST://localhost:29092
+advertised.listeners=BROKER://kafka:9092,HOST://${KAFKA_HOST_ADVERTISED:-localhost:29092}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=BROKER
 listener.security.protocol.map=BROKER:SASL_PLAINTEXT,HOST:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT

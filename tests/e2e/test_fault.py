@@ -11,6 +11,7 @@ equals a rebuild of it from its topic at offset 0, row for row.
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import threading
@@ -27,7 +28,10 @@ from e2e_support import (
 from fault_support import caught_up, rebuild_equals_live
 
 # Last of all: whatever a restart leaves behind, no other test sees it.
-pytestmark = [pytest.mark.e2e, pytest.mark.disruptive(last=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.disruptive(last=True),
+              # It restarts the local clusters with deploy/*.sh; containers (deploy/test_infra.py) are not restarted.
+              pytest.mark.skipif(os.environ.get("EP_INFRA") == "containers",
+                                 reason="restarts the local PostgreSQL and Kafka, not containers")]
 
 WAVES = 4
 FREE_PER_WAVE, PAID_PER_WAVE = 10, 8

@@ -64,9 +64,9 @@ async def kafka_lag(ops: Ops, projections: dict[str, list[tuple[str, str, int, i
     """Consumer groups (committed offsets) and projections (stored positions) against the end offsets."""
     async with kafka.admin(ops.settings) as admin, kafka.reader(ops.settings) as consumer:
         positions, subscribed, members = await _groups(admin)
-        for database, rows in projections.items():
+        for db, rows in projections.items():
             for projection, topic, partition, next_offset in rows:
-                positions.setdefault(("projection", projection, database), {})[TopicPartition(topic, partition)] = \
+                positions.setdefault(("projection", projection, db), {})[TopicPartition(topic, partition)] = \
                     next_offset
         topics_of = {key: {tp.topic for tp in pos} | subscribed.get(key, set()) for key, pos in positions.items()}
         tps = await kafka.topic_partitions(consumer, sorted(set().union(*topics_of.values())))

@@ -114,6 +114,8 @@ def entries(records: list[ConsumerRecord], original: str) -> list[Entry]:
         ident = f"{r.partition}:{r.offset}"
         if MARKER in h or ident in settled:
             continue
+        kind: str | None
+        aggregate: str | None
         try:
             envelope = Envelope.from_bytes(r.value)
             kind, aggregate = envelope.type, envelope.aggregate_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import psycopg
 import typer
@@ -64,7 +65,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
 class OpsGroup(TyperGroup):
     """A command group whose commands fail with one line instead of a traceback."""
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which typer vendors privately
         try:
             return super().invoke(ctx)
         except (Exit, Abort, TyperException):  # typer's own: usage errors, --help, explicit exits

@@ -102,7 +102,8 @@ def show(report: dict[str, Any], console: Console) -> None:
     for note in report.get("skipped", ()):
         console.print(f"[dim]skipped: {note}[/]")
     for key, title in (("consumer_groups", "Consumer groups: committed offsets (age = oldest unconsumed message)"),
-                       ("projections", "Projections: positions stored with the views (age = oldest unconsumed message)")):
+                       ("projections",
+                        "Projections: positions stored with the views (age = oldest unconsumed message)")):
         table = Table(title=title, title_justify="left")
         first = "group" if key == "consumer_groups" else "projection"
         for col in (first, "topic", "lag", "age s", "partitions behind", "members" if first == "group" else "database"):
@@ -124,7 +125,8 @@ def register(app: typer.Typer) -> None:
             database: Annotated[list[str] | None, typer.Option(
                 "--database", "-d", help="look at this database's relays and projections (repeatable; default: "
                                          "every service's)")] = None,
-            stale: Annotated[str, typer.Option(help="a relay whose oldest unpublished record is older is STUCK")] = "30s",
+            stale: Annotated[str, typer.Option(
+                help="a relay whose oldest unpublished record is older is STUCK")] = "30s",
             check: Annotated[bool, typer.Option("--check", help="exit 1 when a relay is PARKED or STUCK "
                                                                  "(cron, monitoring)")] = False,
             ) -> None:

@@ -112,7 +112,8 @@ def register(app: typer.Typer) -> None:
     def republish(ctx: typer.Context,
                   service: Annotated[str, typer.Argument(help="users, events, bookings, payments, …")],
                   from_: Annotated[int, typer.Option("--from", min=1, help="first notification id (inclusive)")] = 1,
-                  to: Annotated[int | None, typer.Option("--to", min=1, help="last notification id (inclusive)")] = None,
+                  to: Annotated[int | None, typer.Option("--to", min=1,
+                                                         help="last notification id (inclusive)")] = None,
                   topic: Annotated[str | None, typer.Option(
                       help="which of the service's relays (its topic; default: the service's event topic)")] = None,
                   into: Annotated[str | None, typer.Option(
@@ -127,7 +128,8 @@ def register(app: typer.Typer) -> None:
             wanted = topic or f"{service}.v1"
             chosen = [r for r in relays if r.topic == wanted]
             if not chosen:
-                raise OpsError(f"{service} has no relay to {wanted!r}: it publishes {', '.join(r.topic for r in relays)}")
+                published = ", ".join(r.topic for r in relays)
+                raise OpsError(f"{service} has no relay to {wanted!r}: it publishes {published}")
             relay = chosen[0]
             destination = into or relay.topic
 

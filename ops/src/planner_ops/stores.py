@@ -12,6 +12,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from collections.abc import Iterator
 
 import psycopg
@@ -42,8 +43,15 @@ class NoDatabase(OpsError):
     """Raised when PostgreSQL answers but the named database does not exist."""
 
 
+def scalar(conn: psycopg.Connection, query: Any, params: tuple[Any, ...] = ()) -> Any:
+    """The first column of a query that always answers one row (an aggregate, a function call)."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, "the query answered no row"
+    return row[0]
+
+
 def has_table(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+    return bool(scalar(conn, "SELECT to_regclass(%s) IS NOT NULL", (name,)))
 
 
 def event_stores(conn: psycopg.Connection) -> list[str]:
@@ -57,6 +65,8 @@ def event_stores(conn: psycopg.Connection) -> list[str]:
 
 def event_time(state: bytes | None) -> datetime | None:
     """When a stored event happened, from its JSON state (None when the state is not plain JSON)."""
+    if state is None:
+        return None
     try:
         stamp = json.loads(state)["timestamp"]
         return datetime.fromisoformat(stamp["_data_"] if isinstance(stamp, dict) else stamp)
@@ -93,18 +103,19 @@ def relay_states(conn: psycopg.Connection, database: str, expected: tuple[str, .
         parked = dict(conn.execute("SELECT relay, count(*) FROM spine_relay_parked GROUP BY relay").fetchall())
     for store in stores:
         events, tracking = sql.Identifier(f"{store}_events"), sql.Identifier(f"{store}_tracking")
-        positions = dict(conn.execute(sql.SQL("SELECT application_name, notification_id FROM {} WHERE"
+        positions: dict[str, int] = dict(conn.execute(sql.SQL("SELECT application_name, notification_id FROM {} WHERE"
                                               " application_name LIKE 'relay:%%'").format(tracking)).fetchall())
         if len(stores) == 1:
             positions = {name: 0 for name in expected} | positions
-        head = conn.execute(sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(events)).fetchone()[0]
+        head = scalar(conn, sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(events))
         for relay, position in sorted(positions.items()):
             behind, first = 0, None
             if head > position:
-                behind = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE notification_id > %s").format(events),
-                                      (position,)).fetchone()[0]
+                behind = scalar(conn, sql.SQL("SELECT count(*) FROM {} WHERE notification_id > %s").format(events),
+                                (position,))
                 first = conn.execute(sql.SQL("SELECT notification_id, state FROM {} WHERE notification_id > %s"
-                                             " ORDER BY notification_id LIMIT 1").format(events), (position,)).fetchone()
+                                             " ORDER BY notification_id LIMIT 1").format(events),
+                                     (position,)).fetchone()
             out.append(RelayState(database, store, relay, position, head, behind,
                                   event_time(first[1]) if first else None, first[0] if first else None,
                                   parked.get(relay, 0)))
@@ -122,9 +133,9 @@ def projection_positions(conn: psycopg.Connection) -> list[tuple[str, str, int, 
 def last_event(conn: psycopg.Connection, stores: list[str], aggregate_id: object) -> tuple[str, datetime | None] | None:
     """The type and time of an aggregate's latest stored event, from whichever store holds it."""
     for store in stores:
-        row = conn.execute(sql.SQL("SELECT topic, state FROM {} WHERE originator_id = %s"
-                                   " ORDER BY originator_version DESC LIMIT 1").format(sql.Identifier(f"{store}_events")),
-                           (aggregate_id,)).fetchone()
+        latest = sql.SQL("SELECT topic, state FROM {} WHERE originator_id = %s"
+                         " ORDER BY originator_version DESC LIMIT 1").format(sql.Identifier(f"{store}_events"))
+        row = conn.execute(latest, (aggregate_id,)).fetchone()
         if row:
             return short_topic(row[0]), event_time(row[1])
     return None

@@ -84,8 +84,10 @@ def _reviews() -> View:
 def _notify(name: str) -> Callable[[], View]:
     def make() -> View:
         from notifications_service.projections import views
-        return {"notify_users_view": views.UsersView, "notify_events_view": views.EventsView,
-                "notify_bookings_view": views.BookingsView}[name]()
+        kinds: dict[str, Callable[[], View]] = {"notify_users_view": views.UsersView,
+                                                "notify_events_view": views.EventsView,
+                                                "notify_bookings_view": views.BookingsView}
+        return kinds[name]()
     return make
 
 

@@ -16,7 +16,7 @@ from spine.projector import apply_in_transaction
 from spine.relay import Relay
 from spine.testing import fresh_database
 from users_service import public
-from users_service.bootstrap import UsersService, bootstrap
+from users_service.bootstrap import Container, build
 from users_service.main import create_app
 from users_service.passwords import Passwords
 from users_service.settings import Settings
@@ -57,14 +57,14 @@ def settings(database: str) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def service(settings: Settings) -> Iterator[UsersService]:
-    built = bootstrap(settings, passwords=FAST_PASSWORDS)
+def service(settings: Settings) -> Iterator[Container]:
+    built = build(settings, passwords=FAST_PASSWORDS)
     yield built
     built.close()
 
 
 @pytest.fixture(scope="module")
-def client(service: UsersService) -> Iterator[TestClient]:
+def client(service: Container) -> Iterator[TestClient]:
     with TestClient(create_app(service=service)) as test_client:
         yield test_client
 
@@ -92,13 +92,13 @@ def admin(client: TestClient) -> Account:
 
 
 @pytest.fixture(scope="module")
-def project(service: UsersService) -> Callable[[], None]:
+def project(service: Container) -> Callable[[], None]:
     """Do what relay + projector do, without Kafka: every stored event → public envelope → users_view."""
 
     def run() -> None:
-        relay = Relay(service.app, service.settings.topic, public.translate, service.settings)
-        envelopes = [e for n in service.app.recorder.select_notifications(start=1, limit=10_000)
-                     if (e := relay.envelope_for(service.app.mapper.to_domain_event(n))) is not None]
+        relay = Relay(service.users, service.settings.topic, public.to_public, service.settings)
+        envelopes = [e for n in service.users.recorder.select_notifications(start=1, limit=10_000)
+                     if (e := relay.envelope_for(service.users.mapper.to_domain_event(n))) is not None]
         for view in (service.users_view, service.roles_view):
             apply_in_transaction(service.settings.conninfo(service.settings.database), view, envelopes)
 

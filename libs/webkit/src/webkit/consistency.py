@@ -123,11 +123,11 @@ _STALE_DOC = {STALE_HEADER: {"description": "`true` when `after` was given and t
                              "schema": {"type": "string", "enum": ["true"]}}}
 
 
-def position_response(status: int) -> dict[int, dict[str, Any]]:
+def position_response(status: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI: the command's success response carries `X-Event-Position`."""
     return {status: {"headers": _POSITION_DOC}}
 
 
-def stale_response() -> dict[int, dict[str, Any]]:
+def stale_response() -> dict[int | str, dict[str, Any]]:
     """OpenAPI: a list's 200 may carry `X-View-Stale`."""
     return {200: {"headers": _STALE_DOC}}

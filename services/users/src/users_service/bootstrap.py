@@ -1,8 +1,12 @@
-"""Composition root: the Users application, signing keys, read models and token verifier from one Settings."""
+"""Composition root: the Users application, signing keys, read models and token verifier from one Settings.
+
+Tests call `build()` with a fresh database and fast password hashing (`passwords`), and swap parts of the
+Container it returns rather than monkeypatching.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from psycopg_pool import ConnectionPool
@@ -20,19 +24,24 @@ from users_service.settings import Settings
 
 
 @dataclass
-class UsersService:
-    """Everything the API and worker of the users service share."""
+class Container:
+    """Everything the api and worker processes of the users service share, built once and closed on shutdown."""
 
     settings: Settings
-    app: Users
+    users: Users
     keys: KeyRing
     pool: ConnectionPool
     users_view: UsersView
     users_query: UsersQuery
+    roles_view: RolesView
+    roles_query: RolesQuery
     audit_log: AuditLog
     audit_query: AuditQuery
-    roles_view: RolesView = field(default_factory=RolesView)
-    roles_query: RolesQuery | None = None
+
+    @property
+    def app(self) -> Users:
+        """Transitional name of `users`, for main.py until the shared service wiring replaces it."""
+        return self.users
 
     def verifier(self) -> TokenVerifier:
         """Verifies tokens with this service's own keys (no HTTP call to itself)."""
@@ -41,31 +50,44 @@ class UsersService:
 
     def is_revoked(self, principal: Principal) -> bool:
         """The users service asks the account itself, so a disable or demotion takes effect on the next request."""
-        return self.app.is_revoked(principal.user_id, principal.user_version, principal.role, principal.role_version)
+        return self.users.is_revoked(principal.user_id, principal.user_version, principal.role,
+                                     principal.role_version)
 
     def close(self) -> None:
         self.pool.close()
-        self.app.close()
+        self.users.close()
 
 
-def bootstrap(settings: Settings | None = None, *, seed: bool = True, passwords: Passwords | None = None
-              ) -> UsersService:
-    """Build the users service against `settings.database`; seeds roles and the first admin when `seed`."""
-    s = settings or Settings()
-    conninfo = s.conninfo(s.database)
-    keys = KeyRing(conninfo, s.secret_key.get_secret_value(), s.algorithm).load()
-    policy = TokenPolicy(access_ttl=timedelta(minutes=s.access_token_expire_minutes),
-                         refresh_ttl=timedelta(days=s.refresh_token_expire_days),
-                         reset_ttl=timedelta(minutes=s.password_reset_expire_minutes),
-                         issuer=s.token_issuer, audience=s.token_audience)
-    passwords = passwords or Passwords(workers=s.password_hash_workers, queue=s.password_hash_queue)
-    app = Users(postgres_env(s.database, s), keys=keys, passwords=passwords, policy=policy)
-    view, roles, audit_log = UsersView(s.topic), RolesView(s.topic), AuditLog(s.audit_event_topics())
-    for projection in (view, roles, audit_log):
+def token_policy(settings: Settings) -> TokenPolicy:
+    """Token lifetimes and audience from the settings."""
+    return TokenPolicy(access_ttl=timedelta(minutes=settings.access_token_expire_minutes),
+                       refresh_ttl=timedelta(days=settings.refresh_token_expire_days),
+                       reset_ttl=timedelta(minutes=settings.password_reset_expire_minutes),
+                       issuer=settings.token_issuer, audience=settings.token_audience)
+
+
+def build(settings: Settings | None = None, *, seed: bool = True, passwords: Passwords | None = None
+          ) -> Container:
+    """Wire the users service against `settings.database`; seeds roles and the first admin when `seed`."""
+    settings = settings or Settings()
+    conninfo = settings.conninfo(settings.database)
+    keys = KeyRing(conninfo, settings.secret_key.get_secret_value(), settings.algorithm).load()
+    passwords = passwords or Passwords(workers=settings.password_hash_workers, queue=settings.password_hash_queue)
+    users = Users(postgres_env(settings.database, settings), keys=keys, passwords=passwords,
+                  policy=token_policy(settings))
+    users_view, roles_view = UsersView(settings.topic), RolesView(settings.topic)
+    audit_log = AuditLog(settings.audit_event_topics())
+    for projection in (users_view, roles_view, audit_log):
         ProjectionStore(conninfo).setup(projection)  # the API can query lists before the worker's first message
     if seed:
-        app.seed(s.admin_email, s.admin_password.get_secret_value())
-    pool = connection_pool(s.database, s, max_size=5)
-    return UsersService(settings=s, app=app, keys=keys, pool=pool, users_view=view, users_query=UsersQuery(pool),
-                        audit_log=audit_log, audit_query=AuditQuery(pool), roles_view=roles,
-                        roles_query=RolesQuery(pool))
+        users.seed(settings.admin_email, settings.admin_password.get_secret_value())
+    pool = connection_pool(settings.database, settings, max_size=5)
+    return Container(settings=settings, users=users, keys=keys, pool=pool,
+                     users_view=users_view, users_query=UsersQuery(pool),
+                     roles_view=roles_view, roles_query=RolesQuery(pool),
+                     audit_log=audit_log, audit_query=AuditQuery(pool))
+
+
+# Transitional names, for main.py until the shared service wiring replaces it.
+UsersService = Container
+bootstrap = build

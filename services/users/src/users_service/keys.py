@@ -121,4 +121,4 @@ class KeyRing:
                 "Restore it, or retire the stored keys (see users_service.keys)") from None
         if not isinstance(key, Ed25519PrivateKey | RSAPrivateKey):
             raise SigningKeyError(f"signing key {kid} is neither Ed25519 nor RSA")
-        return key  # type: ignore[return-value]
+        return key

@@ -97,11 +97,11 @@ def test_a_user_may_read_their_own_account_but_not_someone_elses(client, signup,
 
 
 def test_the_first_admin_exists_after_start_up_and_start_up_is_idempotent(client, admin, settings, service, project):
-    from users_service.bootstrap import bootstrap
+    from users_service.bootstrap import build
 
     me = client.get("/api/v1/users/me", headers=admin.headers).json()
     assert me["role"] == "admin"
-    bootstrap(settings, passwords=service.app.passwords).close()  # a second replica starting
+    build(settings, passwords=service.users.passwords).close()  # a second replica starting
     assert client.get("/api/v1/users/me", headers=admin.headers).json()["id"] == me["id"]
     project()  # the role list is a read model
     names = [r["name"] for r in client.get("/api/v1/roles", headers=admin.headers).json()]

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.api
 
 def messages(service, aggregate_id) -> list[tuple[str, str | None]]:
     """(type, actor_id) of what the relay publishes for one aggregate."""
-    app = service.app
+    app = service.users
     return [(e.type, e.actor_id) for stored in app.recorder.select_events(UUID(str(aggregate_id)))
-            if (e := envelope_of(app.mapper.to_domain_event(stored), public.translate, app.name))]
+            if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_public, app.name))]
 
 
 def test_a_sign_up_is_the_new_users_own_act(client, service, signup):

@@ -113,7 +113,8 @@ def test_an_admin_cannot_lock_themselves_out_but_another_admin_may_act_on_them(c
     assert client.get("/api/v1/users/me", headers=admin.headers).json()["role"] == "admin"  # nothing changed
 
     deputy = signup()
-    assert client.put(f"/api/v1/users/{deputy.id}/role", json={"role": "admin"}, headers=admin.headers).status_code == 200
+    promoted = client.put(f"/api/v1/users/{deputy.id}/role", json={"role": "admin"}, headers=admin.headers)
+    assert promoted.status_code == 200
     deputy_headers = bearer(client.post("/api/v1/users/refresh", json={"refresh_token": deputy.refresh_token}
                                         ).json()["access_token"])
     problem(client.post(f"/api/v1/users/{deputy.id}/disable", headers=deputy_headers), 409)

@@ -25,12 +25,12 @@ def _register(client, **extra):
 
 
 def _published(service, user_id: str) -> list:
-    app = service.app
+    app = service.users
     notifications = app.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
     out = []
     for n in notifications:
         event = app.mapper.to_domain_event(n)
-        if str(event.originator_id) == user_id and (message := public.translate(event)) is not None:
+        if str(event.originator_id) == user_id and (message := public.to_public(event)) is not None:
             out.append(message)
     return out
 

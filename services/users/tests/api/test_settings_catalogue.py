@@ -18,9 +18,9 @@ URL = "/api/v1/settings"
 
 def published(service, key: str) -> list[tuple[str, dict]]:
     """(type, payload) of what the relay publishes about one setting."""
-    app = service.app
+    app = service.users
     return [(e.type, e.payload) for stored in app.recorder.select_events(setting_id(key))
-            if (e := envelope_of(app.mapper.to_domain_event(stored), public.translate, app.name))]
+            if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_public, app.name))]
 
 
 def test_the_list_names_every_known_setting_with_its_definition(client, admin, problem):

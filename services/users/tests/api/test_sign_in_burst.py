@@ -13,7 +13,7 @@ import pytest
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from users_service.bootstrap import UsersService, bootstrap
+from users_service.bootstrap import Container, build
 from users_service.passwords import Passwords
 
 pytestmark = pytest.mark.api
@@ -42,8 +42,8 @@ HASHER = GatedArgon2()
 
 
 @pytest.fixture(scope="module")
-def service(settings) -> Iterator[UsersService]:
-    built = bootstrap(settings, passwords=Passwords(PasswordHash((HASHER,)), workers=WORKERS, queue=QUEUE))
+def service(settings) -> Iterator[Container]:
+    built = build(settings, passwords=Passwords(PasswordHash((HASHER,)), workers=WORKERS, queue=QUEUE))
     yield built
     built.close()
 
@@ -71,8 +71,8 @@ def test_excess_sign_ins_are_refused_quickly_and_reads_keep_answering(client, si
             assert me.status_code == 200 and me.json()["email"] == ada.email
             assert pool.submit(client.get, "/.well-known/jwks.json").result(timeout=60).status_code == 200
             # Registering needs a hash too, and is refused the same way.
-            problem(pool.submit(client.post, "/api/v1/users/", json={"email": "x@example.com", "full_name": "X",
-                                                                      "password": "correct horse battery 42"}).result(60), 503)
+            account = {"email": "x@example.com", "full_name": "X", "password": "correct horse battery 42"}
+            problem(pool.submit(client.post, "/api/v1/users/", json=account).result(60), 503)
             HASHER.gate.set()
             admitted = [f.result(timeout=60) for f in logins if f.result(timeout=60).status_code != 503]
     finally:

@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from contracts import Envelope, registered
 from spine.testing import create_topics, fresh_database, unique_topic
 from spine.worker import Worker
-from users_service.bootstrap import bootstrap
+from users_service.bootstrap import build
 from users_service.domain.audit_entry import is_secret
 from users_service.settings import Settings
 
@@ -49,7 +49,7 @@ def service(fast_passwords):
     topic = unique_topic("audit")
     create_topics(topic)
     with fresh_database("users_audit") as db:
-        built = bootstrap(Settings(database=db, topic=topic), seed=False, passwords=fast_passwords)
+        built = build(Settings(database=db, topic=topic), seed=False, passwords=fast_passwords)
         yield built
         built.close()
 

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from contracts import Envelope, parse_payload
 from contracts.users import RoleDefined, UserDisabled, UserRegistered
 from spine.testing import create_topics, fresh_database, unique_topic
-from users_service.bootstrap import bootstrap
+from users_service.bootstrap import build
 from users_service.domain import EmailAlreadyRegistered
 from users_service.main import build_worker
 from users_service.settings import Settings
@@ -25,7 +25,7 @@ def service(fast_passwords):
     topic = unique_topic("users")
     create_topics(topic)
     with fresh_database("users_relay") as db:
-        built = bootstrap(Settings(database=db, topic=topic, admin_email="boss@example.com"),
+        built = build(Settings(database=db, topic=topic, admin_email="boss@example.com"),
                           passwords=fast_passwords)
         yield built
         built.close()
@@ -58,8 +58,8 @@ def wait_for(check, timeout: float = 20.0):
 
 def test_registration_is_published_as_user_registered_and_lands_in_the_user_list(service):
     s = service.settings
-    ada = service.app.register("Ada@Example.com", "Ada Lovelace", "analytical-engine-7")
-    service.app.disable(ada.id, "fraud")
+    ada = service.users.register("Ada@Example.com", "Ada Lovelace", "analytical-engine-7")
+    service.users.disable(ada.id, "fraud")
 
     async def scenario() -> list[Envelope]:
         worker = build_worker(service)
@@ -94,7 +94,7 @@ def test_registration_is_published_as_user_registered_and_lands_in_the_user_list
 def test_concurrent_registrations_of_one_email_create_exactly_one_account(service):
     def attempt(i: int) -> str:
         try:
-            service.app.register(f"Twin@Example.com{' ' * i}", f"Twin {i}", "analytical-engine-7")
+            service.users.register(f"Twin@Example.com{' ' * i}", f"Twin {i}", "analytical-engine-7")
             return "created"
         except EmailAlreadyRegistered:
             return "conflict"

@@ -16,7 +16,7 @@ from authkit.revocation import DisabledUsers, DisabledUsersProjection
 from spine.db import connection_pool
 from spine.testing import create_topics, fresh_database, unique_topic
 from spine.worker import Worker
-from users_service.bootstrap import bootstrap
+from users_service.bootstrap import build
 from users_service.main import build_worker
 from users_service.settings import Settings
 
@@ -30,7 +30,7 @@ def service(fast_passwords):
     topic = unique_topic("users")
     create_topics(topic)
     with fresh_database("users_revoke") as db:
-        built = bootstrap(Settings(database=db, topic=topic, admin_email="boss@example.com"),
+        built = build(Settings(database=db, topic=topic, admin_email="boss@example.com"),
                           passwords=fast_passwords)
         yield built
         built.close()
@@ -46,7 +46,7 @@ def wait_for(check, timeout: float = 20.0) -> None:
 
 def test_other_services_refuse_tokens_issued_before_a_demotion_a_password_change_a_re_enabling_or_a_redefinition(
         service):
-    app, s = service.app, service.settings
+    app, s = service.users, service.settings
     verify = service.verifier().verify
     ada = app.register("ada@example.com", "Ada Lovelace", PASSWORD, role="organizer")
     app.register("bob@example.com", "Bob", PASSWORD)

@@ -19,7 +19,7 @@ from authkit import Principal
 from authkit.deps import require
 from contracts import limits as lim
 from contracts.permissions import AUDIT_READ
-from users_service.api.deps import Service
+from users_service.api.deps import Services
 from users_service.domain.audit_entry import ENTITY_TYPES
 from users_service.projections.audit_query import AuditFilter, AuditRow
 from webkit import PageParams, Problem, problem_responses, set_page_headers
@@ -66,7 +66,7 @@ class AuditEntry(BaseModel):
 
 @router.get("", response_model=list[AuditEntry], responses=problem_responses(401, 403, 422))
 def read_audit_log(
-    request: Request, response: Response, page: PageParams, service: Service,
+    request: Request, response: Response, page: PageParams, service: Services,
     _: Annotated[Principal, Depends(require(AUDIT_READ))],
     actor_id: Annotated[UUID | None, Query(description="Only what this user did.")] = None,
     entity_type: Annotated[EntityType | None, Query(description="Only events about this kind of entity.")] = None,

@@ -6,11 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from users_service.bootstrap import UsersService
+from users_service.bootstrap import Container
 
 
-def _service(request: Request) -> UsersService:
-    return request.app.state.users
+def get_container(request: Request) -> Container:
+    # main.py's lifespan stores it as `app.state.users` (the others: `app.state.container`, set in create_app);
+    # that moves with the shared service wiring.
+    container: Container = request.app.state.users
+    return container
 
 
-Service = Annotated[UsersService, Depends(_service)]
+Services = Annotated[Container, Depends(get_container)]

@@ -10,7 +10,7 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts import limits as lim
 from contracts.permissions import ROLES_MANAGE, SETTINGS_MANAGE
-from users_service.api.deps import Service
+from users_service.api.deps import Services
 from users_service.api.schemas import RoleCreate, RolePublic, SettingPublic, SettingPut
 from webkit import PageParams, problem_responses, set_page_headers
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
@@ -27,28 +27,29 @@ SETTING_BODY_LIMIT = 128 * 1024
 
 
 @roles.get("", response_model=list[RolePublic], responses={**stale_response(), **problem_responses(401, 422)})
-def list_roles(_: CurrentPrincipal, service: Service, request: Request, response: Response, page: PageParams,
+def list_roles(_: CurrentPrincipal, service: Services, request: Request, response: Response, page: PageParams,
                after: AfterParam) -> list[RolePublic]:
     """Every role and the permissions it grants, in the order they were defined (read model; `after` waits for
     a definition's `X-Event-Position`). Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
     assert service.roles_query is not None
-    read_after(response, after, service.roles_query.pool, "roles_view", recorder=service.app.recorder)
+    read_after(response, after, service.roles_query.pool, "roles_view", recorder=service.users.recorder)
     rows, total = service.roles_query.page(limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)
     return [RolePublic(name=r["name"], permissions=list(r["permissions"])) for r in rows]
 
 
 @roles.post("", response_model=RolePublic, status_code=status.HTTP_201_CREATED,
-            responses={**position_response(201), 200: {"description": "The role existed; its permissions were replaced.",
-                                                        **position_response(200)[200]},
+            responses={**position_response(201),
+                       200: {"description": "The role existed; its permissions were replaced.",
+                             **position_response(200)[200]},
                        **problem_responses(401, 403, 422)})
-def define_role(body: RoleCreate, response: Response, service: Service,
+def define_role(body: RoleCreate, response: Response, service: Services,
                 admin: Annotated[Principal, Depends(require(ROLES_MANAGE))]) -> RolePublic:
     """Create a role, or replace an existing role's permissions (201 when new, 200 when replaced).
 
     Only with permissions you hold yourself (403 otherwise), before and after the change.
     """
-    role, created = service.app.define_role(body.name, body.permissions, by=admin.user_id)
+    role, created = service.users.define_role(body.name, body.permissions, by=admin.user_id)
     set_event_position(response, role)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -56,30 +57,30 @@ def define_role(body: RoleCreate, response: Response, service: Service,
 
 
 @settings.get("", response_model=list[SettingPublic], responses=problem_responses(401, 403))
-def list_settings(service: Service,
+def list_settings(service: Services,
                   _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> list[SettingPublic]:
     """Every known setting: its value, default, type, bounds and what it is for."""
-    return [SettingPublic.of(s) for s in service.app.settings()]
+    return [SettingPublic.of(s) for s in service.users.settings()]
 
 
 @settings.get("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 404))
-def get_setting(key: SettingKey, service: Service,
+def get_setting(key: SettingKey, service: Services,
                 _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
     """A known setting's value (its default while never set) and definition; 404 for an unknown key."""
-    return SettingPublic.of(service.app.setting(key))
+    return SettingPublic.of(service.users.setting(key))
 
 
 @settings.put("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 422),
               openapi_extra=body_limit(SETTING_BODY_LIMIT))
-def put_setting(key: SettingKey, body: SettingPut, service: Service,
+def put_setting(key: SettingKey, body: SettingPut, service: Services,
                 _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
     """Set a known setting; services that use it receive the change on users.v1 (unknown key: 422)."""
-    state, _created = service.app.put_setting(key, body.value, body.type)
+    state, _created = service.users.put_setting(key, body.value, body.type)
     return SettingPublic.of(state)
 
 
 @settings.delete("/{key}", response_model=SettingPublic, responses=problem_responses(401, 403, 404))
-def reset_setting(key: SettingKey, service: Service,
+def reset_setting(key: SettingKey, service: Services,
                   _: Annotated[Principal, Depends(require(SETTINGS_MANAGE))]) -> SettingPublic:
     """Return a setting to its default (SettingReset on users.v1); answers with the setting as it now is."""
-    return SettingPublic.of(service.app.reset_setting(key))
+    return SettingPublic.of(service.users.reset_setting(key))

@@ -11,7 +11,7 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts import limits as lim
 from contracts.permissions import USERS_MANAGE, USERS_READ_ALL
-from users_service.api.deps import Service
+from users_service.api.deps import Services
 from users_service.api.schemas import (
     DisableRequest, RefreshRequest, RoleChange, TokenResponse, UserCreate, UserLogin, UserPublic, UserUpdate,
 )
@@ -44,66 +44,66 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 @router.post("/", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
              responses={**position_response(201), **problem_responses(409, 422, 503)},
              openapi_extra=linked(201, **LINKS_FROM_USER))
-def register(body: UserCreate, service: Service, response: Response) -> UserPublic:
+def register(body: UserCreate, service: Services, response: Response) -> UserPublic:
     """Create an account with the participant role (503 with Retry-After while too many sign-ins wait)."""
-    user = service.app.register(str(body.email), body.full_name, body.password, locale=body.locale)
+    user = service.users.register(str(body.email), body.full_name, body.password, locale=body.locale)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     set_event_position(response, user)
     return UserPublic.of(user)
 
 
 @router.post("/login", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
-def login(body: UserLogin, service: Service) -> TokenResponse:
+def login(body: UserLogin, service: Services) -> TokenResponse:
     """Exchange e-mail and password for an access token and a refresh token (503 with Retry-After while too
     many sign-ins wait for password checks)."""
-    return _tokens(service.app.login(body.email, body.password))
+    return _tokens(service.users.login(body.email, body.password))
 
 
 @router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
 def token(username: Annotated[str, Form(max_length=lim.EMAIL)], password: Annotated[str, Form(max_length=lim.PASSWORD)],
-          service: Service, grant_type: Annotated[str | None, Form(max_length=8, pattern="^password$")] = None,
+          service: Services, grant_type: Annotated[str | None, Form(max_length=8, pattern="^password$")] = None,
           scope: Annotated[str, Form(max_length=1000)] = "") -> TokenResponse:
     """OAuth2 password flow for the docs' Authorize button (username = e-mail).
 
     The fields of fastapi's OAuth2PasswordRequestForm, with lengths bounded like every other input."""
-    return _tokens(service.app.login(username, password))
+    return _tokens(service.users.login(username, password))
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401, 403, 422))
-def refresh(body: RefreshRequest, service: Service) -> TokenResponse:
+def refresh(body: RefreshRequest, service: Services) -> TokenResponse:
     """Rotate a refresh token; presenting one that was already used ends that login everywhere."""
-    return _tokens(service.app.refresh(body.refresh_token))
+    return _tokens(service.users.refresh(body.refresh_token))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422))
-def logout(body: RefreshRequest, service: Service) -> Response:
+def logout(body: RefreshRequest, service: Services) -> Response:
     """End the session of this refresh token (its access token lapses within minutes)."""
-    service.app.logout(body.refresh_token)
+    service.users.logout(body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=UserPublic, responses=problem_responses(401))
-def me(principal: CurrentPrincipal, service: Service) -> UserPublic:
+def me(principal: CurrentPrincipal, service: Services) -> UserPublic:
     """The caller's own account."""
-    return UserPublic.of(service.app.user(principal.user_id))
+    return UserPublic.of(service.users.user(principal.user_id))
 
 
 @router.patch("/me", response_model=UserPublic, responses=problem_responses(401, 422))
-def update_me(body: UserUpdate, principal: CurrentPrincipal, service: Service) -> UserPublic:
+def update_me(body: UserUpdate, principal: CurrentPrincipal, service: Services) -> UserPublic:
     """Change your own account's settings (today: `locale`, the language of your e-mails and messages)."""
     if body.locale is not None:
-        return UserPublic.of(service.app.change_locale(principal.user_id, body.locale))
-    return UserPublic.of(service.app.user(principal.user_id))
+        return UserPublic.of(service.users.change_locale(principal.user_id, body.locale))
+    return UserPublic.of(service.users.user(principal.user_id))
 
 
 @router.get("/", response_model=list[UserPublic], responses={**stale_response(), **problem_responses(401, 403, 422)})
-def list_users(request: Request, response: Response, page: PageParams, service: Service, after: AfterParam,
+def list_users(request: Request, response: Response, page: PageParams, service: Services, after: AfterParam,
                _: Annotated[Principal, Depends(require(USERS_READ_ALL))],
                role: Annotated[Line(lim.ROLE_NAME) | None, Query(description="Only users with this role.")] = None,
                q: Annotated[Line(100) | None, Query(description="Part of the e-mail or name.")] = None,
                ) -> list[UserPublic]:
     """All accounts, oldest first (read model; a new account appears within moments)."""
-    read_after(response, after, service.users_query.pool, "users_view", recorder=service.app.recorder)
+    read_after(response, after, service.users_query.pool, "users_view", recorder=service.users.recorder)
     rows, total = service.users_query.page(limit=page.limit, offset=page.offset, role=role, q=q)
     set_page_headers(request, response, total, page)
     return [UserPublic(id=r.user_id, email=r.email, full_name=r.full_name, role=r.role,
@@ -111,24 +111,24 @@ def list_users(request: Request, response: Response, page: PageParams, service: 
 
 
 @router.get("/{user_id:uuid}", response_model=UserPublic, responses=problem_responses(401, 403, 404))
-def get_user(user_id: UUID, principal: CurrentPrincipal, service: Service) -> UserPublic:
+def get_user(user_id: UUID, principal: CurrentPrincipal, service: Services) -> UserPublic:
     """One account: your own, or anyone's with users:read_all."""
     if user_id != principal.user_id and not principal.can(USERS_READ_ALL):
         raise Problem(403, "Forbidden", f"this needs the permission {USERS_READ_ALL!r}",
                       required_permission=USERS_READ_ALL)
-    return UserPublic.of(service.app.user(user_id))
+    return UserPublic.of(service.users.user(user_id))
 
 
 @router.put("/{user_id:uuid}/role", response_model=UserPublic,
             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422)})
-def change_role(user_id: UUID, body: RoleChange, service: Service, response: Response,
+def change_role(user_id: UUID, body: RoleChange, service: Services, response: Response,
                 admin: Annotated[Principal, Depends(require(USERS_MANAGE))]) -> UserPublic:
     """Give a user another role: their earlier access tokens stop working at once, a refresh brings the new role.
 
     Only roles whose permissions you hold yourself, and only for users whose current role you could grant.
     """
     try:
-        user = service.app.change_role(user_id, body.role, by=admin.user_id)
+        user = service.users.change_role(user_id, body.role, by=admin.user_id)
     except AccountDisabled as exc:
         raise Problem(409, "Conflict", str(exc)) from None
     set_event_position(response, user)
@@ -137,19 +137,19 @@ def change_role(user_id: UUID, body: RoleChange, service: Service, response: Res
 
 @router.post("/{user_id:uuid}/disable", response_model=UserPublic,
              responses={**position_response(200), **problem_responses(401, 403, 404)})
-def disable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
+def disable(user_id: UUID, service: Services, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
             response: Response, body: DisableRequest | None = None) -> UserPublic:
     """Disable an account: logins and refreshes stop now, every service refuses its access tokens."""
-    user = service.app.disable(user_id, body.reason if body else None, by=admin.user_id)
+    user = service.users.disable(user_id, body.reason if body else None, by=admin.user_id)
     set_event_position(response, user)
     return UserPublic.of(user)
 
 
 @router.post("/{user_id:uuid}/enable", response_model=UserPublic,
              responses={**position_response(200), **problem_responses(401, 403, 404, 409)})
-def enable(user_id: UUID, service: Service, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
+def enable(user_id: UUID, service: Services, admin: Annotated[Principal, Depends(require(USERS_MANAGE))],
            response: Response) -> UserPublic:
     """Re-enable a disabled account: the user logs in again (tokens and sessions from before stay void)."""
-    user = service.app.enable(user_id, by=admin.user_id)
+    user = service.users.enable(user_id, by=admin.user_id)
     set_event_position(response, user)
     return UserPublic.of(user)

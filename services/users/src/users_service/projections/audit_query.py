@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from sqlalchemy import ColumnElement, and_, func, select, true
 
@@ -71,9 +72,10 @@ class AuditQuery:
         count = select(func.count().label("n")).select_from(AUDIT_TABLE).where(condition)
         rows = (select(AUDIT_TABLE).where(condition)
                 .order_by(A.occurred_at.desc(), A.event_id.desc()).limit(limit).offset(offset))
-        with self.pool.connection() as conn:
-            total = conn.execute(*_compiled(count)).fetchone()["n"]
-            found = conn.execute(*_compiled(rows)).fetchall()
+        with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            counted = cur.execute(*_compiled(count)).fetchone()
+            total = counted["n"] if counted else 0
+            found = cur.execute(*_compiled(rows)).fetchall()
         return [AuditRow(**row) for row in found], total
 
 

@@ -8,7 +8,9 @@ from uuid import UUID
 
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Column, Index, Integer, MetaData, Table, Text, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import (
+    Column, ColumnElement, Index, Integer, MetaData, Table, Text, and_, bindparam, func, or_, select, true, update,
+)
 from sqlalchemy.dialects.postgresql import TIMESTAMP, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
@@ -88,7 +90,7 @@ class UsersQuery:
     def page(self, *, limit: int, offset: int, role: str | None = None, q: str | None = None
              ) -> tuple[list[UserRow], int]:
         """One page of users (oldest first) matching the filters, and how many match in total."""
-        where = [true()]
+        where: list[ColumnElement[bool]] = [true()]
         if role:
             where.append(u.role == role)
         if q:

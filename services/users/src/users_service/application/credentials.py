@@ -9,17 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from spine import context
-from users_service.domain import (
-    PasswordResetInvalid, User, WeakPassword, WrongPassword, check_password_strength,
-)
+from users_service.application.accounts import Accounts
+from users_service.application.sessions import Sessions, TokenPair
+from users_service.domain import PasswordResetInvalid, User, WeakPassword, WrongPassword, check_password_strength
 from users_service.tokens import new_reset_token, token_hash, user_of_reset_token
-
-if TYPE_CHECKING:
-    from users_service.application import TokenPair, Users
 
 
 @dataclass(frozen=True)
@@ -31,10 +27,10 @@ class PasswordReset:
     expires_at: datetime
 
 
-class Credentials:
-    """Mixed into Users: the commands that set a password after registration."""
+class Credentials(Accounts, Sessions):
+    """The commands that set a password after registration."""
 
-    def change_password(self: Users, user_id: UUID, current: str, new: str) -> TokenPair:
+    def change_password(self, user_id: UUID, current: str, new: str) -> TokenPair:
         """The user sets a new password, proving the current one; returns a fresh session (the others end).
 
         Raises WrongPassword, WeakPassword, AccountDisabled.
@@ -56,7 +52,7 @@ class Credentials:
             return self._pair(fresh, refresh)
         return self._retrying(change)
 
-    def force_password_reset(self: Users, user_id: UUID, *, by: UUID | None = None) -> PasswordReset:
+    def force_password_reset(self, user_id: UUID, *, by: UUID | None = None) -> PasswordReset:
         """An admin voids the user's password and sessions; only the returned one-time token sets a new one.
 
         `by` must hold every permission of the user's role (BeyondYourPermissions).
@@ -70,7 +66,7 @@ class Credentials:
         self._retrying(lambda: self._change(user_id, reset))
         return PasswordReset(user_id, token, expires_at)
 
-    def reset_password(self: Users, token: str, new: str) -> User:
+    def reset_password(self, token: str, new: str) -> User:
         """Set a new password with a one-time reset token; raises PasswordResetInvalid, WeakPassword."""
         user_id = user_of_reset_token(token)
         hashed_token = token_hash(token)
