@@ -14,8 +14,13 @@ from contracts import limits as lim
 from contracts import topics
 from contracts.money import CanonicalMoney
 from contracts.registry import message
+from contracts.vocabulary import RefundReason
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
+
+_REFUND_REASON = ("Why (contracts.vocabulary.RefundReason): " + " | ".join(RefundReason) + ", or an admin's own "
+                  "words. Messages from before the shared vocabulary may say `booking_<word>` (read with "
+                  "RefundReason.read).")
 
 
 @message(topics.PAYMENTS_COMMANDS)
@@ -42,7 +47,7 @@ class RefundPayment(BaseModel):
 
     payment_id: UUID = Field(description="The payment to refund.")
     booking_id: UUID = Field(description="The booking.")
-    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description=_REFUND_REASON, examples=["user"], json_schema_extra=lim.text(lim.REASON))
     amount: Decimal | None = Field(default=None, description="How much to give back, in the payment's currency, "
                                    "when less than all of it (a participant's cancellation keeps the "
                                    "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
@@ -105,7 +110,7 @@ class PaymentRefunded(CanonicalMoney):
     user_id: UUID = Field(description="Who gets the money back.")
     amount: Decimal = Field(description="Amount refunded.", examples=["50.00"], json_schema_extra=lim.money())
     currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
-    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description=_REFUND_REASON, examples=["user"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.PAYMENTS)
