@@ -76,6 +76,11 @@ def _attendance() -> View:
     return AttendanceProjection()
 
 
+def _payment_methods() -> View:
+    from events_service.projections.payment_methods import PaymentMethodsReplica
+    return PaymentMethodsReplica()
+
+
 def _reviews() -> View:
     from events_service.projections.reviews import ReviewsProjection
     return ReviewsProjection()
@@ -103,6 +108,7 @@ VIEWS: dict[str, ViewRef] = {
     "catalogue": ViewRef("events", _catalogue),
     "event_bookings": ViewRef("events", _attendance),
     "reviews": ViewRef("events", _reviews),
+    "payment_methods": ViewRef("events", _payment_methods),
     "bookings_view": ViewRef("bookings", _bookings),
     "catalogue_replica": ViewRef("bookings", _catalogue_replica),
     "settings_replica": ViewRef("bookings", _settings_replica),

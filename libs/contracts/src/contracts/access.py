@@ -56,8 +56,10 @@ SERVICES: dict[str, Access] = {a.principal: a for a in (
     # users: relay → users.v1; its users view reads it back, and its audit log reads every event topic.
     _service("users", produces=(t.USERS,), consumes=t.EVENT_TOPICS),
     # events: relay → events.v1; seat commands from the booking saga; catalogue, reviews and disabled users;
-    # who attended what (bookings.v1), since only a confirmed attendee may review an event.
-    _service("events", produces=(t.EVENTS,), consumes=(t.EVENTS, t.EVENTS_COMMANDS, t.USERS, t.BOOKINGS)),
+    # who attended what (bookings.v1), since only a confirmed attendee may review an event; which payment
+    # methods are switched on (payments.v1), since an event may only advertise those.
+    _service("events", produces=(t.EVENTS,),
+             consumes=(t.EVENTS, t.EVENTS_COMMANDS, t.USERS, t.BOOKINGS, t.PAYMENTS)),
     # bookings: the saga's orchestrator sends the seat and payment commands it owns.
     _service("bookings", produces=(t.BOOKINGS, t.EVENTS_COMMANDS, t.PAYMENTS_COMMANDS),
              consumes=(t.BOOKINGS, t.EVENTS, t.PAYMENTS, t.USERS)),

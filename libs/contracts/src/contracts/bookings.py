@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from contracts import limits as lim
 from contracts import topics
+from contracts.money import CanonicalMoney
 from contracts.registry import message
 
 BookingStatus = Literal["pending", "awaiting_payment", "confirmed", "waitlisted", "cancelled", "rejected", "expired"]
@@ -36,8 +37,10 @@ class BookingRequested(BookingRef):
 
 
 @message(topics.BOOKINGS)
-class BookingAwaitingPayment(BookingRef):
+class BookingAwaitingPayment(BookingRef, CanonicalMoney):
     """Seats are held until `expires_at`; the user must pay `payment_id`."""
+
+    money_fields = {"amount": "currency"}
 
     payment_id: UUID = Field(description="The payment to complete.")
     amount: Decimal = Field(description="Price × group size.", examples=["50.00"], json_schema_extra=lim.money())

@@ -11,14 +11,17 @@ from pydantic import BaseModel, Field
 
 from contracts import limits as lim
 from contracts import topics
+from contracts.money import CanonicalMoney
 from contracts.registry import message
 
 PaymentMethod = Literal["card", "yookassa", "stripe", "cash", "balance", "sandbox"]
 PAYMENT_METHODS: tuple[str, ...] = PaymentMethod.__args__  # type: ignore[attr-defined]
 
 
-class EventDetails(BaseModel):
+class EventDetails(CanonicalMoney):
     """The descriptive, organizer-editable part of an event."""
+
+    money_fields = {"price": "currency"}
 
     title: str = Field(description="Title.", examples=["PyCon meetup"], json_schema_extra=lim.text(lim.TITLE))
     description: str = Field(default="", description="Free text.", examples=["Talks and pizza"],

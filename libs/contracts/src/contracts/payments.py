@@ -12,15 +12,23 @@ from pydantic import BaseModel, Field
 
 from contracts import limits as lim
 from contracts import topics
+from contracts.money import CanonicalMoney
 from contracts.registry import message
+from contracts.vocabulary import RefundReason
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
 
+_REFUND_REASON = ("Why (contracts.vocabulary.RefundReason): " + " | ".join(RefundReason) + ", or an admin's own "
+                  "words. Messages from before the shared vocabulary may say `booking_<word>` (read with "
+                  "RefundReason.read).")
+
 
 @message(topics.PAYMENTS_COMMANDS)
-class RequestPayment(BaseModel):
+class RequestPayment(CanonicalMoney):
     """Bookings asks for a payment of a booking. The payment id is chosen by bookings (deterministic), so a
     redelivered command finds the payment it already created."""
+
+    money_fields = {"amount": "currency"}
 
     payment_id: UUID = Field(description="Id of the payment to create.")
     booking_id: UUID = Field(description="The booking paid for.")
@@ -39,7 +47,7 @@ class RefundPayment(BaseModel):
 
     payment_id: UUID = Field(description="The payment to refund.")
     booking_id: UUID = Field(description="The booking.")
-    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description=_REFUND_REASON, examples=["user"], json_schema_extra=lim.text(lim.REASON))
     amount: Decimal | None = Field(default=None, description="How much to give back, in the payment's currency, "
                                    "when less than all of it (a participant's cancellation keeps the "
                                    "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
@@ -47,8 +55,10 @@ class RefundPayment(BaseModel):
 
 
 @message(topics.PAYMENTS)
-class PaymentRequested(BaseModel):
+class PaymentRequested(CanonicalMoney):
     """A payment exists and waits for the user (or an operator, for cash)."""
+
+    money_fields = {"amount": "currency"}
 
     payment_id: UUID = Field(description="The payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any (absent for top-ups).")
@@ -67,8 +77,10 @@ class PaymentRequested(BaseModel):
 
 
 @message(topics.PAYMENTS)
-class PaymentSucceeded(BaseModel):
+class PaymentSucceeded(CanonicalMoney):
     """The money is taken."""
+
+    money_fields = {"amount": "currency"}
 
     payment_id: UUID = Field(description="The payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any.")
@@ -88,12 +100,29 @@ class PaymentFailed(BaseModel):
 
 
 @message(topics.PAYMENTS)
-class PaymentRefunded(BaseModel):
+class PaymentRefunded(CanonicalMoney):
     """The money went back to the payer."""
+
+    money_fields = {"amount": "currency"}
 
     payment_id: UUID = Field(description="The refunded payment.")
     booking_id: UUID | None = Field(default=None, description="The booking, if any.")
     user_id: UUID = Field(description="Who gets the money back.")
     amount: Decimal = Field(description="Amount refunded.", examples=["50.00"], json_schema_extra=lim.money())
     currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
-    reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+    reason: str = Field(description=_REFUND_REASON, examples=["user"], json_schema_extra=lim.text(lim.REASON))
+
+
+@message(topics.PAYMENTS)
+class PaymentMethodsAvailable(BaseModel):
+    """Which payment methods this deployment takes: the payments worker publishes it at start-up whenever the
+    set differs from the one it last published (its configuration changed). Keyed by a fixed id, so the latest
+    message is the current fact; the events service keeps it to refuse events advertising other methods."""
+
+    methods: list[str] = Field(description="Enabled methods (card | stripe | yookassa | sandbox | cash | balance); "
+                               "`card` is listed when the provider serving it is enabled.",
+                               examples=[["card", "cash", "balance", "sandbox"]],
+                               json_schema_extra=lim.strings(lim.PAYMENT_METHODS, lim.PAYMENT_METHOD))
+    card_provider: str | None = Field(default=None, description="The provider serving `card`, when it is enabled.",
+                                      examples=["stripe"], json_schema_extra=lim.text(lim.PROVIDER))
+    announced_at: datetime = Field(description="When this set took effect (UTC).")

@@ -158,7 +158,8 @@ def _(e: B.Cancelled) -> BaseModel | None:  # type: ignore[name-defined]
     if e.refund_payment_id is None:
         return None
     # Events stored before the refund fee existed have no refund_amount: they refund in full.
-    return RefundPayment(payment_id=e.refund_payment_id, booking_id=e.originator_id, reason=f"booking_{e.reason}",
+    # The refund says why with the cancellation's own word (contracts.vocabulary.RefundReason), e.g. `user`.
+    return RefundPayment(payment_id=e.refund_payment_id, booking_id=e.originator_id, reason=e.reason,
                          amount=getattr(e, "refund_amount", None))
 
 

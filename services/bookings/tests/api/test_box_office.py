@@ -115,7 +115,7 @@ def test_a_participants_cancellation_refunds_the_price_less_the_fee(client, cata
     booking = confirm_paid(client, saga, participant, event_id, group_size=2)  # 50.00 EUR
     assert client.post(f"{URL}{booking['id']}/cancel", headers=participant.headers).status_code == 200
     (refund,) = refunds_asked(client, booking["id"])
-    assert refund.amount == Decimal("43.75") and refund.reason == "booking_user"
+    assert refund.amount == Decimal("43.75") and refund.reason == "user"
 
 
 # --- per-user limits ---------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def test_payment_for_a_cancelled_booking_is_refunded_once(unit):
     assert isinstance(cancelled, BookingCancelled) and cancelled.refund_payment_id is None
     assert isinstance(release, ReleaseSeats)
     (refund,) = unit.given(succeeded(booking, booking.payment_id))
-    assert refund == RefundPayment(payment_id=booking.payment_id, booking_id=booking.id, reason="booking_cancelled")
+    assert refund == RefundPayment(payment_id=booking.payment_id, booking_id=booking.id, reason="booking_not_live")
     assert unit.given(succeeded(booking, booking.payment_id)) == []
 
 
@@ -191,9 +191,9 @@ def test_cancelling_a_confirmed_paid_booking_releases_and_refunds(unit):
     cancelled, release, refund = unit.published()
     assert cancelled.reason == "user" and cancelled.refund_payment_id == payment_id
     assert release.reason == "user"
-    assert refund == RefundPayment(payment_id=payment_id, booking_id=booking.id, reason="booking_user")
+    assert refund == RefundPayment(payment_id=payment_id, booking_id=booking.id, reason="user")
     refunded = PaymentRefunded(payment_id=payment_id, booking_id=booking.id, user_id=booking.user_id,
-                               amount=Decimal("25"), currency="EUR", reason="booking_user")
+                               amount=Decimal("25"), currency="EUR", reason="user")
     assert unit.given(refunded) == [] and booking.refunds_completed == [payment_id]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -52,9 +52,10 @@ class Events(ServiceApplication):
             if max(versions) // interval > (min(versions) - 1) // interval:  # a multiple of interval was saved
                 self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
-    def schedule_event(self, details: EventDetails, *, created_by: UUID) -> Event:
-        """An organizer publishes a new event."""
-        event = Event.schedule(details, created_by=created_by)
+    def schedule_event(self, details: EventDetails, *, created_by: UUID,
+                       enabled_methods: Collection[str] | None = None) -> Event:
+        """An organizer publishes a new event (advertising only `enabled_methods`, when given)."""
+        event = Event.schedule(details, created_by=created_by, enabled_methods=enabled_methods)
         self.save(event)
         return event
 
@@ -69,9 +70,10 @@ class Events(ServiceApplication):
             raise EventNotFound(f"no event with id {event_id}")
         return found
 
-    def update_event(self, event_id: UUID, changes: dict[str, Any], *, actor: Actor) -> Event:
-        """An organizer (or admin) edits some details of an event."""
-        return self._run(event_id, lambda event: event.update(changes, actor=actor))
+    def update_event(self, event_id: UUID, changes: dict[str, Any], *, actor: Actor,
+                     enabled_methods: Collection[str] | None = None) -> Event:
+        """An organizer (or admin) edits some details of an event (adding only `enabled_methods`, when given)."""
+        return self._run(event_id, lambda event: event.update(changes, actor=actor, enabled_methods=enabled_methods))
 
     def cancel_event(self, event_id: UUID, *, actor: Actor, reason: str | None = None) -> Event:
         """An organizer (or admin) calls an event off."""

@@ -18,6 +18,7 @@ from events_service.application import Events
 from events_service.projections.attendance import Attendance, AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.payment_methods import EnabledPaymentMethods, PaymentMethodsReplica
 from events_service.projections.reviews import ReviewsProjection
 from events_service.projections.reviews_query import Reviews
 from events_service.settings import Settings
@@ -35,6 +36,7 @@ class Container:
     disabled_users: DisabledUsers
     reviews: Reviews
     attendance: Attendance
+    payment_methods: EnabledPaymentMethods
 
     def close(self) -> None:
         self.pool.close()
@@ -49,7 +51,8 @@ def build_events(settings: Settings) -> Events:
 def ensure_read_models(settings: Settings) -> None:
     """Create the read-model tables, so the api answers (with empty lists) before the worker first runs."""
     store = ProjectionStore(settings.conninfo(settings.database))
-    for projection in (CatalogueProjection(), DisabledUsersProjection(), ReviewsProjection(), AttendanceProjection()):
+    for projection in (CatalogueProjection(), DisabledUsersProjection(), ReviewsProjection(), AttendanceProjection(),
+                       PaymentMethodsReplica()):
         store.setup(projection)
 
 
@@ -62,4 +65,4 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
                                          audience=settings.auth_audience)
     return Container(settings=settings, events=build_events(settings), pool=pool, catalogue=Catalogue(pool),
                      verifier=verifier, disabled_users=DisabledUsers(pool), reviews=Reviews(pool),
-                     attendance=Attendance(pool))
+                     attendance=Attendance(pool), payment_methods=EnabledPaymentMethods(pool))

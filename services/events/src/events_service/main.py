@@ -28,6 +28,7 @@ from events_service.bootstrap import build, build_events
 from events_service.consumers.seats import SeatsHandler
 from events_service.projections.attendance import AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
+from events_service.projections.payment_methods import PaymentMethodsReplica
 from events_service.projections.reviews import ReviewsProjection
 from events_service.settings import Settings
 
@@ -37,6 +38,7 @@ SERVICE = "events"
 DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     domain.InvalidEventDetails: 422,
     domain.CapacityBelowSeatsTaken: 409,
+    domain.PaidSwitchWithBookings: 409,
     domain.EventAlreadyCancelled: 409,
     domain.EventAlreadyStarted: 409,
     domain.NotEventOrganizer: 403,
@@ -78,9 +80,10 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS,
                  users_topic: str = topics.USERS, commands_topic: str = topics.EVENTS_COMMANDS,
-                 bookings_topic: str = topics.BOOKINGS) -> Worker:
+                 bookings_topic: str = topics.BOOKINGS, payments_topic: str = topics.PAYMENTS) -> Worker:
     """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue and reviews fed from
-    `topic`, disabled users from `users_topic`, and who attended what from `bookings_topic`."""
+    `topic`, disabled users from `users_topic`, who attended what from `bookings_topic`, and the payment methods
+    switched on from `payments_topic`."""
     settings = settings or Settings()
     events = build_events(settings)
     disabled_users = DisabledUsersProjection(users_topic)
@@ -90,6 +93,7 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS
             .add_projection(CatalogueProjection(topic), settings.database)
             .add_projection(ReviewsProjection(topic), settings.database)
             .add_projection(AttendanceProjection(bookings_topic), settings.database)
+            .add_projection(PaymentMethodsReplica(payments_topic), settings.database)
             .add_projection(disabled_users, settings.database))
 
 

@@ -40,7 +40,7 @@ def test_turning_a_free_event_into_a_paid_one_needs_price_currency_and_methods(c
     event = publish(client, organizer)
     problem(client.patch(f"{URL}{event['id']}", json={"is_paid": True}, headers=organizer.headers), 422)
     response = client.patch(f"{URL}{event['id']}", headers=organizer.headers, json={
-        "is_paid": True, "price": "12.50", "currency": "USD", "allowed_payment_methods": ["stripe"]})
+        "is_paid": True, "price": "12.50", "currency": "USD", "allowed_payment_methods": ["card"]})
     assert (response.json()["is_paid"], response.json()["price"]) == (True, "12.50")
     back = client.patch(f"{URL}{event['id']}", headers=organizer.headers,
                         json={"is_paid": False, "price": None, "currency": None})

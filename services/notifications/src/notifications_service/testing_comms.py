@@ -78,7 +78,7 @@ class World:
         if status in ("confirmed", "cancelled"):
             self._send(BookingConfirmed(**ids, group_size=1), booking_id)
         if status == "cancelled":
-            self._send(BookingCancelled(**ids, reason="user_cancelled"), booking_id)
+            self._send(BookingCancelled(**ids, reason="user"), booking_id)
         return booking_id
 
 

@@ -50,6 +50,21 @@ class Payments(ServiceApplication):
         self.providers = providers or Providers([])
         self.cash_top_up_max = cash_top_up_max or {}
 
+    def announce_methods(self) -> bool:
+        """Record the payment methods this deployment takes, if they changed since last recorded (the relay
+        publishes them for the events service); returns whether they changed."""
+        methods = self.providers.enabled_methods()
+        card = self.providers.card_provider if "card" in methods else None
+
+        def step() -> tuple[bool, Sequence[Aggregate]]:
+            current = self.find(domain.METHODS_ID)
+            if not isinstance(current, domain.PaymentMethods):
+                fresh = domain.PaymentMethods(methods=methods, card_provider=card)
+                return True, [fresh]
+            return (True, [current]) if current.announce(methods, card) else (False, [])
+
+        return self.commit(step)
+
     # --- queries ---------------------------------------------------------------------------------
 
     def get_payment(self, payment_id: UUID) -> Payment:

@@ -98,6 +98,8 @@ def build_worker(settings: Settings | None = None, *, topic: str = topics.PAYMEN
     settings = settings or Settings()
     pool = connection_pool(settings.database, settings, max_size=4)
     payments = build_payments(settings, pool, providers)
+    # The events service learns from payments.v1 which methods an event may advertise (domain/methods.py).
+    payments.announce_methods()
     disabled_users = DisabledUsersProjection(users_topic)
     worker = (Worker(SERVICE, settings)
               .add_relay(Relay(payments, topic, public.to_public, settings))

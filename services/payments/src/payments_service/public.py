@@ -1,6 +1,7 @@
 """Internal payment events → public `payments.v1` messages (contracts.payments), keyed by payment id.
 
-The only module that knows both languages. Wallet, Refund and ProviderEvent events stay internal: what
+The only module that knows both languages. The enabled payment methods are published as PaymentMethodsAvailable
+(keyed by their fixed aggregate id). Wallet, Refund and ProviderEvent events stay internal: what
 other services need (PaymentRefunded) is recorded on the Payment itself.
 """
 
@@ -10,11 +11,13 @@ from functools import singledispatch
 from typing import Any
 
 from contracts import Envelope
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
+from contracts.payments import (
+    PaymentFailed, PaymentMethodsAvailable, PaymentRefunded, PaymentRequested, PaymentSucceeded,
+)
 from pydantic import BaseModel
 from spine.relay import envelope_of
 
-from payments_service.domain import Payment
+from payments_service.domain import Payment, PaymentMethods
 
 
 @singledispatch
@@ -45,6 +48,12 @@ def _failed(e: Payment.Failed) -> PaymentFailed:  # type: ignore[name-defined]
 def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defined]
     return PaymentRefunded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
                            amount=e.amount, currency=e.currency, reason=e.reason)
+
+
+@to_public.register(PaymentMethods.Announced)  # type: ignore[attr-defined]
+@to_public.register(PaymentMethods.Changed)  # type: ignore[attr-defined]
+def _methods(e: Any) -> PaymentMethodsAvailable:
+    return PaymentMethodsAvailable(methods=e.methods, card_provider=e.card_provider, announced_at=e.timestamp)
 
 
 def to_envelope(domain_event: Any, app_name: str = "Payments") -> Envelope | None:

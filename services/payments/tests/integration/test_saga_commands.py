@@ -114,11 +114,24 @@ def test_a_refund_asked_while_paying_is_given_the_moment_the_money_arrives(clien
     user = uuid4()
     command = request(user, "sandbox", "25")
     pid = UUID(command.aggregate_id)
-    deliver(command, refund(pid, "booking_expired"))
+    deliver(command, refund(pid, "booking_not_live"))
     assert payments.get_payment(pid).status == "pending"
     client.app.state.container.notifications.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
     assert published(payments, pid) == ["PaymentRequested", "PaymentSucceeded", "PaymentRefunded"]
-    assert payments.get_payment(pid).refund_reason == "booking_expired"
+    assert payments.get_payment(pid).refund_reason == "booking_not_live"
+
+
+def test_a_refund_command_with_a_word_from_before_the_vocabulary_is_recorded_with_today_word(payments, deliver):
+    """Bookings used to ask `booking_user` (its booking says `user`): still read, recorded as `user`."""
+    user = uuid4()
+    fund(payments, user, "50")
+    command = request(user, amount="30")
+    pid = UUID(command.aggregate_id)
+    deliver(command, partial_refund(pid, "27.00"))
+    assert payments.get_payment(pid).refund_reason == "user"
+    [message] = [e for e in (public.to_envelope(x) for x in payments.events.get(pid))
+                 if e is not None and e.type == "PaymentRefunded"]
+    assert message.payload["reason"] == "user"
 
 
 def test_refunds_of_failed_or_unknown_payments_give_nothing(payments, deliver):

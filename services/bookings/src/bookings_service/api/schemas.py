@@ -8,7 +8,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
-from contracts.bookings import BookingStatus
+from contracts.money import CanonicalMoney
+from contracts.vocabulary import BookingStatus, CancellationReason, PaymentMethod, RejectionReason
 from pydantic import BaseModel, ConfigDict, Field
 from webkit.fields import Line, PositiveInt32
 
@@ -29,21 +30,25 @@ class BookingCreate(BaseModel):
         default=None, description="Required for paid events; one the event allows.", examples=["sandbox"])
 
 
-class BookingPublic(BaseModel):
-    """A booking as its owner, the event's organizer and staff see it."""
+class BookingPublic(CanonicalMoney):
+    """A booking as its owner, the event's organizer and staff see it; `amount` with exactly its currency's
+    minor units ("50.00", "2000" JPY)."""
+
+    money_fields = {"amount": "currency"}
 
     id: UUID
     event_id: UUID
     user_id: UUID
     group_size: int
-    payment_method: str | None
+    payment_method: PaymentMethod | None
     status: BookingStatus
     waitlist_position: int | None = Field(default=None, description="1 = next in line (waitlisted only).")
     payment_id: UUID | None = Field(default=None, description="The payment to complete (awaiting_payment).")
     expires_at: datetime | None = Field(default=None, description="Hold deadline (awaiting_payment).")
     amount: Decimal | None = Field(default=None, description="Price × group size (paid events).")
     currency: str | None = None
-    reason: str | None = Field(default=None, description="Why it was cancelled or rejected.")
+    reason: CancellationReason | RejectionReason | None = Field(
+        default=None, description="Why it was cancelled (CancellationReason) or rejected (RejectionReason).")
     created_at: datetime
     updated_at: datetime
 

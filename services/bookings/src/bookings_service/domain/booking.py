@@ -237,7 +237,8 @@ class Booking(Aggregate):
             self._late_payment_accepted(**self._ref(), group_size=self.group_size, payment_id=payment_id,
                                         attempt=self.attempt + 1)
         else:
-            self._refund_requested(**self._ref(), payment_id=payment_id, reason=f"booking_{self.status}")
+            # Not the payment this booking waits for (any more): contracts.vocabulary.RefundReason.
+            self._refund_requested(**self._ref(), payment_id=payment_id, reason="booking_not_live")
 
     def is_paid_with(self, amount: Decimal, currency: str | None) -> bool:
         """Whether a payment of `amount` `currency` is exactly what this booking costs."""

@@ -9,9 +9,10 @@ from contracts.permissions import EVENTS_MANAGE_ANY
 from fastapi import Depends, Request
 
 from events_service.application import Events
-from events_service.domain import Actor
+from events_service.domain import Actor, fallback_payment_methods
 from events_service.projections.attendance import Attendance
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.payment_methods import EnabledPaymentMethods
 from events_service.projections.reviews_query import Reviews
 
 
@@ -31,6 +32,16 @@ def get_attendance(request: Request) -> Attendance:
     return request.app.state.container.attendance
 
 
+def get_payment_methods(request: Request) -> tuple[str, ...]:
+    """The payment methods an event may advertise now: as payments last announced them, or (before it has)
+    what it enables by default in this environment."""
+    container = request.app.state.container
+    known = container.payment_methods.known()
+    if known is None:
+        return fallback_payment_methods(production=container.settings.production)
+    return tuple(known)
+
+
 def actor_of(principal: Principal) -> Actor:
     """The caller as the Event aggregate sees them."""
     return Actor(user_id=principal.user_id, may_manage_any=principal.can(EVENTS_MANAGE_ANY))
@@ -40,3 +51,4 @@ EventsApp = Annotated[Events, Depends(get_events)]
 CatalogueReader = Annotated[Catalogue, Depends(get_catalogue)]
 ReviewsReader = Annotated[Reviews, Depends(get_reviews)]
 AttendanceReader = Annotated[Attendance, Depends(get_attendance)]
+EnabledMethods = Annotated[tuple[str, ...], Depends(get_payment_methods)]

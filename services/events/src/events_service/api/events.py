@@ -9,6 +9,7 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import EVENTS_CREATE
 from contracts import limits as lim
+from contracts.vocabulary import EventStatus
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.body_limit import body_limit
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
@@ -16,8 +17,8 @@ from webkit.fields import Line, Timestamp
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 
-from events_service.api.deps import CatalogueReader, EventsApp, ReviewsReader, actor_of
-from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate, Status
+from events_service.api.deps import CatalogueReader, EnabledMethods, EventsApp, ReviewsReader, actor_of
+from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate
 from events_service.domain import Event, EventDetails
 from events_service.projections.catalogue_query import CatalogueFilters
 from events_service.projections.reviews_query import Reviews
@@ -49,10 +50,13 @@ EVENT_BODY_LIMIT = 256 * 1024
 @router.post("/", status_code=201, response_model=EventPublic,
              responses={**position_response(201), **{k: PROBLEMS[k] for k in (401, 403, 422)}},
              openapi_extra={**body_limit(EVENT_BODY_LIMIT), **linked(201, **LINKS_FROM_EVENT)})
-def create_event(body: EventCreate, events: EventsApp, response: Response,
+def create_event(body: EventCreate, events: EventsApp, response: Response, enabled: EnabledMethods,
                  organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
-    """Publish a new event (organizers and admins). Supports `Idempotency-Key`."""
-    event = events.schedule_event(EventDetails(**body.model_dump()), created_by=organizer.user_id)
+    """Publish a new event (organizers and admins). Supports `Idempotency-Key`.
+
+    `allowed_payment_methods` may name only methods the payments service has switched on (a 422 lists them)."""
+    event = events.schedule_event(EventDetails(**body.model_dump()), created_by=organizer.user_id,
+                                  enabled_methods=enabled)
     response.headers["Location"] = f"{router.prefix}/{event.id}"
     set_event_position(response, event)
     return EventPublic.from_aggregate(event)
@@ -71,11 +75,16 @@ def list_events(
     tag: Annotated[Line(lim.TAG) | None, Query(description="Only events with this tag.")] = None,
     q: Annotated[Line(lim.QUERY_TEXT) | None, Query(description="Text in the title or description.")] = None,
     created_by: Annotated[UUID | None, Query(description="Only events of this organizer.")] = None,
-    status: Annotated[Status | None, Query(description="Only scheduled or only cancelled events.")] = None,
+    status: Annotated[EventStatus | None, Query(description="Only scheduled or only cancelled events.")] = None,
+    include_cancelled: Annotated[bool, Query(description="Also list cancelled events (hidden by default; "
+                                             "`status=cancelled` lists only those).")] = False,
 ) -> list[EventPublic]:
-    """Browse the catalogue (public), ordered by start time. Paged via `limit`/`offset`, `X-Total-Count`, `Link`.
+    """Browse the catalogue (public), ordered by start time; cancelled events only with `include_cancelled`
+    (or `status=cancelled`). Paged via `limit`/`offset`, `X-Total-Count`, `Link`.
     With `after` (a command's `X-Event-Position`), waits up to 2 s for the list to show that change."""
     read_after(response, after, catalogue.pool, "catalogue", recorder=events.recorder)
+    if status is None and not include_cancelled:
+        status = EventStatus.SCHEDULED
     filters = CatalogueFilters(starts_after=starts_after, starts_before=starts_before, is_paid=is_paid,
                                has_seats=has_seats, tag=tag, q=q, created_by=created_by, status=status)
     rows, total = catalogue.search(filters, limit=page.limit, offset=page.offset)
@@ -95,9 +104,12 @@ def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> Even
                              **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
                                       CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal,
-                 reviews: ReviewsReader, response: Response) -> EventPublic:
-    """Change some details of an event (its organizer, or anyone with events:manage_any)."""
-    event = events.update_event(event_id, body.changes(), actor=actor_of(principal))
+                 reviews: ReviewsReader, response: Response, enabled: EnabledMethods) -> EventPublic:
+    """Change some details of an event (its organizer, or anyone with events:manage_any).
+
+    A payment method added must be switched on (422); an event whose seats are held by bookings cannot
+    switch between free and paid (409)."""
+    event = events.update_event(event_id, body.changes(), actor=actor_of(principal), enabled_methods=enabled)
     set_event_position(response, event)
     return rated_one(event, reviews)
 

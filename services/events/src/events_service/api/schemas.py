@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from contracts import limits as lim
+from contracts.money import CanonicalMoney
+from contracts.vocabulary import EventStatus, PaymentMethod, ReviewStatus
 from pydantic import BaseModel, Field, model_validator
 from webkit.fields import Int32, Line, LowerLine, Text, Timestamp
 
 from events_service.domain import Event, Review
 from events_service.projections.reviews_query import Rating
 
-Status = Literal["scheduled", "cancelled"]
-ReviewStatus = Literal["pending", "approved", "rejected"]
+Status = EventStatus  # kept for importers; the shared vocabulary lives in contracts.vocabulary
 
 
 class EventCreate(BaseModel):
@@ -77,8 +78,10 @@ class EventCancel(BaseModel):
     reason: Text(lim.CANCEL_REASON) | None = Field(default=None, examples=["Venue flooded"])
 
 
-class EventPublic(BaseModel):
-    """An event as clients see it."""
+class EventPublic(CanonicalMoney):
+    """An event as clients see it; `price` with exactly its currency's minor units ("25.00", "1000" JPY)."""
+
+    money_fields = {"price": "currency"}
 
     id: UUID
     title: str
@@ -90,12 +93,12 @@ class EventPublic(BaseModel):
     is_paid: bool
     price: Decimal | None
     currency: str | None
-    allowed_payment_methods: list[str]
+    allowed_payment_methods: list[PaymentMethod]
     tags: list[str]
     created_by: UUID
     created_at: datetime
     updated_at: datetime
-    status: Status
+    status: EventStatus
     cancel_reason: str | None = None
     rating_avg: float | None = Field(default=None, examples=[4.33],
                                      description="Average stars of the approved reviews (2 decimals); none yet: null.")

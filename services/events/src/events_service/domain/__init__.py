@@ -2,10 +2,12 @@
 frameworks."""
 
 from events_service.domain.details import PAYMENT_METHODS, EventDetails
+from events_service.domain.payment_methods import fallback_payment_methods
 from events_service.domain.errors import (
     CapacityBelowSeatsTaken, EmptyTitle, EventAlreadyCancelled, EventAlreadyStarted, EventNotFound, EventNotStartedYet,
     EventRuleViolation, InvalidCurrency, InvalidEventDetails, InvalidPaymentMethods, InvalidPrice, InvalidReview,
     InvalidSeatCount, NonPositiveCapacity, NonPositiveDuration, NotAnAttendee, NotEventOrganizer, OwnReview,
+    PaidSwitchWithBookings, PaymentMethodNotEnabled,
     ReviewAlreadyModerated, ReviewAlreadySubmitted, ReviewNotFound, ReviewRuleViolation, SeatsOutOfRange,
     StartNotInFuture,
 )
@@ -18,11 +20,11 @@ from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswe
 
 __all__ = [
     "CANCELLED", "EVENT_CANCELLED", "FULL", "NOT_BOOKABLE", "PAYMENT_METHODS", "SCHEDULED", "UNKNOWN_EVENT",
-    "Actor", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventAlreadyStarted",
+    "Actor", "fallback_payment_methods", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventAlreadyStarted",
     "EventDetails",
     "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
     "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
-    "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
+    "PaidSwitchWithBookings", "PaymentMethodNotEnabled", "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
     "APPROVED", "PENDING", "REJECTED", "EventNotStartedYet", "InvalidReview", "NotAnAttendee", "OwnReview", "Review",
     "ReviewAlreadyModerated", "ReviewAlreadySubmitted", "ReviewNotFound", "ReviewRuleViolation",
 ]

@@ -10,9 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from collections.abc import Collection
 from typing import Any
 
 from contracts.currencies import MINOR_UNITS, fits_minor_units
+from contracts.money import canonical
 
 from events_service.domain import errors
 
@@ -44,13 +46,14 @@ class EventDetails:
         price = None if self.price is None else Decimal(self.price)
         if not self.is_paid and price == 0:
             price = None  # "free" may be sent as price 0
+        currency = self.currency.strip().upper() if self.currency else None
         return dataclasses.replace(
             self,
             title=(self.title or "").strip(),
             description=(self.description or "").strip(),
             start_time=start.astimezone(UTC),
-            price=price,
-            currency=self.currency.strip().upper() if self.currency else None,
+            price=canonical(price, currency),  # "10" EUR is stored (and published) as 10.00
+            currency=currency,
             allowed_payment_methods=_unique(m.strip().lower() for m in self.allowed_payment_methods or ()),
             tags=_unique(t.strip().lower() for t in self.tags or ()),
         )
@@ -143,3 +146,14 @@ def check_payment_methods(d: EventDetails) -> None:
         raise errors.InvalidPaymentMethods(f"unknown payment methods {unknown}; allowed: {list(PAYMENT_METHODS)}")
     if d.is_paid and not d.allowed_payment_methods:
         raise errors.InvalidPaymentMethods("a paid event must allow at least one payment method")
+
+
+def check_methods_enabled(d: EventDetails, enabled: Collection[str], already: Collection[str] = ()) -> None:
+    """An event may only advertise payment methods the payments service has switched on: a booking with any
+    other would fail its payment every time. Methods it already advertised (`already`, on an edit) are
+    left alone, so switching a provider off does not make its events uneditable."""
+    refused = [m for m in d.allowed_payment_methods if m not in enabled and m not in already]
+    if refused:
+        raise errors.PaymentMethodNotEnabled(
+            f"payment method{'s' * (len(refused) != 1)} {refused} {'are' if len(refused) != 1 else 'is'} not "
+            f"switched on here; enabled: {sorted(enabled)}", enabled=sorted(enabled))

@@ -49,6 +49,24 @@ class InvalidPaymentMethods(InvalidEventDetails):
     """Raised when a payment method is unknown, or a paid event allows no method at all."""
 
 
+class PaymentMethodNotEnabled(InvalidPaymentMethods):
+    """Raised when an event would advertise a payment method the payments service has not switched on (the
+    problem's `enabled_methods` lists those it has)."""
+
+    problem_title = "Payment method not enabled"
+
+    def __init__(self, message: str, *, enabled: list[str]):
+        super().__init__(message)
+        self.problem_extensions = {"enabled_methods": enabled}
+
+
+class PaidSwitchWithBookings(EventRuleViolation):
+    """Raised when an event whose seats are held by bookings would switch between free and paid (HTTP 409):
+    those bookings were made, and paid or not, on the other terms."""
+
+    problem_title = "Free/paid switch with bookings"
+
+
 class CapacityBelowSeatsTaken(EventRuleViolation):
     """Raised when a new capacity would be lower than the seats already reserved (HTTP 409)."""
 

@@ -13,6 +13,7 @@ recorded as a repeat with the seats untouched, so an answer lost on the way is r
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from events_service.domain import errors
-from events_service.domain.details import EventDetails, check_details
+from events_service.domain.details import EventDetails, check_details, check_methods_enabled
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 
@@ -50,10 +51,14 @@ class Event(Aggregate):
         state.setdefault("release_commands", {})
 
     @classmethod
-    def schedule(cls, details: EventDetails, *, created_by: UUID, now: datetime | None = None) -> Event:
-        """Publish a new event after checking every rule on its details."""
+    def schedule(cls, details: EventDetails, *, created_by: UUID, now: datetime | None = None,
+                 enabled_methods: Collection[str] | None = None) -> Event:
+        """Publish a new event after checking every rule on its details (and, when given, that it advertises
+        only the payment methods switched on)."""
         details = details.normalised()
         check_details(details, now=now or datetime.now(UTC))
+        if enabled_methods is not None:
+            check_methods_enabled(details, enabled_methods)
         return cls(details=details.as_state(), created_by=created_by)
 
     @event("Scheduled")
@@ -86,14 +91,18 @@ class Event(Aggregate):
     def status(self) -> str:
         return CANCELLED if self.cancelled else SCHEDULED
 
-    def update(self, changes: dict[str, Any], *, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
+    def update(self, changes: dict[str, Any], *, actor: Actor, now: datetime | None = None,
+               enabled_methods: Collection[str] | None = None) -> dict[str, Any]:
         """Change some details; returns the fields that actually changed (nothing is recorded if none did)."""
         self.check_may_manage(actor)
         self.check_not_cancelled()
         current = self.details
         new = current.merged(changes).normalised()
         check_details(new, now=now or datetime.now(UTC), start_changed=new.start_time != current.start_time)
+        if enabled_methods is not None:
+            check_methods_enabled(new, enabled_methods, already=current.allowed_payment_methods)
         self.check_capacity_covers_seats_taken(new.max_participants)
+        self.check_paid_switch_without_bookings(current.is_paid, new.is_paid)
         old_state = current.as_state()
         changed = {k: v for k, v in new.as_state().items() if v != old_state[k]}
         if changed:
@@ -227,6 +236,14 @@ class Event(Aggregate):
         if now >= self.details.start_time and not actor.may_manage_any:
             raise errors.EventAlreadyStarted(
                 f"the event started at {self.details.start_time.isoformat()}; only an admin can cancel it now")
+
+    def check_paid_switch_without_bookings(self, was_paid: bool, is_paid: bool) -> None:
+        """Bookings holding seats (confirmed, or held while awaiting payment) were made on free or paid terms:
+        switching the event to the other would leave them confirmed without paying, or charged for nothing."""
+        if was_paid != is_paid and self.seats_taken > 0:
+            raise errors.PaidSwitchWithBookings(
+                f"the event cannot become {'paid' if is_paid else 'free'}: bookings hold {self.seats_taken} "
+                f"seat{'s' * (self.seats_taken != 1)} on {'paid' if was_paid else 'free'} terms; cancel them first")
 
     def check_capacity_covers_seats_taken(self, max_participants: int) -> None:
         """Shrinking capacity must not take away seats people already hold."""

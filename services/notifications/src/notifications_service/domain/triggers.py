@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from contracts.money import format_amount
+
 from notifications_service.domain.schedule import notable_changes
 
 
@@ -80,7 +82,7 @@ def _promoted(p):
 @on("BookingAwaitingPayment")
 def _awaiting(p):
     return _booking("booking_awaiting_payment", p, category="payment", expires_at=p.get("expires_at"),
-                    amount=str(p.get("amount")), currency=p.get("currency"))
+                    amount=format_amount(p.get("amount"), p.get("currency")), currency=p.get("currency"))
 
 
 @on("BookingExpired")
@@ -102,7 +104,8 @@ def _cancelled(p):
 
 # --- payments.v1 ------------------------------------------------------------------------------------------
 def _payment(kind: str, p: Mapping[str, Any], **data: Any) -> list[Trigger]:
-    return [Trigger(kind, "payment", {"amount": str(p["amount"]) if p.get("amount") is not None else None,
+    # Written with the currency's minor units even when an older message said "50" (contracts.money).
+    return [Trigger(kind, "payment", {"amount": format_amount(p.get("amount"), p.get("currency")),
                                       "currency": p.get("currency"), **data},
                     user_id=p["user_id"], booking_id=p.get("booking_id"))]
 

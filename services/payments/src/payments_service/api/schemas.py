@@ -8,6 +8,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
+from contracts.money import CanonicalMoney
+from contracts.vocabulary import PaymentMethod, PaymentStatus, RefundReason
 from pydantic import BaseModel, Field, field_validator
 from webkit.fields import Line, Text
 
@@ -50,8 +52,10 @@ class SandboxOutcome(BaseModel):
     outcome: Literal["succeeded", "failed"] = Field(examples=["succeeded"])
 
 
-class PaymentPublic(BaseModel):
-    """A payment as clients see it."""
+class PaymentPublic(CanonicalMoney):
+    """A payment as clients see it; amounts with exactly their currency's minor units ("25.00", "1000" JPY)."""
+
+    money_fields = {"amount": "currency", "refunded_amount": "currency"}
 
     id: UUID
     user_id: UUID
@@ -60,20 +64,28 @@ class PaymentPublic(BaseModel):
     description: str | None
     event_id: UUID | None
     booking_id: UUID | None
-    payment_method: str
+    payment_method: PaymentMethod
     provider: str
     is_offline: bool = Field(description="Paid at the desk; confirmed by support or an admin.")
-    status: Literal["pending", "succeeded", "failed", "refunded"]
+    status: PaymentStatus
     confirmation_url: str | None = Field(description="Where the payer completes an online payment.")
     client_secret: str | None = Field(
         default=None, description="Stripe: the PaymentIntent's client secret, for Stripe.js to complete a card "
                                   "payment. Shown to the payer only, on single-payment responses.")
     failure_reason: str | None = None
-    refund_reason: str | None = None
+    refund_reason: RefundReason | str | None = Field(
+        default=None, description="Why the money went back: one of the listed reasons (a booking's cancellation "
+                                  "gives its own word, e.g. `user`), or an admin's own words.")
     refunded_amount: Decimal | None = Field(default=None, description="What went back to the payer (refunded "
                                             "payments); less than `amount` when a cancellation fee was kept.")
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("refund_reason", mode="before")
+    @classmethod
+    def _today_word(cls, value: object) -> object:
+        """Payments refunded before the shared vocabulary say e.g. `booking_user`: shown as today's `user`."""
+        return RefundReason.read(value) if isinstance(value, str) else value
 
     @classmethod
     def from_aggregate(cls, p: Payment, *, viewer: UUID | None = None) -> PaymentPublic:
@@ -93,8 +105,10 @@ class PaymentPublic(BaseModel):
                    **{k: v for k, v in row.items() if k in cls.model_fields})
 
 
-class Balance(BaseModel):
+class Balance(CanonicalMoney):
     """Money in one currency."""
+
+    money_fields = {"amount": "currency"}
 
     currency: str
     amount: Decimal

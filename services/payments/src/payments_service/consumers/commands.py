@@ -11,6 +11,7 @@ import logging
 
 from contracts import Envelope, parse_payload, topics
 from contracts.payments import RefundPayment, RequestPayment
+from contracts.vocabulary import RefundReason
 from eventsourcing.persistence import Tracking
 
 from payments_service.application import Payments
@@ -42,7 +43,9 @@ class PaymentCommands:
         if isinstance(command, RequestPayment):
             self.app.request_payment(order_of(command), tracking=tracking, strict=False)
         elif isinstance(command, RefundPayment):
-            self.app.refund_payment(command.payment_id, reason=command.reason, tracking=tracking, strict=False,
+            # Commands sent before the shared vocabulary say e.g. `booking_user`: recorded as today's `user`.
+            self.app.refund_payment(command.payment_id, reason=str(RefundReason.read(command.reason)),
+                                    tracking=tracking, strict=False,
                                     amount=command.amount)
         else:
             log.debug("skipping %s v%s", envelope.type, envelope.version)

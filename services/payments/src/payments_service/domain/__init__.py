@@ -6,6 +6,7 @@ from payments_service.domain.errors import (
     PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, TopUpFromBalance,
     UnknownPaymentMethod,
 )
+from payments_service.domain.methods import METHODS_ID, PaymentMethods
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
     BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, Payment, PaymentOrder,
@@ -19,7 +20,7 @@ from payments_service.domain.settlement import (
 from payments_service.domain.wallet import Wallet, wallet_id
 
 __all__ = [
-    "BALANCE", "CASH", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
+    "BALANCE", "CASH", "METHODS_ID", "PaymentMethods", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
     "AmountTooLarge", "AmountTooPrecise", "CashTopUpTooLarge", "InsufficientBalance", "InvalidCurrency",
     "InvalidPaymentRequest", "InvalidRefundAmount", "OwnPaymentConfirmation", "check_cash_top_up",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",

@@ -22,7 +22,7 @@ class NonPositiveAmount(InvalidPaymentRequest):
 
 
 class InvalidCurrency(InvalidPaymentRequest):
-    """Raised when a currency is not three upper-case letters (ISO 4217)."""
+    """Raised when a currency is not a three-letter ISO 4217 code the platform takes (contracts.currencies)."""
 
 
 class InvalidRefundAmount(InvalidPaymentRequest):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from contracts.currencies import MINOR_UNITS
+
 from payments_service.domain import errors
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -12,23 +14,18 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 # No ticket or top-up comes near this; it also keeps Decimal arithmetic within its 28-digit precision.
 MAX_AMOUNT = Decimal("1000000000")
 
-# Currencies whose minor unit is not the cent (ISO 4217 exponent); everything else has two decimals.
-_EXPONENTS: dict[str, int] = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-                     "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
-
 
 def exponent(currency: str) -> int:
-    """How many decimal places the currency's minor unit has."""
-    return _EXPONENTS.get(currency, 2)
+    """How many decimal places the currency's minor unit has (contracts.currencies: one table for every service)."""
+    return MINOR_UNITS.get(currency, 2)
 
 
 def check_currency(currency: str) -> None:
-    """A currency is three upper-case letters, e.g. EUR."""
+    """A currency is a three-letter ISO 4217 code the platform prices in, e.g. EUR (events accept the same)."""
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise errors.InvalidCurrency(f"currency must be three upper-case letters (ISO 4217), got {currency!r}")
+    if currency not in MINOR_UNITS:
+        raise errors.InvalidCurrency(f"{currency} is not a currency the platform takes (ISO 4217, e.g. EUR)")
 
 
 def check_amount(amount: Decimal, currency: str) -> None:

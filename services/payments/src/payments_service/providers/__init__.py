@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from contracts.events import PAYMENT_METHODS
+
 from payments_service.providers.base import (
     ChargeRequest, ChargeState, CreatedCharge, InvalidWebhookSignature, PaymentProvider, ProviderError,
     ProviderNotEnabled, ProviderRefused, UntrustedWebhookSource, WebhookNotice, WebhookRejected, WebhooksNotSupported,
@@ -24,6 +26,10 @@ class Providers:
         except KeyError:
             raise ProviderNotEnabled(f"payment provider {name!r} is not enabled here; "
                                      f"enabled: {sorted(self.by_name)}") from None
+
+    def enabled_methods(self) -> list[str]:
+        """The payment methods this deployment takes (`card` when its provider is enabled), in contract order."""
+        return [m for m in PAYMENT_METHODS if (self.card_provider if m == "card" else m) in self.by_name]
 
     def for_method(self, method: str) -> PaymentProvider:
         """Who takes a payment made with `method`."""
