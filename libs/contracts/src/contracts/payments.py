@@ -14,7 +14,7 @@ from contracts import limits as lim
 from contracts import topics
 from contracts.registry import message
 
-PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
+PaymentStatus = Literal["pending", "succeeded", "failed", "refunded", "voided"]
 
 
 @message(topics.PAYMENTS_COMMANDS)
@@ -31,6 +31,8 @@ class RequestPayment(BaseModel):
     payment_method: str = Field(description="card | stripe | yookassa | sandbox | cash | balance",
                                 examples=["sandbox"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
     expires_at: datetime | None = Field(default=None, description="Hold deadline of the booking (UTC).")
+    organizer_id: UUID | None = Field(default=None, description="The event's organizer: they may confirm a cash "
+                                      "payment of their own event at the door (absent from older commands).")
 
 
 @message(topics.PAYMENTS_COMMANDS)
@@ -44,6 +46,16 @@ class RefundPayment(BaseModel):
                                    "when less than all of it (a participant's cancellation keeps the "
                                    "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
                                    json_schema_extra=lim.money())
+
+
+@message(topics.PAYMENTS_COMMANDS)
+class VoidPayment(BaseModel):
+    """Bookings asks to void a payment nobody should make any more (its booking was cancelled before it was
+    paid). A payment that was already paid is refunded instead, by the saga, when it hears of it."""
+
+    payment_id: UUID = Field(description="The pending payment to void.")
+    booking_id: UUID = Field(description="The booking.")
+    reason: str = Field(description="Why.", examples=["booking_user"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.PAYMENTS)
@@ -97,3 +109,14 @@ class PaymentRefunded(BaseModel):
     amount: Decimal = Field(description="Amount refunded.", examples=["50.00"], json_schema_extra=lim.money())
     currency: str = Field(description="ISO 4217.", examples=["EUR"], json_schema_extra=lim.text(lim.CURRENCY))
     reason: str = Field(description="Why.", examples=["booking_cancelled"], json_schema_extra=lim.text(lim.REASON))
+
+
+@message(topics.PAYMENTS)
+class PaymentVoided(BaseModel):
+    """A pending payment can no longer be paid (its booking was cancelled); a charge that arrives anyway is
+    given back."""
+
+    payment_id: UUID = Field(description="The voided payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any.")
+    user_id: UUID = Field(description="Who was to pay.")
+    reason: str = Field(description="Why.", examples=["booking_user"], json_schema_extra=lim.text(lim.REASON))
