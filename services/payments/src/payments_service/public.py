@@ -10,7 +10,7 @@ from functools import singledispatch
 from typing import Any
 
 from contracts import Envelope
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
+from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
 from pydantic import BaseModel
 from spine.relay import envelope_of
 
@@ -45,6 +45,11 @@ def _failed(e: Payment.Failed) -> PaymentFailed:  # type: ignore[name-defined]
 def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defined]
     return PaymentRefunded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
                            amount=e.amount, currency=e.currency, reason=e.reason)
+
+
+@to_public.register
+def _voided(e: Payment.Voided) -> PaymentVoided:  # type: ignore[name-defined]
+    return PaymentVoided(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id, reason=e.reason)
 
 
 def to_envelope(domain_event: Any, app_name: str = "Payments") -> Envelope | None:

@@ -100,9 +100,12 @@ def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipa
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"],
                                   RefundPayment=LINKS_FROM_PAYMENT["RefundPayment"]))
 def confirm_payment(payment_id: UUID, services: Services, response: Response,
-                    operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
-    """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
-    payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id)
+                    operator: CurrentPrincipal) -> PaymentPublic:
+    """Someone took the cash for an offline payment: it succeeds (a top-up fills the wallet). Support/admin
+    (payments:confirm) confirm any; an event's organizer confirms the cash of bookings of their own event, at the
+    door (403 `not-event-organizer` otherwise). A voided payment (booking cancelled) answers 409 `payment-voided`."""
+    payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id,
+                                                may_confirm_any=operator.can(PAYMENTS_CONFIRM))
     set_event_position(response, payment)
     return PaymentPublic.from_aggregate(payment)
 

@@ -13,7 +13,7 @@ from webkit.fields import Line, Text
 
 from payments_service.domain import Payment, Wallet
 
-StatusFilter = Literal["pending", "succeeded", "success", "failed", "refunded"]
+StatusFilter = Literal["pending", "succeeded", "success", "failed", "refunded", "voided"]
 
 
 class PaymentCreate(BaseModel):
@@ -63,7 +63,7 @@ class PaymentPublic(BaseModel):
     payment_method: str
     provider: str
     is_offline: bool = Field(description="Paid at the desk; confirmed by support or an admin.")
-    status: Literal["pending", "succeeded", "failed", "refunded"]
+    status: Literal["pending", "succeeded", "failed", "refunded", "voided"]
     confirmation_url: str | None = Field(description="Where the payer completes an online payment.")
     client_secret: str | None = Field(
         default=None, description="Stripe: the PaymentIntent's client secret, for Stripe.js to complete a card "
