@@ -55,7 +55,8 @@ def list_attendees(
     status: Annotated[Status | None, Query(description="Only bookings in this status.")] = None,
     format_: Annotated[Literal["json", "csv"] | None, Query(
         alias="format", description="`csv` exports the list as a CSV file (so does `Accept: text/csv`); the "
-                                    "CSV holds the whole list (up to 50 000 rows) unless `offset` is given.")] = None,
+                                    "CSV holds the whole list (up to 50 000 rows) unless `limit` or `offset` is "
+                                    "given.")] = None,
 ) -> list[AttendeePublic] | Response:
     """Who booked the event: each booking with the attendee's name and e-mail, group size, status, payment status
     and times, in booking order (the event's organizer, and staff with bookings:read_all). Paged via
