@@ -45,10 +45,14 @@ def _wants_csv(request: Request, format_: str | None) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
+# The list's 200 documents both its JSON and its CSV form, beside the stale-view header.
+_ATTENDEES_200 = {**stale_response()[200], "description": "The attendees (JSON, or CSV with `format=csv` or "
+                                                          "`Accept: text/csv`)",
+                  "content": {"text/csv": {"schema": {"type": "string"}}}}
+
+
 @router.get("/{event_id}/attendees", response_model=list[AttendeePublic],
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                             "description": "The attendees (JSON, or CSV with `format=csv` / `Accept: text/csv`)"},
-                       **stale_response(), **problem_responses(401, 403, 404, 422)})
+            responses={200: _ATTENDEES_200, **problem_responses(401, 403, 404, 422)})
 def list_attendees(
     event_id: UUID, request: Request, response: Response, services: Services, principal: CurrentPrincipal,
     page: PageParams, after: AfterParam,
