@@ -314,6 +314,10 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /api/v1/bookings/": (same(lambda w: ("GET", "/api/v1/bookings/", {})), signed_in(200)),
     "GET /api/v1/bookings/{booking_id}": (same(lambda w: ("GET", f"/api/v1/bookings/{w.booking['id']}", {})),
                                           (401, 200, 200, 403, 200, 200)),
+    "GET /api/v1/events/{event_id}/attendees": (same(lambda w: (
+        "GET", f"/api/v1/events/{w.event['id']}/attendees", {})), (401, 403, 200, 403, 200, 200)),
+    "GET /api/v1/events/{event_id}/summary": (same(lambda w: (
+        "GET", f"/api/v1/events/{w.event['id']}/summary", {})), (401, 403, 200, 403, 403, 200)),
     "POST /api/v1/bookings/{booking_id}/cancel": (refused_or(
         lambda w: ("POST", f"/api/v1/bookings/{w.fresh_booking()['id']}/cancel", {}),
         lambda w: ("POST", f"/api/v1/bookings/{w.booking['id']}/cancel", {}),

@@ -66,6 +66,16 @@ def _settings_replica() -> View:
     return SettingsReplica()
 
 
+def _users_directory() -> View:
+    from bookings_service.projections.users_directory import UsersDirectory
+    return UsersDirectory()
+
+
+def _payments_ledger() -> View:
+    from bookings_service.projections.payments_ledger import PaymentsLedger
+    return PaymentsLedger()
+
+
 def _audit_log() -> View:
     from users_service.projections.audit_log import AuditLog
     return AuditLog()
@@ -112,6 +122,8 @@ VIEWS: dict[str, ViewRef] = {
     "bookings_view": ViewRef("bookings", _bookings),
     "catalogue_replica": ViewRef("bookings", _catalogue_replica),
     "settings_replica": ViewRef("bookings", _settings_replica),
+    "users_directory": ViewRef("bookings", _users_directory),
+    "payments_ledger": ViewRef("bookings", _payments_ledger),
     "payments_view": ViewRef("payments", _payments),
     **{name: ViewRef("notifications", _notify(name))
        for name in ("notify_users_view", "notify_events_view", "notify_bookings_view")},

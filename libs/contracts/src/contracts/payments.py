@@ -16,7 +16,7 @@ from contracts.money import CanonicalMoney
 from contracts.registry import message
 from contracts.vocabulary import RefundReason
 
-PaymentStatus = Literal["pending", "succeeded", "failed", "refunded"]
+PaymentStatus = Literal["pending", "succeeded", "failed", "refunded", "voided"]
 
 _REFUND_REASON = ("Why (contracts.vocabulary.RefundReason): " + " | ".join(RefundReason) + ", or an admin's own "
                   "words. Messages from before the shared vocabulary may say `booking_<word>` (read with "
@@ -39,6 +39,8 @@ class RequestPayment(CanonicalMoney):
     payment_method: str = Field(description="card | stripe | yookassa | sandbox | cash | balance",
                                 examples=["sandbox"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
     expires_at: datetime | None = Field(default=None, description="Hold deadline of the booking (UTC).")
+    organizer_id: UUID | None = Field(default=None, description="The event's organizer: they may confirm a cash "
+                                      "payment of their own event at the door (absent from older commands).")
 
 
 @message(topics.PAYMENTS_COMMANDS)
@@ -52,6 +54,17 @@ class RefundPayment(BaseModel):
                                    "when less than all of it (a participant's cancellation keeps the "
                                    "refund_fee_percent); absent means the whole payment.", examples=["45.00"],
                                    json_schema_extra=lim.money())
+
+
+@message(topics.PAYMENTS_COMMANDS)
+class VoidPayment(BaseModel):
+    """Bookings asks to void a payment nobody should make any more (its booking was cancelled before it was
+    paid). A payment that was already paid is refunded instead, by the saga, when it hears of it."""
+
+    payment_id: UUID = Field(description="The pending payment to void.")
+    booking_id: UUID = Field(description="The booking.")
+    reason: str = Field(description="Why: the booking's cancellation reason (contracts.vocabulary."
+                        "CancellationReason).", examples=["user"], json_schema_extra=lim.text(lim.REASON))
 
 
 @message(topics.PAYMENTS)
@@ -126,3 +139,14 @@ class PaymentMethodsAvailable(BaseModel):
     card_provider: str | None = Field(default=None, description="The provider serving `card`, when it is enabled.",
                                       examples=["stripe"], json_schema_extra=lim.text(lim.PROVIDER))
     announced_at: datetime = Field(description="When this set took effect (UTC).")
+
+
+@message(topics.PAYMENTS)
+class PaymentVoided(BaseModel):
+    """A pending payment can no longer be paid (its booking was cancelled); a charge that arrives anyway is
+    given back."""
+
+    payment_id: UUID = Field(description="The voided payment.")
+    booking_id: UUID | None = Field(default=None, description="The booking, if any.")
+    user_id: UUID = Field(description="Who was to pay.")
+    reason: str = Field(description="Why.", examples=["user"], json_schema_extra=lim.text(lim.REASON))

@@ -33,6 +33,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REFUNDED = "refunded"
+    VOIDED = "voided"  # its booking was cancelled before it was paid
 
 
 class EventStatus(StrEnum):

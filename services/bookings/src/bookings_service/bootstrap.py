@@ -19,7 +19,9 @@ from bookings_service.application import Bookings
 from bookings_service.projections.bookings_query import BookingsQuery
 from bookings_service.projections.bookings_view import BookingsView
 from bookings_service.projections.catalogue_replica import CatalogueReplica, EventTermsReader
+from bookings_service.projections.payments_ledger import PaymentsLedger
 from bookings_service.projections.settings_replica import RulesReader, SettingsReplica
+from bookings_service.projections.users_directory import UsersDirectory
 from bookings_service.settings import Settings
 
 
@@ -50,7 +52,8 @@ def build_bookings(settings: Settings) -> Bookings:
 def ensure_read_models(settings: Settings) -> None:
     """Create the read-model tables, so the api answers (with empty lists) before the worker first runs."""
     store = ProjectionStore(settings.conninfo(settings.database))
-    for projection in (BookingsView(), CatalogueReplica(), SettingsReplica(), DisabledUsersProjection()):
+    for projection in (BookingsView(), CatalogueReplica(), SettingsReplica(), DisabledUsersProjection(),
+                       UsersDirectory(), PaymentsLedger()):
         store.setup(projection)
 
 

@@ -24,12 +24,15 @@ from webkit.problems import CONCURRENT_CHANGE, Refusal
 
 from bookings_service import domain, public
 from bookings_service.api.bookings import router as bookings_router
+from bookings_service.api.box_office import router as box_office_router
 from bookings_service.bootstrap import build
 from bookings_service.consumers.deadlines import Deadlines
 from bookings_service.consumers.saga import SagaHandler
 from bookings_service.projections.bookings_view import BookingsView
 from bookings_service.projections.catalogue_replica import CatalogueReplica
+from bookings_service.projections.payments_ledger import PaymentsLedger
 from bookings_service.projections.settings_replica import SettingsReplica
+from bookings_service.projections.users_directory import UsersDirectory
 from bookings_service.settings import Settings
 from bookings_service.stuck import StuckSagas
 
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         yield
         container.close()
 
-    app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router],
+    app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router, box_office_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,
@@ -86,7 +89,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
 
 def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) -> Worker:
-    """Relays (bookings.v1 and the two command topics), the saga, the read models and the deadlines timer."""
+    """Relays (bookings.v1 and the two command topics), the saga, the read models (with the box office's users
+    directory and payments ledger) and the deadlines timer."""
     settings = settings or Settings()
     container = build(settings, with_verifier=False)
     app = container.bookings
@@ -104,6 +108,8 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
             .add_projection(CatalogueReplica(names.events), settings.database)
             .add_projection(SettingsReplica(names.users), settings.database)
             .add_projection(disabled_users, settings.database)
+            .add_projection(UsersDirectory(names.users), settings.database)
+            .add_projection(PaymentsLedger(names.payments), settings.database)
             .add_timer(settings.deadline_check_seconds,
                        Deadlines(app, container.query, container.rules.current,
                                  stuck_after=timedelta(seconds=settings.stuck_after_seconds)))

@@ -3,7 +3,8 @@
 One translate function per outgoing topic (each run by its own Relay):
 * `to_event`            → bookings.v1 (the booking's life, keyed by booking id);
 * `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, addressed to the event);
-* `to_payment_command`  → payments.commands.v1 (RequestPayment / RefundPayment, addressed to the payment).
+* `to_payment_command`  → payments.commands.v1 (RequestPayment / RefundPayment / VoidPayment, addressed to the
+                          payment).
 Each returns None for whatever its topic does not carry.
 """
 
@@ -17,7 +18,7 @@ from contracts.bookings import (
     BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
 from contracts.events import ReleaseSeats, ReserveSeats
-from contracts.payments import RefundPayment, RequestPayment
+from contracts.payments import RefundPayment, RequestPayment, VoidPayment
 from pydantic import BaseModel
 
 from bookings_service.domain import Booking
@@ -150,11 +151,14 @@ def to_payment_command(domain_event: Any) -> BaseModel | None:
 def _(e: B.SeatsHeld) -> BaseModel:  # type: ignore[name-defined]
     return RequestPayment(payment_id=e.payment_id, booking_id=e.originator_id, event_id=e.event_id,
                           user_id=e.user_id, amount=e.amount, currency=e.currency, payment_method=e.payment_method,
-                          expires_at=e.expires_at)
+                          expires_at=e.expires_at, organizer_id=getattr(e, "organizer_id", None))
 
 
 @to_payment_command.register
 def _(e: B.Cancelled) -> BaseModel | None:  # type: ignore[name-defined]
+    void_id = getattr(e, "void_payment_id", None)
+    if void_id is not None:  # cancelled while awaiting payment: nobody may pay it any more
+        return VoidPayment(payment_id=void_id, booking_id=e.originator_id, reason=e.reason)
     if e.refund_payment_id is None:
         return None
     # Events stored before the refund fee existed have no refund_amount: they refund in full.

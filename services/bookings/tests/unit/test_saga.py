@@ -13,7 +13,9 @@ from contracts.bookings import (
     BookingRequested, BookingWaitlisted,
 )
 from contracts.events import EventCancelled, ReleaseSeats, ReserveSeats, SeatsRejected, SeatsReleased, SeatsReserved
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded, RefundPayment, RequestPayment
+from contracts.payments import (
+    PaymentFailed, PaymentRefunded, PaymentSucceeded, RefundPayment, RequestPayment, VoidPayment,
+)
 
 from bookings_service.domain import Actor, Booking, BookingRules, EventTerms, payment_id_for
 from bookings_service.testing import MemoryUnit, names
@@ -31,10 +33,11 @@ def terms(*, paid: bool = False, capacity: int = 10) -> EventTerms:
                       seats_available=capacity)
 
 
-def book(unit: MemoryUnit, *, paid: bool = False, seats: int = 1) -> Booking:
+def book(unit: MemoryUnit, *, paid: bool = False, seats: int = 1, method: str = "sandbox",
+         event_terms: EventTerms | None = None) -> Booking:
     """Step 1 done: a booking that asked the Event for seats (its first messages already published)."""
-    booking = Booking.request(booking_id=uuid4(), user_id=uuid4(), terms=terms(paid=paid), group_size=seats,
-                              payment_method="sandbox" if paid else None, rules=unit.rules(), now=NOW)
+    booking = Booking.request(booking_id=uuid4(), user_id=uuid4(), terms=event_terms or terms(paid=paid),
+                              group_size=seats, payment_method=method if paid else None, rules=unit.rules(), now=NOW)
     booking.request_seats()
     unit.add(booking)
     assert names(unit.published()) == ["BookingRequested", "ReserveSeats"]
@@ -174,12 +177,57 @@ def test_payment_for_a_cancelled_booking_is_refunded_once(unit):
     booking = book(unit, paid=True)
     unit.given(reserved(booking))
     booking.cancel(Actor(booking.user_id))
-    cancelled, release = unit.published()
+    cancelled, release, void = unit.published()
     assert isinstance(cancelled, BookingCancelled) and cancelled.refund_payment_id is None
     assert isinstance(release, ReleaseSeats)
+    # The pending payment is voided; a charge that races in anyway is refunded.
+    assert void == VoidPayment(payment_id=booking.payment_id, booking_id=booking.id, reason="user")
     (refund,) = unit.given(succeeded(booking, booking.payment_id))
     assert refund == RefundPayment(payment_id=booking.payment_id, booking_id=booking.id, reason="booking_not_live")
     assert unit.given(succeeded(booking, booking.payment_id)) == []
+
+
+def test_an_event_cancellation_voids_the_pending_payments_of_its_bookings(unit):
+    awaiting, confirmed = book(unit, paid=True), book(unit, paid=True)
+    unit.given(reserved(awaiting))
+    unit.given(reserved(confirmed, available=4))
+    paid_id = confirmed.payment_id
+    unit.given(succeeded(confirmed, paid_id))
+    out = unit.given(EventCancelled(event_id=EVENT, reason="weather", cancelled_at=NOW))
+    voids = [m for m in out if isinstance(m, VoidPayment)]
+    refunds = [m for m in out if isinstance(m, RefundPayment)]
+    assert voids == [VoidPayment(payment_id=awaiting.payment_id, booking_id=awaiting.id,
+                                 reason="event_cancelled")]
+    assert [r.payment_id for r in refunds] == [paid_id]
+
+
+def test_a_failed_payment_is_not_voided_again(unit):
+    booking = book(unit, paid=True)
+    unit.given(reserved(booking))
+    out = unit.given(PaymentFailed(payment_id=booking.payment_id, booking_id=booking.id, user_id=booking.user_id,
+                                   reason="card_declined"))
+    assert names(out) == ["BookingCancelled", "ReleaseSeats"]
+
+
+def test_a_cash_booking_is_held_until_the_event_starts_and_names_the_organizer(unit):
+    event_terms = terms(paid=True)
+    booking = book(unit, paid=True, method="cash", event_terms=event_terms)
+    held, request = unit.given(reserved(booking))
+    assert held.expires_at == request.expires_at == event_terms.start_time
+    assert request.organizer_id == event_terms.created_by
+    card = book(unit, paid=True)
+    _, request = unit.given(reserved(card, available=4))
+    assert request.expires_at == NOW + timedelta(minutes=15)
+
+
+def test_the_cash_hold_ends_the_configured_minutes_before_the_start_but_never_sooner_than_the_normal_hold():
+    rules = BookingRules(booking_hold_minutes=15, cash_hold_minutes_before_start=60)
+    start = NOW + timedelta(days=1)
+    assert rules.hold_deadline(NOW, cash_until=start) == start - timedelta(minutes=60)
+    assert rules.hold_deadline(NOW, cash_until=NOW + timedelta(minutes=30)) == NOW + timedelta(minutes=15)
+    assert rules.hold_deadline(NOW) == NOW + timedelta(minutes=15)
+    garbage = BookingRules.from_settings({"cash_hold_minutes_before_start": -5})
+    assert garbage.cash_hold_minutes_before_start == 0
 
 
 def test_cancelling_a_confirmed_paid_booking_releases_and_refunds(unit):

@@ -137,14 +137,15 @@ class Payments(ServiceApplication):
         payment = Payment.refuse(order, provider=provider, reason=reason)
         return payment, [payment]
 
-    def confirm_offline(self, payment_id: UUID, *, operator_id: UUID) -> Payment:
-        """Support or an admin took the cash: the payment succeeds (a top-up fills the wallet).
+    def confirm_offline(self, payment_id: UUID, *, operator_id: UUID, may_confirm_any: bool = True) -> Payment:
+        """Support or an admin (`may_confirm_any`), or the event's organizer at its door, took the cash: the
+        payment succeeds (a top-up fills the wallet).
 
         Like every later request on a payment, it continues the payment's story (`continuing_story`)."""
 
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             payment = self.get_payment(payment_id)
-            payment.check_confirmable_by(operator_id)
+            payment.check_confirmable_by(operator_id, may_confirm_any=may_confirm_any)
             payment.check_pending()
             return payment, self.settle(payment, ChargeState(payment.reference or "", "succeeded"),
                                         confirmed_by=operator_id)
@@ -178,7 +179,7 @@ class Payments(ServiceApplication):
                     raise domain.PaymentNotFound(f"no payment with id {payment_id}")
                 log.warning("refund of unknown payment %s ignored", payment_id)
                 return None, []
-            if not strict and payment.status in (domain.REFUNDED, domain.FAILED):
+            if not strict and payment.status in (domain.REFUNDED, domain.FAILED, domain.VOIDED):
                 return payment, []
             if not strict and payment.status == domain.PENDING:
                 payment.request_refund(reason, amount)
@@ -189,6 +190,19 @@ class Payments(ServiceApplication):
             return self.commit(step, tracking)
         with self.continuing_story(payment_id):  # an admin's refund: the admin, in the payment's story
             return self.commit(step, tracking)
+
+    def void_payment(self, payment_id: UUID, *, reason: str, tracking: Tracking | None = None) -> Payment | None:
+        """The saga's VoidPayment: a pending payment can no longer be paid. Unknown or already settled payments
+        are left alone (a paid one is refunded when the saga hears PaymentSucceeded)."""
+
+        def step() -> tuple[Payment | None, Sequence[Aggregate]]:
+            payment = self.find(payment_id)
+            if not isinstance(payment, Payment):
+                log.warning("void of unknown payment %s ignored", payment_id)
+                return None, []
+            return payment, [payment] if payment.void(reason) else []
+
+        return self.commit(step, tracking)
 
     def _refund(self, payment: Payment, *, reason: str, requested_by: UUID | None, wallet: Wallet | None = None,
                 amount: Decimal | None = None) -> list[Aggregate]:
@@ -207,8 +221,9 @@ class Payments(ServiceApplication):
         """Apply the provider's real state to a pending payment; returns what changed (nothing if still pending).
 
         A charge that succeeds at the provider after we failed the payment (the payer retried a declined card)
-        is refunded at once: the booking was already told the payment failed."""
-        if payment.status == domain.FAILED and state.status == "succeeded" and not payment.stray_charge_refunded:
+        or voided it (the booking was cancelled) is refunded at once: the booking no longer wants it."""
+        if (payment.status in (domain.FAILED, domain.VOIDED) and state.status == "succeeded"
+                and not payment.stray_charge_refunded):
             return self._refund_stray_charge(payment)
         if payment.status != domain.PENDING or state.status == "pending":
             return []

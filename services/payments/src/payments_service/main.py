@@ -49,6 +49,7 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
     NotSandboxPayment: 409,
     domain.NotPaymentOwner: 403,
     domain.OwnPaymentConfirmation: 403,
+    domain.NotEventOrganizer: 403,
     domain.PaymentNotFound: 404,
     WebhookRejected: 400,
     InvalidWebhookSignature: 401,

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts import Envelope
 from contracts.payments import (
-    PaymentFailed, PaymentMethodsAvailable, PaymentRefunded, PaymentRequested, PaymentSucceeded,
+    PaymentFailed, PaymentMethodsAvailable, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided,
 )
 from pydantic import BaseModel
 from spine.relay import envelope_of
@@ -54,6 +54,11 @@ def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defi
 @to_public.register(PaymentMethods.Changed)  # type: ignore[attr-defined]
 def _methods(e: Any) -> PaymentMethodsAvailable:
     return PaymentMethodsAvailable(methods=e.methods, card_provider=e.card_provider, announced_at=e.timestamp)
+
+
+@to_public.register
+def _voided(e: Payment.Voided) -> PaymentVoided:  # type: ignore[name-defined]
+    return PaymentVoided(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id, reason=e.reason)
 
 
 def to_envelope(domain_event: Any, app_name: str = "Payments") -> Envelope | None:

@@ -78,3 +78,24 @@ def test_a_charge_that_succeeds_after_the_payment_failed_is_refunded_once(settin
     assert payment.status == "failed" and payment.stray_charge_refunded
     (key,) = http.refunds  # one refund, with an idempotency key: a repeat at Stripe would not pay twice
     assert key.startswith("refund-")
+
+
+def test_a_charge_that_succeeds_after_the_payment_was_voided_is_refunded_once(settings):
+    """The booking was cancelled while its payment was pending (VoidPayment), and the payer paid anyway."""
+    payment_id = uuid4()
+    http = StripeStub({"id": "pi_8", "object": "payment_intent", "status": "requires_payment_method",
+                       "client_secret": "pi_8_secret", "metadata": {"payment_id": str(payment_id)}})
+    payments = Payments(env=postgres_env(settings.database, settings),
+                        providers=Providers([StripeProvider("sk_test_1", SECRET, http_client=http)],
+                                            card_provider="stripe"))
+    notifications = ProviderNotifications(payments)
+    payments.request_payment(PaymentOrder(payment_id=payment_id, user_id=uuid4(), amount=Decimal("20.00"),
+                                          currency="EUR", method="card", booking_id=uuid4(), event_id=uuid4()))
+    assert payments.void_payment(payment_id, reason="booking_user").status == "voided"
+    http.intent = {**http.intent, "status": "succeeded"}
+    for _ in range(2):
+        body, headers = signed("payment_intent.succeeded", "pi_8")
+        notifications.receive("stripe", body, headers, client_ip=None)
+    payment = payments.get_payment(payment_id)
+    assert payment.status == "voided" and payment.stray_charge_refunded
+    assert len(http.refunds) == 1

@@ -44,7 +44,8 @@ def test_the_list_names_every_known_setting_with_its_definition(client, admin, p
 def test_the_settings_the_services_read_are_all_defined():
     read_by_services = {"booking_hold_minutes", "waitlist_policy", "waitlist_skip_limit", "max_group_size",
                         "refund_fee_percent", "cancellation_deadline_hours", "max_seats_per_user_per_event",
-                        "max_pending_payments_per_user", "max_waitlist_length", "default_locale"}
+                        "max_pending_payments_per_user", "max_waitlist_length", "default_locale",
+                        "cash_hold_minutes_before_start"}
     assert read_by_services <= set(KNOWN_SETTINGS)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
-from webkit.problems import Problem, too_many_requests
+from webkit.problems import too_many_requests
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
@@ -68,23 +68,22 @@ def create_booking(body: BookingCreate, services: Services, principal: CurrentPr
     return BookingPublic.from_aggregate(booking, booking.waitlisted_position)
 
 
-@router.get("/", response_model=list[BookingPublic], responses={**stale_response(), **_responses(401, 403, 422)})
+@router.get("/", response_model=list[BookingPublic], responses={**stale_response(), **_responses(401, 422)})
 def list_bookings(
     request: Request, response: Response, services: Services, principal: CurrentPrincipal, page: PageParams,
     after: AfterParam,
-    event_id: Annotated[UUID | None, Query(description="One event's bookings (its organizer, or bookings:read_all)."
-                                           )] = None,
+    event_id: Annotated[UUID | None, Query(description="One event's bookings: all of them for its organizer and "
+                                           "bookings:read_all, your own for anyone else.")] = None,
     status: Annotated[Status | None, Query(description="Only bookings in this status.")] = None,
 ) -> list[BookingPublic]:
-    """Your bookings; or, for an event's organizer and staff, one event's bookings. Waitlisted ones come
-    last, in queue order. Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
+    """Your bookings (of one event with `event_id`); or, for an event's organizer and staff, all of one event's
+    bookings. Waitlisted ones come last, in queue order. Paged via `limit`/`offset`, `X-Total-Count`, `Link`."""
     if event_id is None:
         filters = BookingFilters(user_id=principal.user_id, status=status)
-    else:
-        actor = actor_of(principal)
-        if not (actor.may_read_all or services.terms.organizer_of(event_id) == principal.user_id):
-            raise Problem(403, "Forbidden", "only the event's organizer or staff may list its bookings")
+    elif actor_of(principal).may_read_all or services.terms.organizer_of(event_id) == principal.user_id:
         filters = BookingFilters(event_id=event_id, status=status)
+    else:
+        filters = BookingFilters(user_id=principal.user_id, event_id=event_id, status=status)
     read_after(response, after, services.query.pool, "bookings_view", recorder=services.bookings.recorder)
     rows, total = services.query.search(filters, limit=page.limit, offset=page.offset)
     set_page_headers(request, response, total, page)

@@ -47,11 +47,17 @@ class Booking(Aggregate):
         method = terms.check_payment_method(payment_method)
         return cls(booking_id=booking_id, event_id=terms.event_id, user_id=user_id, group_size=group_size,
                    payment_method=method, amount=terms.amount_for(group_size),
-                   currency=terms.currency if terms.is_paid else None)
+                   currency=terms.currency if terms.is_paid else None, organizer_id=terms.created_by,
+                   event_starts_at=terms.start_time)
 
     @event("Requested")
     def __init__(self, booking_id: UUID, event_id: UUID, user_id: UUID, group_size: int,
-                 payment_method: str | None, amount: Decimal | None, currency: str | None) -> None:
+                 payment_method: str | None, amount: Decimal | None, currency: str | None,
+                 organizer_id: UUID | None = None, event_starts_at: datetime | None = None) -> None:
+        # organizer_id, event_starts_at: absent from bookings requested before cash was taken at the door. The
+        # organizer may confirm the booking's cash; a cash hold lasts until (shortly before) the start.
+        self.organizer_id = organizer_id
+        self.event_starts_at = event_starts_at
         self.event_id = event_id
         self.user_id = user_id
         self.group_size = group_size
@@ -163,9 +169,11 @@ class Booking(Aggregate):
                 self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt,
                                 payment_id=self.paid_payment_id)
             elif self.is_paid:
+                cash_until = self.event_starts_at if self.payment_method == "cash" else None
                 self._seats_held(**self._ref(), attempt=attempt, payment_id=payment_id_for(self.id, attempt),
                                  amount=self.amount, currency=self.currency, payment_method=self.payment_method,
-                                 expires_at=rules.hold_deadline(now))
+                                 expires_at=rules.hold_deadline(now, cash_until=cash_until),
+                                 organizer_id=self.organizer_id)
             else:
                 self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt, payment_id=None)
         elif attempt > self.released_attempt:
@@ -174,7 +182,8 @@ class Booking(Aggregate):
 
     @event("SeatsHeld")
     def _seats_held(self, event_id: UUID, user_id: UUID, attempt: int, payment_id: UUID, amount: Decimal,
-                    currency: str, payment_method: str, expires_at: datetime) -> None:
+                    currency: str, payment_method: str, expires_at: datetime,
+                    organizer_id: UUID | None = None) -> None:
         self.status = AWAITING_PAYMENT
         self.answered_attempt = attempt
         self.payment_id = payment_id
@@ -271,7 +280,7 @@ class Booking(Aggregate):
     def payment_failed(self, payment_id: UUID) -> None:
         """The payment of the current hold failed: cancel and give the seats back."""
         if self.status == AWAITING_PAYMENT and payment_id == self.payment_id:
-            self._end("payment_failed")
+            self._end("payment_failed", void=False)
 
     def payment_refunded(self, payment_id: UUID) -> None:
         """Money went back. Refunds we asked for are noted; a refund of a confirmed booking's payment
@@ -319,8 +328,11 @@ class Booking(Aggregate):
         if self.is_live:
             self._end("event_cancelled")
 
-    def _end(self, reason: str, *, refund: bool = True, fee_percent: Decimal = Decimal(0)) -> None:
+    def _end(self, reason: str, *, refund: bool = True, fee_percent: Decimal = Decimal(0), void: bool = True) -> None:
         release = self.status in HOLDS_OR_ASKS_SEATS
+        # A payment still awaited is voided, so nobody pays for a booking that is gone (a charge that races in
+        # anyway is refunded: payment_succeeded on a cancelled booking).
+        void_id = self.payment_id if void and self.status == AWAITING_PAYMENT else None
         refund_id = self.paid_payment_id if refund and self.paid_payment_id not in self.refunds_requested else None
         refund_amount = refund_fee = None
         if refund_id is not None and self.amount is not None and fee_percent:
@@ -330,12 +342,13 @@ class Booking(Aggregate):
                 if split.refund <= 0:
                     refund_id = None  # a 100 % fee: nothing goes back
         self._cancelled(**self._ref(), group_size=self.group_size, reason=reason, release_seats=release,
-                        refund_payment_id=refund_id, refund_amount=refund_amount, refund_fee=refund_fee)
+                        refund_payment_id=refund_id, refund_amount=refund_amount, refund_fee=refund_fee,
+                        void_payment_id=void_id)
 
     @event("Cancelled")
     def _cancelled(self, event_id: UUID, user_id: UUID, group_size: int, reason: str, release_seats: bool,
                    refund_payment_id: UUID | None, refund_amount: Decimal | None = None,
-                   refund_fee: Decimal | None = None) -> None:
+                   refund_fee: Decimal | None = None, void_payment_id: UUID | None = None) -> None:
         # refund_amount/refund_fee: set only when a fee was kept (older events lack them: a full refund).
         self.status = CANCELLED
         self.reason = reason

@@ -67,6 +67,7 @@ BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
     "max_seats_per_user_per_event": (Decimal(1), Decimal(100_000)),
     "max_pending_payments_per_user": (Decimal(1), Decimal(1_000)),
     "max_waitlist_length": (Decimal(1), Decimal(1_000_000)),
+    "cash_hold_minutes_before_start": (Decimal(0), Decimal(10_080)),
 }
 
 
@@ -83,6 +84,7 @@ class BookingRules:
     max_seats_per_user_per_event: int = 10
     max_pending_payments_per_user: int = 5
     max_waitlist_length: int = 1_000
+    cash_hold_minutes_before_start: int = 0
 
     @classmethod
     def from_settings(cls, values: dict[str, Any]) -> BookingRules:
@@ -103,14 +105,25 @@ class BookingRules:
         if not 1 <= group_size <= limit:
             raise errors.GroupSizeOutOfRange(f"group_size must be between 1 and {limit}, got {group_size}")
 
-    def hold_deadline(self, now: datetime) -> datetime:
-        """When a payment hold starting `now` lapses; never an overflow, whatever the setting says."""
+    def hold_deadline(self, now: datetime, *, cash_until: datetime | None = None) -> datetime:
+        """When a payment hold starting `now` lapses; never an overflow, whatever the setting says.
+
+        Cash is paid at the door, so a cash booking (`cash_until`: its event's start) is held until
+        `cash_hold_minutes_before_start` before the start — never less than `booking_hold_minutes`."""
         low, high = BOUNDS["booking_hold_minutes"]
         minutes = min(max(int(self.booking_hold_minutes), int(low)), int(high))
         try:
-            return now + timedelta(minutes=minutes)
+            deadline = now + timedelta(minutes=minutes)
         except OverflowError:  # `now` itself at the end of the calendar: hold as long as the calendar goes
             return datetime.max.replace(tzinfo=now.tzinfo)
+        if cash_until is None:
+            return deadline
+        low, high = BOUNDS["cash_hold_minutes_before_start"]
+        before = min(max(int(self.cash_hold_minutes_before_start), int(low)), int(high))
+        try:
+            return max(deadline, cash_until - timedelta(minutes=before))
+        except OverflowError:
+            return deadline
 
 
 def _bounded(value: Any, key: str, *, whole: bool) -> Decimal | None:

@@ -39,6 +39,7 @@ bookings_view = Table(
     Column("waitlisted_at", TIMESTAMP(timezone=True)),
     Column("created_at", TIMESTAMP(timezone=True), nullable=False),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
+    Column("confirmed_at", TIMESTAMP(timezone=True)),  # the attendee list shows it
     Index("bookings_view_user", "user_id", "created_at"),
     Index("bookings_view_event", "event_id", "status"),
     Index("bookings_view_holds", "expires_at", postgresql_where=text("status = 'awaiting_payment'")),
@@ -66,7 +67,7 @@ class BookingsView(View):
     """One row per booking with its current status."""
 
     name = "bookings_view"
-    version = 1
+    version = 2  # 2: confirmed_at
     metadata = metadata
 
     def __init__(self, topic: str = topics.BOOKINGS):
@@ -85,7 +86,7 @@ class BookingsView(View):
             self._set(cur, m.booking_id, at, "awaiting_payment", payment_id=m.payment_id, amount=m.amount,
                       currency=m.currency, expires_at=m.expires_at)
         elif isinstance(m, BookingConfirmed):
-            self._set(cur, m.booking_id, at, "confirmed", expires_at=None)
+            self._set(cur, m.booking_id, at, "confirmed", expires_at=None, confirmed_at=at)
         elif isinstance(m, BookingWaitlisted):
             execute(cur, WAITLISTED, {"id": m.booking_id, "v_at": at})
         elif isinstance(m, BookingPromoted):

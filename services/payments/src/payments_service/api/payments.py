@@ -17,7 +17,7 @@ from webkit.problems import Problem, problem_responses
 
 from payments_service.api.deps import Services
 from payments_service.api.schemas import PaymentCreate, PaymentPublic, PaymentRefund, StatusFilter, WalletPublic
-from payments_service.domain import Payment, PaymentOrder
+from payments_service.domain import NotEventOrganizer, Payment, PaymentOrder
 from payments_service.projections.payments_query import PaymentFilters
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
@@ -100,9 +100,15 @@ def get_payment(payment_id: UUID, services: Services, principal: CurrentPrincipa
              openapi_extra=linked(200, GetPayment=LINKS_FROM_PAYMENT["GetPayment"],
                                   RefundPayment=LINKS_FROM_PAYMENT["RefundPayment"]))
 def confirm_payment(payment_id: UUID, services: Services, response: Response,
-                    operator: Annotated[Principal, Depends(require(PAYMENTS_CONFIRM))]) -> PaymentPublic:
-    """Support/admin took the cash for an offline payment: it succeeds (a top-up fills the wallet)."""
-    payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id)
+                    operator: CurrentPrincipal) -> PaymentPublic:
+    """Someone took the cash for an offline payment: it succeeds (a top-up fills the wallet). Support/admin
+    (payments:confirm) confirm any; an event's organizer confirms the cash of bookings of their own event, at the
+    door (403 `not-event-organizer` otherwise). A voided payment (booking cancelled) answers 409 `payment-voided`."""
+    try:
+        payment = services.payments.confirm_offline(payment_id, operator_id=operator.user_id,
+                                                    may_confirm_any=operator.can(PAYMENTS_CONFIRM))
+    except NotEventOrganizer as exc:  # say which permission would have done (as `require` does)
+        raise Problem(403, "NotEventOrganizer", str(exc), required_permission=PAYMENTS_CONFIRM) from None
     set_event_position(response, payment)
     return PaymentPublic.from_aggregate(payment)
 

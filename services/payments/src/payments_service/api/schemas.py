@@ -15,7 +15,7 @@ from webkit.fields import Line, Text
 
 from payments_service.domain import Payment, Wallet
 
-StatusFilter = Literal["pending", "succeeded", "success", "failed", "refunded"]
+StatusFilter = Literal["pending", "succeeded", "success", "failed", "refunded", "voided"]
 
 
 class PaymentCreate(BaseModel):

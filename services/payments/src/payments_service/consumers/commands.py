@@ -1,4 +1,4 @@
-"""Handler of `payments.commands.v1`: the booking saga's RequestPayment and RefundPayment.
+"""Handler of `payments.commands.v1`: the booking saga's RequestPayment, RefundPayment and VoidPayment.
 
 Each command changes aggregates through the Payments application and saves them with the message's
 Kafka position in one transaction (`tracking`), so a redelivered command changes nothing. The payment
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from contracts import Envelope, parse_payload, topics
-from contracts.payments import RefundPayment, RequestPayment
+from contracts.payments import RefundPayment, RequestPayment, VoidPayment
 from contracts.vocabulary import RefundReason
 from eventsourcing.persistence import Tracking
 
@@ -24,11 +24,12 @@ def order_of(command: RequestPayment) -> PaymentOrder:
     """The domain's view of a RequestPayment."""
     return PaymentOrder(payment_id=command.payment_id, user_id=command.user_id, amount=command.amount,
                         currency=command.currency, method=command.payment_method, event_id=command.event_id,
-                        booking_id=command.booking_id, expires_at=command.expires_at)
+                        booking_id=command.booking_id, expires_at=command.expires_at,
+                        organizer_id=command.organizer_id)
 
 
 class PaymentCommands:
-    """RequestPayment → a payment (balance: settled at once); RefundPayment → a refund."""
+    """RequestPayment → a payment (balance: settled at once); RefundPayment → a refund; VoidPayment → voided."""
 
     name = "payment-commands"
 
@@ -47,5 +48,7 @@ class PaymentCommands:
             self.app.refund_payment(command.payment_id, reason=str(RefundReason.read(command.reason)),
                                     tracking=tracking, strict=False,
                                     amount=command.amount)
+        elif isinstance(command, VoidPayment):
+            self.app.void_payment(command.payment_id, reason=str(RefundReason.read(command.reason)), tracking=tracking)
         else:
             log.debug("skipping %s v%s", envelope.type, envelope.version)

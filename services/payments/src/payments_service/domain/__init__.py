@@ -2,14 +2,14 @@
 
 from payments_service.domain.errors import (
     AmountTooLarge, AmountTooPrecise, CashTopUpTooLarge, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
-    InvalidRefundAmount, NonPositiveAmount, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation,
-    PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, TopUpFromBalance,
+    InvalidRefundAmount, NonPositiveAmount, NotEventOrganizer, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation,
+    PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, PaymentVoided, TopUpFromBalance,
     UnknownPaymentMethod,
 )
 from payments_service.domain.methods import METHODS_ID, PaymentMethods
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
-    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, Payment, PaymentOrder,
+    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, VOIDED, Payment, PaymentOrder,
     check_cash_top_up, check_order,
 )
 from payments_service.domain.provider_event import ProviderEvent, provider_event_id
@@ -20,7 +20,8 @@ from payments_service.domain.settlement import (
 from payments_service.domain.wallet import Wallet, wallet_id
 
 __all__ = [
-    "BALANCE", "CASH", "METHODS_ID", "PaymentMethods", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING", "REFUNDED", "STATUSES", "SUCCEEDED",
+    "BALANCE", "CASH", "METHODS_ID", "PaymentMethods", "FAILED", "INSUFFICIENT_BALANCE", "METHODS", "PENDING",
+    "REFUNDED", "STATUSES", "SUCCEEDED", "VOIDED", "NotEventOrganizer", "PaymentVoided",
     "AmountTooLarge", "AmountTooPrecise", "CashTopUpTooLarge", "InsufficientBalance", "InvalidCurrency",
     "InvalidPaymentRequest", "InvalidRefundAmount", "OwnPaymentConfirmation", "check_cash_top_up",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",

@@ -57,6 +57,14 @@ class PaymentNotPending(PaymentRuleViolation):
     """Raised when a payment that already succeeded, failed or was refunded is confirmed or completed (409)."""
 
 
+class PaymentVoided(PaymentNotPending):
+    """Raised when a voided payment (its booking was cancelled before it was paid) is paid or confirmed (409)."""
+
+
+class NotEventOrganizer(PaymentRuleViolation):
+    """Raised when someone without payments:confirm confirms cash that is not for an event they organise (403)."""
+
+
 class PaymentNotRefundable(PaymentRuleViolation):
     """Raised when a refund is asked for a payment that has not succeeded (409)."""
 

@@ -1,7 +1,8 @@
 """The Payment aggregate: one attempt to take money for a booking or a wallet top-up, and its outcome.
 
 A payment is created `pending`, then either `succeeded` (the provider or an operator says the money is
-taken) or `failed`; only a succeeded payment can become `refunded`. The provider's reference and the
+taken), `failed`, or `voided` (its booking was cancelled first: nobody may pay it any more, and a charge
+that arrives anyway is given back); only a succeeded payment can become `refunded`. The provider's reference and the
 page where the payer completes it are recorded at creation.
 """
 
@@ -17,8 +18,8 @@ from eventsourcing.domain import Aggregate, event
 from payments_service.domain import errors
 from payments_service.domain.money import check_amount, normalised
 
-PENDING, SUCCEEDED, FAILED, REFUNDED = "pending", "succeeded", "failed", "refunded"
-STATUSES = (PENDING, SUCCEEDED, FAILED, REFUNDED)
+PENDING, SUCCEEDED, FAILED, REFUNDED, VOIDED = "pending", "succeeded", "failed", "refunded", "voided"
+STATUSES = (PENDING, SUCCEEDED, FAILED, REFUNDED, VOIDED)
 
 # Mirrors contracts.events.PAYMENT_METHODS (a unit test guards against drift).
 METHODS = ("card", "yookassa", "stripe", "cash", "balance", "sandbox")
@@ -38,6 +39,7 @@ class PaymentOrder:
     event_id: UUID | None = None
     booking_id: UUID | None = None
     expires_at: datetime | None = None
+    organizer_id: UUID | None = None  # the event's organizer, who may confirm its cash at the door
 
     @property
     def is_top_up(self) -> bool:
@@ -93,13 +95,16 @@ class Payment(Aggregate):
                    amount=normalised(order.amount, order.currency), currency=order.currency,
                    method=order.method, provider=provider, is_offline=is_offline, description=order.description,
                    event_id=order.event_id, booking_id=order.booking_id, expires_at=order.expires_at,
-                   reference=reference, confirmation_url=confirmation_url)
+                   reference=reference, confirmation_url=confirmation_url, organizer_id=order.organizer_id)
 
     @event("Requested")
     def __init__(self, payment_id: UUID, user_id: UUID, amount: Decimal, currency: str, method: str, provider: str,
                  is_offline: bool, description: str | None, event_id: UUID | None, booking_id: UUID | None,
-                 expires_at: datetime | None, reference: str | None, confirmation_url: str | None) -> None:
+                 expires_at: datetime | None, reference: str | None, confirmation_url: str | None,
+                 organizer_id: UUID | None = None) -> None:
+        # organizer_id: absent from payments requested before organizers confirmed cash at the door.
         self.user_id = user_id
+        self.organizer_id = organizer_id
         self.amount = amount
         self.currency = currency
         self.method = method
@@ -147,9 +152,10 @@ class Payment(Aggregate):
         self.stray_refund_reference = provider_reference
 
     def check_stray_charge(self) -> None:
-        """Only a failed payment can have a stray charge, and it is refunded once."""
-        if self.status != FAILED or self.stray_charge_refunded:
-            raise errors.PaymentNotRefundable("only a failed payment's late charge is refunded this way, once")
+        """Only a failed or voided payment can have a stray charge, and it is refunded once."""
+        if self.status not in (FAILED, VOIDED) or self.stray_charge_refunded:
+            raise errors.PaymentNotRefundable("only a failed or voided payment's late charge is refunded this way, "
+                                              "once")
 
     def succeed(self, *, confirmed_by: UUID | None = None) -> None:
         """The money is taken (provider, wallet or, for offline payments, an operator said so)."""
@@ -164,13 +170,17 @@ class Payment(Aggregate):
         self.status = SUCCEEDED
         self.confirmed_by = confirmed_by
 
-    def confirm_offline(self, operator_id: UUID) -> None:
-        """An operator took the cash."""
-        self.check_confirmable_by(operator_id)
+    def confirm_offline(self, operator_id: UUID, *, may_confirm_any: bool = True) -> None:
+        """An operator (or the event's organizer, at the door) took the cash."""
+        self.check_confirmable_by(operator_id, may_confirm_any=may_confirm_any)
         self.succeed(confirmed_by=operator_id)
 
-    def check_confirmable_by(self, operator_id: UUID) -> None:
-        """Only offline payments are confirmed by hand, and never by the payer: two people see the cash."""
+    def check_confirmable_by(self, operator_id: UUID, *, may_confirm_any: bool = True) -> None:
+        """Only offline payments are confirmed by hand, and never by the payer: two people see the cash. Without
+        payments:confirm (`may_confirm_any`), only the organizer of the payment's event may: cash at their door."""
+        if not may_confirm_any and (self.organizer_id is None or operator_id != self.organizer_id):
+            raise errors.NotEventOrganizer("confirming this payment needs the permission 'payments:confirm', or "
+                                           "being the organizer of the event it pays for")
         self.check_offline()
         if operator_id == self.user_id:
             raise errors.OwnPaymentConfirmation("nobody confirms their own payment; another operator must take "
@@ -184,6 +194,19 @@ class Payment(Aggregate):
     @event("Failed")
     def _failed(self, user_id: UUID, booking_id: UUID | None, reason: str) -> None:
         self.status = FAILED
+        self.failure_reason = reason
+
+    def void(self, reason: str) -> bool:
+        """The booking was cancelled before it was paid: nobody may pay this any more. True when it was voided
+        now; a payment no longer pending is left alone (a paid one is refunded by the saga)."""
+        if self.status != PENDING:
+            return False
+        self._voided(user_id=self.user_id, booking_id=self.booking_id, reason=reason)
+        return True
+
+    @event("Voided")
+    def _voided(self, user_id: UUID, booking_id: UUID | None, reason: str) -> None:
+        self.status = VOIDED
         self.failure_reason = reason
 
     def request_refund(self, reason: str, amount: Decimal | None = None) -> None:
@@ -223,6 +246,9 @@ class Payment(Aggregate):
 
     def check_pending(self) -> None:
         """Only a pending payment can succeed, fail or be confirmed."""
+        if self.status == VOIDED:
+            raise errors.PaymentVoided(f"the payment was voided ({self.failure_reason}): its booking was cancelled "
+                                       "before it was paid, so it can no longer be paid")
         if self.status != PENDING:
             raise errors.PaymentNotPending(f"the payment is {self.status}, not pending")
 

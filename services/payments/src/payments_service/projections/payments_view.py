@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from contracts import Envelope, parse_payload, topics
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
+from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
 from psycopg import Cursor
 from spine.views import View, execute
 from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text, bindparam, text, update
@@ -81,6 +81,9 @@ class PaymentsView(View):
             self._set(cur, message.payment_id, version,
                       {"status": "refunded", "refund_reason": message.reason, "refunded_amount": message.amount,
                        "updated_at": at})
+        elif isinstance(message, PaymentVoided):
+            self._set(cur, message.payment_id, version,
+                      {"status": "voided", "failure_reason": message.reason, "updated_at": at})
 
     @staticmethod
     def _set(cur: Cursor, payment_id: object, version: int, values: dict[str, Any]) -> None:

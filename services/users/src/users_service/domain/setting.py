@@ -74,6 +74,9 @@ KNOWN_SETTINGS: dict[str, KnownSetting] = {
     "max_seats_per_user_per_event": _whole(10, 1, 100_000, "Seats one account may hold or wait for at one event."),
     "max_pending_payments_per_user": _whole(5, 1, 1_000, "Paid bookings one account may have awaiting payment."),
     "max_waitlist_length": _whole(1_000, 1, 1_000_000, "Bookings that may wait in one event's line."),
+    "cash_hold_minutes_before_start": _whole(0, 0, 10_080, "A cash booking (paid at the door) holds its seats "
+                                                           "until this many minutes before the event starts, "
+                                                           "instead of booking_hold_minutes (never less)."),
     "default_currency": KnownSetting("string", "EUR", pattern=r"[A-Z]{3}", description="ISO 4217 code."),
     "review_min_rating": KnownSetting("number", 1, 1, 5, description="Lowest rating a review may give."),
     "default_locale": KnownSetting("string", "en", choices=("ru", "en"),
