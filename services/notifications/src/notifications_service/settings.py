@@ -66,7 +66,8 @@ class Settings(InfraSettings, AuthSettings):
                                           description="HMAC key of the unsubscribe links' tokens.")
     mailing_lanes: int = Field(default=16, ge=1, le=64, validation_alias=_env("MAILING_LANES", "mailing_lanes"),
                                description="SMTP connections a mailing is sent over at once (one commit records "
-                                           "a round of copies, one per connection).")
+                                           "a round of copies, one per connection; a crash can re-send at "
+                                           "most one round).")
 
     def unsafe_for_production(self) -> list[str]:
         """Anyone knowing the development unsubscribe key could unsubscribe anyone; links must reach users."""

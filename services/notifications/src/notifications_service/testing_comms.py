@@ -5,6 +5,7 @@ from the event store the way the relay and projector would."""
 from __future__ import annotations
 
 import contextlib
+import json
 import mailbox
 import os
 import socket
@@ -64,10 +65,11 @@ class World:
             feed(self.conninfo, [envelope], self.projections)
 
     def user(self, role: str = "participant", *, user_id: UUID | None = None, name: str = "Test User",
-             registered_at: datetime | None = None) -> UUID:
+             registered_at: datetime | None = None, locale: str | None = None) -> UUID:
         user_id = user_id or uuid4()
         self._send(UserRegistered(user_id=user_id, email=f"{user_id.hex[:12]}@example.com", full_name=name,
-                                  role=role, registered_at=registered_at or datetime.now(UTC)), user_id)
+                                  role=role, registered_at=registered_at or datetime.now(UTC), locale=locale),
+                   user_id)
         return user_id
 
     def event(self, organizer_id: UUID, *, paid: bool = False) -> UUID:
@@ -100,11 +102,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def smtp_sink(mail_dir: Path, port: int | None = None) -> Iterator[int]:
-    """The project's SMTP sink (a Maildir at `mail_dir`) on a free port, for the block's duration."""
+def smtp_sink(mail_dir: Path, port: int | None = None, *, refuse: dict[str, str] | None = None) -> Iterator[int]:
+    """The project's SMTP sink (a Maildir at `mail_dir`) on a free port, for the block's duration; `refuse`
+    maps addresses to the reply their RCPT TO gets (testing_sink)."""
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "deploy.smtp_sink.Sink", str(mail_dir)], cwd=REPO,
+    handler = ["notifications_service.testing_sink.RefusingSink", str(mail_dir), json.dumps(refuse)] if refuse \
+        else ["deploy.smtp_sink.Sink", str(mail_dir)]
+    proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", *handler],
+                            cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
@@ -138,6 +143,14 @@ def sync_support(conninfo: str, app) -> list[Envelope]:
             envelopes.append(envelope)
     apply_in_transaction(conninfo, SupportThreadsView(), envelopes)
     return envelopes
+
+
+def part_of(message: Message, subtype: str) -> str:
+    """The decoded text/<subtype> part of a stored message."""
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part")
 
 
 def recipient_of(message: Message) -> str:

@@ -1,13 +1,13 @@
 """The notifications worker is SIGKILLed twice in the middle of a mailing and restarted: every recipient
-still gets exactly one copy in the SMTP sink, and the counts end complete.
+gets the mailing, the counts end complete, and a copy is doubled only within the stated bound.
 
 The worker runs as in production: the notification e-mail sender is busy in the same process (the
 attendees' welcome and booking e-mails), so the sink holds those too; a mailing copy is recognised by its
 X-Mailing-ID. (Counting every message in the sink as a mailing copy was issue 7's "2-3 copies" defect.)
 
-The bound (delivery.mailing_sender): a copy is recorded sent before its final "." is written, so a crash
-never doubles one; a kill in the few syscalls between that commit and the write can lose at most the
-round in flight (`MAILING_LANES` copies) -- here at most LANES per kill, which the test allows and reports.
+The bound (delivery.mailing_sender): a copy is recorded sent only after the server accepted it, so none
+is lost; a kill between that acceptance and the round's commit re-sends that round after the restart: at
+most `MAILING_LANES` copies per kill, each with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from notifications_service.testing_comms import World, email_of, received, recip
 pytestmark = pytest.mark.integration
 
 URL = "/api/v1/mailings/"
-AUDIENCE = 600
+AUDIENCE = 400
 LANES = 2
 KILLS = 2
 
@@ -62,6 +62,7 @@ def _wait(predicate, what: str, timeout: float = 120) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.timeout(900)  # two crashes and restarts of a whole worker: slow on a busy 2-core machine
 def test_sigkill_mid_send_and_restart_delivers_each_copy_exactly_once(client, settings, admin, tmp_path):
     conninfo = settings.conninfo(settings.database)
     world = World(conninfo, notify=True)  # welcome and booking e-mails for all: both senders are busy
@@ -108,12 +109,13 @@ def test_sigkill_mid_send_and_restart_delivers_each_copy_exactly_once(client, se
     copies = Counter(recipient_of(m) for m in messages if m["X-Mailing-ID"] == mailing_id)
     others = Counter(str(m["Subject"]).split(":")[0] for m in messages if m["X-Mailing-ID"] is None)
     assert set(others) <= {"Welcome to Event Planner, Test User", "Booking confirmed"}  # the other sender's
-    assert max(copies.values()) == 1, "a recipient got a second copy"
-    assert set(copies) <= {email_of(u) for u in attendees}
-    lost = AUDIENCE - len(copies)
-    print(f"\nmailing copies: {len(copies)} of {AUDIENCE} delivered once, {lost} lost in a kill's window; "
+    assert set(copies) == {email_of(u) for u in attendees}, "every attendee, and only they, got the mailing"
+    doubled = sum(copies.values()) - AUDIENCE
+    ids = {m["Message-ID"] for m in messages if m["X-Mailing-ID"] == mailing_id}
+    print(f"\nmailing copies: {AUDIENCE} recipients, {doubled} re-sent after a kill; "
           f"{sum(others.values())} other e-mails")
-    assert lost <= LANES * KILLS, f"{lost} copies lost: more than the round in flight per kill"
+    assert doubled <= LANES * KILLS, f"{doubled} copies re-sent: more than the round in flight per kill"
+    assert len(ids) == AUDIENCE, "a re-sent copy carries its first Message-ID"
     final = client.get(f"{URL}{mailing_id}", headers=admin.headers).json()
     assert {k: final[k] for k in ("status", "audience", "sent", "failed", "pending")} == \
         {"status": "completed", "audience": AUDIENCE, "sent": AUDIENCE, "failed": 0, "pending": 0}
