@@ -139,3 +139,28 @@ def test_a_refused_recipient_fails_at_once_and_a_temporary_error_waits_its_backo
             "WHERE mailing_id = %s", (mailing["id"],))}
     assert rows[email_of(gone)][:2] == ("failed", 1) and "550" in rows[email_of(gone)][3]
     assert rows[email_of(busy)][:3] == ("pending", 1, True) and "451" in rows[email_of(busy)][3]
+
+
+def test_a_scheduled_mailing_waits_for_its_time_and_a_new_sender_starts_it(
+        client, settings, world, admin, organizer, tmp_path):
+    """The schedule lives in the database: a sender built after a restart finds the mailing when it is due."""
+    from datetime import UTC, datetime, timedelta
+
+    event_id = world.event(organizer.user_id)
+    attendee = world.user()
+    world.booking(attendee, event_id, "confirmed")
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    mailing = client.post(URL, headers=admin.headers, json={
+        "title": "Tomorrow", "content": "Hello", "filters": {"event_id": str(event_id)}, "scheduled_at": later}).json()
+    mail_dir = tmp_path / "mail"
+    with smtp_sink(mail_dir) as port:
+        mail_settings = settings.model_copy(update={"smtp_port": port})
+        asyncio.run(MailingSender(mail_settings).run_once())
+        assert client.get(f"{URL}{mailing['id']}", headers=admin.headers).json()["status"] == "scheduled"
+        with psycopg.connect(settings.conninfo(settings.database)) as conn:  # the hour has passed
+            conn.execute("UPDATE mailings SET scheduled_at = now() - interval '1 second' WHERE mailing_id = %s",
+                         (mailing["id"],))
+        asyncio.run(MailingSender(mail_settings).run_once())  # another process: what a restart builds
+    assert [recipient_of(m) for m in received(mail_dir)] == [email_of(attendee)]
+    got = client.get(f"{URL}{mailing['id']}", headers=admin.headers).json()
+    assert (got["status"], got["sent"]) == ("completed", 1)
