@@ -1,5 +1,5 @@
 """Mailing throughput: a mailing to 10,000 recipients through the notifications worker's sender (audience
-query, materialised recipients, one recorded delivery per copy, staged SMTP), in messages/s delivered
+query, materialised recipients, one recorded delivery per copy, SMTP lanes, ru/en template), in messages/s delivered
 into the project's SMTP sink; baseline: a bare aiosmtplib send loop (one connection, prebuilt messages of
 the same shape) into the same sink, in the same run. Target: subject ≥ 50% of the baseline.
 """

@@ -249,7 +249,7 @@ def test_compose_runs_in_production_and_makes_the_operator_fill_in_the_secrets(c
         for process in ("api", "worker"):
             env = compose["services"][f"{s}-{process}"]["environment"]
             assert env["ENVIRONMENT"] == "production", f"{s}-{process}"
-            for secret in ("SECRET_KEY", "ADMIN_PASSWORD"):
+            for secret in ("SECRET_KEY", "ADMIN_PASSWORD", "UNSUBSCRIBE_SECRET"):
                 assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", env[secret]), f"{secret} must have no default"
             assert env["PAYMENTS_SANDBOX_ENABLED"] == "false"
 
@@ -261,6 +261,7 @@ def test_with_the_secrets_filled_in_every_service_passes_its_production_start_up
     from contracts.access import usernames
 
     given = {"SECRET_KEY": "0123456789abcdef" * 4, "ADMIN_PASSWORD": "a sturdy admin passphrase 42",
+             "UNSUBSCRIBE_SECRET": "fedcba9876543210" * 4, "PUBLIC_URL": "https://planner.example.org",
              **{f"KAFKA_{name.upper()}_PASSWORD": f"{name} kafka secret" for name in usernames()}}
     for s in BUILT:
         env = {k: rendered(v, given) for k, v in compose["services"][f"{s}-api"]["environment"].items()}

@@ -57,8 +57,8 @@ RELAY_STUCK = Gauge("ep_relay_stuck", "1 while the store has events beyond the r
 ALARMS_RAISED = Counter("ep_alarms_raised", "Alarms raised by this process (spine.health)", ["kind"])
 SAGA_STUCK = Gauge("ep_saga_stuck", "Sagas not final after the service's threshold, by status",
                    ["service", "status"])
-EMAILS = Counter("ep_emails", "E-mails the notifications sender handled, by outcome (sent, retried, failed)",
-                 ["outcome"])
+EMAILS = Counter("ep_emails", "E-mails the notifications service handled, by kind (notification, mailing) and "
+                 "outcome (sent, retried, failed)", ["kind", "outcome"])
 SAGA_OLDEST_SECONDS = Gauge("ep_saga_oldest_stuck_seconds", "Age of the oldest stuck saga", ["service"])
 
 

@@ -94,6 +94,7 @@ def build_worker(settings: Settings | None = None, *, users_topic: str = topics.
     """Local views from users/events/bookings topics, disabled users, the notification triggers (all four
     topics) and the e-mail sender. Tests pass throwaway topics, and `send=False` to drive the sender alone."""
     settings = settings or Settings()
+    settings.check_startup()  # before touching the database
     ensure_tables(settings)
     db = settings.database
     worker = (Worker(SERVICE, settings)

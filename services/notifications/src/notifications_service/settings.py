@@ -8,6 +8,10 @@ from pydantic_settings import SettingsConfigDict
 from spine.settings import InfraSettings
 
 
+DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret"
+DEV_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 def _env(name: str, field: str) -> AliasChoices:
     return AliasChoices(name, field)
 
@@ -54,12 +58,26 @@ class Settings(InfraSettings, AuthSettings):
                                              "not mail everyone their history again).")
 
     # --- mailings (api/mailings.py, delivery/mailing_sender.py) ---
-    public_url: str = Field(default="http://127.0.0.1:8000", validation_alias=_env("PUBLIC_URL", "public_url"),
+    public_url: str = Field(default=DEV_PUBLIC_URL, validation_alias=_env("PUBLIC_URL", "public_url"),
                             description="Where users reach the gateway: the base of unsubscribe links in e-mails "
                                         "(production: an https URL, as RFC 8058 one-click needs).")
-    unsubscribe_secret: SecretStr = Field(default=SecretStr("dev-unsubscribe-secret"),
+    unsubscribe_secret: SecretStr = Field(default=SecretStr(DEV_UNSUBSCRIBE_SECRET),
                                           validation_alias=_env("UNSUBSCRIBE_SECRET", "unsubscribe_secret"),
                                           description="HMAC key of the unsubscribe links' tokens.")
     mailing_lanes: int = Field(default=16, ge=1, le=64, validation_alias=_env("MAILING_LANES", "mailing_lanes"),
                                description="SMTP connections a mailing is sent over at once (one commit records "
-                                           "a round of copies, one per connection).")
+                                           "a round of copies, one per connection; a crash can re-send at "
+                                           "most one round).")
+
+    def unsafe_for_production(self) -> list[str]:
+        """Anyone knowing the development unsubscribe key could unsubscribe anyone; links must reach users."""
+        reasons = super().unsafe_for_production()
+        secret = self.unsubscribe_secret.get_secret_value()
+        if secret == DEV_UNSUBSCRIBE_SECRET:
+            reasons.append("UNSUBSCRIBE_SECRET is the default: anyone can forge unsubscribe links; set a random key")
+        elif len(secret) < 32:
+            reasons.append("UNSUBSCRIBE_SECRET is shorter than 32 characters")
+        if not self.public_url.startswith("https://"):
+            reasons.append(f"PUBLIC_URL={self.public_url} is not https: the unsubscribe links in e-mails must "
+                           "reach users (RFC 8058 one-click needs https)")
+        return reasons

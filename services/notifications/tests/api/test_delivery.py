@@ -209,3 +209,51 @@ def test_a_ready_made_row_is_sent_as_written_with_its_headers(settings, smtp_sin
     assert len(got) == 1
     assert got[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert got[0].get_body(("plain",)).get_content().strip() == "Plain body"
+
+
+def _step(story: Story, kind: str) -> list[Envelope]:
+    """The public message(s) after which `kind` is due, for a registered user with a requested booking."""
+    from decimal import Decimal
+
+    from contracts import wrap
+    from contracts.bookings import BookingCancelled, BookingExpired, BookingRejected
+    from contracts.payments import PaymentFailed, PaymentRefunded
+
+    ids = {"booking_id": story.booking_id, "event_id": story.event_id, "user_id": story.user_id}
+    pay = {"payment_id": story.payment_id, "booking_id": story.booking_id, "user_id": story.user_id}
+    steps = {
+        "booking_waitlisted": lambda: [story.waitlisted(position=3)],
+        "booking_promoted": lambda: [story.waitlisted(), story.promoted()],
+        "booking_awaiting_payment": lambda: [story.awaiting_payment()],
+        "booking_expired": lambda: [story.awaiting_payment(), story._booking(BookingExpired(**ids))],
+        "booking_rejected": lambda: [story._booking(BookingRejected(**ids, reason="not_bookable"))],
+        "booking_cancelled": lambda: [story.confirmed(), story._booking(BookingCancelled(**ids, reason="user"))],
+        "payment_succeeded": lambda: [story.payment_succeeded()],
+        "payment_failed": lambda: [wrap(PaymentFailed(**pay, reason="card_declined"),
+                                        aggregate_id=str(story.payment_id), aggregate_version=2)],
+        "refund_issued": lambda: [wrap(PaymentRefunded(**pay, amount=Decimal("10.00"), currency="EUR",
+                                                       reason="booking_cancelled"),
+                                       aggregate_id=str(story.payment_id), aggregate_version=3)],
+    }
+    return steps[kind]()
+
+
+@pytest.mark.parametrize(("kind", "subject"), [
+    ("booking_waitlisted", "You are on the waitlist: PyCon meetup"),
+    ("booking_promoted", "A seat is free for you: PyCon meetup"),
+    ("booking_awaiting_payment", "Please pay for your booking: PyCon meetup"),
+    ("booking_expired", "Your booking expired: PyCon meetup"),
+    ("booking_rejected", "Your booking could not be made: PyCon meetup"),
+    ("booking_cancelled", "Booking cancelled: PyCon meetup"),
+    ("payment_succeeded", "Payment received: 10.00 EUR"),
+    ("payment_failed", "Payment failed: PyCon meetup"),
+    ("refund_issued", "Refund issued: 10.00 EUR"),
+])
+def test_each_booking_and_payment_step_reaches_the_sink_once(settings, smtp_sink, deliver, kind, subject):
+    story = Story(paid=True)
+    feed(settings.conninfo(settings.database), [story.registered(), story.event_created(), story.requested()])
+    deliver()
+    feed(settings.conninfo(settings.database), _step(story, kind))
+    deliver()
+    got = [str(m["Subject"]) for m in mails(smtp_sink[1], to=story.email)]
+    assert got.count(subject) == 1, got

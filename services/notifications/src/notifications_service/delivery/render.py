@@ -1,7 +1,8 @@
 """Jinja2 templates → subject, plain text and HTML of a notification, in the user's language.
 
 Each kind has one template per locale, templates/<locale>/<kind>.txt, with a `subject` and a `text`
-block (plain text: no escaping). The HTML body is templates/layout.html around the same text, rendered
+block (plain text: no escaping), and optionally a `footer` line and an `unsubscribe` link label (used when
+the context has an `unsubscribe_url`: mailings). The HTML body is templates/layout.html around the same text, rendered
 with autoescaping on, so nothing a user typed (an event title, a support reply) becomes markup.
 """
 
@@ -70,5 +71,18 @@ class Renderer:
         subject = " ".join("".join(template.blocks["subject"](ctx)).split())
         text = "".join(template.blocks["text"](ctx)).strip() + "\n"
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
-        html = self.env.get_template("layout.html").render(subject=subject, paragraphs=paragraphs, lang=locale)
+        footer = self._line(template, "footer", ctx)
+        label, url = self._line(template, "unsubscribe", ctx), context.get("unsubscribe_url")
+        unsubscribe = (label, url) if label and url else None
+        if footer or unsubscribe:  # the signature separator "-- " lets mail clients fold the footer away
+            text += "\n-- \n" + "".join(f"{line}\n" for line in (footer, unsubscribe and f"{label}: {url}") if line)
+        html = self.env.get_template("layout.html").render(subject=subject, paragraphs=paragraphs, lang=locale,
+                                                           footer=footer, unsubscribe=unsubscribe)
         return Rendered(subject=subject, text=text, html=html, locale=locale)
+
+    @staticmethod
+    def _line(template: Any, block: str, ctx: Any) -> str | None:
+        """An optional one-line block (`footer`, `unsubscribe`: the label of the unsubscribe link)."""
+        if block not in template.blocks:
+            return None
+        return " ".join("".join(template.blocks[block](ctx)).split()) or None

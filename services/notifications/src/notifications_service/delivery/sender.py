@@ -11,8 +11,10 @@ Guarantees:
   systems and clients use to recognise the duplicate. There is no way to close that window with SMTP.
 * A row inserted with its `body` (and `subject`, optional `html`) already written — a mailing's content —
   is sent as it is, with any `data["headers"]` (e.g. List-Unsubscribe); others are rendered from templates.
-* An SMTP failure is retried with exponential backoff; after `send_max_attempts` the row is `failed`
-  (shown in the API, logged at ERROR, counted in the `ep_emails_total{outcome="failed"}` metric), never dropped silently.
+* An SMTP failure is retried with exponential backoff; after `send_max_attempts` (or at once when the
+  server refuses the recipient for good) the row is `failed` (shown in the API, logged at ERROR, counted in
+  `ep_emails_total{kind="notification", outcome="failed"}`), never dropped silently. The policy and the
+  SMTP connection are the mailings' too (delivery.smtp).
 """
 
 from __future__ import annotations
@@ -25,13 +27,13 @@ from typing import Any
 import aiosmtplib
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
-from spine.metrics import EMAILS
 from sqlalchemy import and_, func, select, update
 
 from notifications_service.delivery.calendar import booking_calendar
 from notifications_service.delivery.context import Context, load_context
 from notifications_service.delivery.render import Rendered, Renderer
-from notifications_service.delivery.smtp import Attachment, SmtpMailer, build_email, message_id
+from notifications_service.delivery.smtp import (Attachment, SmtpMailer, build_email, counted, message_id, refused,
+                                                 retry_delay)
 from notifications_service.settings import Settings
 from notifications_service.storage.notifications import notifications as t
 from notifications_service.storage.sql import run
@@ -40,7 +42,7 @@ log = logging.getLogger("notifications.sender")
 
 LEASE = timedelta(minutes=5)
 WAIT_RETRY = timedelta(seconds=2)
-MAX_BACKOFF_SECONDS = 3600.0
+KIND = "notification"  # the metric's kind label
 
 
 class Sender:
@@ -137,45 +139,51 @@ class Sender:
     # --- sending ----------------------------------------------------------------------------------------
 
     async def _send(self, emails: list[tuple[dict[str, Any], Any]]) -> None:
-        smtp = self.mailer.client()
+        """One connection for the batch; after a failure, a fresh one for the next message (a dropped
+        connection must not cost every later message of the batch an attempt)."""
+        smtp: aiosmtplib.SMTP | None = None
         try:
-            await smtp.connect()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            for row, _ in emails:
-                self._retry(row, exc)
-            return
-        try:
-            for row, msg in emails:
+            for i, (row, msg) in enumerate(emails):
+                try:
+                    if smtp is None or not smtp.is_connected:
+                        smtp = await self.mailer.connect()
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    for later, _ in emails[i:]:  # the server is unreachable: try the rest later
+                        self._retry(later, exc)
+                    return
                 try:
                     await smtp.send_message(msg)
                 except (aiosmtplib.SMTPException, OSError) as exc:
                     self._retry(row, exc)
+                    if not refused(exc):
+                        smtp.close()
                     continue
                 self._update(row, status="sent", sent_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
-                EMAILS.labels("sent").inc()
+                counted(KIND, "sent")
         finally:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                pass
+            if smtp is not None and smtp.is_connected:
+                try:
+                    await smtp.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    smtp.close()
 
     def _retry(self, row: dict[str, Any], exc: BaseException) -> None:
         attempts = row["attempts"] + 1
         error = f"{type(exc).__name__}: {exc}"[:500]
-        if attempts >= self.settings.send_max_attempts:
+        delay = None if refused(exc) else retry_delay(self.settings, attempts)
+        if delay is None:
             self._fail(row, error, attempts=attempts)
             return
-        delay = min(MAX_BACKOFF_SECONDS, self.settings.send_retry_base_seconds * 2 ** (attempts - 1))
         log.warning("e-mail %s attempt %d failed (%s); retrying in %.0f s", row["notification_id"], attempts,
                     error, delay)
-        EMAILS.labels("retried").inc()
+        counted(KIND, "retried")
         self._update(row, attempts=attempts, last_error=error,
                      next_attempt_at=func.now() + timedelta(seconds=delay))
 
     def _fail(self, row: dict[str, Any], error: str, *, attempts: int | None = None) -> None:
         log.error("notification %s (%s to user %s) failed: %s", row["notification_id"], row["kind"], row["user_id"],
                   error)
-        EMAILS.labels("failed").inc()
+        counted(KIND, "failed")
         self._update(row, status="failed", last_error=error,
                      attempts=attempts if attempts is not None else row["attempts"])
 

@@ -1,7 +1,10 @@
-"""E-mail over SMTP with aiosmtplib: building the MIME message and sending it.
+"""E-mail over SMTP with aiosmtplib: the one delivery path of notifications and mailings.
 
-The Message-ID is derived from the notification id, so if the sender crashes after the server accepted a
-message but before it recorded `sent`, the one re-sent is recognisably the same message (see sender).
+Both senders (delivery.sender, delivery.mailing_sender) connect through `SmtpMailer.connect`, decide what
+a failure means with `retry_delay`/`refused` (one backoff policy), and count outcomes with `counted`
+(`ep_emails_total{kind, outcome}`). The Message-ID is derived from the notification id (mailings: from
+mailing and user), so a copy re-sent after a crash between the server's acceptance and the recorded
+`sent` is recognisably the same message.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from spine.metrics import EMAILS
 
 from notifications_service.settings import Settings
+
+MAX_BACKOFF_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -48,11 +54,37 @@ def build_email(*, sender: str, to: str, subject: str, text: str, html: str | No
     return msg
 
 
+def retry_delay(settings: Settings, attempts: int) -> float | None:
+    """Seconds before the next try after `attempts` failed ones (exponential, capped); None: give up (failed)."""
+    if attempts >= settings.send_max_attempts:
+        return None
+    return min(MAX_BACKOFF_SECONDS, settings.send_retry_base_seconds * 2 ** (attempts - 1))
+
+
+def refused(error: BaseException) -> bool:
+    """The server refused the message for good (a 5xx reply, RFC 5321 4.2.1): retrying cannot help."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(refused(e) for e in error.recipients)
+    return isinstance(error, aiosmtplib.SMTPResponseException) and error.code >= 500
+
+
+def counted(kind: str, outcome: str, n: int = 1) -> None:
+    """Count e-mails by kind (`notification`, `mailing`) and outcome (`sent`, `retried`, `failed`)."""
+    if n:
+        EMAILS.labels(kind, outcome).inc(n)
+
+
 class SmtpMailer:
-    """One SMTP connection per batch (connect, send each, quit): cheap for many messages, fresh per batch."""
+    """Connections to the configured SMTP server (STARTTLS and login when configured)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
+
+    async def connect(self) -> aiosmtplib.SMTP:
+        """A connected (and logged-in) client; aiosmtplib's errors or OSError when the server is unreachable."""
+        smtp = self.client()
+        await smtp.connect()
+        return smtp
 
     def client(self) -> aiosmtplib.SMTP:
         s = self.settings

@@ -51,78 +51,61 @@ def triggers_for(type_name: str, payload: Mapping[str, Any]) -> list[Trigger]:
     return handler(payload) if handler else []
 
 
-def _booking(kind: str, p: Mapping[str, Any], category: str = "booking", calendar: str | None = None,
-             **data: Any) -> list[Trigger]:
-    return [Trigger(kind, category, data, user_id=p["user_id"], booking_id=p.get("booking_id"),
-                    event_id=p.get("event_id"), calendar=calendar)]
+@dataclass(frozen=True)
+class Tell:
+    """A message type that tells one person about `kind`: who (a payload field), which payload fields the
+    template reads, and whether a calendar file goes with it. Most types need nothing more (TELL below)."""
+
+    kind: str
+    category: str
+    fields: tuple[str, ...] = ()
+    calendar: str | None = None
+    recipient: str = "user_id"
+
+    def __call__(self, p: Mapping[str, Any]) -> list[Trigger]:
+        data = {f: _plain(p.get(f)) for f in self.fields}
+        if "amount" in data:  # with the currency's minor units even when an older message said "50"
+            data["amount"] = format_amount(p.get("amount"), p.get("currency"))
+        return [Trigger(self.kind, self.category, data, user_id=p[self.recipient], booking_id=p.get("booking_id"),
+                        event_id=p.get("event_id"), calendar=self.calendar)]
 
 
-# --- users.v1 ---------------------------------------------------------------------------------------------
-@on("UserRegistered")
-def _welcome(p):
-    return [Trigger("welcome", "account", {}, user_id=p["user_id"])]
+def _plain(value: Any) -> Any:
+    """JSON-ready: amounts (Decimal) and ids as strings."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
 
 
-# --- bookings.v1 ------------------------------------------------------------------------------------------
-@on("BookingConfirmed")
-def _confirmed(p):
-    return _booking("booking_confirmed", p, calendar="publish", group_size=p.get("group_size"))
+_MONEY = ("amount", "currency")
 
-
-@on("BookingWaitlisted")
-def _waitlisted(p):
-    return _booking("booking_waitlisted", p, position=p.get("position"))
-
-
-@on("BookingPromoted")
-def _promoted(p):
-    return _booking("booking_promoted", p, group_size=p.get("group_size"))
-
-
-@on("BookingAwaitingPayment")
-def _awaiting(p):
-    return _booking("booking_awaiting_payment", p, category="payment", expires_at=p.get("expires_at"),
-                    amount=format_amount(p.get("amount"), p.get("currency")), currency=p.get("currency"))
-
-
-@on("BookingExpired")
-def _expired(p):
-    return _booking("booking_expired", p)
-
-
-@on("BookingRejected")
-def _rejected(p):
-    return _booking("booking_rejected", p, reason=p.get("reason"))
+TELL: dict[str, Tell] = {
+    # users.v1
+    "UserRegistered": Tell("welcome", "account"),
+    # bookings.v1
+    "BookingConfirmed": Tell("booking_confirmed", "booking", ("group_size",), calendar="publish"),
+    "BookingWaitlisted": Tell("booking_waitlisted", "booking", ("position",)),
+    "BookingPromoted": Tell("booking_promoted", "booking", ("group_size",)),
+    "BookingAwaitingPayment": Tell("booking_awaiting_payment", "payment", ("expires_at", *_MONEY)),
+    "BookingExpired": Tell("booking_expired", "booking"),
+    "BookingRejected": Tell("booking_rejected", "booking", ("reason",)),
+    "BookingCancelled": Tell("booking_cancelled", "booking", ("reason",), calendar="cancel"),
+    # payments.v1
+    "PaymentSucceeded": Tell("payment_succeeded", "payment", _MONEY),
+    "PaymentFailed": Tell("payment_failed", "payment", (*_MONEY, "reason")),
+    "PaymentRefunded": Tell("refund_issued", "payment", (*_MONEY, "reason")),
+    # notifications.v1: the thread's owner hears of every reply (payload: thread_id, user_id, content)
+    "SupportReplied": Tell("support_reply", "support", ("thread_id", "content")),
+    # events.v1: the author hears the moderator's decision (payload: review_id, event_id, author_id, reason)
+    "ReviewApproved": Tell("review_approved", "reviews", ("reason",), recipient="author_id"),
+    "ReviewRejected": Tell("review_rejected", "reviews", ("reason",), recipient="author_id"),
+}
+HANDLERS.update(TELL)
 
 
 @on("BookingCancelled")
 def _cancelled(p):
     if p.get("reason") == "event_cancelled":
         return []  # the event's own cancellation notice (EventCancelled) already tells them, with the ICS
-    return _booking("booking_cancelled", p, calendar="cancel", reason=p.get("reason"))
-
-
-# --- payments.v1 ------------------------------------------------------------------------------------------
-def _payment(kind: str, p: Mapping[str, Any], **data: Any) -> list[Trigger]:
-    # Written with the currency's minor units even when an older message said "50" (contracts.money).
-    return [Trigger(kind, "payment", {"amount": format_amount(p.get("amount"), p.get("currency")),
-                                      "currency": p.get("currency"), **data},
-                    user_id=p["user_id"], booking_id=p.get("booking_id"))]
-
-
-@on("PaymentSucceeded")
-def _paid(p):
-    return _payment("payment_succeeded", p)
-
-
-@on("PaymentFailed")
-def _payment_failed(p):
-    return _payment("payment_failed", p, reason=p.get("reason"))
-
-
-@on("PaymentRefunded")
-def _refunded(p):
-    return _payment("refund_issued", p, reason=p.get("reason"))
+    return TELL["BookingCancelled"](p)
 
 
 # --- events.v1 --------------------------------------------------------------------------------------------
@@ -139,25 +122,3 @@ def _event_changed(p):
 def _event_cancelled(p):
     return [Trigger("event_cancelled", "booking", {"reason": p.get("reason")}, attendees_of=p["event_id"],
                     event_id=p["event_id"], calendar="cancel")]
-
-
-# --- hooks for types other helpers add (support replies: notifications; reviews: events) ------------------
-@on("SupportReplied")
-def _support_reply(p):
-    """The thread's owner hears of every reply (payload: thread_id, user_id = the thread's owner, content)."""
-    return [Trigger("support_reply", "support", {"thread_id": str(p.get("thread_id")), "content": p.get("content")},
-                    user_id=p["user_id"])]
-
-
-@on("ReviewApproved")
-def _review_approved(p):
-    """The author hears that their review is public (payload: review_id, event_id, author_id)."""
-    return [Trigger("review_approved", "reviews", {"reason": p.get("reason")}, user_id=p["author_id"],
-                    event_id=p.get("event_id"))]
-
-
-@on("ReviewRejected")
-def _review_rejected(p):
-    """The author hears that their review was rejected, and why (payload: review_id, event_id, author_id, reason)."""
-    return [Trigger("review_rejected", "reviews", {"reason": p.get("reason")}, user_id=p["author_id"],
-                    event_id=p.get("event_id"))]

@@ -2,12 +2,14 @@
 
 Each applies one message in the projector's transaction with the message's position, and the projector
 skips events of an aggregate older than the last one applied, so redelivery and relay re-publishes are
-no-ops. Upserts make each view independent of message order across topics.
+no-ops. Upserts make each view independent of message order across topics. A view looks at the message
+type first and parses only the payloads it uses (most of a topic's traffic is other types).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import ClassVar
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
@@ -19,7 +21,7 @@ from contracts.users import UserDisabled, UserEnabled, UserProfileUpdated, UserR
 from psycopg import Cursor
 from spine.projector import SqlProjection
 from spine.views import View
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from notifications_service.domain.schedule import SCHEDULE_FIELDS, as_datetime, place_of
@@ -27,17 +29,35 @@ from notifications_service.projections.tables import bookings_view, events_view,
 from notifications_service.storage.sql import run
 
 
-class UsersView(View):
+def _types(*models: type) -> frozenset[str]:
+    return frozenset(model.message_type for model in models)  # type: ignore[attr-defined]
+
+
+class _LocalView(View):
+    """A view of one table of the service's shared MetaData (so not `View.metadata`'s every table)."""
+
+    table: ClassVar[Table]
+    handles: ClassVar[frozenset[str]]  # the message types it applies; others are skipped unparsed
+
+    @property
+    def tables(self) -> list[Table]:
+        return [self.table]
+
+
+class UsersView(_LocalView):
     """E-mail, name, locale, role and registration time of every user."""
 
     name = "notify_users_view"
     version = 1
-    tables = [users_view]  # the service's tables share one MetaData
+    table = users_view
+    handles = _types(UserRegistered, UserRoleChanged, UserDisabled, UserEnabled, UserProfileUpdated)
 
     def __init__(self, topic: str = topics.USERS):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        if envelope.type not in self.handles:
+            return
         message = parse_payload(envelope)
         t = users_view
         if isinstance(message, UserRegistered):
@@ -55,18 +75,21 @@ class UsersView(View):
             run(cur, update(t).where(t.c.user_id == message.user_id).values(locale=message.locale))
 
 
-class EventsView(View):
+class EventsView(_LocalView):
     """Title, time, place and organizer of every event, and its ICS sequence."""
 
     name = "notify_events_view"
     version = 1
-    tables = [events_view]  # the service's tables share one MetaData
+    table = events_view
+    handles = _types(EventCreated, EventUpdated, EventCancelled)
     pipelined = False  # a change reads the event's current times back first
 
     def __init__(self, topic: str = topics.EVENTS):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        if envelope.type not in self.handles:
+            return
         message = parse_payload(envelope)
         t = events_view
         if isinstance(message, EventCreated):
@@ -112,17 +135,20 @@ _STATUS = {BookingRequested: "pending", BookingAwaitingPayment: "awaiting_paymen
            BookingCancelled: "cancelled", BookingRejected: "rejected", BookingExpired: "expired"}
 
 
-class BookingsView(View):
+class BookingsView(_LocalView):
     """Status, paid or not, event and user of every booking."""
 
     name = "notify_bookings_view"
     version = 1
-    tables = [bookings_view]  # the service's tables share one MetaData
+    table = bookings_view
+    handles = _types(*_STATUS)
 
     def __init__(self, topic: str = topics.BOOKINGS):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
+        if envelope.type not in self.handles:
+            return
         message = parse_payload(envelope)
         status = _STATUS.get(type(message))
         if status is None:

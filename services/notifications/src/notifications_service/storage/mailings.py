@@ -45,6 +45,7 @@ recipients = Table(
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text),
     Column("sent_at", DateTime(timezone=True)),
+    Column("next_attempt_at", DateTime(timezone=True)),  # after a failed attempt: the backoff (NULL: now)
 )
 Index("mailing_recipients_pending", recipients.c.mailing_id, postgresql_where=text("status = 'pending'"))
 
@@ -54,3 +55,5 @@ def ensure_mailing_tables(conninfo: str) -> None:
     with psycopg.connect(conninfo) as conn, conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('projection_schema'))")
         create_tables(cur, mailings, recipients)
+        # Added after the first release (the retry backoff); CREATE TABLE IF NOT EXISTS does not add it.
+        cur.execute("ALTER TABLE mailing_recipients ADD COLUMN IF NOT EXISTS next_attempt_at timestamptz")
