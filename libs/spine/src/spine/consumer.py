@@ -10,6 +10,8 @@
   outage) never loses the message: the partition is sought back to it and paused, then resumed after an
   exponential backoff (with jitter, capped), indefinitely; other partitions keep flowing, and a
   `consumer_stalled` alarm is raised when the partition stays stuck longer than `alarm_after` seconds.
+* A version conflict (another writer saved the same aggregate first) is always transient, however often it
+  comes back and whatever error it is wrapped in (`spine.errors.is_conflict`): it is never dead-lettered.
 * Poison (undecodable bytes, a contract violation, a rule that can never pass; or an unknown error that
   persisted through `unknown_attempts` tries) is published to `<topic>.dlq` with the error in headers,
   then its position is recorded without effect and consumption goes on. A failing batch is split to
@@ -40,7 +42,7 @@ from pydantic import ValidationError
 
 from contracts import Envelope
 from contracts.topics import dlq
-from spine.errors import Failure, classify, describe
+from spine.errors import Failure, classify, describe, is_conflict
 from spine.health import Alarms
 from spine.metrics import (CONSUMER_BATCH_SECONDS, CONSUMER_BATCH_SIZE, CONSUMER_EVENT_LAG, CONSUMER_LAG,
                            CONSUMER_MESSAGES, CONSUMER_RETRIES, DLQ_MESSAGES)
@@ -262,7 +264,8 @@ class Subscription:
         return True
 
     def _failure(self, topic: str, partition: int, offset: int, exc: BaseException) -> Failure:
-        """Transient or poison; an unknown error is transient for its first `unknown_attempts` tries here."""
+        """Transient or poison; an unknown error is transient for its first `unknown_attempts` tries here.
+        A version conflict is always transient (`classify`), however often it came back."""
         failure = classify(exc)
         if failure is Failure.UNKNOWN:
             stuck = self._stuck.get(TopicPartition(topic, partition))
@@ -272,6 +275,9 @@ class Subscription:
 
     async def _poisoned(self, record: ConsumerRecord, topic: str, partition: int, exc: BaseException) -> bool:
         """Dead-letter a message that can never be applied and record its position; False if paused."""
+        if is_conflict(exc):  # never poison: recording its position would leave its booking pending forever
+            await self._pause(topic, partition, record.offset, exc)
+            return False
         if not await self._dead_letter(record, describe(exc)):
             return False
         try:

@@ -16,6 +16,7 @@ from authkit.tokens import issue_access_token
 from contracts.permissions import ADMIN, ALL, DEFAULT_ROLES, PARTICIPANT
 from spine import context
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 from users_service.credentials import Credentials
 from users_service.domain import (
     ROLE_INDEX_ID, AccountDisabled, BeyondYourPermissions, EmailAlreadyRegistered, EmailRegistration,
@@ -379,13 +380,7 @@ class Users(Credentials, ServiceApplication):
     @staticmethod
     def _retrying(command: Callable[[], T], attempts: int = 3) -> T:
         """Re-run a command that lost an optimistic-concurrency race (it reloads the aggregates)."""
-        for attempt in range(attempts):
-            try:
-                return command()
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return retrying(command, attempts=attempts)
 
     @staticmethod
     def _ignore_conflict(command: Callable[[], object]) -> None:
