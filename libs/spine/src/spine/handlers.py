@@ -57,15 +57,22 @@ class HandlerSink:
         self.name = handler.name
         self.topics = handler.topics
         self.conflict_retries = conflict_retries
+        # Last applied offset per tracking name, as this process applied it: read from the database on
+        # (re)assignment (`next_offsets`), then kept here instead of one query per batch.
+        self._last: dict[str, int] = {}
 
     def next_offsets(self, topic: str) -> dict[int, int]:
         # Partition count is not known here: ask for the ones we may have tracked (64 is plenty locally).
         recorder = self.app.process_recorder
         offsets = {}
         for partition in range(64):
-            last = recorder.max_tracking_id(tracking_name(self.name, topic, partition))
+            name = tracking_name(self.name, topic, partition)
+            last = recorder.max_tracking_id(name)
             if last is not None:
                 offsets[partition] = last + 1
+                self._last[name] = last
+            else:
+                self._last.pop(name, None)
         return offsets
 
     def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
@@ -75,11 +82,14 @@ class HandlerSink:
         name = tracking_name(self.name, topic, partition)
         recorder = self.app.process_recorder
         if hasattr(self.handler, "handle_batch"):
-            last = recorder.max_tracking_id(name)  # one query per batch: offsets only grow per partition
+            last = self._last.get(name)
+            if last is None:
+                last = recorder.max_tracking_id(name)
             fresh = [(o, e) for o, e in batch if last is None or o > last]
             if fresh:
                 envelopes = [e for _, e in fresh if e is not None]
                 self._with_retries(lambda t: self.handler.handle_batch(envelopes, t), Tracking(name, fresh[-1][0]))
+                self._last[name] = fresh[-1][0]
             return
         for offset, envelope in batch:
             if recorder.has_tracking_id(name, offset):

@@ -84,13 +84,13 @@ class Worker:
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
                                                group_id=f"{self.service}.{projection.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff))
+                                               backoff=self.backoff, settings=self.settings))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
                                                group_id=f"{self.service}.{handler.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff))
+                                               backoff=self.backoff, settings=self.settings))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
@@ -123,10 +123,9 @@ class Worker:
         self._stop = asyncio.Event()
         for setup in self._setup:
             await asyncio.to_thread(setup)
-        if self.subscriptions:
-            await self.broker.start()
-        else:
-            await self.broker.connect()
+        await self.broker.connect()  # the producer for dead letters; subscriptions poll with their own consumers
+        for subscription in self.subscriptions:
+            await subscription.start()
         self._tasks = [asyncio.create_task(reader.run(self._stop), name=f"relays:{reader.app.name}")
                        for reader in self.log_readers()]
         self._tasks += [asyncio.create_task(self._tick(s, fn), name=f"timer:{fn}") for s, fn in self.timers]
@@ -146,6 +145,8 @@ class Worker:
             await asyncio.to_thread(self.listener.close)
             self.listener = None
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for subscription in self.subscriptions:
+            await subscription.stop()
         await self.broker.stop()
         for store in self._stores:
             await asyncio.to_thread(store.close)
