@@ -1,40 +1,55 @@
-"""Ticket rush on ONE free event through the whole system (gateway → bookings → saga → events → back).
+"""Ticket rush on ONE event through the whole system (gateway → bookings → saga → events → back), free and paid.
 
-Subject: 2,000 booking requests from 50 concurrent clients for 500 seats (group size 1). Measured:
-bookings/s until every booking is final (confirmed, or waitlisted once the seats are gone) and the
-request → final-state latency, seen on the bookings.v1 topic. Then, at low load, request → confirmed
-latency of single free bookings, one at a time.
-Baseline, same run, same PostgreSQL: the rate of single-row conditional
-`UPDATE … SET taken = taken + 1 WHERE taken < cap` transactions from 50 clients — the hot-row limit of any
-design that keeps an event's seat count in one row.
-Checks zero oversell: confirmed seats == capacity, seats_available == 0.
+Subject: 2,000 booking requests from 50 keep-alive connections for 500 seats (group size 1), sent by a lean
+load generator in its own process (bench/_loadgen.py: raw asyncio HTTP, reports its own CPU-seconds).
+"Final" is observed through the public API by this process (not the load generator): the event's bookings
+list, polled every 100 ms, until none is pending or awaiting payment. Measured:
+* bookings/s until every booking is final and visible (confirmed, or waitlisted once the seats are gone);
+* request → final latency per booking: the server's time of the booking's final step (`updated_at`) minus
+  when the load generator sent the request (same machine, same clock);
+* at low load, request → final of single bookings one at a time;
+* CPU-seconds per booking of every process (from /proc: services, gateway, PostgreSQL, Kafka, load
+  generator, observer).
+The paid rush's bookings are paid in the sandbox (succeeding) by the load generator as soon as they await
+payment, like payers at a card form; its request → final includes that round trip.
+Baseline, same run, same PostgreSQL: pgbench (compiled, 50 clients) running single-row conditional
+`UPDATE … SET taken = taken + 1 WHERE taken < cap` transactions — the hot-row limit of any design that keeps
+an event's seat count in one row.
+Checks zero oversell: confirmed seats ≤ capacity, seats_available == capacity − confirmed − held.
 Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import glob
+import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
-import psycopg
-from aiokafka import AIOKafkaConsumer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _cpu  # noqa: E402
 import _lag  # noqa: E402
 from _stats import summary_ms  # noqa: E402
 from deploy.system import System  # noqa: E402
 from spine.settings import InfraSettings  # noqa: E402
 from spine.testing import fresh_database  # noqa: E402
 
-REQUESTS, CLIENTS, SEATS, USERS = 2000, 50, 500, 10
-LOW_LOAD = 100
-FINAL = {"BookingConfirmed": "confirmed", "BookingWaitlisted": "waitlisted", "BookingRejected": "rejected"}
+REQUESTS = int(os.environ.get("RUSH_REQUESTS", 2000))
+CLIENTS, SEATS, USERS = 50, 500, 10
+LOW_LOAD = int(os.environ.get("RUSH_LOW_LOAD", 100))
+PAID = os.environ.get("RUSH_PAID", "1") != "0"
+PASSWORD = "correct horse battery 42"
+HERE = Path(__file__).resolve().parent
 
 
 def bearer(client: httpx.Client, email: str, password: str) -> dict[str, str]:
@@ -44,7 +59,7 @@ def bearer(client: httpx.Client, email: str, password: str) -> dict[str, str]:
 
 
 def register(client: httpx.Client, role: str | None = None) -> dict[str, str]:
-    email, password = f"{uuid4().hex[:12]}@bench.example", "bench-password-1"
+    email, password = f"{uuid4().hex[:12]}@bench.example", PASSWORD
     r = client.post("/api/v1/users/", json={"email": email, "full_name": "Bench User", "password": password})
     r.raise_for_status()
     if role:
@@ -63,7 +78,8 @@ def lift_per_user_limits(client: httpx.Client, organizer: dict[str, str]) -> Non
     """Ten accounts send 2,000 requests (1,500 of them waiting): lift the per-user seat limit and the waitlist
     cap, and wait until the bookings service obeys them (settings travel through users.v1)."""
     admin = admin_token(client)
-    for key, value in (("max_waitlist_length", 1_000_000), ("max_seats_per_user_per_event", 100_000)):
+    for key, value in (("max_waitlist_length", 1_000_000), ("max_seats_per_user_per_event", 100_000),
+                       ("max_pending_payments_per_user", 1_000)):
         client.put(f"/api/v1/settings/{key}", json={"value": value, "type": "number"},
                    headers=admin).raise_for_status()
     prober, probe_event = register(client), create_event(client, organizer, 100)
@@ -79,156 +95,168 @@ def lift_per_user_limits(client: httpx.Client, organizer: dict[str, str]) -> Non
         time.sleep(0.2)  # 404: the event is not known yet; 409: the old limits still apply
 
 
-def create_event(client: httpx.Client, organizer: dict[str, str], seats: int) -> str:
+def create_event(client: httpx.Client, organizer: dict[str, str], seats: int, price: str | None = None) -> str:
     body = {"title": f"Rush {uuid4().hex[:6]}", "description": "bench", "duration_minutes": 60,
             "start_time": (datetime.now(UTC) + timedelta(days=30)).isoformat(), "max_participants": seats,
-            "is_paid": False}
+            "is_paid": price is not None}
+    if price is not None:
+        body.update(price=price, currency="EUR", allowed_payment_methods=["sandbox"])
     r = client.post("/api/v1/events/", json=body, headers=organizer)
     r.raise_for_status()
     return r.json()["id"]
 
 
-class FinalStates:
-    """Follows bookings.v1 and records when each booking reached a final state."""
-
-    def __init__(self, bootstrap: str):
-        self.consumer = AIOKafkaConsumer("bookings.v1", bootstrap_servers=bootstrap, group_id=None,
-                                         auto_offset_reset="latest", fetch_max_wait_ms=10,
-                                         **InfraSettings().kafka_client_options())
-        self.seen: dict[str, tuple[str, float]] = {}
-        self.task: asyncio.Task | None = None
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        await self.consumer.seek_to_end()
-        self.task = asyncio.create_task(self._follow())
-
-    async def _follow(self) -> None:
-        import json
-        while True:
-            for records in (await self.consumer.getmany(timeout_ms=50)).values():
-                now = time.perf_counter()
-                for r in records:
-                    body = json.loads(r.value)
-                    if body["type"] in FINAL and body["aggregate_id"] not in self.seen:
-                        self.seen[body["aggregate_id"]] = (FINAL[body["type"]], now)
-
-    async def wait_for(self, ids: set[str], timeout: float) -> None:
-        deadline = time.perf_counter() + timeout
-        while not ids <= self.seen.keys():
-            if time.perf_counter() > deadline:
-                raise TimeoutError(f"{len(ids - self.seen.keys())} bookings not final after {timeout} s")
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        await self.consumer.stop()
+def wait_bookable(client: httpx.Client, token: dict[str, str], event_id: str, timeout: float = 60) -> None:
+    """Until the bookings service knows the event (it learns through Kafka): an impossible group size is
+    refused with something other than 404 then, and nothing is booked."""
+    deadline = time.monotonic() + timeout
+    while client.post("/api/v1/bookings/", headers=token,
+                      json={"event_id": event_id, "group_size": 10_000}).status_code == 404:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"event {event_id} not bookable after {timeout} s")
+        time.sleep(0.2)
 
 
-async def rush(base_url: str, tokens: list[dict[str, str]], event_id: str, finals: FinalStates) -> dict:
-    sent: dict[str, float] = {}
-    queue = list(range(REQUESTS))
+def loadgen(system: System, job: dict) -> subprocess.Popen:
+    """Start the load generator in its own process; read its result with `result_of`."""
+    work = Path(tempfile.mkdtemp(prefix="ep-rush-"))
+    (work / "job.json").write_text(json.dumps({"host": "127.0.0.1", "port": int(system.env["GATEWAY_PORT"]), **job}))
+    proc = subprocess.Popen([sys.executable, str(HERE / "_loadgen.py"), str(work / "job.json"), str(work / "out.json")])
+    proc.out = work / "out.json"  # type: ignore[attr-defined]
+    return proc
 
-    async def client_loop(n: int) -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-            while queue:
-                i = queue.pop()
-                t0 = time.perf_counter()
-                r = await http.post("/api/v1/bookings/", headers=tokens[i % len(tokens)],
-                                    json={"event_id": event_id, "group_size": 1})
-                r.raise_for_status()
-                sent[r.json()["id"]] = t0
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client_loop(n) for n in range(CLIENTS)))
-    await finals.wait_for(set(sent), timeout=300)
-    done = max(finals.seen[b][1] for b in sent)
-    latencies = [finals.seen[b][1] - t0 for b, t0 in sent.items()]
-    states = [finals.seen[b][0] for b in sent]
-    return {"rate": len(sent) / (done - started), "latency": summary_ms(latencies),
+def result_of(proc: subprocess.Popen) -> dict:
+    if proc.wait() != 0:
+        raise RuntimeError(f"load generator failed ({proc.returncode})")
+    return json.loads(proc.out.read_text())  # type: ignore[attr-defined]
+
+
+def count(client: httpx.Client, token: dict[str, str], event_id: str, status: str | None = None) -> int:
+    params = {"event_id": event_id, "limit": 1, **({"status": status} if status else {})}
+    r = client.get("/api/v1/bookings/", params=params, headers=token)
+    r.raise_for_status()
+    return int(r.headers["X-Total-Count"])
+
+
+def observe(client: httpx.Client, token: dict[str, str], event_id: str, proc: subprocess.Popen,
+            timeout: float = 600) -> float:
+    """Poll the public bookings list until every requested booking is visible and none is pending or awaits
+    payment; the wall-clock time it saw that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None and count(client, token, event_id) >= REQUESTS and \
+                count(client, token, event_id, "pending") + count(client, token, event_id, "awaiting_payment") == 0:
+            return time.time()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"bookings of {event_id} not final after {timeout} s")
+        time.sleep(0.1)
+
+
+def all_bookings(client: httpx.Client, token: dict[str, str], event_id: str) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for offset in range(0, REQUESTS + 100, 100):
+        r = client.get("/api/v1/bookings/", params={"event_id": event_id, "limit": 100, "offset": offset},
+                       headers=token)
+        r.raise_for_status()
+        found.update((b["id"], b) for b in r.json())
+    return found
+
+
+def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin: dict[str, str],
+             paid: bool) -> dict:
+    """Low-load bookings one at a time, then the rush; figures of both."""
+    client = system.client
+    price = "5.00" if paid else None
+    rush_event = create_event(client, organizer, SEATS, price)
+    calm_event = create_event(client, organizer, 100_000, price)
+    for e in (rush_event, calm_event):
+        wait_bookable(client, {"Authorization": f"Bearer {tokens[0]}"}, e)
+    low_n = LOW_LOAD if not paid else max(10, LOW_LOAD // 3)
+    low = result_of(loadgen(system, {"mode": "serial", "event_id": calm_event, "tokens": tokens[:1],
+                                     "requests": low_n, "clients": 1, "paid": paid}))
+    lag_before = _lag.settle(client, admin)
+    session = system.proc.pid
+    cpu_before, me_before = _cpu.sample(session, system.env["EP_DATA"]), os.times()
+    proc = loadgen(system, {"mode": "rush", "event_id": rush_event, "tokens": tokens, "requests": REQUESTS,
+                            "clients": CLIENTS, "paid": paid})
+    done = observe(client, organizer, rush_event, proc)
+    cpu_after, me_after = _cpu.sample(session, system.env["EP_DATA"]), os.times()
+    gen = result_of(proc)
+    lag_window = _lag.delta(_lag.settle(client, admin), lag_before)
+    bookings = all_bookings(client, organizer, rush_event)
+    mine = [bookings[b] for b in gen["sent"]]
+    latencies = [datetime.fromisoformat(b["updated_at"]).timestamp() - gen["sent"][b["id"]] for b in mine]
+    seats_left = client.get(f"/api/v1/events/{rush_event}").json()["seats_available"]
+    cpu = _cpu.delta(cpu_after, cpu_before)
+    cpu["load generator"] = gen["cpu_seconds"]
+    cpu["observer (this process)"] = (me_after.user + me_after.system) - (me_before.user + me_before.system)
+    states = [b["status"] for b in mine]
+    return {"paid": paid, "rate": len(mine) / (done - gen["started"]),
+            "decided_rate": len(mine) / (max(latencies[i] + gen["sent"][b["id"]] for i, b in enumerate(mine))
+                                         - gen["started"]),
+            "accepted_rate": len(mine) / (gen["accepted_done"] - gen["started"]),
+            "latency": summary_ms(latencies), "low": summary_ms(low["latencies"]), "low_n": low_n,
             "confirmed": states.count("confirmed"), "waitlisted": states.count("waitlisted"),
-            "accepted_rate": len(sent) / (max(sent.values()) - started)}
+            "other": len(states) - states.count("confirmed") - states.count("waitlisted"),
+            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "wall": done - gen["started"]}
 
 
-async def low_load(base_url: str, token: dict[str, str], event_id: str, finals: FinalStates) -> dict:
-    latencies = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
-        for _ in range(LOW_LOAD):
-            t0 = time.perf_counter()
-            r = await http.post("/api/v1/bookings/", headers=token, json={"event_id": event_id, "group_size": 1})
-            r.raise_for_status()
-            booking = r.json()["id"]
-            await finals.wait_for({booking}, timeout=30)
-            latencies.append(finals.seen[booking][1] - t0)
-    return summary_ms(latencies)
+def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:
+    """The same-run baseline: pgbench's tx/s of the conditional hot-row UPDATE from CLIENTS connections."""
+    binary = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), "pgbench")
+    settings = InfraSettings(postgres_port=int(env["POSTGRES_PORT"]), kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+    with fresh_database("bench_hot", settings) as db:
+        import psycopg
+        with psycopg.connect(settings.conninfo(db), autocommit=True) as conn:
+            conn.execute("CREATE TABLE hot (id int PRIMARY KEY, taken int NOT NULL, cap int NOT NULL)")
+            conn.execute("INSERT INTO hot VALUES (1, 0, 1000000000)")
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+            script.write("UPDATE hot SET taken = taken + 1 WHERE id = 1 AND taken < cap;\n")
+            script.flush()
+            out = subprocess.run([binary, "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(seconds), "-f", script.name,
+                                  "-h", settings.postgres_host, "-p", str(settings.postgres_port),
+                                  "-U", settings.postgres_user, db], capture_output=True, text=True, check=True,
+                                 env={**os.environ, "PGPASSWORD": settings.postgres_password}).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-async def hot_row(settings: InfraSettings, db: str, seconds: float = 5.0) -> float:
-    async with await psycopg.AsyncConnection.connect(settings.conninfo(db), autocommit=True) as conn:
-        await conn.execute("CREATE TABLE hot (id int PRIMARY KEY, taken int NOT NULL, cap int NOT NULL)")
-        await conn.execute("INSERT INTO hot VALUES (1, 0, 1000000000)")
-    count = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal count
-        async with await psycopg.AsyncConnection.connect(settings.conninfo(db), autocommit=True) as conn:
-            while time.perf_counter() < stop_at:
-                await conn.execute("UPDATE hot SET taken = taken + 1 WHERE id = 1 AND taken < cap")
-                count += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
-    return count / (time.perf_counter() - started)
+def report(r: dict, hot: float) -> None:
+    lat, low = r["latency"], r["low"]
+    kind = "paid (sandbox payments succeed)" if r["paid"] else "free"
+    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} keep-alive connections, {SEATS} seats, one {kind} event")
+    print(f"  bookings final/s (visible via API) {r['rate']:10.1f}   ({r['wall']:.1f} s)")
+    print(f"  bookings final/s (decided)         {r['decided_rate']:10.1f}")
+    print(f"  hot-row UPDATE tx/s (pgbench)      {hot:10.1f}")
+    print(f"  ratio subject/baseline             {r['rate'] / hot:10.3f}")
+    print(f"  requests accepted/s (HTTP 202)     {r['accepted_rate']:10.1f}")
+    print(f"  request → final  p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  p99 {lat['p99']:.0f} ms")
+    held = r["confirmed"]
+    print(f"  confirmed {r['confirmed']}  waitlisted {r['waitlisted']}  other {r['other']}  seats_available {r['seats_left']}")
+    print(f"  oversell: {'NONE' if held <= SEATS and r['seats_left'] == SEATS - held else 'YES'}")
+    print(f"== low load: {r['low_n']} {kind} bookings one at a time, request → final")
+    print(f"  p50 {low['p50']:.1f} ms  p95 {low['p95']:.1f} ms  p99 {low['p99']:.1f} ms")
+    print(f"== CPU-seconds per booking (rush window), by process; total {sum(r['cpu'].values()):.1f} CPU-s")
+    for name, secs in sorted(r["cpu"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name:28} {secs / REQUESTS * 1000:8.2f} ms/booking   ({secs:6.2f} s)")
+    _lag.report(r["lag"])
 
 
 def main() -> None:
     with System("test") as system:
-        env = system.env
         client = system.client
         organizer = register(client, "organizer")
-        tokens = [register(client) for _ in range(USERS)]
+        tokens = [register(client)["Authorization"].split()[1] for _ in range(USERS)]
         lift_per_user_limits(client, organizer)
-        rush_event = create_event(client, organizer, SEATS)
-        calm_event = create_event(client, organizer, 100_000)
-        time.sleep(1.5)  # the bookings service learns of new events through Kafka
-
         admin = admin_token(client)
-        lag_window: dict = {}
-
-        async def measure() -> tuple[dict, dict]:
-            finals = FinalStates(env["KAFKA_BOOTSTRAP_SERVERS"])
-            await finals.start()
-            try:
-                low = await low_load(str(client.base_url), tokens[0], calm_event, finals)
-                before = await asyncio.to_thread(_lag.settle, client, admin)
-                result = await rush(str(client.base_url), tokens, rush_event, finals)
-                after = await asyncio.to_thread(_lag.settle, client, admin)
-                lag_window.update(_lag.delta(after, before))
-            finally:
-                await finals.stop()
-            return low, result
-
-        low, result = asyncio.run(measure())
-        seats_left = client.get(f"/api/v1/events/{rush_event}").json()["seats_available"]
-
-    settings = InfraSettings(postgres_port=int(env["POSTGRES_PORT"]), kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    with fresh_database("bench_hot", settings) as db:
-        hot = asyncio.run(hot_row(settings, db))
-
-    lat = result["latency"]
-    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} clients, {SEATS} seats, one free event")
-    print(f"  bookings final/s (subject)        {result['rate']:10.1f}")
-    print(f"  hot-row UPDATE tx/s (baseline)    {hot:10.1f}")
-    print(f"  ratio subject/baseline            {result['rate'] / hot:10.3f}")
-    print(f"  requests accepted/s (HTTP 202)    {result['accepted_rate']:10.1f}")
-    print(f"  request → final  p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  p99 {lat['p99']:.0f} ms")
-    print(f"  confirmed {result['confirmed']}  waitlisted {result['waitlisted']}  seats_available {seats_left}")
-    print(f"  oversell: {'NONE' if result['confirmed'] <= SEATS and seats_left == SEATS - result['confirmed'] else 'YES'}")
-    print(f"== low load: {LOW_LOAD} free bookings one at a time, request → confirmed")
-    print(f"  p50 {low['p50']:.1f} ms  p95 {low['p95']:.1f} ms  p99 {low['p99']:.1f} ms")
-    _lag.report(lag_window)
+        results = [scenario(system, organizer, tokens, admin, paid=False)]
+        if PAID:
+            results.append(scenario(system, organizer, tokens, admin, paid=True))
+        env = system.env
+    hot = pgbench_hot_row(env)
+    for r in results:
+        report(r, hot)
+    print(f"\nSUMMARY {json.dumps([{k: v for k, v in r.items() if k not in ('lag', 'cpu')} | {'hot': hot} for r in results])}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Idempotent Kafka consumption: FastStream subscribers whose effects commit with their positions.
+"""Idempotent Kafka consumption: aiokafka poll loops whose effects commit with their positions.
 
-* Offsets are committed to Kafka only after processing (`AckPolicy.NACK_ON_ERROR`, never the default
-  ACK_FIRST, which would lose messages on a crash).
+* The position that counts is PostgreSQL's, stored with the effect. Offsets are committed to Kafka only
+  after the effect committed, asynchronously and now and then, as a metric for group lag; never
+  auto-committed before processing (which would lose messages on a crash).
 * The effect of a message and its (topic, partition, offset) are written in one database transaction by
   the sink, so a redelivered message is a no-op.
 * On partition assignment the consumer seeks to the position stored beside the data (not the Kafka
@@ -10,6 +11,8 @@
   outage) never loses the message: the partition is sought back to it and paused, then resumed after an
   exponential backoff (with jitter, capped), indefinitely; other partitions keep flowing, and a
   `consumer_stalled` alarm is raised when the partition stays stuck longer than `alarm_after` seconds.
+* A version conflict (another writer saved the same aggregate first) is always transient, however often it
+  comes back and whatever error it is wrapped in (`spine.errors.is_conflict`): it is never dead-lettered.
 * Poison (undecodable bytes, a contract violation, a rule that can never pass; or an unknown error that
   persisted through `unknown_attempts` tries) is published to `<topic>.dlq` with the error in headers,
   then its position is recorded without effect and consumption goes on. A failing batch is split to
@@ -32,16 +35,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage, Topic
+from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
 from contracts import Envelope
 from contracts.topics import dlq
-from spine.errors import Failure, classify, describe
+from spine.errors import Failure, classify, describe, is_conflict
 from spine.health import Alarms
+from spine.settings import InfraSettings
 from spine.metrics import (CONSUMER_BATCH_SECONDS, CONSUMER_BATCH_SIZE, CONSUMER_EVENT_LAG, CONSUMER_LAG,
                            CONSUMER_MESSAGES, CONSUMER_RETRIES, DLQ_MESSAGES)
 
@@ -121,13 +124,31 @@ def _decode(record: ConsumerRecord) -> tuple[Envelope | None, str | None]:
         return None, describe(exc)
 
 
+class _Subscriber:
+    """The group and its aiokafka consumer (None until started): what liveness and tests look at."""
+
+    def __init__(self, group_id: str):
+        self.group_id = group_id
+        self.consumer: AIOKafkaConsumer | None = None
+
+
 class Subscription:
-    """One consumer group reading a sink's topics through a FastStream batch subscriber."""
+    """One consumer group reading a sink's topics with its own aiokafka poll loop.
+
+    `getmany` long-polls: it returns as soon as any record arrives (no idle sleep between empty polls, as
+    FastStream's batch subscriber had: up to 20 ms per saga hop at low load). The positions live in
+    PostgreSQL beside the effects; Kafka's committed offsets are written afterwards, asynchronously and at
+    most every `commit_seconds`, only so that consumer-group lag stays visible (`planner-ops lag`).
+    """
+
+    commit_seconds = 1.0
 
     def __init__(self, broker: KafkaBroker, sink: Sink, group_id: str, *, max_records: int = 500,
-                 alarms: Alarms | None = None, backoff: Backoff | None = None):
-        self.broker = broker
+                 alarms: Alarms | None = None, backoff: Backoff | None = None, settings: InfraSettings | None = None):
+        self.broker = broker  # publishes dead letters
         self.sink = sink
+        self.settings = settings or InfraSettings()
+        self.max_records = max_records
         self.alarms = alarms or Alarms()
         self.backoff = backoff or Backoff()
         self._stuck: dict[TopicPartition, _Stuck] = {}
@@ -136,22 +157,11 @@ class Subscription:
         self.next_offsets: dict[TopicPartition, int] = {}
         self.moved_at: dict[TopicPartition, float] = {}
         self.kind = "projection" if hasattr(sink, "projection") else "handler"
-        self.subscriber = broker.subscriber(
-            # Topics are provisioned by deploy scripts (contracts.topics); a service may not create any (ACLs).
-            *(Topic(topic, declare=False) for topic in sink.topics),
-            group_id=group_id,
-            batch=True,
-            max_records=max_records,
-            # FastStream waits this long for records and, when none came, then sleeps as long again without
-            # reading: a message arriving in that blind window waits for it (100 ms cost up to 100 ms per
-            # hop of the saga at low load). Short keeps single bookings fast; under load batches fill anyway.
-            batch_timeout_ms=20,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            listener=_SeekToStoredPositions(self),
-            decoder=lambda msg: msg.body,  # bytes as they are: a poison message must reach us, not fail decoding
-        )
-        self.subscriber(self._on_batch)
+        self.subscriber = _Subscriber(group_id)
+        self._task: asyncio.Task | None = None
+        self._committed: dict[TopicPartition, int] = {}
+        self._commit_task: asyncio.Task | None = None
+        self._committed_at = 0.0
         self._m_size = CONSUMER_BATCH_SIZE.labels(group_id, self.kind)
         self._m_seconds = CONSUMER_BATCH_SECONDS.labels(group_id, self.kind)
         self._m_lag = CONSUMER_EVENT_LAG.labels(group_id, self.kind)
@@ -159,9 +169,71 @@ class Subscription:
             DLQ_MESSAGES.labels(group_id, topic)
             CONSUMER_RETRIES.labels(group_id, topic)
 
+    async def start(self) -> None:
+        """Join the group (seeking to the stored positions on assignment) and poll in a task of its own."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers, group_id=self.group_id,
+            enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=self.max_records,
+            **self.settings.kafka_client_options())
+        # Topics are provisioned by deploy scripts (contracts.topics); a service may not create any (ACLs).
+        consumer.subscribe(list(self.sink.topics), listener=_SeekToStoredPositions(self))
+        self.subscriber.consumer = consumer  # before start: the rebalance listener seeks with it
+        await consumer.start()
+        self._task = asyncio.create_task(self._poll(consumer), name=f"consumer:{self.group_id}")
+
+    async def stop(self) -> None:
+        for task in (self._task, self._commit_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        for handle in self._resumers.values():
+            handle.cancel()
+        self._resumers.clear()
+        consumer = self.subscriber.consumer
+        if consumer is not None:
+            self._committed_at = 0.0
+            self._commit_soon(consumer)  # the last applied offsets, for group lag while this worker is away
+            if self._commit_task is not None:
+                await asyncio.gather(self._commit_task, return_exceptions=True)
+            await consumer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                fetched = await consumer.getmany(timeout_ms=1000, max_records=self.max_records)
+                if fetched:
+                    await self._on_records([r for records in fetched.values() for r in records])
+                self._commit_soon(consumer)  # also after an empty poll: the last batch's offsets get out too
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 — the loop must outlive a bad poll; failures are handled per partition
+                log.exception("consumer %s: poll failed; polling again in 1 s", self.group_id)
+                await asyncio.sleep(1.0)
+
+    def _commit_soon(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit the applied positions to Kafka (a metric for group lag), in the background, now and then."""
+        if self._commit_task is not None and not self._commit_task.done():
+            return
+        if time.monotonic() - self._committed_at < self.commit_seconds:
+            return
+        assigned = consumer.assignment()
+        offsets = {tp: o for tp, o in self.next_offsets.items() if tp in assigned and self._committed.get(tp) != o}
+        if not offsets:
+            return
+        self._committed_at = time.monotonic()
+
+        async def commit() -> None:
+            try:
+                await consumer.commit(offsets)
+                self._committed.update(offsets)
+            except Exception as exc:  # noqa: BLE001 — only a metric: PostgreSQL holds the real positions
+                log.debug("consumer %s: committing offsets failed: %s", self.group_id, describe(exc))
+
+        self._commit_task = asyncio.create_task(commit())
+
     @property
     def group_id(self) -> str:
-        return self.subscriber.group_id or ""
+        return self.subscriber.group_id
 
     def paused(self, tp: TopicPartition) -> bool:
         """Whether the partition is waiting to retry a transient failure (its own alarm covers it)."""
@@ -208,8 +280,7 @@ class Subscription:
         except KeyError:
             pass
 
-    async def _on_batch(self, body: Any, msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+    async def _on_records(self, records: list[ConsumerRecord]) -> None:
         by_partition: dict[tuple[str, int], list[ConsumerRecord]] = defaultdict(list)
         for record in records:
             by_partition[(record.topic, record.partition)].append(record)
@@ -262,7 +333,8 @@ class Subscription:
         return True
 
     def _failure(self, topic: str, partition: int, offset: int, exc: BaseException) -> Failure:
-        """Transient or poison; an unknown error is transient for its first `unknown_attempts` tries here."""
+        """Transient or poison; an unknown error is transient for its first `unknown_attempts` tries here.
+        A version conflict is always transient (`classify`), however often it came back."""
         failure = classify(exc)
         if failure is Failure.UNKNOWN:
             stuck = self._stuck.get(TopicPartition(topic, partition))
@@ -272,6 +344,9 @@ class Subscription:
 
     async def _poisoned(self, record: ConsumerRecord, topic: str, partition: int, exc: BaseException) -> bool:
         """Dead-letter a message that can never be applied and record its position; False if paused."""
+        if is_conflict(exc):  # never poison: recording its position would leave its booking pending forever
+            await self._pause(topic, partition, record.offset, exc)
+            return False
         if not await self._dead_letter(record, describe(exc)):
             return False
         try:

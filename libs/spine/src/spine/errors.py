@@ -1,6 +1,7 @@
 """What a failure while applying a message means: wait and try again (transient), or give up (poison).
 
-* Transient — the same message will go through later: a version conflict with another writer, the
+* Transient — the same message will go through later: a version conflict with another writer (always,
+  even wrapped in another error: `is_conflict`), the
   database or Kafka unreachable, a payment provider's outage. The consumer retries it with backoff,
   indefinitely, with its partition paused, and raises an alarm when it stays stuck.
 * Poison — it will never go through: undecodable bytes, a contract violation, a domain rule that can
@@ -18,6 +19,7 @@ from enum import Enum
 
 import psycopg
 from eventsourcing import persistence
+from eventsourcing.domain import OriginatorVersionError
 from pydantic import ValidationError
 
 
@@ -57,8 +59,31 @@ _POISON: tuple[type[BaseException], ...] = (
 )
 
 
+_CONFLICTS: tuple[type[BaseException], ...] = (
+    persistence.RecordConflictError,  # IntegrityError: another writer saved the same aggregate version first
+    OriginatorVersionError,  # a (cached) aggregate that another writer moved on meanwhile
+)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether a version conflict is behind `exc` (itself, or anywhere in its cause/context chain).
+
+    A conflict is never poison, whatever it was wrapped in: the other writer finishes and a retry passes.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _CONFLICTS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def classify(exc: BaseException) -> Failure:
     """Whether retrying the message that raised `exc` can help."""
+    if is_conflict(exc):
+        return Failure.TRANSIENT
     marked = getattr(exc, "transient", None)
     if marked is True:
         return Failure.TRANSIENT

@@ -2,7 +2,8 @@
 
 A handler saves its aggregates with `app.save_tracked(..., tracking=tracking)`: the new events and the
 Kafka position commit together in the application's own database, so a redelivered message is
-rejected atomically. A version conflict (another writer got there first) is retried from a reload.
+rejected atomically. A version conflict (another writer got there first) is retried from a reload
+(`spine.retry.retrying`, jittered backoff).
 
 A handler that also defines `handle_batch(envelopes, tracking)` gets all new messages of a fetched
 partition batch at once, with the tracking of the last one, and saves them in one transaction: one
@@ -16,15 +17,14 @@ handler raises `spine.errors.Poison` for a message that can never be applied.
 
 from __future__ import annotations
 
-import random
-import time
 from typing import Protocol
 
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 
 from contracts import Envelope
 from spine import context
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 
 
 class MessageHandler(Protocol):
@@ -57,15 +57,22 @@ class HandlerSink:
         self.name = handler.name
         self.topics = handler.topics
         self.conflict_retries = conflict_retries
+        # Last applied offset per tracking name, as this process applied it: read from the database on
+        # (re)assignment (`next_offsets`), then kept here instead of one query per batch.
+        self._last: dict[str, int] = {}
 
     def next_offsets(self, topic: str) -> dict[int, int]:
         # Partition count is not known here: ask for the ones we may have tracked (64 is plenty locally).
         recorder = self.app.process_recorder
         offsets = {}
         for partition in range(64):
-            last = recorder.max_tracking_id(tracking_name(self.name, topic, partition))
+            name = tracking_name(self.name, topic, partition)
+            last = recorder.max_tracking_id(name)
             if last is not None:
                 offsets[partition] = last + 1
+                self._last[name] = last
+            else:
+                self._last.pop(name, None)
         return offsets
 
     def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
@@ -75,11 +82,14 @@ class HandlerSink:
         name = tracking_name(self.name, topic, partition)
         recorder = self.app.process_recorder
         if hasattr(self.handler, "handle_batch"):
-            last = recorder.max_tracking_id(name)  # one query per batch: offsets only grow per partition
+            last = self._last.get(name)
+            if last is None:
+                last = recorder.max_tracking_id(name)
             fresh = [(o, e) for o, e in batch if last is None or o > last]
             if fresh:
                 envelopes = [e for _, e in fresh if e is not None]
                 self._with_retries(lambda t: self.handler.handle_batch(envelopes, t), Tracking(name, fresh[-1][0]))
+                self._last[name] = fresh[-1][0]
             return
         for offset, envelope in batch:
             if recorder.has_tracking_id(name, offset):
@@ -96,18 +106,15 @@ class HandlerSink:
 
     def _with_retries(self, step, tracking: Tracking) -> None:
         recorder = self.app.process_recorder
-        for attempt in range(self.conflict_retries):
-            try:
-                step(tracking)
-            except IntegrityError:
-                if recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
-                    return  # a concurrent redelivery won
-                if attempt == self.conflict_retries - 1:
-                    raise  # transient for the consumer: it pauses the partition and tries again later
-                # Jittered backoff: the other writer (the api, another batch) needs a moment to finish.
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-                continue
-            if not recorder.has_tracking_id(tracking.application_name, tracking.notification_id):
+
+        def recorded() -> bool:  # a concurrent redelivery of the same message already did it
+            return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
+
+        def once() -> None:
+            step(tracking)
+            if not recorded():
                 # The handler had nothing to save: record the position on its own.
                 recorder.insert_tracking(tracking)
-            return
+
+        # A conflict that outlives these tries is transient for the consumer: it pauses and retries later.
+        retrying(once, attempts=self.conflict_retries, done=recorded)

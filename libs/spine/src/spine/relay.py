@@ -1,14 +1,17 @@
 """Relay: the service's event store is its outbox; this tails it in order and publishes to Kafka.
 
-* Follows the notification log (LISTEN/NOTIFY for latency, a 1 s poll as a fallback).
+* Follows the notification log (LISTEN/NOTIFY for latency, a 1 s poll as a fallback) through a
+  `spine.logreader.LogReader`, which drives all relays of one application with one tail of the log.
 * Maps each internal event to its public contract with the service's `translate` function, wraps it in
   an Envelope keyed by aggregate id, and publishes with an idempotent producer (`acks=all`).
 * Records the last published notification id in the same database (eventsourcing tracking table),
-  only after the broker acknowledged: a restart resumes there, so nothing is lost or reordered per
-  aggregate; a crash between publish and record re-publishes a few events (consumers deduplicate).
+  only after the broker acknowledged, when it moved and at most every ~50 ms: a restart resumes there, so
+  nothing is lost or reordered per aggregate; a crash re-publishes the events of that window (same event
+  ids; consumers absorb them).
 * One relay per topic at a time: a session advisory lock elects the active one among workers.
-* A service publishing to several topics (its events, and saga commands) runs one relay per topic,
-  each with its own `translate` that returns None for what it does not publish. Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
+* A service publishing to several topics (its events, and saga commands) has one relay per topic,
+  each with its own `translate` that returns None for what it does not publish; the worker runs them all
+  on one log reader (one SELECT, one decode, one producer). Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
   which becomes the envelope's aggregate_id and Kafka key (aggregate_version 0: not an event of it).
 * A record it can never publish (the mapper or `translate` raises; Kafka refuses it as too large) does
   not stall the relay: it is parked in `spine_relay_parked` (service database: notification id, error)
@@ -23,16 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel
 
@@ -41,6 +40,7 @@ from contracts.registry import wrap
 from spine.errors import describe
 from spine.eventstore import ServiceApplication, cause_of
 from spine.health import Alarms, ensure_tables
+from spine.logreader import UNPUBLISHABLE, LogReader  # noqa: F401 — UNPUBLISHABLE: re-exported
 from spine.metrics import RELAY_EVENT_AGE, RELAY_PARKED, RELAY_POSITION, RELAY_PUBLISH_SECONDS, RELAY_PUBLISHED
 from spine.settings import InfraSettings
 
@@ -49,8 +49,6 @@ log = logging.getLogger("spine.relay")
 Translate = Callable[[Any], BaseModel | None]
 Address = Callable[[BaseModel, Any], str | None]
 
-# Kafka refuses the record itself: sending it again can never succeed.
-UNPUBLISHABLE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 
 PARKED_DDL = """
 CREATE TABLE IF NOT EXISTS spine_relay_parked (
@@ -149,83 +147,10 @@ class Relay:
         return self.app.process_recorder.max_tracking_id(self.tracking_name) or 0
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until `stop` is set; on errors back off and resume from the recorded position."""
-        while not stop.is_set():
-            try:
-                await self._run_as_leader(stop)
-            except Exception as exc:  # noqa: BLE001 — a broker or database outage: retry from the stored position
-                self.last_error = describe(exc)
-                log.exception("relay %s failed; restarting in 1 s", self.topic)
-                await _sleep_or_stop(stop, 1.0)
-
-    async def _run_as_leader(self, stop: asyncio.Event) -> None:
-        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
-            await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self.tracking_name,))
-            await conn.execute(f'LISTEN "{self.app.recorder.channel_name}"')
-            producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                                        enable_idempotence=True, acks="all", linger_ms=2,
-                                        **self.settings.kafka_client_options())
-            await producer.start()
-            try:
-                position = await asyncio.to_thread(self.position)
-                self._m_position.set(position)
-                self.last_error = None
-                while not stop.is_set():
-                    sent = await self.publish_batch(producer, position)
-                    if sent is None:
-                        await _wait_for_notify(conn, stop)
-                    else:
-                        position = sent
-            finally:
-                await producer.stop()
-
-    async def publish_batch(self, producer: AIOKafkaProducer, position: int) -> int | None:
-        """Publish the next batch after `position`; returns the new position, or None if there was nothing."""
-        notifications = await asyncio.to_thread(
-            self.app.recorder.select_notifications, start=position, limit=self.batch_size, inclusive_of_start=False
-        )
-        if not notifications:
-            return None
-        started = time.perf_counter()
-        oldest: datetime | None = None
-        pending = []
-        sent: list[Notification] = []
-        for notification in notifications:
-            if self.never_publishes(notification):
-                continue
-            try:
-                domain_event = self.app.mapper.to_domain_event(notification)
-                envelope = self.envelope_for(domain_event)
-            except Exception as exc:  # noqa: BLE001 — no public form: park it rather than stall every later event
-                await self._park(notification, exc)
-                continue
-            if envelope is None:
-                continue
-            try:
-                pending.append(await producer.send(self.topic, envelope.to_bytes(), key=envelope.kafka_key(),
-                                                   headers=envelope.kafka_headers()))
-            except UNPUBLISHABLE as exc:
-                await self._park(notification, exc)
-                continue
-            sent.append(notification)
-            if oldest is None:
-                oldest = domain_event.timestamp
-        results = await asyncio.gather(*pending, return_exceptions=True)
-        for notification, result in zip(sent, results, strict=True):
-            if isinstance(result, UNPUBLISHABLE):
-                await self._park(notification, result)
-            elif isinstance(result, BaseException):
-                raise result  # an outage: the caller retries from the recorded position
-        pending = [r for r in results if not isinstance(r, BaseException)]
-        last = notifications[-1].id
-        await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last))
-        self.published += len(pending)
-        self._m_published.inc(len(pending))
-        self._m_position.set(last)
-        self._m_seconds.observe(time.perf_counter() - started)
-        if oldest is not None and pending:
-            self._m_age.observe(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
-        return last
+        """Publish until `stop` is set (a log reader of its own; a worker runs one reader per application)."""
+        reader = LogReader([self])
+        reader.batch_size = self.batch_size
+        await reader.run(stop)
 
     async def _park(self, notification: Notification, exc: BaseException) -> None:
         """Set aside a record that can never be published, and raise the alarm."""
@@ -250,15 +175,3 @@ class Relay:
                 return []
             return [r[0] for r in conn.execute("SELECT notification_id FROM spine_relay_parked WHERE relay = %s"
                                                " ORDER BY notification_id", (self.tracking_name,))]
-
-
-async def _wait_for_notify(conn: psycopg.AsyncConnection, stop: asyncio.Event, timeout: float = 1.0) -> None:
-    async for _ in conn.notifies(timeout=timeout, stop_after=1):
-        break
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

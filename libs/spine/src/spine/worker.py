@@ -1,5 +1,7 @@
 """The `worker` process of a service: relays, Kafka subscriptions (projections and handlers) and timers.
 
+Relays of one application share one reader of its notification log (`spine.logreader`).
+
 Built by the service's composition root, run with `.run()` (blocks until SIGINT/SIGTERM), or with
 `await start()` / `await stop()` from tests. Its alarms (stalled partitions, dead letters, parked relay
 records, stuck relays, stopped consumers) go to the service's database, where the api's `/health/<service>`
@@ -23,6 +25,7 @@ from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
 from spine.health import Alarms, status_of
 from spine.listener import Listener
+from spine.logreader import LogReader
 from spine.liveness import Liveness
 from spine.metrics import totals
 from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
@@ -68,19 +71,26 @@ class Worker:
         self.relays.append(relay)
         return self
 
+    def log_readers(self) -> list[LogReader]:
+        """One reader of the notification log per application, driving all of that application's relays."""
+        by_app: dict[int, list[Relay]] = {}
+        for relay in self.relays:
+            by_app.setdefault(id(relay.app), []).append(relay)
+        return [LogReader(relays) for relays in by_app.values()]
+
     def add_projection(self, projection: SqlProjection, dbname: str) -> Worker:
         store = ProjectionStore(self.settings.conninfo(dbname))
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
         self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
                                                group_id=f"{self.service}.{projection.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff))
+                                               backoff=self.backoff, settings=self.settings))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
         self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
                                                group_id=f"{self.service}.{handler.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff))
+                                               backoff=self.backoff, settings=self.settings))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:
@@ -113,11 +123,11 @@ class Worker:
         self._stop = asyncio.Event()
         for setup in self._setup:
             await asyncio.to_thread(setup)
-        if self.subscriptions:
-            await self.broker.start()
-        else:
-            await self.broker.connect()
-        self._tasks = [asyncio.create_task(r.run(self._stop), name=f"relay:{r.topic}") for r in self.relays]
+        await self.broker.connect()  # the producer for dead letters; subscriptions poll with their own consumers
+        for subscription in self.subscriptions:
+            await subscription.start()
+        self._tasks = [asyncio.create_task(reader.run(self._stop), name=f"relays:{reader.app.name}")
+                       for reader in self.log_readers()]
         self._tasks += [asyncio.create_task(self._tick(s, fn), name=f"timer:{fn}") for s, fn in self.timers]
         self.liveness = Liveness(self.relays, self.subscriptions, self.alarms,
                                  relay_stuck_after=self.settings.relay_stuck_after_seconds,
@@ -135,6 +145,8 @@ class Worker:
             await asyncio.to_thread(self.listener.close)
             self.listener = None
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for subscription in self.subscriptions:
+            await subscription.stop()
         await self.broker.stop()
         for store in self._stores:
             await asyncio.to_thread(store.close)

@@ -10,9 +10,7 @@ with other processes (the saga worker, other api replicas).
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -20,10 +18,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL, Identifier
 from spine import context
 from spine.eventstore import CAUSE_KEY, ServiceApplication
+from spine.retry import retrying
 
 from bookings_service.domain import (
     WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
@@ -35,7 +34,6 @@ from bookings_service.domain.errors import BookingRuleViolation
 T = TypeVar("T")
 
 _RETRIES = 10
-_BACKOFF_SECONDS = 0.005
 
 
 class Bookings(ServiceApplication):
@@ -254,17 +252,13 @@ class Bookings(ServiceApplication):
 
     def _retry(self, command: Callable[[], T], *, event_id: UUID | None = None) -> T:
         """Re-run `command` after a lost optimistic-concurrency race (with the event's lock when given)."""
-        for attempt in range(_RETRIES):
-            try:
-                if event_id is None:
-                    return command()
-                with self._event_locks[event_id]:
-                    return command()
-            except IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))
-        raise AssertionError("unreachable")
+        def attempt() -> T:
+            if event_id is None:
+                return command()
+            with self._event_locks[event_id]:
+                return command()
+
+        return retrying(attempt, attempts=_RETRIES)
 
 
 def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import datetime
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar
@@ -12,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 
 from events_service.domain import (
     Actor, Event, EventDetails, EventNotFound, Review, ReviewAlreadySubmitted, ReviewNotFound,
@@ -25,7 +24,6 @@ A = TypeVar("A", Event, Review)
 # the optimistic-concurrency race; the command is simply re-run on the fresh state. Jittered backoff
 # keeps many writers of one hot event from colliding round after round.
 _RETRIES = 10
-_BACKOFF_SECONDS = 0.005
 
 
 class Events(ServiceApplication):
@@ -117,14 +115,11 @@ class Events(ServiceApplication):
              load: Callable[[UUID], A] | None = None) -> A:
         """Load, command, save; on a version conflict reload and try again."""
         load = load or self.get_event  # type: ignore[assignment]
-        for attempt in range(_RETRIES):
+
+        def attempt() -> A:
             event = load(aggregate_id)  # type: ignore[misc]
             command(event)
-            try:
-                self.save(event)
-                return event
-            except IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0, _BACKOFF_SECONDS * 2**attempt))
-        raise AssertionError("unreachable")
+            self.save(event)
+            return event
+
+        return retrying(attempt, attempts=_RETRIES)

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 
 from notifications_service.domain.support import (
     InvalidAssignee, SupportRequester, SupportThread, ThreadNotFound, check_content,
@@ -100,12 +100,9 @@ class Support(ServiceApplication):
         return self._retrying(step)
 
     def _retrying(self, step: Callable[[], tuple[T, Sequence[Aggregate]]]) -> T:
-        for attempt in range(_RETRIES):
+        def attempt() -> T:
             result, touched = step()
-            try:
-                self.save(*touched)
-                return result
-            except IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+            self.save(*touched)
+            return result
+
+        return retrying(attempt, attempts=_RETRIES)

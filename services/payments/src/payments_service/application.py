@@ -9,8 +9,6 @@ Commands from Kafka pass their `tracking`, so the change and the message positio
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -18,8 +16,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 
 from payments_service import domain
 from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
@@ -266,21 +265,21 @@ class Payments(ServiceApplication):
 
     def commit(self, step: Step[T], tracking: Tracking | None = None) -> T:
         """Run `step` and save what it returns in one transaction; re-run it on a version conflict."""
-        for attempt in range(_RETRIES):
+        outcome: list[T] = []
+
+        def attempt() -> None:
+            outcome[:] = []
             result, changed = step()
-            if not changed:
-                return result
-            try:
+            outcome.append(result)
+            if changed:
                 if tracking is None:
                     self.save(*changed)
                 else:
                     self.save_tracked(*changed, tracking=tracking)
-                return result
-            except IntegrityError:
-                if tracking is not None and self.process_recorder.has_tracking_id(
-                        tracking.application_name, tracking.notification_id):
-                    return result  # a concurrent redelivery of the same message already did it
-                if attempt == _RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0, min(_MAX_BACKOFF_SECONDS, _BACKOFF_SECONDS * 2**attempt)))
-        raise AssertionError("unreachable")
+
+        def redelivered() -> bool:  # a concurrent redelivery of the same message already did it
+            return tracking is not None and self.process_recorder.has_tracking_id(
+                tracking.application_name, tracking.notification_id)
+
+        retrying(attempt, attempts=_RETRIES, done=redelivered, first=_BACKOFF_SECONDS, cap=_MAX_BACKOFF_SECONDS)
+        return outcome[0]

@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from authkit.settings import AUDIENCE, ISSUER
 from spine.eventstore import ServiceApplication
+from spine.retry import retrying
 from users_service.domain import EmailRegistration, User, UserNotFound, email_registration_id
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords
@@ -70,13 +71,7 @@ class UsersBase(ServiceApplication):
     def _retrying(command: Callable[[], T], attempts: int = 3) -> T:
         """Re-run a command that lost an optimistic-concurrency race (it reloads the aggregates); after the
         last attempt the IntegrityError reaches the API, which answers 409 with Retry-After."""
-        for attempt in range(attempts):
-            try:
-                return command()
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return retrying(command, attempts=attempts)  # type: ignore[return-value]  # no `done`: never None
 
     @staticmethod
     def _ignore_conflict(command: Callable[[], object]) -> None:
