@@ -57,8 +57,9 @@ def require_chromium() -> str:
 class Page:
     """One tab, attached through the browser's websocket (flattened session)."""
 
-    def __init__(self, browser: Browser, session: str) -> None:
+    def __init__(self, browser: Browser, target: str, session: str) -> None:
         self.browser = browser
+        self.target = target
         self.session = session
         self.requests: list[str] = []
         self.failures: list[str] = []
@@ -66,6 +67,10 @@ class Page:
 
     def call(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.browser.call(method, params, session=self.session)
+
+    def close(self) -> None:
+        self.browser.pages.pop(self.session, None)
+        self.browser.call("Target.closeTarget", {"targetId": self.target})
 
     def goto(self, url: str) -> None:
         self.call("Page.navigate", {"url": url})
@@ -126,7 +131,7 @@ class Browser:
     def new_page(self) -> Page:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        page = self.pages[session] = Page(self, session)
+        page = self.pages[session] = Page(self, target, session)
         for domain in ("Page", "Network", "Runtime"):
             page.call(f"{domain}.enable")
         return page

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from browser import Browser, chromium, require_chromium
+from browser import Browser, Page, chromium, require_chromium
 
 pytestmark = pytest.mark.e2e
 
@@ -43,6 +43,14 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    """A fresh tab, closed afterwards (Swagger UI tabs are heavy)."""
+    tab = browser.new_page()
+    yield tab
+    tab.close()
+
+
 def origin_of(gateway) -> str:
     """http://127.0.0.1:<port>, without a trailing slash."""
     return str(gateway.base_url).rstrip("/")
@@ -55,8 +63,7 @@ def operations(document: dict[str, Any]) -> int:
 # --- the docs pages ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_swagger_ui_renders_every_operation_with_no_network_but_the_gateway(gateway, documents, browser, service):
-    page = browser.new_page()
+def test_swagger_ui_renders_every_operation_with_no_network_but_the_gateway(gateway, documents, page, service):
     page.goto(f"{origin_of(gateway)}/docs/{service}/")
     expected = operations(documents[service])
     rendered = page.wait_for(f"(n => n >= {expected} && n)(document.querySelectorAll('.opblock').length)")
@@ -67,8 +74,7 @@ def test_swagger_ui_renders_every_operation_with_no_network_but_the_gateway(gate
     assert outside == [], "the docs page asked for something beyond the gateway"
 
 
-def test_the_authorize_dialog_says_the_username_is_the_email(gateway, browser):
-    page = browser.new_page()
+def test_the_authorize_dialog_says_the_username_is_the_email(gateway, page):
     page.goto(f"{origin_of(gateway)}/docs/bookings/")
     page.wait_for("!!document.querySelector('.btn.authorize')")
     page.evaluate("document.querySelector('.btn.authorize').click(), true")
@@ -129,11 +135,10 @@ def test_options_of_an_unknown_path_is_a_404_problem(gateway):
 
 # --- CORS --------------------------------------------------------------------------------------------------
 
-def test_a_page_on_another_origin_can_call_the_api(gateway, platform, browser):
+def test_a_page_on_another_origin_can_call_the_api(gateway, platform, page):
     """http://localhost:<port> and http://127.0.0.1:<port> are different origins; development allows localhost."""
     organizer = platform.organizer("Cora Cross-Origin")
     api = origin_of(gateway)
-    page = browser.new_page()
     page.goto(api.replace("127.0.0.1", "localhost") + "/docs/")
     page.wait_for("document.readyState === 'complete'")
     body = json.dumps({"title": "Cross-origin meetup", "description": "", "start_time": "2031-05-01T18:00:00Z",
