@@ -7,6 +7,7 @@
 #   check          render and validate with `nginx -t`
 #   stop           stop a gateway of this profile left running (by its pid file)
 # Upstreams default to this profile's service ports; override with USERS_UPSTREAM=host:port etc.
+# CORS_ALLOWED_ORIGINS: the browser origins that may call the API (cors_origins below).
 # Rate limits per client address (GATEWAY_AUTH_* for the password endpoints, GATEWAY_IP_* for everything)
 # default to human-sized budgets for `make run`; the test profile's are far higher, because the e2e suite
 # and the benchmarks send everything from 127.0.0.1 (tests/gateway checks the limits with tight values).
@@ -59,9 +60,29 @@ rate_limits() {
   export GATEWAY_AUTH_RATE GATEWAY_AUTH_BURST GATEWAY_AUTH_RETRY_AFTER GATEWAY_IP_RATE GATEWAY_IP_BURST GATEWAY_IP_RETRY_AFTER
 }
 
+# Browser origins allowed to call the API (CORS; the gateway template says how they are matched).
+# CORS_ALLOWED_ORIGINS: exact origins, `scheme://host:*` (any port) or `*`, comma- or space-separated. Unset:
+# localhost on any port in development, none in production (ENVIRONMENT=production). Set but empty: none.
+cors_origins() {
+  if [ -n "${CORS_ALLOWED_ORIGINS+set}" ]; then
+    local origin list IFS=$' \t\n,'
+    read -ra list <<< "$CORS_ALLOWED_ORIGINS"   # (read, not word splitting: `*` must not glob)
+    for origin in "${list[@]}"; do
+      [[ "$origin" =~ ^(\*|https?://[^/|[:space:]]+)$ ]] ||
+        { echo "CORS_ALLOWED_ORIGINS: '$origin' is not an origin (scheme://host[:port], no path; or *)" >&2; exit 2; }
+    done
+    echo "${CORS_ALLOWED_ORIGINS}"
+  elif [ "$(echo "${ENVIRONMENT:-development}" | tr '[:upper:]' '[:lower:]')" = production ]; then
+    echo ""
+  else
+    echo "http://localhost:* http://127.0.0.1:* http://[::1]:*"
+  fi
+}
+
 render() {
   mkdir -p "$GW/logs" "$GW/temp"
   rate_limits
+  GATEWAY_CORS_ORIGINS="$(cors_origins)"; export GATEWAY_CORS_ORIGINS
   export GATEWAY_LISTEN="${GATEWAY_LISTEN:-127.0.0.1:$GATEWAY_PORT}"
   export GATEWAY_RESOLVER="${GATEWAY_RESOLVER:-$(resolver)}"
   export GATEWAY_DOCS_ROOT="${GATEWAY_DOCS_ROOT:-$EP_ROOT/deploy/gateway/docs}"

@@ -52,6 +52,9 @@ if [ "$infra" = 1 ]; then
   fi
   # e2e tests start the gateway through honcho; install nginx now so apt-get is not inside a test timeout.
   bash deploy/gateway.sh install
+  # The docs render test drives a headless Chromium; without one it fails under CI and skips elsewhere,
+  # each saying why (tests/e2e/browser.py).
+  bash deploy/chromium.sh install >/dev/null || log "chromium could not be installed: the docs render test will say so"
 fi
 
 rc=0

@@ -78,6 +78,7 @@ class Platform:
     def __init__(self, client: httpx.Client):
         self.http = client
         self._admin: str | None = None
+        self._admin_at = 0.0
 
     # --- people --------------------------------------------------------------------------------------
 
@@ -99,7 +100,9 @@ class Platform:
             return list(pool.map(lambda i: self.register(f"{name} {i}"), range(count)))
 
     def admin_token(self) -> str:
-        if self._admin is None:
+        # Access tokens live 15 minutes and a whole `make test` session is longer: sign in again well before.
+        if self._admin is None or time.monotonic() - self._admin_at > 600:
+            self._admin_at = time.monotonic()
             self._admin = self.login(os.environ.get("ADMIN_EMAIL", "admin@example.com"),
                                      os.environ.get("ADMIN_PASSWORD", "admin-change-me"))
         return self._admin

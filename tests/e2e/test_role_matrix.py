@@ -213,6 +213,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /health/users": (same(lambda w: ("GET", "/health/users", {})), everyone(200)),
     "GET /docs/users/openapi.json": (same(lambda w: ("GET", "/docs/users/openapi.json", {})), everyone(200)),
     "GET /docs/users/": (same(lambda w: ("GET", "/docs/users/", {})), everyone(200)),
+    "GET /docs/users/assets/{name}": (same(lambda w: ("GET", "/docs/users/assets/swagger-ui.css", {})),
+                                              everyone(200)),
     "GET /docs/users/oauth2-redirect": (same(lambda w: ("GET", "/docs/users/oauth2-redirect", {})), everyone(200)),
     "GET /.well-known/jwks.json": (same(lambda w: ("GET", "/.well-known/jwks.json", {})), everyone(200)),
     "POST /api/v1/users/": (same(lambda w: ("POST", "/api/v1/users/", {"json": {
@@ -272,6 +274,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /health/events": (same(lambda w: ("GET", "/health/events", {})), everyone(200)),
     "GET /docs/events/openapi.json": (same(lambda w: ("GET", "/docs/events/openapi.json", {})), everyone(200)),
     "GET /docs/events/": (same(lambda w: ("GET", "/docs/events/", {})), everyone(200)),
+    "GET /docs/events/assets/{name}": (same(lambda w: ("GET", "/docs/events/assets/swagger-ui.css", {})),
+                                              everyone(200)),
     "GET /docs/events/oauth2-redirect": (same(lambda w: ("GET", "/docs/events/oauth2-redirect", {})),
                                          everyone(200)),
     "POST /api/v1/events/": (same(lambda w: ("POST", "/api/v1/events/", {"json": {
@@ -307,6 +311,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /docs/bookings/openapi.json": (same(lambda w: ("GET", "/docs/bookings/openapi.json", {})),
                                         everyone(200)),
     "GET /docs/bookings/": (same(lambda w: ("GET", "/docs/bookings/", {})), everyone(200)),
+    "GET /docs/bookings/assets/{name}": (same(lambda w: ("GET", "/docs/bookings/assets/swagger-ui.css", {})),
+                                              everyone(200)),
     "GET /docs/bookings/oauth2-redirect": (same(lambda w: ("GET", "/docs/bookings/oauth2-redirect", {})),
                                            everyone(200)),
     "POST /api/v1/bookings/": (same(lambda w: ("POST", "/api/v1/bookings/", {"json": {
@@ -327,6 +333,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /docs/payments/openapi.json": (same(lambda w: ("GET", "/docs/payments/openapi.json", {})),
                                         everyone(200)),
     "GET /docs/payments/": (same(lambda w: ("GET", "/docs/payments/", {})), everyone(200)),
+    "GET /docs/payments/assets/{name}": (same(lambda w: ("GET", "/docs/payments/assets/swagger-ui.css", {})),
+                                              everyone(200)),
     "GET /docs/payments/oauth2-redirect": (same(lambda w: ("GET", "/docs/payments/oauth2-redirect", {})),
                                            everyone(200)),
     "POST /api/v1/payments/": (same(lambda w: ("POST", "/api/v1/payments/", {"json": {
@@ -357,6 +365,8 @@ MATRIX: dict[str, tuple[Callable[[World, str], Call], tuple[int, ...]]] = {
     "GET /docs/notifications/openapi.json": (same(lambda w: ("GET", "/docs/notifications/openapi.json", {})),
                                              everyone(200)),
     "GET /docs/notifications/": (same(lambda w: ("GET", "/docs/notifications/", {})), everyone(200)),
+    "GET /docs/notifications/assets/{name}": (same(lambda w: ("GET", "/docs/notifications/assets/swagger-ui.css", {})),
+                                              everyone(200)),
     "GET /docs/notifications/oauth2-redirect": (same(lambda w: ("GET", "/docs/notifications/oauth2-redirect",
                                                                  {})), everyone(200)),
     "GET /api/v1/notifications/": (same(lambda w: ("GET", "/api/v1/notifications/", {})), signed_in(200)),

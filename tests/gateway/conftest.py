@@ -44,7 +44,7 @@ class Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = _answer
+    do_GET = do_POST = do_PUT = do_OPTIONS = _answer
 
     def log_message(self, *args) -> None:  # keep pytest output clean
         pass

@@ -18,7 +18,10 @@ from webkit.problems import Problem
 RevocationCheck = Callable[[Principal], bool]
 
 # Every service's Swagger "Authorize" button logs in at the users service (same origin behind the gateway).
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/users/token", auto_error=False)
+# Swagger UI labels the field "username"; the description (shown in that dialog) says it is the e-mail.
+SIGN_IN_HELP = ("Sign in with your **e-mail address** as the *username*, and your password; leave client_id and "
+                "client_secret empty. The access token then goes with every request as `Authorization: Bearer`.")
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/users/token", auto_error=False, description=SIGN_IN_HELP)
 
 
 def install_auth(app: FastAPI, verifier: TokenVerifier, is_revoked: RevocationCheck | None = None) -> None:

@@ -63,6 +63,8 @@ class InfraSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     # `production` refuses development defaults (secrets, sandbox payments) at start-up: see check_startup.
     environment: Environment = "development"
+    # PROJECT_NAME: the first half of every service's docs title ("Event Planner — bookings").
+    project_name: str = "Event Planner"
 
     @field_validator("environment", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from webkit.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
+from webkit.docs import DEFAULT_PROJECT, docs_base, docs_title, install_docs
 from webkit.idempotency import IdempotencyMiddleware, SubjectOf, anonymous
 from webkit.methods import AllowedMethodsMiddleware
 from webkit.metrics import health_body, install_ops_routes
@@ -17,7 +18,8 @@ from webkit.openapi import install_problem_openapi
 from webkit.problems import Refusal, install_problem_handlers
 
 
-def create_app(service: str, *, title: str, version: str, routers: list[APIRouter], lifespan=None,
+def create_app(service: str, *, version: str, routers: list[APIRouter], project: str = DEFAULT_PROJECT,
+               title: str | None = None, lifespan=None,
                domain_errors: Mapping[type[Exception], int | Refusal] = {},  # noqa: B006 - read only
                idempotency_conninfo: str | None = None, idempotency_subject: SubjectOf = anonymous,
                idempotency_exclude: Collection[str] = (), max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -25,16 +27,18 @@ def create_app(service: str, *, title: str, version: str, routers: list[APIRoute
                ops_guard: Callable[..., object] | None = None) -> FastAPI:
     """A FastAPI app with docs under /docs/<service>/, a health check and the shared middleware.
 
+    The docs are titled "<project> — <service>" (`project`: PROJECT_NAME; `title` only for tests' own apps)
+    and need no internet (webkit.docs).
+
     Idempotency keys need `idempotency_subject` (e.g. authkit's `token_subject`): without it every caller
     is anonymous and keys are ignored. `max_body_bytes` is the body limit of routes that declare none
     (`openapi_extra=body_limit(n)`). `health` (e.g. `spine.health.reader(conninfo)`) adds the service's
     alarms to the health check. `ops_guard` (e.g. authkit's `require(OPS_READ)`) adds the admin-only detailed
     health and the gateway's check for `/metrics/...` (webkit.metrics); `/metrics` itself is always there."""
-    docs = f"/docs/{service}"
-    app = FastAPI(title=title, version=version, lifespan=lifespan,
-                  docs_url=f"{docs}/", openapi_url=f"{docs}/openapi.json",
-                  swagger_ui_oauth2_redirect_url=f"{docs}/oauth2-redirect", redoc_url=None)
+    app = FastAPI(title=title or docs_title(service, project), version=version, lifespan=lifespan,
+                  openapi_url=f"{docs_base(service)}/openapi.json", docs_url=None, redoc_url=None)
     app.state.service = service
+    install_docs(app, service)
 
     @app.get(f"/health/{service}", tags=["health"], summary="Liveness check and alarms",
              responses={503: {"description": "Unhealthy: something is not being processed"}})

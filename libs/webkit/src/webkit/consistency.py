@@ -10,8 +10,8 @@ need a new envelope field and a per-partition comparison; the aggregate version 
 A list endpoint takes the position as `?after=` or as the same `X-Event-Position` header on the request,
 waits at most `MAX_WAIT_SECONDS` for its view, and answers anyway; `X-View-Stale: true` says it gave up.
 A position the service's event store does not hold (another service's aggregate, a made-up one) can never
-be reached: given the store's recorder, the list says so at once instead of waiting. The headers are plain response headers (no CORS configuration is needed by the gateway's
-same-origin docs; a browser client on another origin would list them in Access-Control-Expose-Headers).
+be reached: given the store's recorder, the list says so at once instead of waiting. Both headers are in the
+gateway's Access-Control-Expose-Headers, so browser clients on allowed origins read them too (README "CORS").
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         yield
         container.close()
 
-    app = create_web_app(SERVICE, title="Event Planner: bookings", version="1.0.0", routers=[bookings_router, box_office_router],
+    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0",
+                         routers=[bookings_router, box_office_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,

@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         yield
         container.close()
 
-    app = create_web_app(SERVICE, title="Event Planner: events", version="1.0.0",
+    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0",
                          routers=[events_router, event_reviews_router, reviews_router],
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),

@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
         yield
         container.close()
 
-    app = create_web_app(SERVICE, title="Event Planner: notifications", version="1.0.0", routers=ROUTERS,
+    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0", routers=ROUTERS,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,

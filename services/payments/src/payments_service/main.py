@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
 
     # /balance and /webhooks/... are declared before /{payment_id} so they are not read as ids.
     routers = [payments_router, webhooks_router, *([sandbox_router] if settings.sandbox_on else [])]
-    app = create_web_app(SERVICE, title="Event Planner: payments", version="1.0.0", routers=routers,
+    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0", routers=routers,
                          lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                          idempotency_conninfo=settings.conninfo(settings.database),
                          idempotency_subject=token_subject,

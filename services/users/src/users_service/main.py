@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, service: UsersService | None
 
     if s.secret_key.get_secret_value() == "change_me":
         log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
-    return create_web_app("users", title=f"{s.project_name} — users", version=s.api_version, routers=ROUTERS,
+    return create_web_app("users", project=s.project_name, version=s.api_version, routers=ROUTERS,
                           lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
                           idempotency_conninfo=s.conninfo(s.database), idempotency_subject=token_subject,
                           idempotency_exclude=NOT_IDEMPOTENT,

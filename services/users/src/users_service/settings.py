@@ -25,7 +25,6 @@ class Settings(InfraSettings):
     # users topic, that topic alone (so tests never read the shared topics).
     audit_topics: tuple[str, ...] | None = None
 
-    project_name: str = "Event Planner API"
     api_version: str = "1.0.0"
     debug: bool = False
     log_level: str = "INFO"

@@ -70,13 +70,13 @@ def list_mailings(request: Request, response: Response, services: Services, prin
     return [MailingPublic.from_row(row) for row in rows]
 
 
-@router.get("/{mailing_id}", response_model=MailingPublic, responses=problem_responses(401, 403, 404, 422))
+@router.get("/{mailing_id:uuid}", response_model=MailingPublic, responses=problem_responses(401, 403, 404, 422))
 def get_mailing(mailing_id: UUID, services: Services, principal: Manager) -> MailingPublic:
     """A mailing with its delivery counts (audience, sent, failed, pending)."""
     return MailingPublic.from_row(services.mailings.get(mailing_id, author_id=_own(principal)))
 
 
-@router.post("/{mailing_id}/cancel", response_model=MailingPublic,
+@router.post("/{mailing_id:uuid}/cancel", response_model=MailingPublic,
              responses=problem_responses(401, 403, 404, 409, 422))
 def cancel_mailing(mailing_id: UUID, services: Services, principal: Manager) -> MailingPublic:
     """Cancel a mailing before it starts sending (409 once it has started)."""

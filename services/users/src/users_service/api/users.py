@@ -60,10 +60,11 @@ def login(body: UserLogin, service: Services) -> TokenResponse:
 
 
 @router.post("/token", response_model=TokenResponse, responses=problem_responses(401, 403, 422, 503))
-def token(username: Annotated[str, Form(max_length=lim.EMAIL)], password: Annotated[str, Form(max_length=lim.PASSWORD)],
+def token(username: Annotated[str, Form(max_length=lim.EMAIL, description="Your e-mail address.")],
+          password: Annotated[str, Form(max_length=lim.PASSWORD)],
           service: Services, grant_type: Annotated[str | None, Form(max_length=8, pattern="^password$")] = None,
           scope: Annotated[str, Form(max_length=1000)] = "") -> TokenResponse:
-    """OAuth2 password flow for the docs' Authorize button (username = e-mail).
+    """OAuth2 password flow for the docs' Authorize button: the `username` is your e-mail address.
 
     The fields of fastapi's OAuth2PasswordRequestForm, with lengths bounded like every other input."""
     return _tokens(service.users.login(username, password))
