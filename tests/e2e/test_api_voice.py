@@ -106,7 +106,7 @@ def test_statuses_and_reasons_are_enums_in_openapi(platform: Platform):
     assert {"pending", "confirmed", "expired"} <= values(booking["status"], "bookings")
     assert {"user", "admin", "event_cancelled", "waitlist_full"} <= values(booking["reason"], "bookings")
     payment = schema("payments", "PaymentPublic")["properties"]
-    assert values(payment["status"], "payments") == {"pending", "succeeded", "failed", "refunded"}
+    assert values(payment["status"], "payments") == {"pending", "succeeded", "failed", "refunded", "voided"}
     assert {"user", "booking_not_live", "amount_mismatch"} <= values(payment["refund_reason"], "payments")
     assert "sandbox" in values(payment["payment_method"], "payments")
     event = schema("events", "EventPublic")["properties"]

@@ -21,7 +21,7 @@ def test_secret_names(name):
 
 
 @pytest.mark.parametrize("name", ["email", "full_name", "amount", "key", "payment_method", "reason", "provider",
-                                  "role", "booking_id", "seats_available", "kind", "tags"])
+                                  "role", "booking_id", "seats_available", "kind", "tags", "card_provider"])
 def test_ordinary_names(name):
     assert not is_secret(name)
 

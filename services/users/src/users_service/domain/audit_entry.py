@@ -25,6 +25,8 @@ SECRET_WORDS = frozenset({
 })
 SECRET_NAMES = frozenset({"api_key", "apikey", "private_key", "secret_key", "client_secret", "confirmation_url",
                           "authorization", "cookie"})
+# Contract fields whose names contain a secret word but hold none (PaymentMethodsAvailable.card_provider).
+PUBLIC_NAMES = frozenset({"card_provider"})
 
 MAX_STRING, MAX_ITEMS, MAX_DEPTH, MAX_BYTES = 256, 20, 4, 4096
 
@@ -40,6 +42,8 @@ _ENTITY_BY_TOPIC = {"users": "user", "events": "event", "bookings": "booking", "
 def is_secret(name: str) -> bool:
     """Whether a field with this name may hold a secret (and so never reaches the audit log)."""
     lowered = name.lower()
+    if lowered in PUBLIC_NAMES:
+        return False
     words = set(re.split(r"[_\-\s.]+", lowered))
     return lowered in SECRET_NAMES or bool(words & SECRET_WORDS) or "password" in lowered
 
