@@ -102,7 +102,8 @@ class Bookings(ServiceApplication):
             raise result
         return result
 
-    def request_many(self, requests: Sequence[BookingRequest]) -> list[Booking | Exception]:
+    def request_many(self, requests: Sequence[BookingRequest], *, kept: KeptLedgers | None = None
+                     ) -> list[Booking | Exception]:
         """Several booking requests at once (group commit): per event, the waitlist and the users' ledgers are
         loaded once and all the new bookings (and the line) saved in one transaction, in the given order.
         With people already waiting, a booking joins the end of the line (fairness) instead of asking the
@@ -110,19 +111,22 @@ class Bookings(ServiceApplication):
         gets its booking or its own error.
 
         The api's single writer (`spine.writer.GroupCommitWriter`) is the only caller in an api process, so
-        requests no longer race each other; optimistic retries remain for the saga and other replicas."""
+        requests no longer race each other; optimistic retries remain for the saga and other replicas. That
+        writer passes `kept`: the users' ledgers as it last saved them, so a busy user's ledger is not
+        loaded again for every batch (only the api writes ledgers; a stale one fails the save's version check,
+        and the retry loads it afresh)."""
         jobs = [_Job(request) for request in requests]
         by_event: dict[UUID, list[_Job]] = {}
         for job in jobs:
             by_event.setdefault(job.request.terms.event_id, []).append(job)
         for event_id, group in by_event.items():
-            self._request_batch(event_id, group)
+            self._request_batch(event_id, group, kept)
         return [job.error if job.error is not None else job.booking for job in jobs]  # type: ignore[misc]
 
-    def _request_batch(self, event_id: UUID, jobs: list[_Job]) -> None:
+    def _request_batch(self, event_id: UUID, jobs: list[_Job], kept: KeptLedgers | None = None) -> None:
         """Run the requests of one event; each job gets its booking or its own error."""
         try:
-            retrying(lambda: self._request_all(event_id, jobs), attempts=_RETRIES)
+            retrying(lambda: self._request_all(event_id, jobs, kept=kept), attempts=_RETRIES)
         except Exception:  # noqa: BLE001 — a batch that cannot be saved: run each alone, so errors are their own
             for job in jobs:
                 try:
@@ -130,12 +134,18 @@ class Bookings(ServiceApplication):
                 except Exception as exc:  # noqa: BLE001
                     job.error, job.booking = exc, None
 
-    def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False) -> None:
+    def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False,
+                     kept: KeptLedgers | None = None) -> None:
         """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
         saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
         error; in a batch nothing else may fail."""
         waitlist = self.find_waitlist(event_id)
-        ledgers = self._ledgers_of({job.request.user_id for job in jobs})
+        user_ids = {job.request.user_id for job in jobs}
+        if kept is None:
+            ledgers = self._ledgers_of(user_ids)
+        else:
+            ledgers = {u: kept.pop(u) for u in list(user_ids) if u in kept}  # taken out: kept only once saved
+            ledgers.update(self._ledgers_of(user_ids - ledgers.keys()))
         known: dict[UUID, Booking | None] = {}
         bookings = []
         for job in jobs:
@@ -169,6 +179,8 @@ class Bookings(ServiceApplication):
         changed = [a for a in (waitlist, *ledgers.values()) if a is not None and a.pending_events]
         if bookings or changed:
             self.save(*bookings, *changed)
+        if kept is not None:
+            kept.keep(ledgers.values())
 
     def _ledgers_of(self, user_ids: set[UUID]) -> dict[UUID, UserBookings]:
         """Each user's ledger (a new one when they never booked); saved with the batch."""
@@ -254,6 +266,21 @@ def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:
     for aggregate, mark in since:
         for domain_event in aggregate.pending_events[mark:]:
             vars(domain_event).setdefault(CAUSE_KEY, cause)
+
+
+class KeptLedgers(dict):
+    """Users' ledgers as the single writer last saved them (user id → UserBookings), bounded."""
+
+    def __init__(self, limit: int = 10_000):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, ledgers: Iterable[UserBookings]) -> None:
+        if len(self) > self.limit:
+            self.clear()
+        for ledger in ledgers:
+            if not ledger.pending_events:  # saved (a new, empty ledger that was never saved is not kept)
+                self[ledger.user_id] = ledger
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Per batch (not per request): one pipelined round trip takes every requester's rate-limit token, one query
 reads the terms of the batch's events from the local catalogue replica, and `Bookings.request_many` loads
-each event's line once and saves the batch in one transaction. A route does no database round trip of
+each event's line once (the users' ledgers only when this writer does not hold them from its last save)
+and saves the batch in one transaction. A route does no database round trip of
 its own, and holds no thread while it waits.
 """
 
@@ -16,7 +17,7 @@ from spine.writer import GroupCommitWriter
 from webkit.problems import too_many_requests
 from webkit.rate_limit import TokenBuckets
 
-from bookings_service.application import BookingRequest, Bookings
+from bookings_service.application import BookingRequest, Bookings, KeptLedgers
 from bookings_service.domain import Booking, EventNotFound
 from bookings_service.projections.catalogue_replica import EventTermsReader
 from bookings_service.projections.settings_replica import RulesReader
@@ -42,6 +43,7 @@ class BookingIntake:
     def __init__(self, app: Bookings, terms: EventTermsReader, rules: RulesReader, rate: TokenBuckets,
                  max_batch: int = MAX_BATCH):
         self.app, self.terms, self.rules, self.rate = app, terms, rules, rate
+        self.kept = KeptLedgers()  # only ever touched on the writer's thread
         self.writer: GroupCommitWriter[Ask, Booking] = GroupCommitWriter(
             self._apply, max_batch=max_batch, name="bookings-writer")
 
@@ -66,7 +68,7 @@ class BookingIntake:
                                                rules=rules, group_size=ask.group_size,
                                                payment_method=ask.payment_method, cause=ask.cause))
                 slots.append(i)
-        for i, result in zip(slots, self.app.request_many(requests), strict=True):
+        for i, result in zip(slots, self.app.request_many(requests, kept=self.kept), strict=True):
             results[i] = result
         return results  # type: ignore[return-value]
 
