@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
+
+from spine.metrics import WRITER_BATCH_SECONDS, WRITER_BATCH_SIZE
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -80,6 +83,7 @@ class GroupCommitWriter(Generic[T, R]):
             if not live:
                 continue
             commands = [c for c, _ in live]
+            started = time.monotonic()
             try:
                 results = await loop.run_in_executor(self._thread, self._apply, commands)
                 if len(results) != len(commands):
@@ -95,6 +99,8 @@ class GroupCommitWriter(Generic[T, R]):
                 results = [exc] * len(commands)
             self.batches += 1
             self.commands += len(commands)
+            WRITER_BATCH_SIZE.labels(self.name).observe(len(commands))
+            WRITER_BATCH_SECONDS.labels(self.name).observe(time.monotonic() - started)
             for (_, future), result in zip(live, results, strict=True):
                 if future.done():
                     continue

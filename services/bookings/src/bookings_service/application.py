@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -130,7 +131,7 @@ class Bookings(ServiceApplication):
         except Exception:  # noqa: BLE001 — a batch that cannot be saved: run each alone, so errors are their own
             for job in jobs:
                 try:
-                    retrying(lambda job=job: self._request_all(event_id, [job], alone=True), attempts=_RETRIES)
+                    retrying(partial(self._request_all, event_id, [job], alone=True), attempts=_RETRIES)
                 except Exception as exc:  # noqa: BLE001
                     job.error, job.booking = exc, None
 

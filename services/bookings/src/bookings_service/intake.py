@@ -23,6 +23,7 @@ from bookings_service.projections.catalogue_replica import EventTermsReader
 from bookings_service.projections.settings_replica import RulesReader
 
 MAX_BATCH = 256
+TOO_FAST = "You are asking for bookings too fast; retry later."
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class BookingIntake:
         for i, (ask, verdict) in enumerate(zip(asks, verdicts, strict=True)):
             event_terms = terms[ask.event_id]
             if not verdict.allowed:
-                results[i] = too_many_requests(verdict.retry_after, "You are asking for bookings too fast; retry later.")
+                results[i] = too_many_requests(verdict.retry_after, TOO_FAST)
             elif event_terms is None:
                 results[i] = EventNotFound(f"no event with id {ask.event_id}")
             else:

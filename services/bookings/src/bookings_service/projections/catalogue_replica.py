@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from functools import cache
@@ -17,13 +17,13 @@ from functools import cache
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, select, update
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, update
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.events import EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
-from spine.views import View, execute, fetch
+from spine.views import View, execute
 
 from bookings_service.domain import EventTerms
 
@@ -111,7 +111,8 @@ class EventTermsReader:
         with self.pool.connection() as conn:
             rows = conn.execute(_TERMS_SQL, (list(found),), prepare=True).fetchall()
         for row in rows:
-            found[row["event_id"]] = _terms(row)
+            terms = _terms(cast(dict[str, Any], row))  # the pool's rows are dicts
+            found[terms.event_id] = terms
         return found
 
     def start_of(self, event_id: UUID) -> datetime | None:
