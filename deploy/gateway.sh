@@ -79,6 +79,22 @@ cors_origins() {
   fi
 }
 
+# Upstreams given as an IP address and port get an `upstream` block with keepalive (nginx then reuses
+# its connections to the service instead of opening one per request), and the variable names the block:
+# `proxy_pass http://$upstream` finds a server group of that name before asking the resolver. Host names
+# stay per-request lookups (docker-compose: the gateway starts while a service is down). max_fails=0: a
+# service that was down is tried again at once; the idle timeout stays below uvicorn's 5 s keep-alive.
+keepalive_upstreams() {
+  local var ref value name
+  for var in USERS EVENTS BOOKINGS PAYMENTS NOTIFICATIONS; do
+    ref="${var}_UPSTREAM"; value="${!ref}"
+    [[ "$value" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}:[0-9]+$ ]] || continue
+    name="ep_$(echo "$var" | tr 'A-Z' 'a-z')_api"
+    printf 'upstream %s { server %s max_fails=0; keepalive 32; keepalive_timeout 4s; }\n' "$name" "$value"
+    export "${var}_UPSTREAM=$name"
+  done
+}
+
 render() {
   mkdir -p "$GW/logs" "$GW/temp"
   rate_limits
@@ -98,6 +114,7 @@ render() {
   export PAYMENTS_WORKER_UPSTREAM="${PAYMENTS_WORKER_UPSTREAM:-127.0.0.1:$PAYMENTS_WORKER_PORT}"
   export NOTIFICATIONS_WORKER_UPSTREAM="${NOTIFICATIONS_WORKER_UPSTREAM:-127.0.0.1:$NOTIFICATIONS_WORKER_PORT}"
   export GATEWAY_ASYNCAPI_ROOT="${GATEWAY_ASYNCAPI_ROOT:-$EP_ROOT/docs}"
+  keepalive_upstreams > "$GW/upstreams.conf"
   # envsubst semantics (only ${NAME} of defined variables), in Python because gettext may be absent;
   # any placeholder left unset is an error rather than a silently broken route.
   python3 - "$EP_ROOT/deploy/gateway/gateway.conf.template" "$GW/gateway.conf" <<'PY'
@@ -133,6 +150,7 @@ http {
     tcp_nodelay on;
     keepalive_timeout 65;
     server_tokens off;
+    include $GW/upstreams.conf;
     include $GW/gateway.conf;
 }
 CONF

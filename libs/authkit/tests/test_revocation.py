@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -102,5 +103,26 @@ def test_redefining_a_role_voids_its_holders_earlier_tokens_but_defining_it_does
             assert check(holder("support", 2)) is True and check(holder("support", None)) is True
             assert check(holder("support", 3)) is False
             assert check(holder("organizer", None)) is False
+        finally:
+            pool.close()
+
+
+def test_once_loaded_the_set_is_refreshed_in_the_background_and_requests_never_wait_for_it():
+    alice = uuid4()
+    disabled = wrap(UserDisabled(user_id=alice, disabled_at=datetime.now(UTC), reason="fraud"),
+                    aggregate_id=str(alice), aggregate_version=3)
+    with fresh_database("authkit") as db:
+        conninfo = InfraSettings().conninfo(db)
+        apply_in_transaction(conninfo, DisabledUsersProjection(), [])
+        pool = connection_pool(db)
+        try:
+            check = DisabledUsers(pool, refresh_seconds=0.05)
+            assert check.needs_io()  # nothing loaded yet: the first check reads (on a thread, for async callers)
+            assert check(principal(alice)) is False
+            apply_in_transaction(conninfo, DisabledUsersProjection(), [disabled])
+            deadline = time.monotonic() + 10
+            while not check(principal(alice)):  # stale answers meanwhile, then the refreshed set
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
         finally:
             pool.close()

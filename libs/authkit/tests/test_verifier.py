@@ -100,3 +100,28 @@ def test_the_users_version_travels_in_the_ver_claim_and_must_be_an_integer():
                         issuer.key, algorithm="EdDSA", headers={"kid": issuer.kid})
     with pytest.raises(InvalidToken):
         issuer.verifier().verify(forged)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
+    issuer = TestIssuer()
+    verifier = issuer.verifier()
+    token = issuer.token(ttl_seconds=60)
+    first = verifier.verify(token)
+    monkeypatch.setattr(verifier, "_verify", lambda _: pytest.fail("a cached token is not verified again"))
+    assert verifier.verify(token) is first and verifier.has_key_for(token)
+
+    import authkit.verifier as module
+    later = first.expires_at.timestamp() + verifier.leeway + 1
+    monkeypatch.setattr(module.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(token)  # the cache never outlives the token
+
+
+def test_a_rotated_out_key_forgets_the_tokens_verified_with_it():
+    issuer, successor = TestIssuer(), TestIssuer(kid="next")
+    verifier = issuer.verifier()
+    token = issuer.token()
+    verifier.verify(token)
+    verifier._load(successor.jwks)
+    with pytest.raises(InvalidToken, match="unknown key"):
+        verifier.verify(token)

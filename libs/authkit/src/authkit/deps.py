@@ -42,14 +42,20 @@ def _authenticate(verifier: TokenVerifier, is_revoked: RevocationCheck | None, t
     return principal
 
 
+def _needs_io(is_revoked: RevocationCheck) -> bool:
+    needs_io = getattr(is_revoked, "needs_io", None)
+    return needs_io() if callable(needs_io) else True  # an unknown check may do I/O
+
+
 async def _principal_or_none(request: Request, token: str | None) -> Principal | None:
     if not token:
         return None
     verifier: TokenVerifier = request.app.state.token_verifier
     is_revoked: RevocationCheck | None = getattr(request.app.state, "token_is_revoked", None)
     try:
-        if is_revoked is None and verifier.has_key_for(token):
-            return _authenticate(verifier, None, token)
+        # A known key and a revocation set in memory (see DisabledUsers.needs_io): no I/O, no thread hop.
+        if verifier.has_key_for(token) and (is_revoked is None or not _needs_io(is_revoked)):
+            return _authenticate(verifier, is_revoked, token)
         # JWKS fetches and revocation look-ups do I/O: keep them off the event loop.
         return await run_in_threadpool(_authenticate, verifier, is_revoked, token)
     except InvalidToken as exc:

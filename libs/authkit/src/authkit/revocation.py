@@ -84,6 +84,8 @@ class DisabledUsers:
     """`is_revoked` check: is the token's user disabled, or was the token issued before a cut-off?
 
     Reads the projection, cached for `refresh_seconds`: one query per process every few seconds, not per request.
+    Once loaded, a stale set is refreshed in the background while requests go on with it (no request waits for
+    the query), unless it is older than three refresh periods; `refresh_seconds=0` always reads (tests).
     """
 
     def __init__(self, pool: ConnectionPool, refresh_seconds: float = 2.0):
@@ -94,6 +96,7 @@ class DisabledUsers:
         self._role_cutoffs: dict[str, int] = {}
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
+        self._refreshing = False
 
     def __call__(self, principal: Principal) -> bool:
         disabled, cutoffs, role_cutoffs = self._current()
@@ -105,21 +108,56 @@ class DisabledUsers:
         role_cutoff = role_cutoffs.get(principal.role)
         return role_cutoff is not None and (principal.role_version or 0) < role_cutoff
 
+    def needs_io(self) -> bool:
+        """Whether the next check would wait for the database (so an async caller runs it on a thread)."""
+        age = self._age()
+        return age is None or self.refresh_seconds <= 0 or age >= 3 * self.refresh_seconds
+
+    def _age(self) -> float | None:
+        loaded_at = self._loaded_at
+        return None if loaded_at is None else time.monotonic() - loaded_at
+
     def _current(self) -> tuple[frozenset[UUID], dict[UUID, int], dict[str, int]]:
-        with self._lock:
-            if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_seconds:
-                with self.pool.connection() as conn:
-                    disabled = conn.execute("SELECT user_id FROM disabled_users").fetchall()
-                    recent = "WHERE cut_at > now() - make_interval(secs => %s)"
-                    cutoffs = conn.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
-                                           (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
-                    role_cutoffs = conn.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
-                                                (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
-                self._disabled = frozenset(_at(row, 0) for row in disabled)
-                self._cutoffs = {_at(row, 0): int(_at(row, 1)) for row in cutoffs}
-                self._role_cutoffs = {str(_at(row, 0)): int(_at(row, 1)) for row in role_cutoffs}
-                self._loaded_at = time.monotonic()
+        age = self._age()
+        if age is not None and age < self.refresh_seconds:
             return self._disabled, self._cutoffs, self._role_cutoffs
+        if not self.needs_io():
+            self._refresh_in_background()
+            return self._disabled, self._cutoffs, self._role_cutoffs
+        with self._lock:
+            age = self._age()
+            if age is None or age >= self.refresh_seconds:
+                self._load()
+            return self._disabled, self._cutoffs, self._role_cutoffs
+
+    def _refresh_in_background(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        threading.Thread(target=self._background_load, name="revocation-refresh", daemon=True).start()
+
+    def _background_load(self) -> None:
+        try:
+            with self._lock:
+                self._load()
+        except Exception:  # noqa: BLE001 — the next check tries again (synchronously once it is too old)
+            pass
+        finally:
+            self._refreshing = False
+
+    def _load(self) -> None:
+        with self.pool.connection() as conn:
+            disabled = conn.execute("SELECT user_id FROM disabled_users").fetchall()
+            recent = "WHERE cut_at > now() - make_interval(secs => %s)"
+            cutoffs = conn.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
+                                   (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+            role_cutoffs = conn.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
+                                        (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+        self._disabled = frozenset(_at(row, 0) for row in disabled)
+        self._cutoffs = {_at(row, 0): int(_at(row, 1)) for row in cutoffs}
+        self._role_cutoffs = {str(_at(row, 0)): int(_at(row, 1)) for row in role_cutoffs}
+        self._loaded_at = time.monotonic()
 
 
 def _at(row: object, index: int) -> object:

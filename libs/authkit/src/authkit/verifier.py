@@ -20,6 +20,9 @@ from authkit.settings import AUDIENCE, ISSUER
 log = logging.getLogger("authkit.verifier")
 
 
+MAX_CACHED_TOKENS = 10_000
+
+
 class InvalidToken(Exception):
     """Raised when a token is malformed, expired, signed by an unknown key, or meant for someone else."""
 
@@ -42,11 +45,16 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
+        # Tokens already verified, until they expire: a client sends the same token with every request, and
+        # an EdDSA check plus the claims' parsing is the costliest part of authenticating it.
+        self._verified: dict[str, Principal] = {}
         if jwks is not None:
             self._load(jwks)
 
     def has_key_for(self, token: str) -> bool:
         """Whether verifying `token` needs no network (its kid is cached); lets async callers avoid blocking."""
+        if token in self._verified:
+            return True
         try:
             return jwt.get_unverified_header(token).get("kid") in self._keys
         except jwt.PyJWTError:
@@ -54,6 +62,27 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; raises InvalidToken otherwise."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() <= cached.expires_at.timestamp() + self.leeway:
+                return cached
+            self._verified.pop(token, None)
+            raise InvalidToken("token expired")
+        principal = self._verify(token)
+        self._remember(token, principal)
+        return principal
+
+    def _remember(self, token: str, principal: Principal) -> None:
+        """Keep a verified token until it expires; bounded: the expired go first, then the oldest half."""
+        if len(self._verified) >= MAX_CACHED_TOKENS:
+            now = time.time()
+            live = {t: p for t, p in list(self._verified.items()) if p.expires_at.timestamp() + self.leeway >= now}
+            if len(live) >= MAX_CACHED_TOKENS:
+                live = dict(list(live.items())[len(live) // 2:])
+            self._verified = live
+        self._verified[token] = principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -105,6 +134,8 @@ class TokenVerifier:
                 continue  # a key type this verifier cannot use must not hide the others
             if jwk.get("kid") and parsed.algorithm_name in self.algorithms:
                 keys[jwk["kid"]] = parsed
+        if set(keys) != set(self._keys):
+            self._verified = {}  # a key taken away must not live on in tokens verified with it
         self._keys = keys
 
 

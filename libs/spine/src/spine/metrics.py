@@ -62,6 +62,13 @@ EMAILS = Counter("ep_emails", "E-mails the notifications service handled, by kin
 SAGA_OLDEST_SECONDS = Gauge("ep_saga_oldest_stuck_seconds", "Age of the oldest stuck saga", ["service"])
 
 
+# --- single writers (spine.writer): group commit of an api's commands -------------------------------------
+WRITER_BATCH_SIZE = Histogram("ep_writer_batch_size", "Commands per batch of a process's single writer (group "
+                              "commit): bigger under load", ["writer"], buckets=BATCH_BUCKETS)
+WRITER_BATCH_SECONDS = Histogram("ep_writer_batch_seconds", "Time to run one writer batch (commit included)",
+                                 ["writer"], buckets=LATENCY_BUCKETS)
+
+
 def exposition() -> tuple[bytes, str]:
     """The process's metrics in the Prometheus text format, and its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -2,17 +2,16 @@
 
 Commands that touch an event's Waitlist may lose an optimistic-concurrency race with another request or
 the saga; they are re-run from a fresh load (new events, new timestamps), which also keeps the
-waitlist's order equal to the order of the bookings' Waitlisted events. Within one api process the
-commands of one event take turns (a lock per event): during a rush dozens of request threads would
-otherwise keep invalidating each other's waitlist version; optimistic retries remain for the races
-with other processes (the saga worker, other api replicas).
+waitlist's order equal to the order of the bookings' Waitlisted events. Within one api process booking
+requests do not race each other: one writer task hands them here in batches (`request_many`); optimistic
+retries remain for the races with other processes (the saga worker, other api replicas).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -42,12 +41,6 @@ class Bookings(ServiceApplication):
     # A popular event's line gets a long stream (every join, promotion and leave), a busy user's ledger too;
     # snapshots keep loads fast.
     snapshotting_intervals = {Waitlist: 50, UserBookings: 50}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._event_locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
-        self._queue_lock = threading.Lock()
-        self._queued: defaultdict[UUID, list[_Job]] = defaultdict(list)
 
     def find_booking(self, booking_id: UUID) -> Booking | None:
         """The booking, or None; also None for an id naming another aggregate (a waitlist's id is public,
@@ -101,82 +94,94 @@ class Bookings(ServiceApplication):
 
     def request_booking(self, *, booking_id: UUID, user_id: UUID, terms: EventTerms, rules: BookingRules,
                         group_size: int, payment_method: str | None, now: datetime | None = None) -> Booking:
-        """Step 1: a user asks for seats. With people already waiting, the booking joins the end of the line
-        (fairness) instead of asking the Event for seats.
+        """Step 1: a user asks for seats (one request, from the caller's thread; the api goes through
+        `request_many` via its single writer). Refusals are raised."""
+        result = self.request_many([BookingRequest(
+            booking_id=booking_id, user_id=user_id, terms=terms, rules=rules, group_size=group_size,
+            payment_method=payment_method, now=now, cause=context.current().as_dict())])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-        Requests for one event that arrive while another is being saved are combined (group commit): the
-        thread holding the event's lock takes every queued request, loads the waitlist once and saves all
-        the new bookings (and the line) in one transaction, in arrival order. Outcome and event order are
-        those of running them one after another; during a rush this replaces one load + one transaction
-        per booking by one per batch, which is what the api's throughput was limited by."""
-        job = _Job(dict(booking_id=booking_id, user_id=user_id, terms=terms, rules=rules, group_size=group_size,
-                        payment_method=payment_method, now=now), cause=context.current().as_dict())
-        event_id = terms.event_id
-        with self._queue_lock:
-            self._queued[event_id].append(job)
-        with self._event_locks[event_id]:
-            if not job.done:  # nobody took it while we waited for the lock: run the queue ourselves
-                with self._queue_lock:
-                    jobs = self._queued.pop(event_id, [])
-                self._request_batch(event_id, jobs)
-        if job.error is not None:
-            raise job.error
-        assert job.booking is not None
-        return job.booking
+    def request_many(self, requests: Sequence[BookingRequest], *, kept: KeptLedgers | None = None
+                     ) -> list[Booking | Exception]:
+        """Several booking requests at once (group commit): per event, the waitlist and the users' ledgers are
+        loaded once and all the new bookings (and the line) saved in one transaction, in the given order.
+        With people already waiting, a booking joins the end of the line (fairness) instead of asking the
+        Event for seats. Outcome and event order are those of running them one after another; each request
+        gets its booking or its own error.
 
-    def _request_batch(self, event_id: UUID, jobs: list[_Job]) -> None:
-        """Run queued requests of one event (lock held); each job gets its booking or its own error."""
+        The api's single writer (`spine.writer.GroupCommitWriter`) is the only caller in an api process, so
+        requests no longer race each other; optimistic retries remain for the saga and other replicas. That
+        writer passes `kept`: the users' ledgers as it last saved them, so a busy user's ledger is not
+        loaded again for every batch (only the api writes ledgers; a stale one fails the save's version check,
+        and the retry loads it afresh)."""
+        jobs = [_Job(request) for request in requests]
+        by_event: dict[UUID, list[_Job]] = {}
+        for job in jobs:
+            by_event.setdefault(job.request.terms.event_id, []).append(job)
+        for event_id, group in by_event.items():
+            self._request_batch(event_id, group, kept)
+        return [job.error if job.error is not None else job.booking for job in jobs]  # type: ignore[misc]
+
+    def _request_batch(self, event_id: UUID, jobs: list[_Job], kept: KeptLedgers | None = None) -> None:
+        """Run the requests of one event; each job gets its booking or its own error."""
         try:
-            self._retry(lambda: self._request_all(event_id, jobs))
+            retrying(lambda: self._request_all(event_id, jobs, kept=kept), attempts=_RETRIES)
         except Exception:  # noqa: BLE001 — a batch that cannot be saved: run each alone, so errors are their own
             for job in jobs:
                 try:
-                    self._retry(lambda job=job: self._request_all(event_id, [job], alone=True))
+                    retrying(partial(self._request_all, event_id, [job], alone=True), attempts=_RETRIES)
                 except Exception as exc:  # noqa: BLE001
                     job.error, job.booking = exc, None
-        for job in jobs:
-            job.done = True
 
-    def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False) -> None:
+    def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False,
+                     kept: KeptLedgers | None = None) -> None:
         """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
         saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
         error; in a batch nothing else may fail."""
         waitlist = self.find_waitlist(event_id)
-        ledgers = self._ledgers_of({job.args["user_id"] for job in jobs})
+        user_ids = {job.request.user_id for job in jobs}
+        if kept is None:
+            ledgers = self._ledgers_of(user_ids)
+        else:
+            ledgers = {u: kept.pop(u) for u in list(user_ids) if u in kept}  # taken out: kept only once saved
+            ledgers.update(self._ledgers_of(user_ids - ledgers.keys()))
         known: dict[UUID, Booking | None] = {}
         bookings = []
         for job in jobs:
             job.error, job.booking = None, None
-            args = job.args
+            req = job.request
             # The store stamps the saving thread's cause; this batch holds other requests too: mark each
             # request's own events with its own requester and correlation id.
-            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[args["user_id"]]) if a is not None]
+            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[req.user_id]) if a is not None]
             try:
-                booking = Booking.request(booking_id=args["booking_id"], user_id=args["user_id"],
-                                          terms=args["terms"], group_size=args["group_size"],
-                                          payment_method=args["payment_method"], rules=args["rules"],
-                                          now=args["now"] or datetime.now(UTC))
+                booking = Booking.request(booking_id=req.booking_id, user_id=req.user_id, terms=req.terms,
+                                          group_size=req.group_size, payment_method=req.payment_method,
+                                          rules=req.rules, now=req.now or datetime.now(UTC))
                 ledger = ledgers[booking.user_id]
-                self._check_user_limits(ledger, booking, known, args["rules"])
+                self._check_user_limits(ledger, booking, known, req.rules)
                 if waitlist is not None and not waitlist.is_empty:
-                    check_may_join(waitlist, booking.group_size, args["rules"])
+                    check_may_join(waitlist, booking.group_size, req.rules)
             except Exception as exc:  # noqa: BLE001 — the domain's refusal belongs to this request only
                 if alone or not isinstance(exc, BookingRuleViolation):
                     raise
                 job.error = exc
                 continue
             if waitlist is not None and not waitlist.is_empty:
-                booking.wait_in_line(waitlist.join(booking.id, args["group_size"]))
+                booking.wait_in_line(waitlist.join(booking.id, req.group_size))
             else:
                 booking.request_seats()
             ledger.add(booking)
-            _stamp(job.cause, [(booking, 0), *marks])
+            _stamp(req.cause, [(booking, 0), *marks])
             known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
         changed = [a for a in (waitlist, *ledgers.values()) if a is not None and a.pending_events]
         if bookings or changed:
             self.save(*bookings, *changed)
+        if kept is not None:
+            kept.keep(ledgers.values())
 
     def _ledgers_of(self, user_ids: set[UUID]) -> dict[UUID, UserBookings]:
         """Each user's ledger (a new one when they never booked); saved with the batch."""
@@ -222,9 +227,9 @@ class Bookings(ServiceApplication):
                 self.save(booking)
             return booking
 
-        event_id = self.get_booking(booking_id).event_id
+        self.get_booking(booking_id)  # BookingNotFound before anything else
         with self.continuing_story(booking_id):  # the booking's correlation id; the canceller as actor
-            return self._retry(attempt, event_id=event_id)
+            return self._retry(attempt)
 
     def expire_hold(self, booking_id: UUID, now: datetime) -> bool:
         """Expire one booking if its hold really lapsed (the aggregate re-checks); True when it did."""
@@ -250,15 +255,9 @@ class Bookings(ServiceApplication):
 
         return self._retry(attempt)
 
-    def _retry(self, command: Callable[[], T], *, event_id: UUID | None = None) -> T:
-        """Re-run `command` after a lost optimistic-concurrency race (with the event's lock when given)."""
-        def attempt() -> T:
-            if event_id is None:
-                return command()
-            with self._event_locks[event_id]:
-                return command()
-
-        return retrying(attempt, attempts=_RETRIES)
+    def _retry(self, command: Callable[[], T]) -> T:
+        """Re-run `command` after a lost optimistic-concurrency race (jittered backoff)."""
+        return retrying(command, attempts=_RETRIES)
 
 
 def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:
@@ -270,14 +269,41 @@ def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:
             vars(domain_event).setdefault(CAUSE_KEY, cause)
 
 
+class KeptLedgers(dict):
+    """Users' ledgers as the single writer last saved them (user id → UserBookings), bounded."""
+
+    def __init__(self, limit: int = 10_000):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, ledgers: Iterable[UserBookings]) -> None:
+        if len(self) > self.limit:
+            self.clear()
+        for ledger in ledgers:
+            if not ledger.pending_events:  # saved (a new, empty ledger that was never saved is not kept)
+                self[ledger.user_id] = ledger
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """One user's request for seats, as the writer queues it; `cause` is the requester's (actor, correlation)."""
+
+    booking_id: UUID
+    user_id: UUID
+    terms: EventTerms
+    rules: BookingRules
+    group_size: int
+    payment_method: str | None
+    now: datetime | None = None
+    cause: dict[str, str] = field(default_factory=dict)
+
+
 class _Job:
-    """One queued booking request: its arguments and its requester's cause, then its booking or its error."""
+    """One request of a batch, then its booking or its error."""
 
-    __slots__ = ("args", "cause", "booking", "error", "done")
+    __slots__ = ("request", "booking", "error")
 
-    def __init__(self, args: dict[str, Any], cause: dict[str, str] | None = None):
-        self.args = args
-        self.cause = cause or {}
+    def __init__(self, request: BookingRequest):
+        self.request = request
         self.booking: Booking | None = None
         self.error: Exception | None = None
-        self.done = False

@@ -16,6 +16,7 @@ from spine.projector import ProjectionStore
 from webkit.rate_limit import TokenBuckets
 
 from bookings_service.application import Bookings
+from bookings_service.intake import BookingIntake
 from bookings_service.projections.bookings_query import BookingsQuery
 from bookings_service.projections.bookings_view import BookingsView
 from bookings_service.projections.catalogue_replica import CatalogueReplica, EventTermsReader
@@ -38,8 +39,10 @@ class Container:
     verifier: TokenVerifier | None
     disabled_users: DisabledUsers
     booking_rate: TokenBuckets  # per user: how fast they may ask for bookings
+    intake: BookingIntake  # the api's single writer of booking requests (group commit)
 
     def close(self) -> None:
+        self.intake.close()
         self.pool.close()
         self.bookings.close()
 
@@ -67,6 +70,7 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
         verifier = TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer, audience=settings.auth_audience)
     booking_rate = TokenBuckets(pool, "booking_rate_buckets", rate_per_second=settings.booking_rate_per_minute / 60,
                                 burst=settings.booking_rate_burst).setup()
-    return Container(settings=settings, bookings=build_bookings(settings), pool=pool, query=BookingsQuery(pool),
-                     terms=EventTermsReader(pool), rules=RulesReader(pool), verifier=verifier,
-                     disabled_users=DisabledUsers(pool), booking_rate=booking_rate)
+    bookings, terms, rules = build_bookings(settings), EventTermsReader(pool), RulesReader(pool)
+    return Container(settings=settings, bookings=bookings, pool=pool, query=BookingsQuery(pool), terms=terms,
+                     rules=rules, verifier=verifier, disabled_users=DisabledUsers(pool), booking_rate=booking_rate,
+                     intake=BookingIntake(bookings, terms, rules, booking_rate))

@@ -7,14 +7,14 @@ from uuid import UUID, uuid4
 
 from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
+from spine import context
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
-from webkit.problems import too_many_requests
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
-from bookings_service.domain import EventNotFound
+from bookings_service.intake import Ask
 from bookings_service.projections.bookings_query import BookingFilters
 
 router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
@@ -45,22 +45,17 @@ def _responses(*statuses: int) -> dict:
 @router.post("/", status_code=202, response_model=BookingPublic,
              responses={**position_response(202), **_responses(401, 404, 409, 422, 429)},
              openapi_extra=linked(202, **LINKS_FROM_BOOKING))
-def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
-                   response: Response) -> BookingPublic:
+async def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
+                         response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
     booking. Supports `Idempotency-Key`: a retried request gives the same booking. Each user may ask at a
     limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429. Per-account
     limits: 409 `TooManySeatsForUser`, 429 `TooManyPendingPayments`; a full line: 409 `WaitlistFull`."""
-    verdict = services.booking_rate.take(str(principal.user_id))
-    if not verdict.allowed:
-        raise too_many_requests(verdict.retry_after, "You are asking for bookings too fast; retry later.")
-    terms = services.terms.get(body.event_id)
-    if terms is None:
-        raise EventNotFound(f"no event with id {body.event_id}")
-    app = services.bookings
-    booking = app.request_booking(booking_id=uuid4(), user_id=principal.user_id, terms=terms,
-                                  rules=services.rules.current(), group_size=body.group_size,
-                                  payment_method=body.payment_method)
+    # The process's single writer takes the rate-limit token, reads the event's terms and saves the booking,
+    # together with the other requests waiting at that moment (one transaction); the answer comes after COMMIT.
+    booking = await services.intake.request(Ask(
+        booking_id=uuid4(), user_id=principal.user_id, event_id=body.event_id, group_size=body.group_size,
+        payment_method=body.payment_method, cause=context.current().as_dict()))
     response.headers["Location"] = f"{router.prefix}/{booking.id}"
     set_event_position(response, booking)
     # A booking that just joined the line knows its place (the join answered it in the same save): no

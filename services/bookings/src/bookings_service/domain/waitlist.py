@@ -85,16 +85,18 @@ class Waitlist(Aggregate):
 
     def position_of(self, booking_id: UUID) -> int | None:
         """1-based place among waiting entries; None when not waiting."""
+        key = str(booking_id)
         position = 0
         for entry in self.entries:
             if entry["state"] == WAITING:
                 position += 1
-                if entry["booking_id"] == str(booking_id):
+                if entry["booking_id"] == key:
                     return position
         return None
 
     def _entry(self, booking_id: UUID) -> dict[str, Any] | None:
-        return next((e for e in self.entries if e["booking_id"] == str(booking_id)), None)
+        key = str(booking_id)  # once, not per entry: a rush's line has thousands
+        return next((e for e in self.entries if e["booking_id"] == key), None)
 
     # --- commands ------------------------------------------------------------------------------------
 
@@ -103,7 +105,8 @@ class Waitlist(Aggregate):
         entry = self._entry(booking_id)
         if entry is None:
             self._joined(booking_id=booking_id, group_size=group_size, ticket=self.next_ticket)
-        elif entry["state"] == PROMOTING:
+            return self.waiting_count  # a newcomer is the last of those waiting
+        if entry["state"] == PROMOTING:
             self._returned(booking_id=booking_id)
         position = self.position_of(booking_id)
         assert position is not None
@@ -126,7 +129,8 @@ class Waitlist(Aggregate):
 
     @event("Left")
     def _left(self, booking_id: UUID) -> None:
-        self.entries = [e for e in self.entries if e["booking_id"] != str(booking_id)]
+        key = str(booking_id)
+        self.entries = [e for e in self.entries if e["booking_id"] != key]
 
     def promote(self, seats_available: int, policy: str, skip_limit: int,
                 seats_version: int | None = None) -> list[UUID]:

@@ -6,9 +6,10 @@ Rows keep the Event aggregate version they reflect, so an older message never ov
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from functools import cache
@@ -16,13 +17,13 @@ from functools import cache
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, select, update
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, update
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.events import EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
-from spine.views import View, execute, fetch
+from spine.views import View, execute
 
 from bookings_service.domain import EventTerms
 
@@ -100,16 +101,19 @@ class EventTermsReader:
 
     def get(self, event_id: UUID) -> EventTerms | None:
         """The terms of one event, or None when the catalogue (as far as we know) has no such event."""
+        return self.get_many([event_id])[event_id]
+
+    def get_many(self, event_ids: Iterable[UUID]) -> dict[UUID, EventTerms | None]:
+        """The terms of several events with one query (the booking writer's batch); None for unknown ones."""
+        found: dict[UUID, EventTerms | None] = dict.fromkeys(event_ids)
+        if not found:
+            return found
         with self.pool.connection() as conn:
-            rows = fetch(conn, select(catalogue_replica).where(catalogue_replica.c.event_id == event_id))
-        if not rows:
-            return None
-        row = rows[0]
-        return EventTerms(event_id=row["event_id"], created_by=row["created_by"], start_time=row["start_time"],
-                          status=row["status"], is_paid=row["is_paid"], price=row["price"], currency=row["currency"],
-                          allowed_payment_methods=tuple(row["allowed_payment_methods"]),
-                          max_participants=row["max_participants"], seats_available=row["seats_available"],
-                          version=row["version"])
+            rows = conn.execute(_TERMS_SQL, (list(found),), prepare=True).fetchall()
+        for row in rows:
+            terms = _terms(cast(dict[str, Any], row))  # the pool's rows are dicts
+            found[terms.event_id] = terms
+        return found
 
     def start_of(self, event_id: UUID) -> datetime | None:
         """When the event starts (for the cancellation deadline), or None when unknown."""
@@ -120,3 +124,14 @@ class EventTermsReader:
         """Who created the event (they may see its bookings)."""
         terms = self.get(event_id)
         return terms.created_by if terms else None
+
+
+_TERMS_SQL = "SELECT * FROM catalogue_replica WHERE event_id = ANY(%s)"
+
+
+def _terms(row: dict[str, Any]) -> EventTerms:
+    return EventTerms(event_id=row["event_id"], created_by=row["created_by"], start_time=row["start_time"],
+                      status=row["status"], is_paid=row["is_paid"], price=row["price"], currency=row["currency"],
+                      allowed_payment_methods=tuple(row["allowed_payment_methods"]),
+                      max_participants=row["max_participants"], seats_available=row["seats_available"],
+                      version=row["version"])

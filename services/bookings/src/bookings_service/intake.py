@@ -1,0 +1,77 @@
+"""The api's way in for booking requests: routes `await` a single writer that commits them in batches.
+
+Per batch (not per request): one pipelined round trip takes every requester's rate-limit token, one query
+reads the terms of the batch's events from the local catalogue replica, and `Bookings.request_many` loads
+each event's line once (the users' ledgers only when this writer does not hold them from its last save)
+and saves the batch in one transaction. A route does no database round trip of
+its own, and holds no thread while it waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from spine.writer import GroupCommitWriter
+from webkit.problems import too_many_requests
+from webkit.rate_limit import TokenBuckets
+
+from bookings_service.application import BookingRequest, Bookings, KeptLedgers
+from bookings_service.domain import Booking, EventNotFound
+from bookings_service.projections.catalogue_replica import EventTermsReader
+from bookings_service.projections.settings_replica import RulesReader
+
+MAX_BATCH = 256
+TOO_FAST = "You are asking for bookings too fast; retry later."
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the route knows of one request: who, which event, how many seats, and the request's cause."""
+
+    booking_id: UUID
+    user_id: UUID
+    event_id: UUID
+    group_size: int
+    payment_method: str | None
+    cause: dict[str, str] = field(default_factory=dict)
+
+
+class BookingIntake:
+    """`await intake.request(ask)` → the new booking (after COMMIT), or the request's own error raised."""
+
+    def __init__(self, app: Bookings, terms: EventTermsReader, rules: RulesReader, rate: TokenBuckets,
+                 max_batch: int = MAX_BATCH):
+        self.app, self.terms, self.rules, self.rate = app, terms, rules, rate
+        self.kept = KeptLedgers()  # only ever touched on the writer's thread
+        self.writer: GroupCommitWriter[Ask, Booking] = GroupCommitWriter(
+            self._apply, max_batch=max_batch, name="bookings-writer")
+
+    async def request(self, ask: Ask) -> Booking:
+        return await self.writer.submit(ask)
+
+    def _apply(self, asks: Sequence[Ask]) -> list[Booking | Exception]:
+        """One batch, in arrival order: 429 for those over their rate, 404 for unknown events, else booked."""
+        verdicts = self.rate.take_many([str(a.user_id) for a in asks])
+        terms = self.terms.get_many(a.event_id for a in asks)
+        rules = self.rules.current()
+        results: list[Booking | Exception | None] = [None] * len(asks)
+        requests, slots = [], []
+        for i, (ask, verdict) in enumerate(zip(asks, verdicts, strict=True)):
+            event_terms = terms[ask.event_id]
+            if not verdict.allowed:
+                results[i] = too_many_requests(verdict.retry_after, TOO_FAST)
+            elif event_terms is None:
+                results[i] = EventNotFound(f"no event with id {ask.event_id}")
+            else:
+                requests.append(BookingRequest(booking_id=ask.booking_id, user_id=ask.user_id, terms=event_terms,
+                                               rules=rules, group_size=ask.group_size,
+                                               payment_method=ask.payment_method, cause=ask.cause))
+                slots.append(i)
+        for i, result in zip(slots, self.app.request_many(requests, kept=self.kept), strict=True):
+            results[i] = result
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.writer.close()
