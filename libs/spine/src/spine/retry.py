@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from eventsourcing.persistence import IntegrityError
 
@@ -29,13 +29,24 @@ def conflict_delay(attempt: int, first: float = FIRST_DELAY, cap: float = MAX_DE
     return random.uniform(0, min(cap, first * 2**attempt))
 
 
+@overload
+def retrying(command: Callable[[], T], *, attempts: int = 10, done: None = None, first: float = FIRST_DELAY,
+             cap: float = MAX_DELAY, sleep: Callable[[float], None] = time.sleep) -> T: ...
+
+
+@overload
+def retrying(command: Callable[[], T], *, attempts: int = 10, done: Callable[[], bool], first: float = FIRST_DELAY,
+             cap: float = MAX_DELAY, sleep: Callable[[float], None] = time.sleep) -> T | None: ...
+
+
 def retrying(command: Callable[[], T], *, attempts: int = 10, done: Callable[[], bool] | None = None,
              first: float = FIRST_DELAY, cap: float = MAX_DELAY,
              sleep: Callable[[float], None] = time.sleep) -> T | None:
     """Run `command`; on a version conflict wait (jittered backoff) and run it again, up to `attempts` times.
 
     `done`, when given, is asked after a conflict whether the work is already there (a concurrent
-    redelivery of the same message recorded its position): then it returns None instead of retrying.
+    redelivery of the same message recorded its position): then it returns None instead of retrying. Without
+    `done` it never returns None (the overloads say so to type checkers).
     """
     for attempt in range(attempts):
         try:

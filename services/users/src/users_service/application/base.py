@@ -71,7 +71,7 @@ class UsersBase(ServiceApplication):
     def _retrying(command: Callable[[], T], attempts: int = 3) -> T:
         """Re-run a command that lost an optimistic-concurrency race (it reloads the aggregates); after the
         last attempt the IntegrityError reaches the API, which answers 409 with Retry-After."""
-        return retrying(command, attempts=attempts)  # type: ignore[return-value]  # no `done`: never None
+        return retrying(command, attempts=attempts)
 
     @staticmethod
     def _ignore_conflict(command: Callable[[], object]) -> None:
