@@ -14,7 +14,9 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from contracts import Envelope, wrap
-from contracts.bookings import BookingAwaitingPayment, BookingConfirmed, BookingPromoted, BookingRequested, BookingWaitlisted
+from contracts.bookings import (
+    BookingAwaitingPayment, BookingConfirmed, BookingPromoted, BookingRequested, BookingWaitlisted,
+)
 from contracts.events import EventCancelled, EventCreated, EventUpdated
 from contracts.payments import PaymentSucceeded
 from contracts.users import UserRegistered
