@@ -12,8 +12,8 @@ PROFILE ?= run
 LINT_PATHS ?= libs services ops deploy tests bench conftest.py
 MYPY_PACKAGES ?= contracts spine webkit authkit planner_ops \
   users_service events_service bookings_service payments_service notifications_service
-# `make test` lints first (ruff, then mypy) and stops at the first finding; LINT=0 runs the suite alone.
-LINT ?= 1
+# `make test` lints first (ruff, then mypy) and stops at the first finding; SKIP_LINT=1 runs the suite alone.
+SKIP_LINT ?=
 
 help:  ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,8 +24,8 @@ bootstrap:  ## Install uv if missing, sync the virtualenv from uv.lock, fetch Ka
 run: bootstrap  ## Start everything (PostgreSQL, Kafka, gateway, SMTP sink, services) in the foreground
 	@EP_PROFILE=run bash deploy/run.sh
 
-test: bootstrap  ## ruff and mypy, then the whole suite on fresh test infrastructure, stopped afterwards
-	@if [ "$(LINT)" != 0 ]; then $(MAKE) --no-print-directory lint-code lint-types; fi
+test: bootstrap  ## ruff and mypy (SKIP_LINT=1: not), then the whole suite on fresh test infrastructure, stopped afterwards
+	@if [ -z "$(SKIP_LINT)" ]; then $(MAKE) --no-print-directory lint-code lint-types; fi
 	@EP_PROFILE=test bash deploy/run_tests.sh --fresh --stop -- -q $(TEST_PATHS) $(PYTEST_ARGS)
 
 unit: bootstrap  ## Domain tests only (no I/O, no infrastructure)
