@@ -48,7 +48,8 @@ def envelopes(count: int, seed: int = 7):
             event_id = uuid4()
             events.append([event_id, 1, 1_000_000])
             payload = EventCreated(event_id=event_id, created_by=uuid4(), created_at=now, seats_available=1_000_000,
-                                   title=f"Bench event {i}", description="Replayed.", start_time=now + timedelta(days=9),
+                                   title=f"Bench event {i}", description="Replayed.",
+                                   start_time=now + timedelta(days=9),
                                    duration_minutes=60, max_participants=1_000_000, is_paid=False,
                                    allowed_payment_methods=[], tags=["bench"])
             envelope = wrap(payload, aggregate_id=str(event_id), aggregate_version=1, occurred_at=now)

@@ -21,7 +21,6 @@ Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' 
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import json
 import os
@@ -205,7 +204,8 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
 def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:
     """The same-run baseline: pgbench's tx/s of the conditional hot-row UPDATE from CLIENTS connections."""
     binary = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), "pgbench")
-    settings = InfraSettings(postgres_port=int(env["POSTGRES_PORT"]), kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+    settings = InfraSettings(postgres_port=int(env["POSTGRES_PORT"]),
+                             kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
     with fresh_database("bench_hot", settings) as db:
         import psycopg
         with psycopg.connect(settings.conninfo(db), autocommit=True) as conn:
@@ -232,7 +232,8 @@ def report(r: dict, hot: float) -> None:
     print(f"  requests accepted/s (HTTP 202)     {r['accepted_rate']:10.1f}")
     print(f"  request → final  p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  p99 {lat['p99']:.0f} ms")
     held = r["confirmed"]
-    print(f"  confirmed {r['confirmed']}  waitlisted {r['waitlisted']}  other {r['other']}  seats_available {r['seats_left']}")
+    print(f"  confirmed {r['confirmed']}  waitlisted {r['waitlisted']}  other {r['other']}  "
+          f"seats_available {r['seats_left']}")
     print(f"  oversell: {'NONE' if held <= SEATS and r['seats_left'] == SEATS - held else 'YES'}")
     print(f"== low load: {r['low_n']} {kind} bookings one at a time, request → final")
     print(f"  p50 {low['p50']:.1f} ms  p95 {low['p95']:.1f} ms  p99 {low['p99']:.1f} ms")
@@ -256,7 +257,8 @@ def main() -> None:
     hot = pgbench_hot_row(env)
     for r in results:
         report(r, hot)
-    print(f"\nSUMMARY {json.dumps([{k: v for k, v in r.items() if k not in ('lag', 'cpu')} | {'hot': hot} for r in results])}")
+    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu")} | {"hot": hot} for r in results]
+    print(f"\nSUMMARY {json.dumps(summary)}")
 
 
 if __name__ == "__main__":

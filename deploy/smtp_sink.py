@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from email.message import Message
+from pathlib import Path
 
 from aiosmtpd.handlers import Mailbox
 
@@ -22,7 +23,7 @@ class Sink(Mailbox):
         # pre-made directory must still work.
         for sub in ("tmp", "new", "cur"):
             os.makedirs(os.path.join(mail_dir, sub), exist_ok=True)
-        super().__init__(mail_dir, message_class)
+        super().__init__(Path(mail_dir), message_class)
 
     def handle_message(self, message: Message) -> None:
         super().handle_message(message)

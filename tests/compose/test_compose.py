@@ -148,7 +148,8 @@ def test_gateway_upstreams_point_at_the_services_ports(compose):
         host, port = gateway_env[f"{s.upper()}_UPSTREAM"].split(":")
         assert host in services, f"gateway upstream {host} is not a compose service"
         api_env = services[host]["environment"]
-        assert api_env[f"{s.upper()}_PORT"] == port, f"{host} listens on {api_env[f'{s.upper()}_PORT']}, gateway uses {port}"
+        listens = api_env[f"{s.upper()}_PORT"]
+        assert listens == port, f"{host} listens on {listens}, gateway uses {port}"
         assert api_env.get("API_HOST") == "0.0.0.0", f"{host} must listen beyond its container's loopback"
 
 

@@ -51,7 +51,7 @@ def test_a_full_event_waitlists_in_order_and_a_cancellation_promotes_the_head(pl
     platform.wait_bookable(event["id"], people[0])
 
     confirmed = [platform.booked(p, event["id"]) for p in people[:3]]
-    for booking, person in zip(confirmed, people[:3]):
+    for booking, person in zip(confirmed, people[:3], strict=True):
         platform.wait_status(person, booking["id"], "confirmed")
     seats_become(platform, event["id"], 0)
 

@@ -9,6 +9,7 @@ up on both events, no payment is kept twice for one booking, and no booking was 
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import threading
@@ -51,7 +52,7 @@ class Chaos:
         """2-4 kill times in the window, at least 3 s apart so the restarted worker gets some work done."""
         while True:
             moments = sorted(rng.uniform(0.5, WINDOW) for _ in range(rng.randint(2, 4)))
-            if all(b - a >= 3 for a, b in zip(moments, moments[1:])):
+            if all(b - a >= 3 for a, b in itertools.pairwise(moments)):
                 return moments
 
     def start(self) -> None:
@@ -61,7 +62,7 @@ class Chaos:
 
     def _run(self, name: str) -> None:
         try:
-            for moment, down in zip(self.plan[name], self.downtime[name]):
+            for moment, down in zip(self.plan[name], self.downtime[name], strict=True):
                 if self.stop.wait(max(0.0, self.started + moment - time.monotonic())):
                     return
                 self.workers.kill(name)
@@ -173,7 +174,7 @@ def test_killing_the_workers_during_a_rush_loses_nothing_and_doubles_nothing(pla
         return check_seats(platform, organizer, event, asks)
 
     for event in (free, paid):
-        result = eventually(lambda: seats_add_up(event), timeout=30, interval=0.2,
+        result = eventually(lambda event=event: seats_add_up(event), timeout=30, interval=0.2,
                             what=f"seats add up on {event['title']}")
         print(f"{event['title']}: {result}")
     for ask in cancelled_by_us:

@@ -96,7 +96,7 @@ def test_a_request_increments_its_routes_counter(gateway, admin):
 
 def test_worker_health_reports_relays_consumers_and_dependencies(gateway, admin):
     for service in SERVICES:
-        def healthy() -> dict | None:
+        def healthy(service: str = service) -> dict | None:
             r = gateway.get(f"/health/{service}-worker", headers=admin)
             assert r.status_code == 200, r.text[:300]
             body = r.json()

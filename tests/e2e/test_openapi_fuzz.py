@@ -121,7 +121,7 @@ def fuzz_runs(platform: Platform, fuzz_people: dict[str, Person], system_env: di
         procs[role] = subprocess.Popen(cmd, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     runs = {}
     try:
-        for role, proc in procs.items():
+        for proc in procs.values():
             proc.wait(timeout=max(1.0, RUN_TIMEOUT - (time.monotonic() - started)))
     finally:
         for proc in procs.values():

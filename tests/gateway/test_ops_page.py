@@ -30,12 +30,16 @@ function el(tag) { return { tag, children: [], style: {}, textContent: "", class
 const els = {};
 global.document = { getElementById: id => (els[id] ||= el(id)), createElement: el };
 const store = { ep_ops_token: "token" };
-global.sessionStorage = { getItem: k => store[k], setItem: (k, v) => { store[k] = v; }, removeItem: k => { delete store[k]; } };
+global.sessionStorage = {
+  getItem: k => store[k], setItem: (k, v) => { store[k] = v; }, removeItem: k => { delete store[k]; },
+};
 global.setInterval = () => 0;
 global.fetch = async (path, init) => {
   if (!init || !init.headers || init.headers.Authorization !== "Bearer token") return { ok: false, status: 401 };
   if (path === "/metrics/bookings-worker") return { ok: true, status: 200, text: async () => text };
-  if (path === "/health/bookings-worker") return { ok: true, status: 200, json: async () => ({ status: "unhealthy", alarms: [] }) };
+  if (path === "/health/bookings-worker") {
+    return { ok: true, status: 200, json: async () => ({ status: "unhealthy", alarms: [] }) };
+  }
   return { ok: false, status: 503, text: async () => "", json: async () => { throw new Error("no json"); } };
 };
 eval(fs.readFileSync(script, "utf8"));

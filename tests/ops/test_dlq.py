@@ -84,8 +84,9 @@ def test_a_fixed_poison_message_is_retried_applied_and_leaves_the_list():
                 # Not fixed yet: the retried message fails again and is back on the list, at its new offset.
                 again = planner_ops("dlq", "retry", topic, "--id", by_aggregate[second.aggregate_id]["id"])
                 assert again.code == 0, again.stderr
+                before = {x["original_offset"] for x in entries}
                 back = await until(lambda: (e := listed()) and len(e) == 2
-                                   and {x["original_offset"] for x in e} != {x["original_offset"] for x in entries} and e)
+                                   and {x["original_offset"] for x in e} != before and e)
                 second_entry = next(e for e in back if e["aggregate_id"] == second.aggregate_id)
                 assert second_entry["id"] != by_aggregate[second.aggregate_id]["id"]
 
@@ -93,7 +94,8 @@ def test_a_fixed_poison_message_is_retried_applied_and_leaves_the_list():
                 Greetings.fixed = True
                 retried = planner_ops("dlq", "retry", topic, "--id", by_aggregate[first.aggregate_id]["id"])
                 assert retried.code == 0, retried.stderr
-                assert retried.stdout.startswith(f"retried {by_aggregate[first.aggregate_id]['id']} (Renamed) → {topic}[")
+                first_id = by_aggregate[first.aggregate_id]["id"]
+                assert retried.stdout.startswith(f"retried {first_id} (Renamed) → {topic}[")
                 await until(lambda: names().get(first.aggregate_id) == "poison one")
                 assert [e["aggregate_id"] for e in listed()] == [second.aggregate_id]
 
@@ -134,7 +136,8 @@ def test_retrying_without_write_rights_is_one_line_and_changes_nothing():
     assert f"{meta.partition}:{meta.offset}" in {e["id"] for e in listed}
     # Settle the fake entry (a marker, as a retry writes) so users.v1.dlq lists nothing of this test.
     asyncio.run(settle(dlq(topic), f"{meta.partition}:{meta.offset}"))
-    assert f"{meta.partition}:{meta.offset}" not in {e["id"] for e in planner_ops("dlq", "list", topic, "--json").json_lines()}
+    listed = planner_ops("dlq", "list", topic, "--json").json_lines()
+    assert f"{meta.partition}:{meta.offset}" not in {e["id"] for e in listed}
 
 
 async def settle(dlq_topic: str, entry_id: str) -> None:

@@ -93,7 +93,8 @@ def test_republishing_changes_no_view_and_no_saga(issuer):
                 try:
                     booked = [await until(lambda w=who: book(w)) for who in people]
                     await asyncio.to_thread(client.post, f"{URL}{booked[2]}/cancel", headers=people[2].headers)
-                    for who, booking_id, final in zip(people, booked, ("confirmed", "confirmed", "cancelled")):
+                    finals = ("confirmed", "confirmed", "cancelled")
+                    for who, booking_id, final in zip(people, booked, finals, strict=True):
                         await until(lambda w=who, b=booking_id, f=final: status(w, b) == f)
                     await until(lambda: quiet([events_db, bookings_db], topics), every=1)
                     before = snapshot(ev.conninfo(events_db)), snapshot(bk.conninfo(bookings_db))
@@ -106,15 +107,15 @@ def test_republishing_changes_no_view_and_no_saga(issuer):
                         ran = await asyncio.to_thread(planner_ops, "republish", service, "--into", into, *extra,
                                                       env=env)
                         assert ran.code == 0, ran.stderr
-                        assert f"republished " in ran.stdout and f"to {into}" in ran.stdout
+                        assert "republished " in ran.stdout and f"to {into}" in ran.stdout
                         assert int(ran.stdout.split()[1]) > 0
 
                     await until(lambda: quiet([events_db, bookings_db], topics), every=1)
                     after = snapshot(ev.conninfo(events_db)), snapshot(bk.conninfo(bookings_db))
-                    for mine, theirs in zip(before, after):
+                    for mine, theirs in zip(before, after, strict=True):
                         assert set(theirs) == set(mine)
                         assert {t: set(theirs[t]) ^ set(rows) for t, rows in mine.items()} == {t: set() for t in mine}
-                    assert [status(w, b) for w, b in zip(people, booked)] == ["confirmed", "confirmed", "cancelled"]
+                    assert [status(w, b) for w, b in zip(people, booked, strict=True)] == list(finals)
                 finally:
                     for worker in reversed(workers):
                         await worker.stop()

@@ -21,12 +21,12 @@ pytestmark = pytest.mark.unit
 
 
 class Note(BaseModel):
-    title: Line(20, min_length=1)
-    body: Text(100) = ""
-    tags: list[LowerLine(5)] = []
+    title: Annotated[str, Line(20, min_length=1)]
+    body: Annotated[str, Text(100)] = ""
+    tags: list[Annotated[str, LowerLine(5)]] = []
     seats: PositiveInt32 = 1
     at: Timestamp | None = None
-    extra: BoundedJson(64, max_depth=3) = None
+    extra: Annotated[Any, BoundedJson(64, max_depth=3)] = None
 
 
 def router() -> APIRouter:
@@ -38,7 +38,8 @@ def router() -> APIRouter:
 
     @r.get("")
     def search(request: Request, response: Response, page: PageParams,
-               q: Annotated[Line(10) | None, Query()] = None, after: Annotated[Timestamp | None, Query()] = None
+               q: Annotated[Annotated[str, Line(10)] | None, Query()] = None,
+               after: Annotated[Timestamp | None, Query()] = None
                ) -> dict[str, Any]:
         set_page_headers(request, response, 0, page)
         return {"q": q, "after": after and after.isoformat(), "offset": page.offset}
@@ -163,10 +164,10 @@ def test_the_openapi_document_states_problems_and_body_limits(client):
 
 class Loose(BaseModel):
     name: str
-    sizes: list[Line(5)]
+    sizes: list[Annotated[str, Line(5)]]
     count: int
     blob: Any
-    bounded: BoundedJson(10)
+    bounded: Annotated[Any, BoundedJson(10)]
 
 
 def test_unbounded_inputs_are_found_in_the_document():

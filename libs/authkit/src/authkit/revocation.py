@@ -21,10 +21,12 @@ import time
 from uuid import UUID
 
 from psycopg import Cursor
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from authkit.principal import Principal
 from contracts import Envelope, topics
+from contracts.registry import message_type
 from contracts.users import RoleDefined, UserDisabled, UserEnabled, UserPasswordChanged, UserRoleChanged
 from spine.projector import SqlProjection
 
@@ -32,8 +34,7 @@ from spine.projector import SqlProjection
 # cannot match a live token, so the check does not load them.
 MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600 + 60
 
-_CUTS_TOKENS = {t.message_type for t in (UserDisabled, UserEnabled, UserPasswordChanged,  # type: ignore[attr-defined]
-                                         UserRoleChanged)}
+_CUTS_TOKENS = {message_type(t) for t in (UserDisabled, UserEnabled, UserPasswordChanged, UserRoleChanged)}
 
 
 class DisabledUsersProjection(SqlProjection):
@@ -58,7 +59,7 @@ class DisabledUsersProjection(SqlProjection):
         cur.execute("TRUNCATE disabled_users, token_cutoffs, role_cutoffs")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type == RoleDefined.message_type and envelope.aggregate_version > 1:  # type: ignore[attr-defined]
+        if envelope.type == message_type(RoleDefined) and envelope.aggregate_version > 1:
             cur.execute("INSERT INTO role_cutoffs VALUES (%s, %s, %s) ON CONFLICT (role) DO UPDATE SET "
                         "min_version = GREATEST(role_cutoffs.min_version, EXCLUDED.min_version), "
                         "cut_at = GREATEST(role_cutoffs.cut_at, EXCLUDED.cut_at)",
@@ -68,11 +69,11 @@ class DisabledUsersProjection(SqlProjection):
         if envelope.type not in _CUTS_TOKENS:
             return
         user_id = UUID(str(envelope.payload["user_id"]))
-        if envelope.type == UserDisabled.message_type:  # type: ignore[attr-defined]
+        if envelope.type == message_type(UserDisabled):
             event = UserDisabled.model_validate(envelope.payload)
             cur.execute("INSERT INTO disabled_users VALUES (%s, %s, %s) ON CONFLICT (user_id) DO NOTHING",
                         (event.user_id, event.disabled_at, event.reason))
-        elif envelope.type == UserEnabled.message_type:  # type: ignore[attr-defined]
+        elif envelope.type == message_type(UserEnabled):
             cur.execute("DELETE FROM disabled_users WHERE user_id = %s", (user_id,))
         cur.execute("INSERT INTO token_cutoffs VALUES (%s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
                     "min_version = GREATEST(token_cutoffs.min_version, EXCLUDED.min_version), "
@@ -147,18 +148,15 @@ class DisabledUsers:
             self._refreshing = False
 
     def _load(self) -> None:
-        with self.pool.connection() as conn:
-            disabled = conn.execute("SELECT user_id FROM disabled_users").fetchall()
+        # Tuple rows whatever the pool's row factory (services configure theirs differently).
+        with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            disabled = cur.execute("SELECT user_id FROM disabled_users").fetchall()
             recent = "WHERE cut_at > now() - make_interval(secs => %s)"
-            cutoffs = conn.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
-                                   (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
-            role_cutoffs = conn.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
-                                        (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
-        self._disabled = frozenset(_at(row, 0) for row in disabled)
-        self._cutoffs = {_at(row, 0): int(_at(row, 1)) for row in cutoffs}
-        self._role_cutoffs = {str(_at(row, 0)): int(_at(row, 1)) for row in role_cutoffs}
+            cutoffs = cur.execute(f"SELECT user_id, min_version FROM token_cutoffs {recent}",
+                                  (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+            role_cutoffs = cur.execute(f"SELECT role, min_version FROM role_cutoffs {recent}",
+                                       (MAX_TOKEN_LIFETIME_SECONDS,)).fetchall()
+        self._disabled = frozenset(row[0] for row in disabled)
+        self._cutoffs = {row[0]: int(row[1]) for row in cutoffs}
+        self._role_cutoffs = {str(row[0]): int(row[1]) for row in role_cutoffs}
         self._loaded_at = time.monotonic()
-
-
-def _at(row: object, index: int) -> object:
-    return list(row.values())[index] if isinstance(row, dict) else row[index]  # type: ignore[index]

@@ -25,9 +25,11 @@ def algorithm_of(key: SigningKey) -> str:
 
 def public_jwk(key: SigningKey, kid: str) -> dict[str, Any]:
     """The public half of `key` as a JWK with `kid`, `alg` and `use`."""
-    public = key.public_key()
-    algo = OKPAlgorithm if isinstance(key, Ed25519PrivateKey) else RSAAlgorithm
-    jwk = json.loads(algo.to_jwk(public))
+    if isinstance(key, Ed25519PrivateKey):
+        text = OKPAlgorithm.to_jwk(key.public_key())
+    else:
+        text = RSAAlgorithm.to_jwk(key.public_key())
+    jwk = json.loads(text)
     jwk.update(kid=kid, alg=algorithm_of(key), use="sig")
     return jwk
 

@@ -29,7 +29,8 @@ DEFAULT_OUT = "docs/asyncapi.json"
 REF = "#/components/schemas/{model}"
 
 # Who writes and who reads each topic; the service name is the topic's first segment.
-_EVENT_TOPIC_TEXT = "Public events of the {service} service, keyed by aggregate id. Kept forever so projectors can replay."
+_EVENT_TOPIC_TEXT = ("Public events of the {service} service, keyed by aggregate id. "
+                     "Kept forever so projectors can replay.")
 _COMMAND_TOPIC_TEXT = "Saga commands addressed to the {service} service, keyed by aggregate id."
 _DLQ_TEXT = "Messages of `{topic}` that a consumer could not process; same messages as `{topic}`."
 

@@ -30,11 +30,13 @@ class Envelope(BaseModel):
     aggregate_id: str = Field(description="Id of the aggregate the message is about; also the Kafka key.",
                               examples=["0d6f6f7c-1c4f-4f0e-9d8e-7b6b8e3f2a10"],
                               json_schema_extra=lim.text(lim.AGGREGATE_ID))
-    aggregate_version: int = Field(default=0, ge=0, description="Version of the aggregate after this event (0 for commands).",
+    aggregate_version: int = Field(default=0, ge=0,
+                                   description="Version of the aggregate after this event (0 for commands).",
                                    examples=[1], json_schema_extra={"maximum": lim.INT64_MAX})
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When it happened (UTC).")
-    correlation_id: str | None = Field(default=None, description="Id shared by every message of one user request or saga.",
-                                          json_schema_extra=lim.text(lim.CORRELATION_ID))
+    correlation_id: str | None = Field(default=None,
+                                       description="Id shared by every message of one user request or saga.",
+                                       json_schema_extra=lim.text(lim.CORRELATION_ID))
     causation_id: str | None = Field(default=None, description="event_id of the message that caused this one.",
                                         json_schema_extra=lim.text(lim.CORRELATION_ID))
     actor_id: str | None = Field(default=None, description="User who caused it, if any.",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -10,11 +11,12 @@ from contracts.envelope import Envelope
 
 _REGISTRY: dict[tuple[str, int], type[BaseModel]] = {}
 _TOPIC_OF: dict[tuple[str, int], str] = {}
+_KEY_OF: dict[type[BaseModel], tuple[str, int]] = {}
 
 M = TypeVar("M", bound=type[BaseModel])
 
 
-def message(topic: str, version: int = 1, *, name: str | None = None):
+def message(topic: str, version: int = 1, *, name: str | None = None) -> Callable[[M], M]:
     """Class decorator: register a payload model as type `name` (default: its class name) and `version` on `topic`.
 
     `name` lets a new version live beside the old one: `@message(topics.USERS, 2, name="UserRegistered")`
@@ -29,12 +31,23 @@ def message(topic: str, version: int = 1, *, name: str | None = None):
             raise ValueError(f"{key[0]} v{version} is already registered by {known.__module__}.{known.__qualname__}")
         _REGISTRY[key] = cls
         _TOPIC_OF[key] = topic
+        _KEY_OF[cls] = key
         cls.message_type = key[0]  # type: ignore[attr-defined]
         cls.message_version = version  # type: ignore[attr-defined]
         cls.topic = topic  # type: ignore[attr-defined]
         return cls
 
     return register
+
+
+def message_type(model: type[BaseModel] | BaseModel) -> str:
+    """The registered type name of a payload model (or of an instance's model), as `Envelope.type` carries it."""
+    return _KEY_OF[model if isinstance(model, type) else type(model)][0]
+
+
+def message_version(model: type[BaseModel] | BaseModel) -> int:
+    """The registered version of a payload model (or of an instance's model)."""
+    return _KEY_OF[model if isinstance(model, type) else type(model)][1]
 
 
 def payload_model(type_: str, version: int = 1) -> type[BaseModel] | None:
@@ -53,11 +66,11 @@ def registered() -> dict[tuple[str, int], tuple[str, type[BaseModel]]]:
     return {key: (_TOPIC_OF[key], model) for key, model in _REGISTRY.items()}
 
 
-def wrap(payload: BaseModel, *, aggregate_id: str, aggregate_version: int = 0, **fields) -> Envelope:
+def wrap(payload: BaseModel, *, aggregate_id: str, aggregate_version: int = 0, **fields: Any) -> Envelope:
     """Put a registered payload model into an envelope."""
     return Envelope(
-        type=payload.message_type,  # type: ignore[attr-defined]
-        version=payload.message_version,  # type: ignore[attr-defined]
+        type=message_type(payload),
+        version=message_version(payload),
         aggregate_id=aggregate_id,
         aggregate_version=aggregate_version,
         payload=payload.model_dump(mode="json"),

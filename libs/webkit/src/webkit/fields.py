@@ -1,6 +1,9 @@
 """Bounded field types for request models and query parameters: what the edge accepts is what every layer
 behind it (PostgreSQL columns, read models, Kafka records) can hold.
 
+`Line`, `Text`, `LowerLine` and `BoundedJson` are `Annotated` metadata, so type checkers see the plain type:
+`title: Annotated[str, Line(100)]`, `tags: list[Annotated[str, LowerLine(40)]]`. The rest are ready-made aliases.
+
 Each type carries its bounds in the OpenAPI schema (`maxLength`, `pattern`, `maximum`, ...), so clients and
 fuzzers see the same limits the server enforces. Anything outside gives a 422 problem.
 """
@@ -10,11 +13,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from annotated_types import Interval
+from annotated_types import GroupedMetadata, Interval
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
 # PostgreSQL `integer` and `bigint`: a larger number is accepted by Python but breaks the column behind it.
@@ -31,29 +36,51 @@ MIN_YEAR, MAX_YEAR = 1970, 9999
 _ISO_DATE_TIME = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 
 
-def Line(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802 - reads as a type in annotations
-    """A single line of text: at most `max_length` characters, no control characters."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length,
-                                            pattern=SINGLE_LINE_PATTERN)]
+@dataclass(frozen=True, slots=True)
+class Line(GroupedMetadata):
+    """A single line of text: at most `max_length` characters, no control characters.
+
+    Metadata, so a type checker reads the field's type: `title: Annotated[str, Line(100)]`."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(min_length=self.min_length, max_length=self.max_length,
+                                     pattern=SINGLE_LINE_PATTERN)
 
 
-def Text(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802
-    """Free text that may span lines: at most `max_length` characters, no control characters but tab/newline."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length,
-                                            pattern=MULTI_LINE_PATTERN)]
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
+    """Free text that may span lines: at most `max_length` characters, no control characters but tab/newline.
+    Use as `Annotated[str, Text(2000)]`."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(min_length=self.min_length, max_length=self.max_length,
+                                     pattern=MULTI_LINE_PATTERN)
 
 
-def LowerLine(max_length: int, *, min_length: int = 0) -> Any:  # noqa: N802
-    """A trimmed, lower-cased line (tags, names), checked *after* lower-casing: "İ" becomes two characters."""
+@dataclass(frozen=True, slots=True)
+class LowerLine(GroupedMetadata):
+    """A trimmed, lower-cased line (tags, names), checked *after* lower-casing: "İ" becomes two characters.
+    Use as `Annotated[str, LowerLine(40)]`."""
 
-    def lowered(value: str) -> str:
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length,
+                                     pattern=SINGLE_LINE_PATTERN)
+        yield AfterValidator(self._lowered)
+
+    def _lowered(self, value: str) -> str:
         value = value.strip().lower()
-        if len(value) > max_length:
-            raise ValueError(f"must have at most {max_length} characters once lower-cased")
+        if len(value) > self.max_length:
+            raise ValueError(f"must have at most {self.max_length} characters once lower-cased")
         return value
-
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
-                                            pattern=SINGLE_LINE_PATTERN), AfterValidator(lowered)]
 
 
 Int32 = Annotated[int, Interval(ge=INT32_MIN, le=INT32_MAX)]
@@ -90,21 +117,27 @@ Timestamp = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_c
 """An ISO 8601 date-time, returned in UTC (naive means UTC); numbers and out-of-calendar values are refused."""
 
 
-def BoundedJson(max_bytes: int, *, max_depth: int = 16) -> Any:  # noqa: N802
+@dataclass(frozen=True, slots=True)
+class BoundedJson(GroupedMetadata):
     """Any JSON value whose compact UTF-8 encoding has at most `max_bytes`, nested at most `max_depth` deep,
-    with finite numbers and no NUL in any string (PostgreSQL jsonb refuses it)."""
+    with finite numbers and no NUL in any string (PostgreSQL jsonb refuses it). Use as
+    `Annotated[Any, BoundedJson(4096)]` (or a narrower type than `Any`, e.g. `dict[str, Any]`)."""
 
-    def check(value: Any) -> Any:
-        _check_tree(value, max_depth)
+    max_bytes: int
+    max_depth: int = 16
+
+    def __iter__(self) -> Iterator[object]:
+        yield AfterValidator(self._check)
+        yield WithJsonSchema({"description": f"Any JSON value of at most {self.max_bytes} bytes, nested at most "
+                                             f"{self.max_depth} deep.", "x-max-bytes": self.max_bytes,
+                              "x-max-depth": self.max_depth})
+
+    def _check(self, value: Any) -> Any:
+        _check_tree(value, self.max_depth)
         size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-        if size > max_bytes:
-            raise ValueError(f"must encode to at most {max_bytes} bytes of JSON (got {size})")
+        if size > self.max_bytes:
+            raise ValueError(f"must encode to at most {self.max_bytes} bytes of JSON (got {size})")
         return value
-
-    return Annotated[Any, AfterValidator(check),
-                     WithJsonSchema({"description": f"Any JSON value of at most {max_bytes} bytes, nested at most "
-                                                    f"{max_depth} deep.", "x-max-bytes": max_bytes,
-                                     "x-max-depth": max_depth})]
 
 
 def _check_tree(value: Any, max_depth: int) -> None:

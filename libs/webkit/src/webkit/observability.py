@@ -17,6 +17,7 @@ import time
 from uuid import uuid4
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +31,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 log = structlog.get_logger("webkit.request")
 
 
-def _add_cause(logger: object, method: str, event: dict) -> dict:
+def _add_cause(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
     """Stamp each line with who and what caused the work (the spine context of this task or thread)."""
     cause = current()
     if cause.correlation_id:
@@ -76,11 +77,11 @@ def configure_logging(service: str, level: str = "INFO", process: str | None = N
     """Send structlog and standard-library logs to stdout as one JSON object per line, and to the process's
     log file under `LOG_DIR` when set."""
 
-    def add_service(logger: object, method: str, event: dict) -> dict:
+    def add_service(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
         event.setdefault("service", service)
         return event
 
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import html
 import inspect
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class ProblemKind:
 
 def _subclasses(cls: type) -> Iterator[type]:
     yield cls
+    sub: type
     for sub in cls.__subclasses__():
         yield from _subclasses(sub)
 
@@ -48,7 +49,8 @@ def humanised_fallback(cls: type) -> str:
     return f"{error_title(cls)}."
 
 
-def kinds(domain_errors: Mapping[type[Exception], int | Refusal], routes: list[ProblemKind] = ()) -> list[ProblemKind]:  # noqa: B006
+def kinds(domain_errors: Mapping[type[Exception], int | Refusal],
+          routes: Iterable[ProblemKind] = ()) -> list[ProblemKind]:
     """The problem types one service can emit: validation, its domain errors, its routes' named refusals."""
     found = {VALIDATION_SLUG: ProblemKind(VALIDATION_SLUG, "Request validation failed", 422, VALIDATION_MEANING)}
     for kind in routes:
@@ -112,10 +114,11 @@ def route_kinds(source_root: Path) -> list[ProblemKind]:
             if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for call in ast.walk(func):
-                if (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Problem" and len(call.args) >= 2
-                        and all(isinstance(a, ast.Constant) for a in call.args[:2])
-                        and isinstance(call.args[1].value, str) and is_error_name(call.args[1].value)):
-                    name, status = call.args[1].value, int(call.args[0].value)
-                    meaning = (ast.get_docstring(func) or humanise(name)).split("\n")[0]
-                    found.append(ProblemKind(slug_of(name), humanise(name), status, meaning))
+                if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Problem"):
+                    continue
+                match call.args:
+                    case [ast.Constant(value=int() as status), ast.Constant(value=str() as name), *_]:
+                        if is_error_name(name):
+                            meaning = (ast.get_docstring(func) or humanise(name)).split("\n")[0]
+                            found.append(ProblemKind(slug_of(name), humanise(name), status, meaning))
     return found

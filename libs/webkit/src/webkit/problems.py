@@ -179,9 +179,10 @@ def install_problem_handlers(app: FastAPI,
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         title = status_phrase(exc.status_code)
-        detail, extensions = exc.detail, {}
-        if not isinstance(detail, str):
-            detail, extensions = None, {"errors": detail}
+        detail: str | None = exc.detail
+        extensions: dict[str, Any] = {}
+        if not isinstance(exc.detail, str):
+            detail, extensions = None, {"errors": exc.detail}
         elif detail == title:
             detail = None
         return problem_response(exc.status_code, title, detail, instance=request.url.path,

@@ -32,7 +32,7 @@ class Support(ServiceApplication):
     def get_thread(self, thread_id: UUID) -> SupportThread:
         """The thread; ThreadNotFound when there is none."""
         try:
-            found = self.repository.get(thread_id)
+            found: Aggregate = self.repository.get(thread_id)
         except AggregateNotFoundError:
             raise ThreadNotFound(f"no support thread {thread_id}") from None
         if not isinstance(found, SupportThread):
@@ -45,7 +45,7 @@ class Support(ServiceApplication):
 
         def step() -> tuple[SupportThread, Sequence[Aggregate]]:
             try:
-                requester = self.repository.get(SupportRequester.create_id(user_id))
+                requester: SupportRequester = self.repository.get(SupportRequester.create_id(user_id))
             except AggregateNotFoundError:
                 requester = SupportRequester(user_id=user_id)
             if requester.open_thread_id is None:
@@ -73,7 +73,7 @@ class Support(ServiceApplication):
         def step() -> tuple[SupportThread, Sequence[Aggregate]]:
             thread = self.get_thread(thread_id)
             thread.close(by)
-            requester = self.repository.get(SupportRequester.create_id(thread.user_id))
+            requester: SupportRequester = self.repository.get(SupportRequester.create_id(thread.user_id))
             requester.thread_closed(thread.id)
             return thread, (thread, requester)
 
@@ -85,7 +85,7 @@ class Support(ServiceApplication):
         def step() -> tuple[SupportThread, Sequence[Aggregate]]:
             thread = self.get_thread(thread_id)
             thread.reopen(by)
-            requester = self.repository.get(SupportRequester.create_id(thread.user_id))
+            requester: SupportRequester = self.repository.get(SupportRequester.create_id(thread.user_id))
             requester.thread_reopened(thread.id)
             return thread, (thread, requester)
 
@@ -105,4 +105,6 @@ class Support(ServiceApplication):
             self.save(*touched)
             return result
 
-        return retrying(attempt, attempts=_RETRIES)
+        result = retrying(attempt, attempts=_RETRIES)
+        assert result is not None  # without `done=`, retrying returns the command's result or raises
+        return result

@@ -14,7 +14,9 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from contracts import Envelope, wrap
-from contracts.bookings import BookingAwaitingPayment, BookingConfirmed, BookingPromoted, BookingRequested, BookingWaitlisted
+from contracts.bookings import (
+    BookingAwaitingPayment, BookingConfirmed, BookingPromoted, BookingRequested, BookingWaitlisted,
+)
 from contracts.events import EventCancelled, EventCreated, EventUpdated
 from contracts.payments import PaymentSucceeded
 from contracts.users import UserRegistered
@@ -128,6 +130,7 @@ def mails(maildir: str | Path, to: str | None = None) -> list[EmailMessage]:
 def calendar_of(message: EmailMessage) -> bytes | None:
     """The .ics attachment of an e-mail, if it has one."""
     for part in message.iter_attachments():
-        if part.get_content_type() == "text/calendar":
-            return part.get_payload(decode=True)
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == "text/calendar" and isinstance(payload, bytes):
+            return payload
     return None

@@ -148,8 +148,9 @@ def sync_support(conninfo: str, app) -> list[Envelope]:
 def part_of(message: Message, subtype: str) -> str:
     """The decoded text/<subtype> part of a stored message."""
     for part in message.walk():
-        if part.get_content_type() == f"text/{subtype}":
-            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == f"text/{subtype}" and isinstance(payload, bytes):
+            return payload.decode(part.get_content_charset() or "utf-8")
     raise AssertionError(f"no text/{subtype} part")
 
 

@@ -91,7 +91,7 @@ def test_sigkill_mid_send_and_restart_delivers_each_copy_exactly_once(client, se
         try:
             for kill_at in (AUDIENCE // 5, AUDIENCE // 2)[:KILLS]:
                 # Killed at a random moment once `kill_at` copies are recorded sent: anywhere in a round.
-                _wait(lambda: _sent(conninfo, mailing_id) >= kill_at, f"{kill_at} copies sent")
+                _wait(lambda n=kill_at: _sent(conninfo, mailing_id) >= n, f"{kill_at} copies sent")
                 time.sleep(random.uniform(0, 0.03))
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(30)

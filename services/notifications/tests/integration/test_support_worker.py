@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import psycopg
 import pytest
 from spine.testing import create_topics, unique_topic
 

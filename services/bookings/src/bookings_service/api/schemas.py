@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
@@ -26,7 +26,7 @@ class BookingCreate(BaseModel):
     event_id: UUID = Field(description="The event to book.")
     group_size: PositiveInt32 = Field(default=1, description="Seats for the whole group (1..max_group_size).",
                                       examples=[2])
-    payment_method: Line(lim.PAYMENT_METHOD) | None = Field(
+    payment_method: Annotated[str, Line(lim.PAYMENT_METHOD)] | None = Field(
         default=None, description="Required for paid events; one the event allows.", examples=["sandbox"])
 
 

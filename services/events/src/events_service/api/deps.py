@@ -12,7 +12,6 @@ from events_service.application import Events
 from events_service.domain import Actor, fallback_payment_methods
 from events_service.projections.attendance import Attendance
 from events_service.projections.catalogue_query import Catalogue
-from events_service.projections.payment_methods import EnabledPaymentMethods
 from events_service.projections.reviews_query import Reviews
 
 

@@ -72,8 +72,9 @@ def list_events(
     is_paid: Annotated[bool | None, Query(description="Only paid (true) or free (false) events.")] = None,
     has_seats: Annotated[bool | None, Query(description="Only events with (true) or without (false) free seats.")
                          ] = None,
-    tag: Annotated[Line(lim.TAG) | None, Query(description="Only events with this tag.")] = None,
-    q: Annotated[Line(lim.QUERY_TEXT) | None, Query(description="Text in the title or description.")] = None,
+    tag: Annotated[Annotated[str, Line(lim.TAG)] | None, Query(description="Only events with this tag.")] = None,
+    q: Annotated[Annotated[str, Line(lim.QUERY_TEXT)] | None,
+                 Query(description="Text in the title or description.")] = None,
     created_by: Annotated[UUID | None, Query(description="Only events of this organizer.")] = None,
     status: Annotated[EventStatus | None, Query(description="Only scheduled or only cancelled events.")] = None,
     include_cancelled: Annotated[bool, Query(description="Also list cancelled events (hidden by default; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from contracts import limits as lim
@@ -18,6 +18,13 @@ from events_service.projections.reviews_query import Rating
 
 Status = EventStatus  # kept for importers; the shared vocabulary lives in contracts.vocabulary
 
+# The bounded texts of these bodies (webkit.fields), named once.
+Title = Annotated[str, Line(lim.TITLE)]
+Description = Annotated[str, Text(lim.DESCRIPTION)]
+Currency = Annotated[str, Line(lim.CURRENCY)]
+MethodName = Annotated[str, LowerLine(lim.PAYMENT_METHOD)]
+Tag = Annotated[str, LowerLine(lim.TAG)]
+
 
 class EventCreate(BaseModel):
     """A new event. Price, currency and payment methods are needed only when `is_paid`.
@@ -25,20 +32,21 @@ class EventCreate(BaseModel):
     Every field is bounded (text by length, numbers by PostgreSQL's `integer`, times by the calendar), so
     whatever is accepted fits the catalogue view and its `events.v1` message (contracts.limits)."""
 
-    title: Line(lim.TITLE) = Field(examples=["PyCon meetup"])
-    description: Text(lim.DESCRIPTION) = Field(default="", examples=["Talks and pizza"])
+    title: Title = Field(examples=["PyCon meetup"])
+    description: Description = Field(default="", examples=["Talks and pizza"])
     start_time: Timestamp = Field(description="Start; without a time zone it is taken as UTC.",
                                   examples=["2030-05-01T18:00:00Z"])
     duration_minutes: Int32 = Field(examples=[90])
     max_participants: Int32 = Field(description="Seat capacity.", examples=[100])
     is_paid: bool = Field(default=False, examples=[True])
     price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3, examples=["25.00"],
-                                  description="Per seat, in whole minor units of the currency (JPY 0, EUR 2, KWD 3 decimals).")
-    currency: Line(lim.CURRENCY) | None = Field(default=None, examples=["EUR"])
-    allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] = Field(
+                                  description="Per seat, in whole minor units of the currency "
+                                              "(JPY 0, EUR 2, KWD 3 decimals).")
+    currency: Currency | None = Field(default=None, examples=["EUR"])
+    allowed_payment_methods: list[MethodName] = Field(
         default_factory=list, max_length=lim.PAYMENT_METHODS, examples=[["card", "cash"]])
-    tags: list[LowerLine(lim.TAG)] = Field(default_factory=list, max_length=lim.TAGS,
-                                           description="Stored lower-case.", examples=[["python", "meetup"]])
+    tags: list[Tag] = Field(default_factory=list, max_length=lim.TAGS,
+                            description="Stored lower-case.", examples=[["python", "meetup"]])
 
 
 # Fields that may be set to null in a PATCH (meaning "none"); the others may only be omitted.
@@ -48,17 +56,16 @@ _NULLABLE = {"price", "currency"}
 class EventUpdate(BaseModel):
     """A partial change: only the fields sent are changed, with the same rules as at creation."""
 
-    title: Line(lim.TITLE) | None = None
-    description: Text(lim.DESCRIPTION) | None = None
+    title: Title | None = None
+    description: Description | None = None
     start_time: Timestamp | None = None
     duration_minutes: Int32 | None = None
     max_participants: Int32 | None = None
     is_paid: bool | None = None
     price: Decimal | None = Field(default=None, max_digits=12, decimal_places=3)
-    currency: Line(lim.CURRENCY) | None = None
-    allowed_payment_methods: list[LowerLine(lim.PAYMENT_METHOD)] | None = Field(default=None,
-                                                                                max_length=lim.PAYMENT_METHODS)
-    tags: list[LowerLine(lim.TAG)] | None = Field(default=None, max_length=lim.TAGS)
+    currency: Currency | None = None
+    allowed_payment_methods: list[MethodName] | None = Field(default=None, max_length=lim.PAYMENT_METHODS)
+    tags: list[Tag] | None = Field(default=None, max_length=lim.TAGS)
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> EventUpdate:
@@ -75,7 +82,7 @@ class EventUpdate(BaseModel):
 class EventCancel(BaseModel):
     """Why the event is called off (shown to participants)."""
 
-    reason: Text(lim.CANCEL_REASON) | None = Field(default=None, examples=["Venue flooded"])
+    reason: Annotated[str, Text(lim.CANCEL_REASON)] | None = Field(default=None, examples=["Venue flooded"])
 
 
 class EventPublic(CanonicalMoney):
@@ -126,14 +133,15 @@ class ReviewCreate(BaseModel):
     """An attendee's review of an event that has started."""
 
     rating: int = Field(ge=1, le=5, strict=True, description="Stars, a whole number from 1 to 5.", examples=[4])
-    comment: Text(lim.REVIEW_COMMENT, min_length=1) = Field(
+    comment: Annotated[str, Text(lim.REVIEW_COMMENT, min_length=1)] = Field(
         description="What you thought of it (not only spaces).", examples=["Great talks, too little pizza."])
 
 
 class ReviewDecision(BaseModel):
     """A moderator's optional note on approving or rejecting a review (the author is told)."""
 
-    reason: Text(lim.MODERATION_REASON) | None = Field(default=None, examples=["Personal data in the text"])
+    reason: Annotated[str, Text(lim.MODERATION_REASON)] | None = Field(default=None,
+                                                                       examples=["Personal data in the text"])
 
 
 class ReviewPublic(BaseModel):

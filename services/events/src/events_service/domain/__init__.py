@@ -20,11 +20,13 @@ from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswe
 
 __all__ = [
     "CANCELLED", "EVENT_CANCELLED", "FULL", "NOT_BOOKABLE", "PAYMENT_METHODS", "SCHEDULED", "UNKNOWN_EVENT",
-    "Actor", "fallback_payment_methods", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled", "EventAlreadyStarted",
+    "Actor", "fallback_payment_methods", "CapacityBelowSeatsTaken", "EmptyTitle", "Event", "EventAlreadyCancelled",
+    "EventAlreadyStarted",
     "EventDetails",
     "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
     "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
-    "PaidSwitchWithBookings", "PaymentMethodNotEnabled", "ReleaseSeats", "ReserveSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
+    "PaidSwitchWithBookings", "PaymentMethodNotEnabled", "ReleaseSeats", "ReserveSeats", "SeatCommand",
+    "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
     "APPROVED", "PENDING", "REJECTED", "EventNotStartedYet", "InvalidReview", "NotAnAttendee", "OwnReview", "Review",
     "ReviewAlreadyModerated", "ReviewAlreadySubmitted", "ReviewNotFound", "ReviewRuleViolation",
 ]

@@ -61,18 +61,18 @@ class Review(Aggregate):
     def approve(self, *, moderator_id: UUID, reason: str | None = None) -> None:
         """Make the review public; it counts in the event's rating from now on."""
         self._check_decidable_by(moderator_id)
-        self._approved(moderator_id=moderator_id, reason=_reason(reason), **self._about())
+        self._approved(moderator_id=moderator_id, reason=_reason(reason), event_id=self.event_id,
+                       author_id=self.author_id, rating=self.rating)
 
     def reject(self, *, moderator_id: UUID, reason: str | None = None) -> None:
         """Keep the review hidden; the author is told why (the reason)."""
         self._check_decidable_by(moderator_id)
-        self._rejected(moderator_id=moderator_id, reason=_reason(reason), **self._about())
+        self._rejected(moderator_id=moderator_id, reason=_reason(reason), event_id=self.event_id,
+                       author_id=self.author_id, rating=self.rating)
 
-    def _about(self) -> dict[str, object]:
-        # Recorded on the decision too (not only derived), so the public ReviewApproved/Rejected can carry what
-        # the author's notification needs: the relay translates one stored event at a time.
-        return {"event_id": self.event_id, "author_id": self.author_id, "rating": self.rating}
-
+    # A decision records the review's event, author and rating too (not only derived), so the public
+    # ReviewApproved/Rejected can carry what the author's notification needs: the relay translates one stored
+    # event at a time.
     @event("Approved")
     def _approved(self, moderator_id: UUID, reason: str | None, event_id: UUID, author_id: UUID,
                   rating: int) -> None:

@@ -6,6 +6,7 @@ events: the same file as the confirmation e-mail's attachment (same UID, current
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from authkit.deps import CurrentPrincipal
@@ -18,7 +19,7 @@ from notifications_service.storage.calendar_query import booking_with_event
 
 router = APIRouter(prefix="/api/v1/bookings", tags=["calendar"])
 
-ICS_RESPONSE = {200: {"description": "An RFC 5545 calendar with one VEVENT.",
+ICS_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "An RFC 5545 calendar with one VEVENT.",
                       "content": {"text/calendar": {"schema": {"type": "string"}}}}}
 
 

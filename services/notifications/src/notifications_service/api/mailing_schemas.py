@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
@@ -24,8 +24,8 @@ class MailingFilters(BaseModel):
                                   "(organizers must give one of their own events).")
     booking_status: BookingStatus | None = Field(default=None, description="...whose booking has this status.")
     is_paid: bool | None = Field(default=None, description="...whose booking is paid (true) or not (false).")
-    role: LowerLine(lim.ROLE_NAME, min_length=1) | None = Field(default=None, description="People with this role.",
-                                                                 examples=["participant"])
+    role: Annotated[str, LowerLine(lim.ROLE_NAME, min_length=1)] | None = Field(
+        default=None, description="People with this role.", examples=["participant"])
     registered_before: Timestamp | None = Field(default=None, description="Registered before this time.")
     registered_after: Timestamp | None = Field(default=None, description="Registered after this time.")
 
@@ -39,11 +39,12 @@ class MailingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Line(lim.TITLE, min_length=1) = Field(description="Subject of the e-mail.", examples=["See you Friday"])
-    content: Text(MAILING_CONTENT, min_length=1) = Field(description="Plain-text body.")
+    title: Annotated[str, Line(lim.TITLE, min_length=1)] = Field(description="Subject of the e-mail.",
+                                                                  examples=["See you Friday"])
+    content: Annotated[str, Text(MAILING_CONTENT, min_length=1)] = Field(description="Plain-text body.")
     filters: MailingFilters = Field(default_factory=MailingFilters, description="The audience.")
     scheduled_at: Timestamp | None = Field(default=None, description="When to send (UTC); not in the past.")
-    category: LowerLine(CATEGORY, min_length=1) = Field(
+    category: Annotated[str, LowerLine(CATEGORY, min_length=1)] = Field(
         default="mailings", description="Opt-out category: users who turned it off never get it.",
         examples=["mailings"])
 

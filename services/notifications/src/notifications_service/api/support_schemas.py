@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +17,8 @@ class SupportMessageCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    content: Text(MAX_CONTENT, min_length=1) = Field(description="What to say (not blank).",
-                                                     examples=["My ticket did not arrive."])
+    content: Annotated[str, Text(MAX_CONTENT, min_length=1)] = Field(description="What to say (not blank).",
+                                                                     examples=["My ticket did not arrive."])
 
 
 class SupportAssign(BaseModel):

@@ -30,7 +30,7 @@ class Unsubscribed(BaseModel):
 
 @router.post("/unsubscribe", response_model=Unsubscribed, responses=problem_responses(400, 422))
 def unsubscribe(services: Services,
-                token: Annotated[Line(512, min_length=1), Query(description="The token from the e-mail's link.")]
+                token: Annotated[str, Line(512, min_length=1), Query(description="The token from the e-mail's link.")]
                 ) -> Unsubscribed:
     """One-click unsubscribe (the List-Unsubscribe link of mailing e-mails)."""
     user_id, category = verify(services.settings.unsubscribe_secret.get_secret_value().encode(), token)

@@ -28,7 +28,7 @@ from uuid import UUID
 
 import aiosmtplib
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -46,6 +46,7 @@ log = logging.getLogger("notifications.mailings")
 
 PAGE = 2000
 KIND = "mailing"  # the metric's kind label
+Db = AsyncConnection[DictRow]  # opened with row_factory=dict_row
 
 
 class MailingSender:
@@ -71,7 +72,7 @@ class MailingSender:
             for mailing in sending:
                 lock = f"mailing:{mailing['mailing_id']}"
                 got = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (lock,))).fetchone()
-                if not got["ok"]:
+                if got is None or not got["ok"]:
                     continue  # another worker is sending it
                 try:
                     await self._send(conn, mailing)
@@ -79,7 +80,7 @@ class MailingSender:
                 finally:
                     await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))
 
-    async def _start_due(self, conn: AsyncConnection) -> None:
+    async def _start_due(self, conn: Db) -> None:
         while True:
             async with conn.transaction():
                 due = await (await run(conn, select(m).where(m.c.status == "scheduled",
@@ -95,7 +96,7 @@ class MailingSender:
                           .values(status="sending", started_at=func.now(), audience=added.rowcount))
             log.info("mailing %s started: %d recipients", due["mailing_id"], added.rowcount)
 
-    async def _finish_if_done(self, conn: AsyncConnection, mailing_id: UUID) -> None:
+    async def _finish_if_done(self, conn: Db, mailing_id: UUID) -> None:
         pending = select(r.c.user_id).where(r.c.mailing_id == mailing_id, r.c.status == "pending").exists()
         await run(conn, update(m).where(m.c.mailing_id == mailing_id, m.c.status == "sending", ~pending)
                   .values(status="completed", finished_at=func.now()))
@@ -109,7 +110,7 @@ class MailingSender:
         return (select(r, users_view.c.locale).select_from(r.outerjoin(users_view, users_view.c.user_id == r.c.user_id))
                 .where(*where).order_by(r.c.user_id).limit(PAGE))
 
-    async def _send(self, db: AsyncConnection, mailing: dict[str, Any]) -> None:
+    async def _send(self, db: Db, mailing: dict[str, Any]) -> None:
         """Rounds of up to `mailing_lanes` copies, each on its own SMTP connection, recorded by one commit."""
         lanes: list[aiosmtplib.SMTP | None] = [None] * self.settings.mailing_lanes
         s = self.settings
@@ -133,17 +134,20 @@ class MailingSender:
                 if smtp is not None:
                     smtp.close()
 
-    async def _round(self, db: AsyncConnection, lanes: list[aiosmtplib.SMTP | None], mailing: dict[str, Any],
+    async def _round(self, db: Db, lanes: list[aiosmtplib.SMTP | None], mailing: dict[str, Any],
                      template: MailingTemplate, rows: list[dict[str, Any]]) -> None:
         """Send one copy on each lane at once, then record the accepted ones sent in one commit."""
+        ready: list[aiosmtplib.SMTP] = []
         for i in range(len(rows)):
-            if lanes[i] is None or not lanes[i].is_connected:
-                lanes[i] = await self.mailer.connect()  # unreachable: raises, nothing of this round was sent
+            lane = lanes[i]
+            if lane is None or not lane.is_connected:
+                lane = lanes[i] = await self.mailer.connect()  # unreachable: raises, nothing of this round was sent
+            ready.append(lane)
         sender = template.from_addr or self.settings.smtp_from
         results = await asyncio.gather(*(
             lane.sendmail(sender, [row["email"]], template.render(row["user_id"], row["email"], row["full_name"],
                                                                   row["locale"]))
-            for lane, row in zip(lanes, rows)), return_exceptions=True)
+            for lane, row in zip(ready, rows, strict=True)), return_exceptions=True)
         accepted = [row["user_id"] for row, result in zip(rows, results, strict=True)
                     if not isinstance(result, BaseException)]
         if accepted:
@@ -153,11 +157,11 @@ class MailingSender:
             counted(KIND, "sent", len(accepted))
         for i, (row, result) in enumerate(zip(rows, results, strict=True)):
             if isinstance(result, BaseException):
-                lanes[i].close()  # a fresh connection for the next copy: this one's state is unknown
+                ready[i].close()  # a fresh connection for the next copy: this one's state is unknown
                 lanes[i] = None
                 await self._failed(db, row, result)
 
-    async def _failed(self, db: AsyncConnection, row: dict[str, Any], error: BaseException) -> None:
+    async def _failed(self, db: Db, row: dict[str, Any], error: BaseException) -> None:
         attempts = row["attempts"] + 1
         delay = None if refused(error) else retry_delay(self.settings, attempts)
         message = f"{type(error).__name__}: {error}"[:500]

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 from sqlalchemy import and_, func, select, update
@@ -204,6 +205,7 @@ class Sender:
 
 def run_scalar_age(pool: ConnectionPool, row: dict[str, Any]) -> float:
     """Seconds since the row was created (database clock)."""
-    with pool.connection() as conn:
-        got = conn.execute("SELECT extract(epoch FROM now() - %s::timestamptz) AS s", (row["created_at"],)).fetchone()
-    return float(got["s"])
+    with pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+        got = cur.execute("SELECT extract(epoch FROM now() - %s::timestamptz)", (row["created_at"],)).fetchone()
+    assert got is not None  # a SELECT without FROM gives one row
+    return float(got[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
@@ -27,12 +27,13 @@ class PaymentCreate(BaseModel):
 
     amount: Decimal = Field(max_digits=14, description="Positive, at most the currency's decimal places.",
                             examples=["25.00"])
-    currency: Line(lim.CURRENCY, min_length=1) = Field(description="ISO 4217 code.", examples=["EUR"])
-    description: Text(lim.PAYMENT_DESCRIPTION) | None = Field(default=None, examples=["Wallet top-up"])
+    currency: Annotated[str, Line(lim.CURRENCY, min_length=1)] = Field(description="ISO 4217 code.", examples=["EUR"])
+    description: Annotated[str, Text(lim.PAYMENT_DESCRIPTION)] | None = Field(default=None, examples=["Wallet top-up"])
     event_id: UUID | None = Field(default=None, description="Not accepted: book the event instead.")
     booking_id: UUID | None = Field(default=None, description="Not accepted: the booking creates its payment.")
-    payment_method: Line(20) = Field(default="card", description="card | sandbox | stripe | yookassa | cash",
-                                     examples=["sandbox"])
+    payment_method: Annotated[str, Line(20)] = Field(default="card",
+                                                     description="card | sandbox | stripe | yookassa | cash",
+                                                     examples=["sandbox"])
 
     @field_validator("currency")
     @classmethod
@@ -43,7 +44,8 @@ class PaymentCreate(BaseModel):
 class PaymentRefund(BaseModel):
     """Why the money goes back (kept on the refund record)."""
 
-    reason: Line(lim.REFUND_REASON, min_length=1) = Field(default="refunded_by_admin", examples=["duplicate charge"])
+    reason: Annotated[str, Line(lim.REFUND_REASON, min_length=1)] = Field(default="refunded_by_admin",
+                                                                          examples=["duplicate charge"])
 
 
 class SandboxOutcome(BaseModel):

@@ -2,7 +2,8 @@
 
 from payments_service.domain.errors import (
     AmountTooLarge, AmountTooPrecise, CashTopUpTooLarge, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
-    InvalidRefundAmount, NonPositiveAmount, NotEventOrganizer, NotOfflinePayment, NotPaymentOwner, OwnPaymentConfirmation,
+    InvalidRefundAmount, NonPositiveAmount, NotEventOrganizer, NotOfflinePayment, NotPaymentOwner,
+    OwnPaymentConfirmation,
     PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, PaymentVoided, TopUpFromBalance,
     UnknownPaymentMethod,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from contracts import limits as lim
@@ -20,7 +20,7 @@ class UserCreate(BaseModel):
     """Registration (seed: email, full_name, password)."""
 
     email: EmailStr = Field(max_length=lim.EMAIL, examples=["ada@example.com"])
-    full_name: Line(lim.FULL_NAME, min_length=1) = Field(examples=["Ada Lovelace"])
+    full_name: Annotated[str, Line(lim.FULL_NAME, min_length=1)] = Field(examples=["Ada Lovelace"])
     password: str = Field(min_length=8, max_length=lim.PASSWORD, examples=["correct horse battery"])
     locale: Locale | None = Field(default=None, description="Language of e-mails and messages; the "
                                   "`default_locale` setting when omitted.", examples=["ru"])
@@ -85,21 +85,21 @@ class UserPublic(BaseModel):
 class RoleChange(BaseModel):
     """The role to give a user."""
 
-    role: Line(lim.ROLE_NAME, min_length=1) = Field(examples=["organizer"])
+    role: Annotated[str, Line(lim.ROLE_NAME, min_length=1)] = Field(examples=["organizer"])
 
 
 class DisableRequest(BaseModel):
     """Why an account is disabled (kept in the audit trail)."""
 
-    reason: Text(lim.DISABLE_REASON) | None = Field(default=None, examples=["fraud"])
+    reason: Annotated[str, Text(lim.DISABLE_REASON)] | None = Field(default=None, examples=["fraud"])
 
 
 class RoleCreate(BaseModel):
     """A role and the permissions it grants (replaces them if the role exists)."""
 
-    name: Line(lim.ROLE_NAME, min_length=1) = Field(examples=["moderator"])
-    permissions: list[Line(lim.PERMISSION, min_length=1)] = Field(max_length=lim.PERMISSIONS,
-                                                                  examples=[["reviews:moderate"]])
+    name: Annotated[str, Line(lim.ROLE_NAME, min_length=1)] = Field(examples=["moderator"])
+    permissions: list[Annotated[str, Line(lim.PERMISSION, min_length=1)]] = Field(max_length=lim.PERMISSIONS,
+                                                                                   examples=[["reviews:moderate"]])
 
 
 class RolePublic(BaseModel):
@@ -111,7 +111,7 @@ class SettingPut(BaseModel):
     """A setting's new value; its type comes from the setting's definition (GET /api/v1/settings). The value's
     size is bounded here; what values a setting accepts is the setting's own rule."""
 
-    value: BoundedJson(lim.SETTING_VALUE_BYTES) = Field(examples=[15])
+    value: Annotated[Any, BoundedJson(lim.SETTING_VALUE_BYTES)] = Field(examples=[15])
     type: Literal["string", "number", "bool", "json"] | None = Field(
         default=None, description="Optional (the seed's form): accepted when it agrees with the definition.",
         examples=["number"])

@@ -100,8 +100,9 @@ def update_me(body: UserUpdate, principal: CurrentPrincipal, service: Services) 
 @router.get("/", response_model=list[UserPublic], responses={**stale_response(), **problem_responses(401, 403, 422)})
 def list_users(request: Request, response: Response, page: PageParams, service: Services, after: AfterParam,
                _: Annotated[Principal, Depends(require(USERS_READ_ALL))],
-               role: Annotated[Line(lim.ROLE_NAME) | None, Query(description="Only users with this role.")] = None,
-               q: Annotated[Line(100) | None, Query(description="Part of the e-mail or name.")] = None,
+               role: Annotated[Annotated[str, Line(lim.ROLE_NAME)] | None,
+                               Query(description="Only users with this role.")] = None,
+               q: Annotated[Annotated[str, Line(100)] | None, Query(description="Part of the e-mail or name.")] = None,
                ) -> list[UserPublic]:
     """All accounts, oldest first (read model; a new account appears within moments)."""
     read_after(response, after, service.users_query.pool, "users_view", recorder=service.users.recorder)
