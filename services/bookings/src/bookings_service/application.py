@@ -27,7 +27,8 @@ from bookings_service.domain import (
     WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
     Waitlist, check_user_limits, user_bookings_id, waitlist_id,
 )
-from bookings_service.domain.waitlist import check_may_join
+from bookings_service.domain.waitlist import check_may_join, may_take_seats
+from bookings_service.domain.withdrawal import cancel_and_leave
 from bookings_service.domain.errors import BookingRuleViolation
 
 T = TypeVar("T")
@@ -218,13 +219,9 @@ class Bookings(ServiceApplication):
                 now=now or datetime.now(UTC), starts_at=starts_at(booking.event_id) if starts_at else None,
                 deadline_hours=(rules or BookingRules()).cancellation_deadline_hours,
                 fee_percent=(rules or BookingRules()).refund_fee_percent)
-            booking.cancel(actor, terms)
             waitlist = self.find_waitlist(booking.event_id)
-            if waitlist is not None:
-                waitlist.leave(booking.id)
-                self.save(booking, waitlist)
-            else:
-                self.save(booking)
+            cancel_and_leave(booking, waitlist, actor=actor, terms=terms)
+            self.save(booking, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
             return booking
 
         self.get_booking(booking_id)  # BookingNotFound before anything else

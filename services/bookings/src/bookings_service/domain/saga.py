@@ -32,6 +32,7 @@ from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
 from bookings_service.domain.terms import BookingRules
 from bookings_service.domain.waitlist import Waitlist
+from bookings_service.domain.withdrawal import cancel_and_leave
 
 # Why the saga itself rejects a booking (besides the Event's own reasons).
 CAPACITY_REDUCED, WAITLIST_FULL = "capacity_reduced", "waitlist_full"
@@ -115,12 +116,12 @@ class BookingSaga:
     def _event_cancelled(self, message: EventCancelled, version: int = 0) -> None:
         waitlist = self.unit.waitlist(message.event_id)
         in_line = waitlist.booking_ids() if waitlist is not None else []
+        if waitlist is not None:
+            waitlist.close()  # first: everyone leaves at once, not one Left event per booking
         for booking_id in dict.fromkeys([*in_line, *self.unit.live_booking_ids(message.event_id)]):
             booking = self.unit.booking(booking_id)
             if booking is not None:
-                booking.cancel_for_event()
-        if waitlist is not None:
-            waitlist.close()
+                cancel_and_leave(booking, waitlist)
 
     @on.register
     def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
