@@ -183,7 +183,7 @@ class Bookings(ServiceApplication):
             known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
-        changed = [a for a in ledgers.values() if a.pending_events]
+        changed: list[Any] = [a for a in ledgers.values() if a.pending_events]
         if bookings:  # a line opened for refused requests only is not saved
             waitlist.number_requests(len(bookings))
             changed.insert(0, waitlist)

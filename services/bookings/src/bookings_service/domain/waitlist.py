@@ -210,7 +210,7 @@ class Waitlist(Aggregate):
         choice = choose(self._candidates(), free, policy, skip_limit)
         if not choice.promote:
             return []
-        self._promoted(booking_ids=list(choice.promote), skipped_ids=list(choice.skipped),
+        self._promoted(booking_ids=[str(k) for k in choice.promote], skipped_ids=[str(k) for k in choice.skipped],
                        seats_version=seats_version if seats_version is not None else self.seats_version)
         return [UUID(key) for key in choice.promote]  # type: ignore[arg-type]
 
@@ -265,7 +265,7 @@ class Waitlist(Aggregate):
 
     # --- the index and counters (called only while applying events) ------------------------------------
 
-    def _put(self, key: str, entry: tuple[int, int, str, int, int]) -> None:
+    def _put(self, key: str, entry: Any) -> None:  # (group, skips, state, ticket, place)
         self.line[key] = entry
         insort(self.line_places, entry[PLACE])
         if entry[STATE] == WAITING:
