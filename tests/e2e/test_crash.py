@@ -5,6 +5,8 @@ kill -9 gives no chance to flush, commit offsets or finish a transaction, so eve
 redelivered and every half-done step retried. Afterwards: every booking is final or waitlisted, seats add
 up on both events, no payment is kept twice for one booking, and no booking was confirmed twice
 (read from bookings.v1 and payments.v1 from offset 0).
+Under `strict_fifo`, a rush with the same kills still confirms exactly the first accepted bookings and lines
+up the rest in acceptance order.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from e2e_support import (
     OWN_WORKERS, SETTLED, Ask, Platform, Workers, check_seats, eventually, read_topic, refresh, send_all,
     topic_sizes,
 )
+from fifo_support import check_first_come_first_served, waitlist_policy
 
 pytestmark = pytest.mark.e2e
 
@@ -230,3 +233,32 @@ def test_killing_the_workers_during_a_rush_loses_nothing_and_doubles_nothing(pla
         assert ask.last["payment_id"], ask.last
         assert platform.payment(ask.person, ask.last["payment_id"])["status"] == "refunded", ask.booking_id
     assert topic_sizes(bootstrap, DEAD_LETTERS) == dead_letters, "messages were dead-lettered during the crashes"
+
+
+@pytest.mark.timeout(600)  # run alone, the session's crowd (registered first) takes ~3 min of it under load
+def test_killing_the_workers_keeps_strict_first_come_first_served(platform: Platform, crowd, workers: Workers):
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+    print(f"\nstrict crash test seed: CRASH_SEED={seed}")
+    rng = random.Random(seed)
+    organizer = platform.organizer()
+    asks: list[Ask] = []
+    with waitlist_policy(platform, "strict_fifo"):
+        event = platform.create_event(organizer, seats=FREE_SEATS, title="Crash strict")
+        platform.wait_bookable(event["id"], crowd[0])
+        chaos = Chaos(workers, rng)
+        print(f"kill plan (s after start): {chaos.plan}")
+        chaos.start()
+        try:
+            for wave in range(WAVES):
+                batch = [Ask(rng.choice(crowd), event["id"], rng.choice((1, 2, 3))) for _ in range(FREE_PER_WAVE)]
+                send_all(platform, batch, concurrency=30)
+                asks += batch
+                chaos.stop.wait(max(0.0, chaos.started + (wave + 1) * WINDOW / WAVES - time.monotonic()))
+            while not chaos.done:
+                time.sleep(0.2)
+        finally:
+            chaos.join()
+        result = eventually(lambda: check_seats(platform, organizer, event, asks), timeout=SETTLE_TIMEOUT,
+                            interval=0.2, what="the strict rush settles with every invariant holding")
+        order = check_first_come_first_served(asks)
+    print(f"kills: {workers.kills}; {result}; {order}")

@@ -34,6 +34,10 @@ class BookingRequested(BookingRef):
     payment_method: str | None = Field(default=None, description="How the user will pay (paid events).",
                                        examples=["card"], json_schema_extra=lim.text(lim.PAYMENT_METHOD))
     requested_at: datetime = Field(description="When (UTC).")
+    sequence: int | None = Field(
+        default=None, description="Acceptance number within the event (1 = accepted first): first come, first "
+        "served order. Absent for bookings accepted before numbering.", examples=[17],
+        json_schema_extra=lim.count(1))
 
 
 @message(topics.BOOKINGS)

@@ -27,7 +27,8 @@ from bookings_service.domain import (
     WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
     Waitlist, check_user_limits, user_bookings_id, waitlist_id,
 )
-from bookings_service.domain.waitlist import check_may_join
+from bookings_service.domain.waitlist import check_may_join, may_take_seats
+from bookings_service.domain.withdrawal import cancel_and_leave
 from bookings_service.domain.errors import BookingRuleViolation
 
 T = TypeVar("T")
@@ -140,7 +141,10 @@ class Bookings(ServiceApplication):
         """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
         saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
         error; in a batch nothing else may fail."""
-        waitlist = self.find_waitlist(event_id)
+        # The line also hands out the acceptance numbers: saved with the batch, its version orders the batches
+        # of every api process (a race is lost and re-run), so numbers follow commit order.
+        waitlist = self.find_waitlist(event_id) or Waitlist(event_id=event_id)
+        first = waitlist.last_sequence + 1
         user_ids = {job.request.user_id for job in jobs}
         if kept is None:
             ledgers = self._ledgers_of(user_ids)
@@ -154,30 +158,35 @@ class Bookings(ServiceApplication):
             req = job.request
             # The store stamps the saving thread's cause; this batch holds other requests too: mark each
             # request's own events with its own requester and correlation id.
-            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[req.user_id]) if a is not None]
+            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[req.user_id])]
             try:
+                # A refused request takes no number: the next accepted one gets it.
                 booking = Booking.request(booking_id=req.booking_id, user_id=req.user_id, terms=req.terms,
                                           group_size=req.group_size, payment_method=req.payment_method,
-                                          rules=req.rules, now=req.now or datetime.now(UTC))
+                                          rules=req.rules, now=req.now or datetime.now(UTC),
+                                          sequence=first + len(bookings))
                 ledger = ledgers[booking.user_id]
                 self._check_user_limits(ledger, booking, known, req.rules)
-                if waitlist is not None and not waitlist.is_empty:
+                if not may_take_seats(waitlist, booking.sequence):
                     check_may_join(waitlist, booking.group_size, req.rules)
             except Exception as exc:  # noqa: BLE001 — the domain's refusal belongs to this request only
                 if alone or not isinstance(exc, BookingRuleViolation):
                     raise
                 job.error = exc
                 continue
-            if waitlist is not None and not waitlist.is_empty:
-                booking.wait_in_line(waitlist.join(booking.id, req.group_size))
-            else:
+            if may_take_seats(waitlist, booking.sequence):
                 booking.request_seats()
+            else:  # someone accepted earlier is in line: a newcomer never passes them
+                booking.wait_in_line(waitlist.join(booking.id, req.group_size, booking.sequence))
             ledger.add(booking)
             _stamp(req.cause, [(booking, 0), *marks])
             known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
-        changed = [a for a in (waitlist, *ledgers.values()) if a is not None and a.pending_events]
+        changed: list[Any] = [a for a in ledgers.values() if a.pending_events]
+        if bookings:  # a line opened for refused requests only is not saved
+            waitlist.number_requests(len(bookings))
+            changed.insert(0, waitlist)
         if bookings or changed:
             self.save(*bookings, *changed)
         if kept is not None:
@@ -218,13 +227,9 @@ class Bookings(ServiceApplication):
                 now=now or datetime.now(UTC), starts_at=starts_at(booking.event_id) if starts_at else None,
                 deadline_hours=(rules or BookingRules()).cancellation_deadline_hours,
                 fee_percent=(rules or BookingRules()).refund_fee_percent)
-            booking.cancel(actor, terms)
             waitlist = self.find_waitlist(booking.event_id)
-            if waitlist is not None:
-                waitlist.leave(booking.id)
-                self.save(booking, waitlist)
-            else:
-                self.save(booking)
+            cancel_and_leave(booking, waitlist, actor=actor, terms=terms)
+            self.save(booking, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
             return booking
 
         self.get_booking(booking_id)  # BookingNotFound before anything else

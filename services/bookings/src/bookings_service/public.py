@@ -41,7 +41,8 @@ def to_event(domain_event: Any) -> BaseModel | None:
 @to_event.register
 def _(e: B.Requested) -> BaseModel:  # type: ignore[name-defined]
     return BookingRequested(booking_id=e.originator_id, event_id=e.event_id, user_id=e.user_id,
-                            group_size=e.group_size, payment_method=e.payment_method, requested_at=e.timestamp)
+                            group_size=e.group_size, payment_method=e.payment_method, requested_at=e.timestamp,
+                            sequence=getattr(e, "sequence", None))
 
 
 @to_event.register

@@ -54,7 +54,7 @@ def simulate(policy: str, seats_freed_one_by_one: int, skip_limit: int = 3) -> l
     for _ in range(seats_freed_one_by_one):
         free += 1
         for booking_id in waitlist.promote(free, policy, skip_limit):
-            group = next(e for e in waitlist.entries if e["booking_id"] == str(booking_id))["group_size"]
+            group = waitlist.line[str(booking_id)][0]
             free -= group
             waitlist.leave(booking_id)  # SeatsReserved came back
             order.append("big" if booking_id == big else "single")

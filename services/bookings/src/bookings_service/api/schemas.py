@@ -43,6 +43,9 @@ class BookingPublic(CanonicalMoney):
     payment_method: PaymentMethod | None
     status: BookingStatus
     waitlist_position: int | None = Field(default=None, description="1 = next in line (waitlisted only).")
+    sequence: int | None = Field(default=None, description="Acceptance number within the event (1 = accepted "
+                                 "first); first come, first served order. None for bookings accepted before "
+                                 "numbering.")
     payment_id: UUID | None = Field(default=None, description="The payment to complete (awaiting_payment).")
     expires_at: datetime | None = Field(default=None, description="Hold deadline (awaiting_payment).")
     amount: Decimal | None = Field(default=None, description="Price × group size (paid events).")
@@ -58,6 +61,7 @@ class BookingPublic(CanonicalMoney):
         return cls(id=booking.id, event_id=booking.event_id, user_id=booking.user_id, group_size=booking.group_size,
                    payment_method=booking.payment_method, status=booking.status,  # type: ignore[arg-type]
                    waitlist_position=waitlist_position if booking.status == WAITLISTED else None,
+                   sequence=booking.sequence,
                    payment_id=booking.payment_id if awaiting else booking.paid_payment_id,
                    expires_at=booking.expires_at if awaiting else None, amount=booking.amount,
                    currency=booking.currency, reason=booking.reason, created_at=booking.created_on,
@@ -68,7 +72,8 @@ class BookingPublic(CanonicalMoney):
         awaiting = row["status"] == AWAITING_PAYMENT
         return cls(id=row["booking_id"], event_id=row["event_id"], user_id=row["user_id"],
                    group_size=row["group_size"], payment_method=row["payment_method"], status=row["status"],
-                   waitlist_position=row.get("waitlist_position"), payment_id=row["payment_id"],
+                   waitlist_position=row.get("waitlist_position"), sequence=row.get("sequence"),
+                   payment_id=row["payment_id"],
                    expires_at=row["expires_at"] if awaiting else None, amount=row["amount"],
                    currency=row["currency"], reason=row["reason"], created_at=row["created_at"],
                    updated_at=row["updated_at"])

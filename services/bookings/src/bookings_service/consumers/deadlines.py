@@ -21,6 +21,7 @@ from bookings_service.application import Bookings
 from bookings_service.consumers.unit import StoreUnit
 from bookings_service.domain import BookingRules
 from bookings_service.domain.saga import promote
+from bookings_service.domain.withdrawal import cancel_and_leave
 from bookings_service.projections.bookings_query import BookingsQuery
 
 log = logging.getLogger("bookings.deadlines")
@@ -66,11 +67,9 @@ class Deadlines:
             booking = self.app.find_booking(booking_id)
             if booking is None or not booking.is_live:
                 continue
-            booking.cancel_for_event()
             waitlist = self.app.find_waitlist(booking.event_id)
-            if waitlist is not None:
-                waitlist.leave(booking.id)
-            done += self._save(booking, waitlist)
+            cancel_and_leave(booking, waitlist)
+            done += self._save(booking, waitlist if waitlist is not None and waitlist.pending_events else None)
         return done
 
     def promote_stuck_lines(self) -> int:

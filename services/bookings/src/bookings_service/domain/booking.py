@@ -40,20 +40,25 @@ class Booking(Aggregate):
 
     @classmethod
     def request(cls, *, booking_id: UUID, user_id: UUID, terms: EventTerms, group_size: int,
-                payment_method: str | None, rules: BookingRules, now: datetime) -> Booking:
-        """A user asks for seats; every rule on the request is checked before anything is recorded."""
+                payment_method: str | None, rules: BookingRules, now: datetime,
+                sequence: int | None = None) -> Booking:
+        """A user asks for seats; every rule on the request is checked before anything is recorded.
+        `sequence`: its acceptance number within the event (first come, first served)."""
         terms.check_bookable(now)
         rules.check_group_size(group_size, terms)
         method = terms.check_payment_method(payment_method)
         return cls(booking_id=booking_id, event_id=terms.event_id, user_id=user_id, group_size=group_size,
                    payment_method=method, amount=terms.amount_for(group_size),
                    currency=terms.currency if terms.is_paid else None, organizer_id=terms.created_by,
-                   event_starts_at=terms.start_time)
+                   event_starts_at=terms.start_time, sequence=sequence)
 
     @event("Requested")
     def __init__(self, booking_id: UUID, event_id: UUID, user_id: UUID, group_size: int,
                  payment_method: str | None, amount: Decimal | None, currency: str | None,
-                 organizer_id: UUID | None = None, event_starts_at: datetime | None = None) -> None:
+                 organizer_id: UUID | None = None, event_starts_at: datetime | None = None,
+                 sequence: int | None = None) -> None:
+        # sequence: absent from bookings requested before acceptance numbers (they keep their join order).
+        self.sequence = sequence
         # organizer_id, event_starts_at: absent from bookings requested before cash was taken at the door. The
         # organizer may confirm the booking's cash; a cash hold lasts until (shortly before) the start.
         self.organizer_id = organizer_id
@@ -201,6 +206,13 @@ class Booking(Aggregate):
     def _unwanted_seats_released(self, event_id: UUID, user_id: UUID, attempt: int) -> None:
         self.answered_attempt = attempt
         self.released_attempt = attempt
+
+    def yield_seats(self, attempt: int, position: int) -> None:
+        """Strict first come, first served: the Event granted seats to this request while one accepted before it
+        waits in line; the seats go back (ReleaseSeats) and this booking waits at its own place."""
+        self._check_status(PENDING)
+        self._unwanted_seats_released(**self._ref(), attempt=attempt)
+        self._waitlisted(**self._ref(), position=position, attempt=attempt)
 
     # --- step 3: rejected → waitlist (full) or rejected ------------------------------------------------
 

@@ -6,7 +6,8 @@ by the event store and read models, or a dict in unit tests), which also collect
 can be saved in one transaction with the message's position.
 
 Steps and their compensations:
-  SeatsReserved  → confirm (free) | hold + RequestPayment (paid) | ReleaseSeats (booking no longer live)
+  SeatsReserved  → confirm (free) | hold + RequestPayment (paid) | ReleaseSeats (booking no longer live;
+                   or, under strict_fifo, someone accepted earlier waits: back to the line, `may_take_seats`)
   SeatsRejected  → waitlist (full) | rejected (other; or full but the group exceeds the reduced capacity:
                    capacity_reduced; or the line is at max_waitlist_length: waitlist_full)
                    | RefundPayment (late payer lost the seats)
@@ -31,7 +32,9 @@ from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
 from bookings_service.domain.terms import BookingRules
-from bookings_service.domain.waitlist import Waitlist
+from bookings_service.domain.waitlist import Waitlist, may_take_seats
+from bookings_service.domain.waitlist_policy import STRICT_FIFO
+from bookings_service.domain.withdrawal import cancel_and_leave
 
 # Why the saga itself rejects a booking (besides the Event's own reasons).
 CAPACITY_REDUCED, WAITLIST_FULL = "capacity_reduced", "waitlist_full"
@@ -70,11 +73,22 @@ class BookingSaga:
         booking = self.unit.booking(message.booking_id)
         if booking is None or booking.is_answered(message.attempt):
             return
-        booking.seats_reserved(message.attempt, now=self.unit.now, rules=self.unit.rules())
         waitlist = self.unit.waitlist(message.event_id)
+        if self._must_yield(booking, waitlist, message.attempt):
+            assert waitlist is not None
+            booking.yield_seats(message.attempt, waitlist.join(booking.id, booking.group_size, booking.sequence))
+            return  # the seats come back (SeatsReleased) and go to the line by the policy
+        booking.seats_reserved(message.attempt, now=self.unit.now, rules=self.unit.rules())
         if waitlist is not None:
             waitlist.leave(booking.id)
         self._promote(message.event_id, message.seats_available, version)
+
+    def _must_yield(self, booking: Booking, waitlist: Waitlist | None, attempt: int) -> bool:
+        """Under strict_fifo, seats granted to a request while one accepted before it waits are not kept (the
+        Event grants a smaller group behind a bigger one that did not fit: that would overtake it)."""
+        return (self.unit.rules().waitlist_policy == STRICT_FIFO and booking.sequence is not None
+                and booking.status == PENDING and attempt == booking.attempt and not booking.awaits_late_payment_seats
+                and not may_take_seats(waitlist, booking.sequence))
 
     @on.register
     def _seats_rejected(self, message: SeatsRejected, version: int = 0) -> None:
@@ -115,12 +129,12 @@ class BookingSaga:
     def _event_cancelled(self, message: EventCancelled, version: int = 0) -> None:
         waitlist = self.unit.waitlist(message.event_id)
         in_line = waitlist.booking_ids() if waitlist is not None else []
+        if waitlist is not None:
+            waitlist.close()  # first: everyone leaves at once, not one Left event per booking
         for booking_id in dict.fromkeys([*in_line, *self.unit.live_booking_ids(message.event_id)]):
             booking = self.unit.booking(booking_id)
             if booking is not None:
-                booking.cancel_for_event()
-        if waitlist is not None:
-            waitlist.close()
+                cancel_and_leave(booking, waitlist)
 
     @on.register
     def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
@@ -153,7 +167,7 @@ class BookingSaga:
         elif not waitlist.holds(booking.id) and waitlist.waiting_count >= self.unit.rules().max_waitlist_length:
             booking.reject(WAITLIST_FULL, attempt)
         else:
-            booking.wait_in_line(waitlist.join(booking.id, booking.group_size), attempt)
+            booking.wait_in_line(waitlist.join(booking.id, booking.group_size, booking.sequence), attempt)
 
     def _leave_line(self, booking: Booking) -> None:
         waitlist = self.unit.waitlist(booking.event_id)

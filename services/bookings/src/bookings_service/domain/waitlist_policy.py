@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 STRICT_FIFO, FIRST_FIT, FIRST_FIT_FAIR = "strict_fifo", "first_fit", "first_fit_fair"
@@ -31,7 +31,7 @@ class Choice:
     skipped: list[Hashable] = field(default_factory=list)
 
 
-def choose(candidates: Sequence[Candidate], free_seats: int, policy: str, skip_limit: int = 3) -> Choice:
+def choose(candidates: Iterable[Candidate], free_seats: int, policy: str, skip_limit: int = 3) -> Choice:
     """Pick the waiting entries that get `free_seats`, by `policy`."""
     if policy == STRICT_FIFO:
         return _strict_fifo(candidates, free_seats)
@@ -40,7 +40,7 @@ def choose(candidates: Sequence[Candidate], free_seats: int, policy: str, skip_l
     return _first_fit(candidates, free_seats, skip_limit=skip_limit)
 
 
-def _strict_fifo(candidates: Sequence[Candidate], free: int) -> Choice:
+def _strict_fifo(candidates: Iterable[Candidate], free: int) -> Choice:
     promote = []
     for candidate in candidates:
         if candidate.group_size > free:
@@ -50,7 +50,7 @@ def _strict_fifo(candidates: Sequence[Candidate], free: int) -> Choice:
     return Choice(promote=promote)
 
 
-def _first_fit(candidates: Sequence[Candidate], free: int, *, skip_limit: int | None) -> Choice:
+def _first_fit(candidates: Iterable[Candidate], free: int, *, skip_limit: int | None) -> Choice:
     promote: list[Hashable] = []
     passed_over: list[Hashable] = []
     skipped: list[Hashable] = []

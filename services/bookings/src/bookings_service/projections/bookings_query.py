@@ -22,18 +22,26 @@ _LIVE = literal(list(LIVE_STATUSES), ARRAY(TEXT))
 
 def _list(where, limit: int, offset: int):  # noqa: ANN001, ANN202
     """Waitlisted bookings carry their place among the event's waitlisted bookings; they come after the
-    others, in queue order."""
+    others, in queue order (acceptance order)."""
     scoped = select(bookings_view, func.count().over().label("total")).where(where).cte("scoped")
     w = bookings_view.alias("w")
     waiting = scoped.c.status == "waitlisted"
     position = select(func.count().label("waitlist_position")).where(
         waiting, w.c.event_id == scoped.c.event_id, w.c.status == "waitlisted",
-        tuple_(w.c.waitlisted_at, w.c.booking_id) <= tuple_(scoped.c.waitlisted_at, scoped.c.booking_id),
+        tuple_(_place(w.c), w.c.waitlisted_at, w.c.booking_id)
+        <= tuple_(_place(scoped.c), scoped.c.waitlisted_at, scoped.c.booking_id),
     ).lateral("q")
     return paged(select(scoped, position.c.waitlist_position)
             .select_from(scoped.outerjoin(position, waiting))
-            .order_by(waiting, case((waiting, scoped.c.waitlisted_at), else_=scoped.c.created_at),
+            .order_by(waiting, case((waiting, _place(scoped.c)), else_=0),
+                      case((waiting, scoped.c.waitlisted_at), else_=scoped.c.created_at),
                       scoped.c.booking_id), limit, offset)
+
+
+def _place(c):  # noqa: ANN001, ANN202
+    """The line's order (domain/waitlist.py): by acceptance number; unnumbered (older) bookings first, by
+    when they joined."""
+    return func.coalesce(c.sequence, 0)
 
 
 @dataclass(frozen=True)

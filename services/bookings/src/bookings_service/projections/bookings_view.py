@@ -1,9 +1,9 @@
 """The `bookings_view` read model, fed from bookings.v1: lists of bookings, and what the worker's timer
 looks for (lapsed holds, live bookings of cancelled events, events with people waiting).
 
-Waitlist order: the Booking's Waitlisted event is saved together with the Waitlist's Joined event, and
-a join that lost a race is re-run from a fresh load, so the first Waitlisted timestamp of each booking
-follows the line's order. A booking put back at its old place keeps its first `waitlisted_at`.
+Waitlist order: by acceptance number (`sequence`, from BookingRequested), as the line orders itself.
+Bookings accepted before numbering come first, by their first Waitlisted timestamp (the Booking's Waitlisted
+event was saved with the line's Joined event, so it follows the old join order).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ bookings_view = Table(
     Column("created_at", TIMESTAMP(timezone=True), nullable=False),
     Column("updated_at", TIMESTAMP(timezone=True), nullable=False),
     Column("confirmed_at", TIMESTAMP(timezone=True)),  # the attendee list shows it
+    Column("sequence", BigInteger),  # acceptance number within the event: the line's order
     Index("bookings_view_user", "user_id", "created_at"),
     Index("bookings_view_event", "event_id", "status"),
     Index("bookings_view_holds", "expires_at", postgresql_where=text("status = 'awaiting_payment'")),
@@ -49,7 +50,7 @@ b = bookings_view.c
 REQUESTED = insert(bookings_view).values(
     booking_id=bindparam("id"), event_id=bindparam("v_event_id"), user_id=bindparam("v_user_id"),
     group_size=bindparam("v_group_size"), payment_method=bindparam("v_payment_method"), status="pending",
-    created_at=bindparam("v_created_at"), updated_at=bindparam("v_updated_at"),
+    created_at=bindparam("v_created_at"), updated_at=bindparam("v_updated_at"), sequence=bindparam("v_sequence"),
 ).on_conflict_do_nothing(index_elements=["booking_id"])
 WAITLISTED = update(bookings_view).values(
     status="waitlisted", updated_at=bindparam("v_at"), waitlisted_at=func.coalesce(b.waitlisted_at, bindparam("v_at")),
@@ -67,7 +68,7 @@ class BookingsView(View):
     """One row per booking with its current status."""
 
     name = "bookings_view"
-    version = 2  # 2: confirmed_at
+    version = 3  # 2: confirmed_at; 3: sequence
     metadata = metadata
 
     def __init__(self, topic: str = topics.BOOKINGS):
@@ -81,7 +82,7 @@ class BookingsView(View):
         if isinstance(m, BookingRequested):
             execute(cur, REQUESTED, {"id": m.booking_id, "v_event_id": m.event_id, "v_user_id": m.user_id,
                                      "v_group_size": m.group_size, "v_payment_method": m.payment_method,
-                                     "v_created_at": m.requested_at, "v_updated_at": at})
+                                     "v_created_at": m.requested_at, "v_updated_at": at, "v_sequence": m.sequence})
         elif isinstance(m, BookingAwaitingPayment):
             self._set(cur, m.booking_id, at, "awaiting_payment", payment_id=m.payment_id, amount=m.amount,
                       currency=m.currency, expires_at=m.expires_at)
