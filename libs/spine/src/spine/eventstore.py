@@ -137,7 +137,7 @@ class ServiceApplication(Application):
         Raises eventsourcing's IntegrityError when that position was already recorded (a redelivered
         message) or on a version conflict; nothing is written in either case.
         """
-        processing_event = ProcessingEvent(tracking=tracking)
+        processing_event: ProcessingEvent[Any] = ProcessingEvent(tracking=tracking)
         processing_event.collect_events(*objs, **kwargs)
         recordings = self.events.put(processing_event.events, tracking=tracking, **processing_event.saved_kwargs)
         self._snapshot(processing_event)
@@ -167,7 +167,8 @@ class ServiceApplication(Application):
             if interval is None or not saved:
                 continue
             if max(saved) // interval > (min(saved) - 1) // interval:  # a multiple of the interval was saved
-                snapshots.append(getattr(type(aggregate), "Snapshot", self.snapshot_class).take(aggregate))
+                snapshot_class: Any = getattr(type(aggregate), "Snapshot", self.snapshot_class)
+                snapshots.append(snapshot_class.take(aggregate))
         if snapshots:
             try:
                 self.snapshots.put(snapshots)

@@ -72,7 +72,7 @@ def load_many(app: Application, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any
                               "idtype": SQL(datastore.originator_id_type)}
     if app.snapshots is not None:
         params["snapshots"] = Identifier(app.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
-    statement = SQL(template).format(**params)  # type: ignore[arg-type]
+    statement = SQL(template).format(**params)
     with datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(statement, (ids, floors), prepare=True)
         rows = curs.fetchall()
