@@ -125,6 +125,12 @@ class HandlerSink:
                                Tracking(name, chunk[-1][0]))
             self._last[name] = chunk[-1][0]
 
+    def apply_poll(self, batches: dict[tuple[str, int], list[tuple[int, Envelope | None]]]) -> None:
+        """A poll's partitions one after another, each atomic with its position (not yet one transaction
+        for all: the event store records one tracking row per save)."""
+        for (topic, partition), batch in batches.items():
+            self.apply(topic, partition, batch)
+
     def _with_retries(self, step, tracking: Tracking) -> None:
         recorder = self.app.process_recorder
 
