@@ -260,7 +260,7 @@ def main() -> None:
     hot = pgbench_hot_row(env)
     for r in results:
         report(r, hot)
-    print(f"\nSUMMARY {json.dumps([{k: v for k, v in r.items() if k not in ('lag', 'cpu', 'batches')} | {'hot': hot} for r in results])}")
+    print(f"\nSUMMARY {json.dumps([{k: v for k, v in r.items() if k not in ('lag', 'cpu')} | {'hot': hot} for r in results])}")
 
 
 if __name__ == "__main__":
