@@ -36,6 +36,7 @@ from uuid import uuid4
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _batches  # noqa: E402
 import _cpu  # noqa: E402
 import _lag  # noqa: E402
 from _stats import summary_ms  # noqa: E402
@@ -175,6 +176,7 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
     low = result_of(loadgen(system, {"mode": "serial", "event_id": calm_event, "tokens": tokens[:1],
                                      "requests": low_n, "clients": 1, "paid": paid}))
     lag_before = _lag.settle(client, admin)
+    batches_before = _batches.scrape(client, admin)
     session = system.proc.pid
     cpu_before, me_before = _cpu.sample(session, system.env["EP_DATA"]), os.times()
     proc = loadgen(system, {"mode": "rush", "event_id": rush_event, "tokens": tokens, "requests": REQUESTS,
@@ -183,6 +185,7 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
     cpu_after, me_after = _cpu.sample(session, system.env["EP_DATA"]), os.times()
     gen = result_of(proc)
     lag_window = _lag.delta(_lag.settle(client, admin), lag_before)
+    batches_window = _batches.delta(_batches.scrape(client, admin), batches_before)
     bookings = all_bookings(client, organizer, rush_event)
     mine = [bookings[b] for b in gen["sent"]]
     latencies = [datetime.fromisoformat(b["updated_at"]).timestamp() - gen["sent"][b["id"]] for b in mine]
@@ -198,7 +201,7 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
             "latency": summary_ms(latencies), "low": summary_ms(low["latencies"]), "low_n": low_n,
             "confirmed": states.count("confirmed"), "waitlisted": states.count("waitlisted"),
             "other": len(states) - states.count("confirmed") - states.count("waitlisted"),
-            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "wall": done - gen["started"]}
+            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "batches": batches_window, "wall": done - gen["started"]}
 
 
 def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:
@@ -241,6 +244,7 @@ def report(r: dict, hot: float) -> None:
     for name, secs in sorted(r["cpu"].items(), key=lambda kv: -kv[1]):
         print(f"  {name:28} {secs / REQUESTS * 1000:8.2f} ms/booking   ({secs:6.2f} s)")
     _lag.report(r["lag"])
+    _batches.report(r["batches"])
 
 
 def main() -> None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 
@@ -25,7 +23,7 @@ from spine.eventstore import ServiceApplication, postgres_env
 from spine.logreader import LogReader
 from spine.relay import Relay
 from spine.settings import InfraSettings
-from spine.testing import create_topics, fresh_database, unique_topic
+from spine.testing import create_topics, fresh_database, read_topic, unique_topic
 from spine.worker import Worker
 
 pytestmark = pytest.mark.integration
@@ -50,21 +48,6 @@ def to_public(domain_event):
 def _(domain_event: Member.Joined):
     return UserRegistered(user_id=domain_event.originator_id, email=domain_event.email, full_name="M",
                           role="participant", registered_at=domain_event.timestamp)
-
-
-async def read_all(settings, topic: str, expect: int, timeout: float = 15.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None, **settings.kafka_client_options())
-    await consumer.start()
-    got = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < expect and time.monotonic() < deadline:
-            for recs in (await consumer.getmany(timeout_ms=500)).values():
-                got.extend(recs)
-    finally:
-        await consumer.stop()
-    return got
 
 
 @functools.singledispatch
@@ -102,10 +85,10 @@ def test_one_reader_routes_each_event_to_its_topics_and_stores_both_positions(wo
         assert len(worker.log_readers()) == 1
         await worker.start()
         try:
-            got_events = await read_all(settings, events_topic, 6)
-            got_commands = await read_all(settings, commands_topic, 3)
+            got_events = await read_topic(settings, events_topic, 6)
+            got_commands = await read_topic(settings, commands_topic, 3)
             app.save(Member("late@example.org"))  # after it caught up: the NOTIFY wakes it
-            more = await read_all(settings, commands_topic, 4)
+            more = await read_topic(settings, commands_topic, 4)
         finally:
             await worker.stop()
         return got_events, got_commands, more, worker.relays
@@ -131,8 +114,8 @@ def test_a_relay_that_was_behind_catches_up_without_the_other_publishing_again(w
                             Relay(app, commands_topic, to_command, settings)])
         stop = asyncio.Event()
         task = asyncio.create_task(reader.run(stop))
-        commands = await read_all(settings, commands_topic, 4)
-        events = await read_all(settings, events_topic, 1, timeout=2.0)
+        commands = await read_topic(settings, commands_topic, 4)
+        events = await read_topic(settings, events_topic, 1, timeout=2.0)
         stop.set()
         await task
         return commands, events, reader.relays

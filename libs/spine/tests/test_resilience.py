@@ -23,7 +23,6 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 import psycopg
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
@@ -39,7 +38,7 @@ from spine.handlers import tracking_name
 from spine.projector import SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
-from spine.testing import create_topics, fresh_database, unique_topic
+from spine.testing import create_topics, fresh_database, producer, read_topic, unique_topic
 from spine.worker import Worker
 
 pytestmark = pytest.mark.integration
@@ -137,21 +136,6 @@ def world():
         yield settings, db, topic, app, rival
 
 
-async def read_all(settings, topic: str, expect: int, timeout: float = 15.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None, **settings.kafka_client_options())
-    await consumer.start()
-    got = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < expect and time.monotonic() < deadline:
-            for recs in (await consumer.getmany(timeout_ms=300)).values():
-                got.extend(recs)
-    finally:
-        await consumer.stop()
-    return got
-
-
 async def until(check, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while not (result := await asyncio.to_thread(check)):
@@ -182,7 +166,7 @@ def test_a_version_conflict_that_keeps_coming_back_is_retried_until_applied_and_
             await worker.stop()
         assert handler.conflicts == 25
         assert report["counters"]["retries"] >= 1  # the partition was paused and retried at least once
-        assert await read_all(settings, dlq(topic), 1, timeout=2) == []
+        assert await read_topic(settings, dlq(topic), 1, timeout=2) == []
         tally = app.repository.get(TALLY)
         assert tally.count == len(emails) + 25  # each message counted exactly once, plus the rival's writes
         assert health.read_alarms(settings.conninfo(db)) == []
@@ -202,7 +186,7 @@ def test_a_poison_message_goes_to_the_dlq_with_its_position_recorded_and_no_effe
         await worker.start()
         try:
             await until(lambda: seen(app, "a@example.com") and seen(app, "b@example.com"))
-            dead = await read_all(settings, dlq(topic), 1)
+            dead = await read_topic(settings, dlq(topic), 1)
         finally:
             await worker.stop()
         assert [Envelope.from_bytes(r.value).payload["email"] for r in dead] == ["poison@example.com"]
@@ -236,7 +220,7 @@ def test_the_relay_parks_what_it_cannot_publish_goes_on_and_reports_it(world):
         stop = asyncio.Event()
         task = asyncio.create_task(relay.run(stop))
         try:
-            records = await read_all(settings, topic, 2)
+            records = await read_topic(settings, topic, 2)
             await until(lambda: relay.position() == app.recorder.max_notification_id())
         finally:
             stop.set()
@@ -297,7 +281,7 @@ def test_a_partition_stuck_on_an_outage_raises_an_alarm_that_clears_when_it_goes
             await until(lambda: TestClient(api).get("/health/club").json() == {"status": "ok"})
         finally:
             await worker.stop()
-        assert await read_all(settings, dlq(topic), 1, timeout=2) == []
+        assert await read_topic(settings, dlq(topic), 1, timeout=2) == []
 
     asyncio.run(scenario())
 
@@ -338,15 +322,12 @@ def test_a_projection_meeting_a_bad_value_records_it_goes_on_and_keeps_the_row(w
         worker = Worker("club", settings).add_projection(Names(topic), db)
         await worker.start()
         try:
-            producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                        **settings.kafka_client_options())
-            await producer.start()
-            for envelope in (renamed(1, "Ada"), renamed(2, "A" * 50)):
-                await producer.send_and_wait(topic, envelope.to_bytes(), key=member.encode())
-            dead = await read_all(settings, dlq(topic), 1, timeout=30)
-            assert name_of() == "Ada"  # the row stays, with its last good value
-            await producer.send_and_wait(topic, renamed(3, "Ada L.").to_bytes(), key=member.encode())
-            await producer.stop()
+            async with producer(settings) as p:
+                for envelope in (renamed(1, "Ada"), renamed(2, "A" * 50)):
+                    await p.send_and_wait(topic, envelope.to_bytes(), key=member.encode())
+                dead = await read_topic(settings, dlq(topic), 1, timeout=30)
+                assert name_of() == "Ada"  # the row stays, with its last good value
+                await p.send_and_wait(topic, renamed(3, "Ada L.").to_bytes(), key=member.encode())
             await until(lambda: name_of() == "Ada L.")
         finally:
             await worker.stop()
@@ -384,6 +365,6 @@ def test_a_message_whose_effect_committed_is_never_dead_lettered_too(world):
             await asyncio.sleep(0.5)  # let a wrong dead-letter surface, if there were one
         finally:
             await worker.stop()
-        assert await read_all(settings, dlq(topic), 1, timeout=2) == []
+        assert await read_topic(settings, dlq(topic), 1, timeout=2) == []
 
     asyncio.run(scenario())

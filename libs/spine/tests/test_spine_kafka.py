@@ -7,7 +7,6 @@ import time
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from eventsourcing.domain import Aggregate, event
 
 from contracts import Envelope
@@ -18,7 +17,7 @@ from spine.eventstore import ServiceApplication, postgres_env
 from spine.projector import ProjectionStore, SqlProjection
 from spine.relay import Relay
 from spine.settings import InfraSettings
-from spine.testing import create_topics, fresh_database, unique_topic
+from spine.testing import create_topics, fresh_database, producer, read_topic, unique_topic
 from spine.worker import Worker
 
 pytestmark = pytest.mark.integration
@@ -92,21 +91,6 @@ async def wait_rows(settings, db, n: int, timeout: float = 30.0) -> dict[str, in
     raise AssertionError(f"projection has {len(found)} rows, expected {n}")
 
 
-async def read_all(settings, topic: str, expect: int, timeout: float = 15.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
-                                auto_offset_reset="earliest", group_id=None, **settings.kafka_client_options())
-    await consumer.start()
-    got = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(got) < expect and time.monotonic() < deadline:
-            for recs in (await consumer.getmany(timeout_ms=500)).values():
-                got.extend(recs)
-    finally:
-        await consumer.stop()
-    return got
-
-
 def test_events_flow_to_projection_exactly_once_and_survive_restart_and_rebuild(world):
     settings, db, topic, app = world
     projection = Members(topic)
@@ -121,22 +105,19 @@ def test_events_flow_to_projection_exactly_once_and_survive_restart_and_rebuild(
         assert set(found.values()) == {1}
 
         # A duplicate delivery of an already applied message changes nothing.
-        records = await read_all(settings, topic, 20)
+        records = await read_topic(settings, topic, 20)
         assert len(records) == 20
         envelope = Envelope.from_bytes(records[0].value)
         assert (envelope.actor_id, envelope.correlation_id) == ("admin-1", "corr-1")
-        producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers,
-                                    **settings.kafka_client_options())
-        await producer.start()
-        await producer.send_and_wait(topic, records[0].value, key=records[0].key)
-        # A poison message goes to the DLQ, and the next message is still processed.
-        await producer.send_and_wait(topic, b"{not json", key=records[0].key)
-        await producer.stop()
+        async with producer(settings) as p:
+            await p.send_and_wait(topic, records[0].value, key=records[0].key)
+            # A poison message goes to the DLQ, and the next message is still processed.
+            await p.send_and_wait(topic, b"{not json", key=records[0].key)
         app.save(Member("after-poison@example.com"))
         found = await wait_rows(settings, db, 21)
         assert found["after-poison@example.com"] == 1
         assert set(found.values()) == {1}
-        dead = await read_all(settings, dlq(topic), 1)
+        dead = await read_topic(settings, dlq(topic), 1)
         assert len(dead) == 1 and dead[0].value == b"{not json"
         assert dict(dead[0].headers)["original_topic"] == topic.encode()
 
@@ -182,7 +163,7 @@ def test_relay_killed_mid_stream_resumes_without_loss(world):
         assert resumed.position() >= 14
         stop2 = asyncio.Event()
         task2 = asyncio.create_task(resumed.run(stop2))
-        records = await read_all(settings, topic, 50)
+        records = await read_topic(settings, topic, 50)
         stop2.set()
         await task2
         emails = {Envelope.from_bytes(r.value).payload["email"] for r in records}

@@ -4,7 +4,9 @@
   after the effect committed, asynchronously and now and then, as a metric for group lag; never
   auto-committed before processing (which would lose messages on a crash).
 * The effect of a message and its (topic, partition, offset) are written in one database transaction by
-  the sink, so a redelivered message is a no-op.
+  the sink, so a redelivered message is a no-op. All partitions' batches of one poll go to the sink together
+  (`Sink.apply_poll`: one transaction with all positions where the sink supports it); if that fails, each
+  partition is applied on its own, with the failure handling below.
 * On partition assignment the consumer seeks to the position stored beside the data (not the Kafka
   group offset), so a read model dropped for a rebuild replays from offset 0.
 * Failures are classified (`spine.errors`). A transient one (version conflict, database down, provider
@@ -66,6 +68,13 @@ class Sink(ABC):
     @abstractmethod
     def apply(self, topic: str, partition: int, batch: Batch) -> None:
         """Apply messages of one partition, in offset order; `None` envelopes only advance the position."""
+
+    def apply_poll(self, batches: dict[tuple[str, int], Batch]) -> None:
+        """Apply every partition's batch of one poll. A sink that can overrides this to use one transaction
+        for all of them with all their positions; this default commits partition by partition (each still
+        atomic with its position, so a failure part-way leaves only redeliveries behind)."""
+        for (topic, partition), batch in batches.items():
+            self.apply(topic, partition, batch)
 
     def is_recorded(self, topic: str, partition: int, offset: int) -> bool:
         """Whether the position of this offset is already stored (the message was applied or skipped)."""
@@ -281,22 +290,54 @@ class Subscription:
             pass
 
     async def _on_records(self, records: list[ConsumerRecord]) -> None:
+        """One poll: every partition's batch goes to the sink at once (`Sink.apply_poll`, one transaction where
+        the sink can). If that fails, each partition is tried on its own, where failures are classified,
+        paused and isolated as before; what already committed is then a redelivery, hence a no-op."""
         by_partition: dict[tuple[str, int], list[ConsumerRecord]] = defaultdict(list)
         for record in records:
             by_partition[(record.topic, record.partition)].append(record)
+        ready: dict[tuple[str, int], tuple[list[ConsumerRecord], Batch]] = {}
         for (topic, partition), recs in by_partition.items():
-            tp = TopicPartition(topic, partition)
-            if tp in self._resumers:
+            if TopicPartition(topic, partition) in self._resumers:
                 continue  # paused for a retry: records fetched before the pause are read again after it
-            await self._process_partition(topic, partition, sorted(recs, key=lambda r: r.offset))
+            decoded = await self._decode_partition(sorted(recs, key=lambda r: r.offset))
+            if decoded is not None:
+                ready[(topic, partition)] = decoded
+        if not ready:
+            return
+        if len(ready) > 1:
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(self.sink.apply_poll, {tp: batch for tp, (_, batch) in ready.items()})
+            except Exception as exc:  # noqa: BLE001 — retried per partition below, where it is classified
+                log.info("poll of %s partitions failed together (%s); applying them one by one", len(ready),
+                         describe(exc))
+            else:
+                for (topic, partition), (recs, batch) in ready.items():
+                    self._observe(batch, started)
+                    await self._recovered(topic, partition, recs[-1].offset + 1)
+                return
+        for (topic, partition), (recs, batch) in ready.items():
+            await self._process_partition(topic, partition, recs, batch)
 
-    async def _process_partition(self, topic: str, partition: int, records: list[ConsumerRecord]) -> None:
+    async def _decode_partition(self, records: list[ConsumerRecord]) -> tuple[list[ConsumerRecord], Batch] | None:
+        """The partition's batch; undecodable records are dead-lettered first (None: paused at one of them)."""
         batch: Batch = []
         for record in records:
             envelope, error = _decode(record)
             if error is not None and not await self._dead_letter(record, error):
-                return  # could not publish to the DLQ: paused, retried from here
+                return None  # could not publish to the DLQ: paused, retried from here
             batch.append((record.offset, envelope))
+        return records, batch
+
+    async def _process_partition(self, topic: str, partition: int, records: list[ConsumerRecord],
+                                 batch: Batch | None = None) -> None:
+        """Apply one partition's records on their own; failures classified, paused or isolated."""
+        if batch is None:
+            decoded = await self._decode_partition(records)
+            if decoded is None:
+                return
+            records, batch = decoded
         started = time.perf_counter()
         try:
             await asyncio.to_thread(self.sink.apply, topic, partition, batch)

@@ -1,14 +1,13 @@
 """Message handlers that change event-sourced aggregates (saga steps, reactions to other services).
 
-A handler saves its aggregates with `app.save_tracked(..., tracking=tracking)`: the new events and the
-Kafka position commit together in the application's own database, so a redelivered message is
-rejected atomically. A version conflict (another writer got there first) is retried from a reload
+One protocol, `BatchHandler.handle_batch(envelopes, tracking)`: the new messages of a fetched partition
+batch, in offset order, saved with the tracking of the last one in one transaction (usually through a
+`spine.unit.Unit`: one load and one save per aggregate instead of one per message). A redelivered message
+is rejected atomically. A handler written for one message at a time (`MessageHandler.handle`) is adapted
+once, when its sink is built (`batched` → `OneAtATime`): it gets batches of one, each saved with its own
+position. If a batch fails, the consumer retries its messages one by one (as batches of one), which
+isolates a poison message. A version conflict (another writer got there first) is retried from a reload
 (`spine.retry.retrying`, jittered backoff).
-
-A handler that also defines `handle_batch(envelopes, tracking)` gets all new messages of a fetched
-partition batch at once, with the tracking of the last one, and saves them in one transaction: one
-load and one save per aggregate instead of one per message. If the batch fails, the consumer retries
-the messages one by one (as batches of one), which isolates a poison message.
 
 Failures are the consumer's to classify (`spine.errors`): a version conflict that outlives the quick
 retries here is transient (the partition is paused and retried with backoff, never dead-lettered); a
@@ -17,7 +16,8 @@ handler raises `spine.errors.Poison` for a message that can never be applied.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from eventsourcing.persistence import Tracking
 
@@ -37,6 +37,37 @@ class MessageHandler(Protocol):
         """Apply one message; save with `tracking` so the change and the position commit together."""
 
 
+@runtime_checkable
+class BatchHandler(Protocol):
+    """What a handler sink drives: a handler of whole partition batches."""
+
+    name: str
+    topics: tuple[str, ...]
+
+    def handle_batch(self, envelopes: Sequence[Envelope], tracking: Tracking) -> None:
+        """Apply messages in order (each under its own cause); save everything with `tracking`, atomically."""
+
+
+class OneAtATime:
+    """A one-message handler as a `BatchHandler`: its sink hands it batches of one, each with its own position."""
+
+    def __init__(self, handler: MessageHandler):
+        self.handler = handler
+        self.name = handler.name
+        self.topics = handler.topics
+
+    def handle_batch(self, envelopes: Sequence[Envelope], tracking: Tracking) -> None:
+        assert len(envelopes) <= 1, "a one-message handler gets batches of one"
+        for envelope in envelopes:
+            with caused_by_message(envelope):
+                self.handler.handle(envelope, tracking)
+
+
+def batched(handler: BatchHandler | MessageHandler) -> BatchHandler:
+    """The handler as a `BatchHandler`, decided once when its sink is built."""
+    return handler if isinstance(handler, BatchHandler) else OneAtATime(handler)
+
+
 def caused_by_message(envelope: Envelope):
     """Bind the message's correlation, id (as causation) and actor while handling it."""
     return context.caused_by(correlation_id=envelope.correlation_id, causation_id=str(envelope.event_id),
@@ -51,8 +82,10 @@ def tracking_name(handler_name: str, topic: str, partition: int) -> str:
 class HandlerSink:
     """Feeds a handler from Kafka through a `spine.consumer.Subscription`."""
 
-    def __init__(self, handler: MessageHandler, app: ServiceApplication, *, conflict_retries: int = 5):
-        self.handler = handler
+    def __init__(self, handler: BatchHandler | MessageHandler, app: ServiceApplication, *, conflict_retries: int = 5):
+        self.handler = batched(handler)
+        # A one-message handler saves each message with its own position: its batches are of one.
+        self.step = 1 if isinstance(self.handler, OneAtATime) else None
         self.app = app
         self.name = handler.name
         self.topics = handler.topics
@@ -80,29 +113,23 @@ class HandlerSink:
 
     def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
         name = tracking_name(self.name, topic, partition)
-        recorder = self.app.process_recorder
-        if hasattr(self.handler, "handle_batch"):
-            last = self._last.get(name)
-            if last is None:
-                last = recorder.max_tracking_id(name)
-            fresh = [(o, e) for o, e in batch if last is None or o > last]
-            if fresh:
-                envelopes = [e for _, e in fresh if e is not None]
-                self._with_retries(lambda t: self.handler.handle_batch(envelopes, t), Tracking(name, fresh[-1][0]))
-                self._last[name] = fresh[-1][0]
-            return
-        for offset, envelope in batch:
-            if recorder.has_tracking_id(name, offset):
-                continue  # already applied: a redelivery
-            tracking = Tracking(name, offset)
-            if envelope is None:
-                recorder.insert_tracking(tracking)
-                continue
-            self._handle(envelope, tracking)
+        last = self._last.get(name)
+        if last is None:
+            last = self.app.process_recorder.max_tracking_id(name)
+        fresh = [(o, e) for o, e in batch if last is None or o > last]  # older ones: a redelivery
+        step = self.step or max(1, len(fresh))
+        for start in range(0, len(fresh), step):
+            chunk = fresh[start:start + step]
+            envelopes = [e for _, e in chunk if e is not None]
+            self._with_retries(lambda t, envelopes=envelopes: self.handler.handle_batch(envelopes, t),
+                               Tracking(name, chunk[-1][0]))
+            self._last[name] = chunk[-1][0]
 
-    def _handle(self, envelope: Envelope, tracking: Tracking) -> None:
-        with caused_by_message(envelope):
-            self._with_retries(lambda t: self.handler.handle(envelope, t), tracking)
+    def apply_poll(self, batches: dict[tuple[str, int], list[tuple[int, Envelope | None]]]) -> None:
+        """A poll's partitions one after another, each atomic with its position (not yet one transaction
+        for all: the event store records one tracking row per save)."""
+        for (topic, partition), batch in batches.items():
+            self.apply(topic, partition, batch)
 
     def _with_retries(self, step, tracking: Tracking) -> None:
         recorder = self.app.process_recorder

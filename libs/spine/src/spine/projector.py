@@ -154,43 +154,60 @@ class ProjectionStore:
 
         `None` envelopes (unparseable, already sent to the DLQ) only advance the position.
         """
+        return self.apply_poll(projection, {(topic, partition): messages})
+
+    def apply_poll(self, projection: SqlProjection,
+                   batches: dict[tuple[str, int], list[tuple[int, Envelope | None]]]) -> int:
+        """Apply the batches of one poll (every partition's, each in offset order) and all their positions in
+        one transaction: one commit per poll instead of one per partition. Returns how many were new."""
+        claims: list[_VersionClaims] = []
         with self.connect() as conn, conn.transaction(), conn.cursor() as cur:
             # Shared: batches of several partitions run together; a replay's swap waits for them and
             # holds them off (exclusive) while it moves its shadow tables in.
             cur.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))",
                         (view_lock_key(projection.name, self.schema),))
-            cur.execute(
-                "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
-                "FOR UPDATE",
-                (projection.name, topic, partition),
-            )
-            row = cur.fetchone()
-            next_offset = row[0] if row else 0
-            fresh = [(o, e) for o, e in messages if o >= next_offset]
-            if not fresh:
-                return 0
-            if self._claims is None:
-                is_new: _VersionClaims = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
-            else:
-                is_new = _MemoryClaims(self._claims, projection)
-            new = [(o, e) for o, e in fresh if e is not None and is_new(e)]
-            # Pipelined: the batch's statements go out without waiting for each answer (errors still
-            # surface before the commit, which rolls the whole batch back).
-            if projection.pipelined:
-                with conn.pipeline():
-                    projection.apply_messages(cur, topic, partition, new)
-                    is_new.record()
-            else:
+            done = 0
+            for (topic, partition), messages in sorted(batches.items()):  # one lock order for every poll
+                done += self._apply_partition(conn, cur, projection, topic, partition, messages, claims)
+        with self._claims_lock:
+            for is_new in claims:
+                if isinstance(is_new, _MemoryClaims):
+                    is_new.committed()
+        return done
+
+    def _apply_partition(self, conn: psycopg.Connection, cur: Cursor, projection: SqlProjection, topic: str,
+                         partition: int, messages: list[tuple[int, Envelope | None]],
+                         claims: list[_VersionClaims]) -> int:
+        cur.execute(
+            "SELECT next_offset FROM projection_positions WHERE projection=%s AND topic=%s AND partition=%s "
+            "FOR UPDATE",
+            (projection.name, topic, partition),
+        )
+        row = cur.fetchone()
+        next_offset = row[0] if row else 0
+        fresh = [(o, e) for o, e in messages if o >= next_offset]
+        if not fresh:
+            return 0
+        if self._claims is None:
+            is_new: _VersionClaims = _VersionClaims(cur, projection, [e for _, e in fresh if e is not None])
+        else:
+            is_new = _MemoryClaims(self._claims, projection, claims)
+        claims.append(is_new)
+        new = [(o, e) for o, e in fresh if e is not None and is_new(e)]
+        # Pipelined: the batch's statements go out without waiting for each answer (errors still
+        # surface before the commit, which rolls the whole batch back).
+        if projection.pipelined:
+            with conn.pipeline():
                 projection.apply_messages(cur, topic, partition, new)
                 is_new.record()
-            cur.execute(
-                "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
-                (projection.name, topic, partition, fresh[-1][0] + 1),
-            )
-        if isinstance(is_new, _MemoryClaims):
-            with self._claims_lock:
-                is_new.committed()
+        else:
+            projection.apply_messages(cur, topic, partition, new)
+            is_new.record()
+        cur.execute(
+            "INSERT INTO projection_positions VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset",
+            (projection.name, topic, partition, fresh[-1][0] + 1),
+        )
         return len(fresh)
 
     def flush_claims(self, projection: SqlProjection) -> None:
@@ -263,15 +280,18 @@ class _VersionClaims:
 class _MemoryClaims(_VersionClaims):
     """`_VersionClaims` over a rebuild's in-memory versions; merged into them once the batch committed."""
 
-    def __init__(self, known: dict[tuple[str, str], int], projection: SqlProjection):
+    def __init__(self, known: dict[tuple[str, str], int], projection: SqlProjection,
+                 earlier: list[_VersionClaims] | None = None):
         self.known, self.projection = known, projection
         self.claimed: dict[str, int] = {}
+        self.earlier = list(earlier or ())  # this poll's other partitions, not committed yet
 
     def __call__(self, envelope: Envelope) -> bool:
         if envelope.aggregate_version <= 0:
             return True
-        last = self.claimed.get(envelope.aggregate_id) or self.known.get((self.projection.name, envelope.aggregate_id),
-                                                                         -1)
+        last = self.claimed.get(envelope.aggregate_id) or max(
+            [c.claimed.get(envelope.aggregate_id, -1) for c in self.earlier]
+            + [self.known.get((self.projection.name, envelope.aggregate_id), -1)])
         if envelope.aggregate_version <= last:
             return False
         self.claimed[envelope.aggregate_id] = envelope.aggregate_version
@@ -322,3 +342,6 @@ class ProjectionSink:
 
     def apply(self, topic: str, partition: int, batch: list[tuple[int, Envelope | None]]) -> None:
         self.store.apply_batch(self.projection, topic, partition, batch)
+
+    def apply_poll(self, batches: dict[tuple[str, int], list[tuple[int, Envelope | None]]]) -> None:
+        self.store.apply_poll(self.projection, batches)

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from spine.settings import InfraSettings
@@ -47,6 +48,33 @@ def create_topics(*names: str, partitions: int = 3, settings: InfraSettings | No
 def unique_topic(prefix: str = "test") -> str:
     """A topic name no other test uses."""
     return f"{prefix}.{uuid4().hex[:8]}.v1"
+
+
+async def read_topic(settings: InfraSettings, topic: str, expect: int, timeout: float = 15.0) -> list[Any]:
+    """Every record of `topic` from the beginning, until `expect` came or `timeout` passed (no group, no commit)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers,
+                                auto_offset_reset="earliest", group_id=None, **settings.kafka_client_options())
+    await consumer.start()
+    got: list[Any] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        while len(got) < expect and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=300)).values():
+                got.extend(records)
+    finally:
+        await consumer.stop()
+    return got
+
+
+@contextlib.asynccontextmanager
+async def producer(settings: InfraSettings) -> Any:
+    """A started producer with the test principal's credentials; stopped afterwards."""
+    p = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, **settings.kafka_client_options())
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.stop()
 
 
 def view_rows(conninfo: str, view: Any, schema: str) -> dict[str, list[Any]]:

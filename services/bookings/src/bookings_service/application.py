@@ -17,8 +17,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import StoredEvent
-from psycopg.sql import SQL, Identifier
 from spine import context
 from spine.eventstore import CAUSE_KEY, ServiceApplication
 from spine.retry import retrying
@@ -53,25 +51,8 @@ class Bookings(ServiceApplication):
         return found if isinstance(found, Booking) else None
 
     def find_bookings(self, booking_ids: Iterable[UUID]) -> dict[UUID, Booking | None]:
-        """Several bookings with one query (the saga's batches): each rebuilt from all its events, exactly
-        as `find_booking` would (bookings are never snapshotted, so their streams are short)."""
-        ids = list(dict.fromkeys(booking_ids))
-        found: dict[UUID, Booking | None] = dict.fromkeys(ids)
-        if not ids:
-            return found
-        recorder = self.recorder
-        statement = SQL("SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
-                        "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(
-            schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name))
-        with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (ids,), prepare=True)
-            rows = curs.fetchall()
-        for row in rows:
-            stored = StoredEvent(originator_id=row["originator_id"], originator_version=row["originator_version"],
-                                 topic=row["topic"], state=bytes(row["state"]))
-            domain_event = self.mapper.to_domain_event(stored)
-            found[row["originator_id"]] = domain_event.mutate(found[row["originator_id"]])
-        return {i: a if isinstance(a, Booking) else None for i, a in found.items()}
+        """Several bookings with one query (`get_many`), as `find_booking` would give each."""
+        return {i: a if isinstance(a, Booking) else None for i, a in self.get_many(booking_ids).items()}
 
     def get_booking(self, booking_id: UUID) -> Booking:
         """The current state of one booking; BookingNotFound when there is none."""

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
@@ -30,25 +30,9 @@ class Events(ServiceApplication):
     """Commands and queries on the event catalogue's aggregates."""
 
     # Reservations make Event streams long (one event per booking answer); snapshots keep loads from the
-    # store fast, and the aggregate cache (AGGREGATE_CACHE_MAXSIZE) makes repeated loads read only new events.
+    # store fast (spine's policy: one per save, from memory), and the aggregate cache (AGGREGATE_CACHE_MAXSIZE)
+    # makes repeated loads read only new events.
     snapshotting_intervals = {Event: 50}
-
-    def _take_snapshots(self, processing_event: ProcessingEvent) -> None:
-        """At most one snapshot per aggregate per save, of the state just saved.
-
-        The library reloads the aggregate from the store for every interval crossed, so a batch of 500
-        reservations took 10 reloads and 10 snapshots of a 2,000-booking ledger (a third of its time).
-        The saved in-memory aggregate is exactly the recorded state, so it is snapshotted as it is.
-        """
-        if self.snapshots is None:
-            return
-        for aggregate_id, aggregate in processing_event.aggregates.items():
-            interval = self.snapshotting_intervals.get(type(aggregate))
-            versions = [e.originator_version for e in processing_event.events if e.originator_id == aggregate_id]
-            if interval is None or not versions:
-                continue
-            if max(versions) // interval > (min(versions) - 1) // interval:  # a multiple of interval was saved
-                self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     def schedule_event(self, details: EventDetails, *, created_by: UUID,
                        enabled_methods: Collection[str] | None = None) -> Event:

@@ -17,12 +17,10 @@ from uuid import UUID
 
 from contracts import Envelope, parse_payload, topics
 from eventsourcing.persistence import Tracking
-from spine import context
-from spine.handlers import caused_by_message
 
 from bookings_service.application import Bookings
 from bookings_service.consumers.unit import StoreUnit
-from bookings_service.domain import BookingRules
+from bookings_service.domain import BookingRules, waitlist_id
 from bookings_service.domain.saga import BookingSaga
 
 
@@ -49,13 +47,12 @@ class SagaHandler:
         unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
         saga = BookingSaga(unit)
         parsed = [(envelope, parse_payload(envelope)) for envelope in envelopes]
-        unit.preload_bookings([b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)])
+        wanted = [b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)]
+        wanted += [waitlist_id(e) for _, m in parsed if isinstance(e := getattr(m, "event_id", None), UUID)]
+        unit.preload(wanted)
         for envelope, message in parsed:
             if message is None:
                 continue
-            with caused_by_message(envelope):
+            with unit.message(envelope):
                 saga.on(message, envelope.aggregate_version)
-                unit.stamp_cause(context.current().as_dict())
-        changed = unit.changed()
-        if changed:
-            self.app.save_tracked(*changed, tracking=tracking)
+        unit.save(tracking)

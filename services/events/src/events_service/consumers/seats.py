@@ -50,8 +50,9 @@ class SeatsHandler:
     def handle_batch(self, envelopes: Sequence[Envelope], tracking: Tracking) -> None:
         """A partition batch in offset order: one load and one save per event, one transaction in all."""
         batch = self.app.seat_batch(datetime.now(UTC))
-        for envelope in envelopes:
-            command = to_command(envelope)
+        commands = [(envelope, to_command(envelope)) for envelope in envelopes]
+        batch.preload(c.event_id for _, c in commands if c is not None)
+        for envelope, command in commands:
             if command is None:
                 continue
             with caused_by_message(envelope):
