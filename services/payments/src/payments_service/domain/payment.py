@@ -47,6 +47,23 @@ class PaymentOrder:
         return self.event_id is None and self.booking_id is None
 
 
+@dataclass(frozen=True)
+class RefundOrder:
+    """A booking's request to give a payment's money back (all of it, or `amount` when a fee is kept)."""
+
+    payment_id: UUID
+    reason: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class VoidOrder:
+    """A booking's request that a payment still awaited can no longer be paid."""
+
+    payment_id: UUID
+    reason: str
+
+
 def check_order(order: PaymentOrder) -> None:
     """Every rule a new payment must satisfy before any provider is asked."""
     check_amount(order.amount, order.currency)
