@@ -20,7 +20,7 @@ from events_service.application import Events
 from events_service.domain import ReleaseSeats, ReserveSeats, SeatCommand
 
 
-def to_command(envelope: Envelope) -> SeatCommand | None:
+def to_domain(envelope: Envelope) -> SeatCommand | None:
     """The domain command a message asks for; None for types this service does not handle."""
     payload = parse_payload(envelope)
     if isinstance(payload, messages.ReserveSeats):
@@ -51,7 +51,7 @@ class SeatsHandler:
         """A partition batch in offset order: one load and one save per event, one transaction in all."""
         batch = self.app.seat_batch(datetime.now(UTC))
         for envelope in envelopes:
-            command = to_command(envelope)
+            command = to_domain(envelope)
             if command is None:
                 continue
             with caused_by_message(envelope):
