@@ -42,7 +42,11 @@ class Role(Aggregate):
         """A new role; raises InvalidRole for a bad name or unknown permissions."""
         return cls(name, check_definition(name, permissions))
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        name: str
+        permissions: tuple[str, ...]
+
+    @event(Defined)
     def __init__(self, name: str, permissions: tuple[str, ...]):
         # No checks here: replaying old events must not fail when the rules change later.
         self.name = name
@@ -55,7 +59,11 @@ class Role(Aggregate):
         if perms != self.permissions:
             self._redefined(name=self.name, permissions=perms)
 
-    @event("Redefined")
+    class Redefined(Aggregate.Event):
+        name: str
+        permissions: tuple[str, ...]
+
+    @event(Redefined)
     def _redefined(self, name: str, permissions: tuple[str, ...]) -> None:
         self.permissions = tuple(permissions)
         self.tokens_valid_from = self.version + 1  # inside the event's body: the version it creates

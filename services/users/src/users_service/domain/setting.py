@@ -186,7 +186,12 @@ class Setting(Aggregate):
     def create_id(key: str, value: Any, type_: str) -> UUID:
         return setting_id(key)
 
-    @event("Defined")
+    class Defined(Aggregate.Created):
+        key: str
+        value: Any
+        type_: str
+
+    @event(Defined)
     def __init__(self, key: str, value: Any, type_: str):
         self.key = key
         self.value = value
@@ -201,7 +206,12 @@ class Setting(Aggregate):
                 or type(typed) is not type(self.value):
             self._changed(key=self.key, value=typed, type_=kind)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        key: str
+        value: Any
+        type_: str
+
+    @event(Changed)
     def _changed(self, key: str, value: Any, type_: str) -> None:
         self.value = value
         self.type = type_
@@ -212,7 +222,10 @@ class Setting(Aggregate):
         if getattr(self, "is_set", True):
             self._reset(key=self.key)
 
-    @event("Reset")
+    class Reset(Aggregate.Event):
+        key: str
+
+    @event(Reset)
     def _reset(self, key: str) -> None:
         known = KNOWN_SETTINGS.get(key)
         self.value = known.default if known else None

@@ -32,7 +32,14 @@ class User(Aggregate):
     # Accounts (and snapshots) from before locales existed have none: the platform default applies.
     locale: str | None = None
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        email: str
+        full_name: str
+        password_hash: str
+        role: str
+        locale: str | None = None
+
+    @event(Registered)
     def __init__(self, email: str, full_name: str, password_hash: str, role: str, locale: str | None = None):
         self.email = normalise_email(email)
         self.full_name = full_name
@@ -72,7 +79,10 @@ class User(Aggregate):
         if locale != self.locale:
             self._profile_updated(locale=locale)
 
-    @event("ProfileUpdated")
+    class ProfileUpdated(Aggregate.Event):
+        locale: str
+
+    @event(ProfileUpdated)
     def _profile_updated(self, locale: str) -> None:
         self.locale = locale
 
@@ -82,7 +92,11 @@ class User(Aggregate):
         if role != self.role:
             self._role_changed(role=role, previous_role=self.role)
 
-    @event("RoleChanged")
+    class RoleChanged(Aggregate.Event):
+        role: str
+        previous_role: str
+
+    @event(RoleChanged)
     def _role_changed(self, role: str, previous_role: str) -> None:
         self.role = role
         self._void_tokens()
@@ -92,7 +106,10 @@ class User(Aggregate):
         if not self.disabled:
             self._disabled(reason=reason)
 
-    @event("Disabled")
+    class Disabled(Aggregate.Event):
+        reason: str | None
+
+    @event(Disabled)
     def _disabled(self, reason: str | None) -> None:
         self.disabled_at = self.modified_on
         self.disable_reason = reason
@@ -104,7 +121,10 @@ class User(Aggregate):
             raise AccountNotDisabled(f"user {self.id} is not disabled")
         self._enabled()
 
-    @event("Enabled")
+    class Enabled(Aggregate.Event):
+        pass
+
+    @event(Enabled)
     def _enabled(self) -> None:
         self.disabled_at = None
         self.disable_reason = None
@@ -114,7 +134,11 @@ class User(Aggregate):
         """A new password (already checked and hashed): earlier tokens and sessions are void."""
         self._password_changed(password_hash=password_hash, kind=kind)
 
-    @event("PasswordChanged")
+    class PasswordChanged(Aggregate.Event):
+        password_hash: str
+        kind: str
+
+    @event(PasswordChanged)
     def _password_changed(self, password_hash: str, kind: str) -> None:
         self.password_hash = password_hash
         self.reset_token_hash = None
@@ -128,7 +152,11 @@ class User(Aggregate):
         """
         self._reset_required(token_hash=token_hash, expires_at=expires_at)
 
-    @event("ResetRequired")
+    class ResetRequired(Aggregate.Event):
+        token_hash: str
+        expires_at: datetime
+
+    @event(ResetRequired)
     def _reset_required(self, token_hash: str, expires_at: datetime) -> None:
         self.password_hash = None
         self.reset_token_hash = token_hash
