@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel
 
 from bookings_service import public
+from bookings_service.consumers.saga_input import to_domain
 from bookings_service.domain import Booking, BookingRules, Waitlist, waitlist_id
 from bookings_service.domain.saga import BookingSaga
 
@@ -48,8 +49,11 @@ class MemoryUnit:
             self.store[aggregate.id] = aggregate
 
     def given(self, message: BaseModel, version: int = 0) -> list[BaseModel]:
-        """Deliver one message to the saga; returns every public message the resulting events publish."""
-        BookingSaga(self).on(message, version)
+        """Deliver one message through the saga's edge (as aggregate `version` of its sender; 0: none) to the
+        saga; returns every public message the resulting events publish."""
+        heard = to_domain(wrap(message, aggregate_id=str(uuid4()), aggregate_version=version))
+        if heard is not None:
+            BookingSaga(self).on(heard)
         return self.published()
 
     def published(self) -> list[BaseModel]:
@@ -57,7 +61,7 @@ class MemoryUnit:
         out: list[BaseModel] = []
         for aggregate in self.store.values():
             for domain_event in aggregate.collect_events():
-                for translate in (public.to_event, public.to_seat_command, public.to_payment_command):
+                for translate in (public.to_public, public.to_seat_command, public.to_payment_command):
                     payload = translate(domain_event)
                     if payload is not None:
                         out.append(payload)
@@ -89,7 +93,7 @@ def feed_view(app: Any, conninfo: str) -> int:
 
     from bookings_service.projections.bookings_view import BookingsView
 
-    relay = Relay(app, "bookings.v1", public.to_event, conninfo=conninfo)
+    relay = Relay(app, "bookings.v1", public.to_public, conninfo=conninfo)
     notifications = app.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
     envelopes = [relay.envelope_for(app.mapper.to_domain_event(n)) for n in notifications]
     envelopes = [e for e in envelopes if e is not None]

@@ -49,7 +49,7 @@ def test_batched_requests_each_carry_their_own_actor_and_correlation_id(client, 
     for n, response in enumerate(responses):
         booking_id = UUID(response.json()["id"])
         envelopes = [e for stored in app.recorder.select_events(booking_id)
-                     if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_event, app.name))]
+                     if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_public, app.name))]
         assert [e.type for e in envelopes] == ["BookingRequested"]
         assert (envelopes[0].actor_id, envelopes[0].correlation_id) == (str(people[n].user_id), f"request-{n}")
 
@@ -69,7 +69,7 @@ def test_a_cancellation_continues_the_bookings_story_with_the_canceller_as_actor
     assert r.status_code == 200, r.text
     app = client.app.state.container.bookings
     envelopes = [e for stored in app.recorder.select_events(UUID(booking["id"]))
-                 if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_event, app.name))]
+                 if (e := envelope_of(app.mapper.to_domain_event(stored), public.to_public, app.name))]
     assert [(e.type, e.actor_id, e.correlation_id) for e in envelopes] == [
         ("BookingRequested", str(owner.user_id), "booking-story"),
         ("BookingCancelled", str(who.user_id), "booking-story")]

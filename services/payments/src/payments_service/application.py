@@ -23,9 +23,9 @@ from spine.retry import retrying
 from payments_service import domain
 from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
 from payments_service.providers import (
-    ChargeRequest, ChargeState, CreatedCharge, ProviderError, ProviderNotEnabled, ProviderRefused,
+    ChargeRequest, ChargeState, CreatedCharge, ProviderNotEnabled, ProviderRefused,
 )
-from payments_service.providers import Providers
+from payments_service.providers import PaymentProvider, Providers
 
 log = logging.getLogger("payments.application")
 
@@ -86,32 +86,45 @@ class Payments(ServiceApplication):
 
     # --- commands --------------------------------------------------------------------------------
 
-    def request_payment(self, order: PaymentOrder, *, tracking: Tracking | None = None, strict: bool = True
-                        ) -> Payment:
-        """Create a payment with its provider (once per id); balance payments settle from the wallet at once.
+    def request_payment(self, order: PaymentOrder, *, tracking: Tracking | None = None) -> Payment:
+        """A caller of the API asks to pay (a top-up): broken rules and a refusing provider raise (→ 4xx).
 
-        `strict` (API callers) raises on broken rules; the saga's commands (`strict=False`) instead get a
-        payment recorded as failed, so bookings hears why. A provider outage (`ProviderError`) is raised in
-        both cases: the saga's command is retried until the provider answers, instead of failing the booking.
-        """
+        Created with its provider once per id; a balance payment settles from the wallet at once."""
         existing = self.find(order.payment_id)
         if isinstance(existing, Payment):
             return existing
-        provider_name = order.method
+        return self._create(order, *self._charge(order), tracking)
+
+    def request_payment_for_booking(self, order: PaymentOrder, *, tracking: Tracking | None = None) -> Payment:
+        """The booking saga's RequestPayment: a refusal (broken rule, method not enabled, provider refused) is
+        recorded as a failed payment, so bookings hears why. A provider outage (`ProviderError`) still raises:
+        the command is retried until the provider answers, instead of failing the booking."""
+        existing = self.find(order.payment_id)
+        if isinstance(existing, Payment):
+            return existing
         try:
-            domain.check_order(order)
-            domain.check_cash_top_up(order, self.cash_top_up_max)
-            provider = self.providers.for_method(order.method)
-            provider_name = provider.name
-            created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
-                ChargeRequest(order.payment_id, order.user_id, order.amount, order.currency, order.description)))
+            charged = self._charge(order)
         except (domain.InvalidPaymentRequest, ProviderNotEnabled, ProviderRefused) as exc:
-            if strict:
-                raise
             log.warning("payment %s refused: %s", order.payment_id, exc)
             refusal = exc  # bound for the lambda: `exc` itself is unbound once the except block ends
-            return self.commit(lambda: self._refused(order, provider_name, refusal), tracking)
+            # Recorded with the provider that refused, or with the method when no provider was chosen yet.
+            provider = order.method
+            if isinstance(exc, ProviderRefused):
+                provider = self.providers.for_method(order.method).name
+            return self.commit(lambda: self._refused(order, provider, refusal), tracking)
+        return self._create(order, *charged, tracking)
 
+    def _charge(self, order: PaymentOrder) -> tuple[PaymentProvider, CreatedCharge]:
+        """Check the order and open the charge with its provider (nothing to open for balance payments)."""
+        domain.check_order(order)
+        domain.check_cash_top_up(order, self.cash_top_up_max)
+        provider = self.providers.for_method(order.method)
+        created = (CreatedCharge() if provider.pays_from_wallet else provider.create_payment(
+            ChargeRequest(order.payment_id, order.user_id, order.amount, order.currency, order.description)))
+        return provider, created
+
+    def _create(self, order: PaymentOrder, provider: PaymentProvider, created: CreatedCharge,
+                tracking: Tracking | None) -> Payment:
         def step() -> tuple[Payment, Sequence[Aggregate]]:
             again = self.find(order.payment_id)
             if isinstance(again, Payment):
@@ -153,16 +166,26 @@ class Payments(ServiceApplication):
             return self.commit(step)
 
     def refund_payment(self, payment_id: UUID, *, reason: str, requested_by: UUID | None = None,
-                       tracking: Tracking | None = None, strict: bool = True, amount: Decimal | None = None
-                       ) -> Payment | None:
-        """Give a succeeded payment's money back (all of it, or `amount` when a fee is kept), once.
+                       amount: Decimal | None = None) -> Payment:
+        """An admin gives a succeeded payment's money back (all of it, or `amount`); every refusal raises."""
 
-        For the saga (`strict=False`) a repeated refund is a no-op, a failed payment has nothing to give
-        back, and a still-pending one is marked to be refunded the moment it succeeds. An `amount` the
-        payment cannot give back (more than was paid, finer than the currency) is refunded in full rather
-        than stuck: never keep money the saga meant to return.
+        def step() -> tuple[Payment, Sequence[Aggregate]]:
+            payment = self.get_payment(payment_id)
+            return payment, self._refund(payment, reason=reason, requested_by=requested_by, amount=amount)
+
+        with self.continuing_story(payment_id):  # the admin, in the payment's story
+            return self.commit(step)
+
+    def refund_for_booking(self, payment_id: UUID, *, reason: str, tracking: Tracking | None = None,
+                           amount: Decimal | None = None) -> Payment | None:
+        """The booking saga's RefundPayment: give the money back once, whatever state the payment is in.
+
+        A repeated refund is a no-op, a failed payment has nothing to give back, and a still-pending one is
+        marked to be refunded the moment it succeeds. An `amount` the payment cannot give back (more than
+        was paid, finer than the currency) is refunded in full rather than stuck: never keep money the saga
+        meant to return. The message's cause is already bound by the consumer.
         """
-        if amount is not None and not strict:
+        if amount is not None:
             found = self.find(payment_id)
             try:
                 if isinstance(found, Payment):
@@ -174,21 +197,16 @@ class Payments(ServiceApplication):
         def step() -> tuple[Payment | None, Sequence[Aggregate]]:
             payment = self.find(payment_id)
             if not isinstance(payment, Payment):
-                if strict:
-                    raise domain.PaymentNotFound(f"no payment with id {payment_id}")
                 log.warning("refund of unknown payment %s ignored", payment_id)
                 return None, []
-            if not strict and payment.status in (domain.REFUNDED, domain.FAILED, domain.VOIDED):
+            if payment.status in (domain.REFUNDED, domain.FAILED, domain.VOIDED):
                 return payment, []
-            if not strict and payment.status == domain.PENDING:
+            if payment.status == domain.PENDING:
                 payment.request_refund(reason, amount)
                 return payment, [payment]
-            return payment, self._refund(payment, reason=reason, requested_by=requested_by, amount=amount)
+            return payment, self._refund(payment, reason=reason, requested_by=None, amount=amount)
 
-        if not strict:  # the saga's command: its message's cause is already bound
-            return self.commit(step, tracking)
-        with self.continuing_story(payment_id):  # an admin's refund: the admin, in the payment's story
-            return self.commit(step, tracking)
+        return self.commit(step, tracking)
 
     def void_payment(self, payment_id: UUID, *, reason: str, tracking: Tracking | None = None) -> Payment | None:
         """The saga's VoidPayment: a pending payment can no longer be paid. Unknown or already settled payments

@@ -27,37 +27,37 @@ def to_public(domain_event: Any) -> BaseModel | None:
 
 
 @to_public.register
-def _requested(e: Payment.Requested) -> PaymentRequested:  # type: ignore[name-defined]
+def _requested(e: Payment.Requested) -> PaymentRequested:
     return PaymentRequested(payment_id=e.originator_id, booking_id=e.booking_id, event_id=e.event_id,
                             user_id=e.user_id, amount=e.amount, currency=e.currency, payment_method=e.method,
                             provider=e.provider, confirmation_url=e.confirmation_url, description=e.description)
 
 
 @to_public.register
-def _succeeded(e: Payment.Succeeded) -> PaymentSucceeded:  # type: ignore[name-defined]
+def _succeeded(e: Payment.Succeeded) -> PaymentSucceeded:
     return PaymentSucceeded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
                             amount=e.amount, currency=e.currency)
 
 
 @to_public.register
-def _failed(e: Payment.Failed) -> PaymentFailed:  # type: ignore[name-defined]
+def _failed(e: Payment.Failed) -> PaymentFailed:
     return PaymentFailed(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id, reason=e.reason)
 
 
 @to_public.register
-def _refunded(e: Payment.Refunded) -> PaymentRefunded:  # type: ignore[name-defined]
+def _refunded(e: Payment.Refunded) -> PaymentRefunded:
     return PaymentRefunded(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id,
                            amount=e.amount, currency=e.currency, reason=e.reason)
 
 
-@to_public.register(PaymentMethods.Announced)  # type: ignore[attr-defined]
-@to_public.register(PaymentMethods.Changed)  # type: ignore[attr-defined]
+@to_public.register(PaymentMethods.Announced)
+@to_public.register(PaymentMethods.Changed)
 def _methods(e: Any) -> PaymentMethodsAvailable:
     return PaymentMethodsAvailable(methods=e.methods, card_provider=e.card_provider, announced_at=e.timestamp)
 
 
 @to_public.register
-def _voided(e: Payment.Voided) -> PaymentVoided:  # type: ignore[name-defined]
+def _voided(e: Payment.Voided) -> PaymentVoided:
     return PaymentVoided(payment_id=e.originator_id, booking_id=e.booking_id, user_id=e.user_id, reason=e.reason)
 
 

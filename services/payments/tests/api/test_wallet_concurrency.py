@@ -27,8 +27,8 @@ def test_twenty_concurrent_debits_never_overdraw_the_wallet(client, participant,
         order = PaymentOrder(payment_id=uuid4(), user_id=participant.user_id, amount=Decimal("15.00"),
                              currency="EUR", method="balance", event_id=uuid4(), booking_id=uuid4())
         start.wait()
-        # The saga's code path (strict=False): a refusal is a failed payment, not an exception.
-        return payments.request_payment(order, strict=False).status
+        # The saga's code path: a refusal is a failed payment, not an exception.
+        return payments.request_payment_for_booking(order).status
 
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(pay_for_a_booking, range(THREADS)))

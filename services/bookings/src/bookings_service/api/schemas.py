@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from contracts import limits as lim
@@ -15,7 +15,8 @@ from webkit.fields import Line, PositiveInt32
 
 from bookings_service.domain import AWAITING_PAYMENT, WAITLISTED, Booking
 
-Status = Literal["pending", "awaiting_payment", "confirmed", "waitlisted", "cancelled", "rejected", "expired"]
+# The public names of a booking's states (the domain's own enum has the same values: domain/status.py).
+Status = BookingStatus
 
 
 class BookingCreate(BaseModel):
@@ -59,7 +60,7 @@ class BookingPublic(CanonicalMoney):
     def from_aggregate(cls, booking: Booking, waitlist_position: int | None = None) -> BookingPublic:
         awaiting = booking.status == AWAITING_PAYMENT
         return cls(id=booking.id, event_id=booking.event_id, user_id=booking.user_id, group_size=booking.group_size,
-                   payment_method=booking.payment_method, status=booking.status,  # type: ignore[arg-type]
+                   payment_method=booking.payment_method, status=BookingStatus(booking.status),
                    waitlist_position=waitlist_position if booking.status == WAITLISTED else None,
                    sequence=booking.sequence,
                    payment_id=booking.payment_id if awaiting else booking.paid_payment_id,

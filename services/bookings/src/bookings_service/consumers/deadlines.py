@@ -80,7 +80,7 @@ class Deadlines:
             # Entries in flight will be answered, and the answer promotes: only idle lines need a nudge.
             if waitlist is None or not waitlist.has_waiting or waitlist.has_promoting:
                 continue
-            promoted = promote(unit, waitlist, seats_available, version or None)
+            promoted = promote(unit, waitlist, seats_available, version)
             if promoted:
                 done += self._save(*unit.changed()) and len(promoted)
         return done

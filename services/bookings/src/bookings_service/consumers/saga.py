@@ -1,8 +1,8 @@
 """The saga's Kafka handler: events.v1 (seats, event cancelled) and payments.v1 (payment outcomes).
 
-Parses each message, lets the domain policy (`domain.saga.BookingSaga`) react, and saves every changed
-aggregate together with the message's position: a redelivered message is a no-op, and a crash between
-messages resumes from the stored state. Types it does not know (or does not use) only advance the position.
+Maps each message to what the saga hears (`saga_input.to_domain`), lets the domain policy
+(`domain.saga.BookingSaga`) react, and saves every changed aggregate together with the message's position:
+a redelivered message is a no-op, and a crash between messages resumes from the stored state. Types it does not know (or does not use) only advance the position.
 
 `handle_batch` takes a whole partition batch: each aggregate is loaded once and everything is saved in
 one transaction with the batch's last position (a rush on one event is one partition, so this is what
@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-from contracts import Envelope, parse_payload, topics
+from contracts import Envelope, topics
 from eventsourcing.persistence import Tracking
 
 from bookings_service.application import Bookings
+from bookings_service.consumers.saga_input import to_domain
 from bookings_service.consumers.unit import StoreUnit
 from bookings_service.domain import BookingRules, waitlist_id
 from bookings_service.domain.saga import BookingSaga
@@ -46,7 +47,7 @@ class SagaHandler:
         """Apply messages of one partition in order; save all changes once, with the last position."""
         unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
         saga = BookingSaga(unit)
-        parsed = [(envelope, parse_payload(envelope)) for envelope in envelopes]
+        parsed = [(envelope, to_domain(envelope)) for envelope in envelopes]
         wanted = [b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)]
         wanted += [waitlist_id(e) for _, m in parsed if isinstance(e := getattr(m, "event_id", None), UUID)]
         unit.preload(wanted)
@@ -54,5 +55,5 @@ class SagaHandler:
             if message is None:
                 continue
             with unit.message(envelope):
-                saga.on(message, envelope.aggregate_version)
+                saga.on(message)
         unit.save(tracking)

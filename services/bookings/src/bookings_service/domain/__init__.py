@@ -4,6 +4,7 @@ policy. No I/O, no frameworks."""
 from bookings_service.domain.booking import (
     AWAITING_PAYMENT, CANCELLED, CONFIRMED, EXPIRED, LIVE, PENDING, REJECTED, WAITLISTED, Booking, payment_id_for,
 )
+from bookings_service.domain.status import BookingStatus
 from bookings_service.domain.cancellation import CancellationTerms, RefundSplit, refund_after_fee
 from bookings_service.domain.errors import (
     BookingAlreadyCancelled, CancellationDeadlinePassed, BookingNotCancellable, BookingNotFound, BookingRuleViolation, EventAlreadyStarted,
@@ -17,7 +18,8 @@ from bookings_service.domain.waitlist import Waitlist, waitlist_id
 
 __all__ = [
     "AWAITING_PAYMENT", "CANCELLED", "CONFIRMED", "EXPIRED", "LIVE", "PENDING", "REJECTED", "WAITLISTED", "Actor",
-    "Booking", "BookingAlreadyCancelled", "CancellationDeadlinePassed", "CancellationTerms", "RefundSplit",
+    "Booking", "BookingStatus", "BookingAlreadyCancelled", "CancellationDeadlinePassed", "CancellationTerms",
+    "RefundSplit",
     "refund_after_fee", "BookingNotCancellable", "BookingNotFound", "BookingRules",
     "BookingRuleViolation", "EventAlreadyStarted", "EventIsCancelled", "EventNotBookable", "EventNotFound",
     "EventTerms", "GroupSizeOutOfRange", "IllegalTransition", "InvalidBookingRequest", "NotBookingOwner",

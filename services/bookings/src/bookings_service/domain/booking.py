@@ -9,7 +9,7 @@ alone.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,12 +18,13 @@ from eventsourcing.domain import Aggregate, event
 
 from bookings_service.domain import errors
 from bookings_service.domain.cancellation import NO_TERMS, CancellationTerms, refund_after_fee
+from bookings_service.domain.status import HOLDS_OR_ASKS_SEATS, LIVE, BookingStatus
 from bookings_service.domain.terms import Actor, BookingRules, EventTerms
 
-PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED = "pending", "awaiting_payment", "confirmed", "waitlisted"
-CANCELLED, REJECTED, EXPIRED = "cancelled", "rejected", "expired"
-LIVE = (PENDING, AWAITING_PAYMENT, CONFIRMED, WAITLISTED)
-HOLDS_OR_ASKS_SEATS = (PENDING, AWAITING_PAYMENT, CONFIRMED)
+# Short names of the states, for the rules below and code written against them.
+PENDING, AWAITING_PAYMENT, CONFIRMED = BookingStatus.PENDING, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED
+WAITLISTED, CANCELLED = BookingStatus.WAITLISTED, BookingStatus.CANCELLED
+REJECTED, EXPIRED = BookingStatus.REJECTED, BookingStatus.EXPIRED
 
 
 def payment_id_for(booking_id: UUID, attempt: int) -> UUID:
@@ -52,7 +53,19 @@ class Booking(Aggregate):
                    currency=terms.currency if terms.is_paid else None, organizer_id=terms.created_by,
                    event_starts_at=terms.start_time, sequence=sequence)
 
-    @event("Requested")
+    class Requested(Aggregate.Created):
+        booking_id: UUID
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        payment_method: str | None
+        amount: Decimal | None
+        currency: str | None
+        organizer_id: UUID | None = None
+        event_starts_at: datetime | None = None
+        sequence: int | None = None
+
+    @event(Requested)
     def __init__(self, booking_id: UUID, event_id: UUID, user_id: UUID, group_size: int,
                  payment_method: str | None, amount: Decimal | None, currency: str | None,
                  organizer_id: UUID | None = None, event_starts_at: datetime | None = None,
@@ -69,7 +82,7 @@ class Booking(Aggregate):
         self.payment_method = payment_method
         self.amount = amount
         self.currency = currency
-        self.status = PENDING
+        self.status: BookingStatus = PENDING
         self.reason: str | None = None
         self.attempt = 0  # reservation attempts asked of the Event
         self.answered_attempt = 0  # the last attempt the Event answered
@@ -125,7 +138,7 @@ class Booking(Aggregate):
         if not self.is_live:
             raise errors.BookingNotCancellable(f"booking {self.id} is {self.status}; it can no longer be cancelled")
 
-    def _check_status(self, *allowed: str) -> None:
+    def _check_status(self, *allowed: BookingStatus) -> None:
         if self.status not in allowed:
             raise errors.IllegalTransition(f"booking {self.id} is {self.status}, expected {' or '.join(allowed)}")
 
@@ -136,7 +149,13 @@ class Booking(Aggregate):
         self._check_status(PENDING)
         self._seats_requested(**self._ref(), group_size=self.group_size, attempt=self.attempt + 1)
 
-    @event("SeatsRequested")
+    class SeatsRequested(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        attempt: int
+
+    @event(SeatsRequested)
     def _seats_requested(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
         self.attempt = attempt
 
@@ -158,7 +177,13 @@ class Booking(Aggregate):
         self._seats_request_repeated(**self._ref(), group_size=self.group_size, attempt=self.attempt)
         return True
 
-    @event("SeatsRequestRepeated")
+    class SeatsRequestRepeated(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        attempt: int
+
+    @event(SeatsRequestRepeated)
     def _seats_request_repeated(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
         self.redrives = self._redrives_of_attempt() + 1
         self.redriven_attempt = attempt
@@ -185,7 +210,18 @@ class Booking(Aggregate):
             # Compensation: seats arrived for a booking that no longer wants them.
             self._unwanted_seats_released(**self._ref(), attempt=attempt)
 
-    @event("SeatsHeld")
+    class SeatsHeld(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        attempt: int
+        payment_id: UUID
+        amount: Decimal
+        currency: str
+        payment_method: str
+        expires_at: datetime
+        organizer_id: UUID | None = None
+
+    @event(SeatsHeld)
     def _seats_held(self, event_id: UUID, user_id: UUID, attempt: int, payment_id: UUID, amount: Decimal,
                     currency: str, payment_method: str, expires_at: datetime,
                     organizer_id: UUID | None = None) -> None:
@@ -194,7 +230,14 @@ class Booking(Aggregate):
         self.payment_id = payment_id
         self.expires_at = expires_at
 
-    @event("Confirmed")
+    class Confirmed(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        attempt: int
+        payment_id: UUID | None
+
+    @event(Confirmed)
     def _confirmed(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int,
                    payment_id: UUID | None) -> None:
         self.status = CONFIRMED
@@ -202,7 +245,12 @@ class Booking(Aggregate):
         self.paid_payment_id = payment_id
         self.expires_at = None
 
-    @event("UnwantedSeatsReleased")
+    class UnwantedSeatsReleased(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        attempt: int
+
+    @event(UnwantedSeatsReleased)
     def _unwanted_seats_released(self, event_id: UUID, user_id: UUID, attempt: int) -> None:
         self.answered_attempt = attempt
         self.released_attempt = attempt
@@ -222,7 +270,13 @@ class Booking(Aggregate):
         self._waitlisted(**self._ref(), position=position,
                          attempt=self.attempt if attempt is None else attempt)
 
-    @event("Waitlisted")
+    class Waitlisted(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        position: int
+        attempt: int
+
+    @event(Waitlisted)
     def _waitlisted(self, event_id: UUID, user_id: UUID, position: int, attempt: int) -> None:
         self.status = WAITLISTED
         self.answered_attempt = max(self.answered_attempt, attempt)
@@ -234,7 +288,13 @@ class Booking(Aggregate):
         self._check_status(PENDING, WAITLISTED)
         self._rejected(**self._ref(), reason=reason, attempt=self.attempt if attempt is None else attempt)
 
-    @event("Rejected")
+    class Rejected(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        reason: str
+        attempt: int
+
+    @event(Rejected)
     def _rejected(self, event_id: UUID, user_id: UUID, reason: str, attempt: int) -> None:
         self.status = REJECTED
         self.reason = reason
@@ -266,7 +326,14 @@ class Booking(Aggregate):
         return (self.amount is not None and Decimal(amount) == self.amount
                 and (currency or "").upper() == (self.currency or "").upper())
 
-    @event("LatePaymentAccepted")
+    class LatePaymentAccepted(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        payment_id: UUID
+        attempt: int
+
+    @event(LatePaymentAccepted)
     def _late_payment_accepted(self, event_id: UUID, user_id: UUID, group_size: int, payment_id: UUID,
                                attempt: int) -> None:
         self.status = PENDING
@@ -278,14 +345,26 @@ class Booking(Aggregate):
         self._check_status(PENDING)
         self._late_payment_refused(**self._ref(), payment_id=self.paid_payment_id, attempt=attempt)
 
-    @event("LatePaymentRefused")
+    class LatePaymentRefused(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        payment_id: UUID
+        attempt: int
+
+    @event(LatePaymentRefused)
     def _late_payment_refused(self, event_id: UUID, user_id: UUID, payment_id: UUID, attempt: int) -> None:
         self.status = EXPIRED
         self.answered_attempt = attempt
         self.refunds_requested.append(payment_id)
         self.paid_payment_id = None
 
-    @event("RefundRequested")
+    class RefundRequested(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        payment_id: UUID
+        reason: str
+
+    @event(RefundRequested)
     def _refund_requested(self, event_id: UUID, user_id: UUID, payment_id: UUID, reason: str) -> None:
         self.refunds_requested.append(payment_id)
 
@@ -303,7 +382,10 @@ class Booking(Aggregate):
         elif self.status == CONFIRMED and payment_id == self.paid_payment_id:
             self._end("payment_refunded", refund=False)
 
-    @event("RefundCompleted")
+    class RefundCompleted(Aggregate.Event):
+        payment_id: UUID
+
+    @event(RefundCompleted)
     def _refund_completed(self, payment_id: UUID) -> None:
         self.refunds_completed.append(payment_id)
 
@@ -314,7 +396,13 @@ class Booking(Aggregate):
         self._expired(**self._ref(), payment_id=self.payment_id, attempt=self.attempt)
         return True
 
-    @event("Expired")
+    class Expired(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        payment_id: UUID | None
+        attempt: int
+
+    @event(Expired)
     def _expired(self, event_id: UUID, user_id: UUID, payment_id: UUID | None, attempt: int) -> None:
         self.status = EXPIRED
         self.released_attempt = attempt
@@ -357,7 +445,18 @@ class Booking(Aggregate):
                         refund_payment_id=refund_id, refund_amount=refund_amount, refund_fee=refund_fee,
                         void_payment_id=void_id)
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        reason: str
+        release_seats: bool
+        refund_payment_id: UUID | None
+        refund_amount: Decimal | None = None
+        refund_fee: Decimal | None = None
+        void_payment_id: UUID | None = None
+
+    @event(Cancelled)
     def _cancelled(self, event_id: UUID, user_id: UUID, group_size: int, reason: str, release_seats: bool,
                    refund_payment_id: UUID | None, refund_amount: Decimal | None = None,
                    refund_fee: Decimal | None = None, void_payment_id: UUID | None = None) -> None:
@@ -378,7 +477,13 @@ class Booking(Aggregate):
         self._check_status(WAITLISTED)
         self._promoted(**self._ref(), group_size=self.group_size, attempt=self.attempt + 1)
 
-    @event("Promoted")
+    class Promoted(Aggregate.Event):
+        event_id: UUID
+        user_id: UUID
+        group_size: int
+        attempt: int
+
+    @event(Promoted)
     def _promoted(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int) -> None:
         self.status = PENDING
         self.attempt = attempt

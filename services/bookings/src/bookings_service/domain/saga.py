@@ -1,7 +1,8 @@
 """The booking saga's policy (DESIGN §5): one handler per message the bookings service reacts to.
 
 The saga's state lives in the Booking and Waitlist aggregates; this policy only decides which of their
-commands a message leads to. It does no I/O: aggregates come from a `SagaUnit` (the consumer's, backed
+commands a message leads to. It hears messages in the domain's words (`saga_inputs`; the consumer maps
+public messages to them at the edge) and does no I/O: aggregates come from a `SagaUnit` (the consumer's, backed
 by the event store and read models, or a dict in unit tests), which also collects what changed so it
 can be saved in one transaction with the message's position.
 
@@ -27,10 +28,11 @@ from functools import singledispatchmethod
 from typing import Protocol
 from uuid import UUID
 
-from contracts.events import EventCancelled, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
-
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
+from bookings_service.domain.saga_inputs import (
+    EventCancelled, EventUpdated, PaymentFailed, PaymentRefunded, PaymentSucceeded, SeatsRejected, SeatsReleased,
+    SeatsReserved,
+)
 from bookings_service.domain.terms import BookingRules
 from bookings_service.domain.waitlist import Waitlist, may_take_seats
 from bookings_service.domain.waitlist_policy import STRICT_FIFO
@@ -59,17 +61,17 @@ class SagaUnit(Protocol):
 
 
 class BookingSaga:
-    """Reacts to one parsed message; `version` is the message's aggregate version (the Event's, for seats)."""
+    """Reacts to one message (a `saga_inputs` type)."""
 
     def __init__(self, unit: SagaUnit):
         self.unit = unit
 
     @singledispatchmethod
-    def on(self, message: object, version: int = 0) -> None:
+    def on(self, message: object) -> None:
         """Messages the saga does not use change nothing."""
 
     @on.register
-    def _seats_reserved(self, message: SeatsReserved, version: int = 0) -> None:
+    def _seats_reserved(self, message: SeatsReserved) -> None:
         booking = self.unit.booking(message.booking_id)
         if booking is None or booking.is_answered(message.attempt):
             return
@@ -81,7 +83,7 @@ class BookingSaga:
         booking.seats_reserved(message.attempt, now=self.unit.now, rules=self.unit.rules())
         if waitlist is not None:
             waitlist.leave(booking.id)
-        self._promote(message.event_id, message.seats_available, version)
+        self._promote(message.event_id, message.seats_available, message.seats_version)
 
     def _must_yield(self, booking: Booking, waitlist: Waitlist | None, attempt: int) -> bool:
         """Under strict_fifo, seats granted to a request while one accepted before it waits are not kept (the
@@ -91,42 +93,41 @@ class BookingSaga:
                 and not may_take_seats(waitlist, booking.sequence))
 
     @on.register
-    def _seats_rejected(self, message: SeatsRejected, version: int = 0) -> None:
+    def _seats_rejected(self, message: SeatsRejected) -> None:
         booking = self.unit.booking(message.booking_id)
         if booking is None or booking.is_answered(message.attempt):
             return
         if booking.status == PENDING and message.attempt == booking.attempt:
             if booking.awaits_late_payment_seats:
                 booking.refuse_late_payment(message.attempt)
-            elif message.reason == "full":
+            elif message.is_full:
                 waitlist = self.unit.waitlist(message.event_id, open_if_missing=True)
                 assert waitlist is not None
                 self._to_line(booking, waitlist, message.attempt)
             else:
                 booking.reject(message.reason, message.attempt)
                 self._leave_line(booking)
-        self._promote(message.event_id, message.seats_available, version)
+        self._promote(message.event_id, message.seats_available, message.seats_version)
 
     @on.register
-    def _seats_released(self, message: SeatsReleased, version: int = 0) -> None:
-        self._promote(message.event_id, message.seats_available, version)
+    def _seats_released(self, message: SeatsReleased) -> None:
+        self._promote(message.event_id, message.seats_available, message.seats_version)
 
     @on.register
-    def _event_updated(self, message: EventUpdated, version: int = 0) -> None:
-        capacity = message.changes.get("max_participants")
-        if isinstance(capacity, int) and not isinstance(capacity, bool):
+    def _event_updated(self, message: EventUpdated) -> None:
+        if message.capacity is not None:
             # Groups that can no longer ever fit are rejected, so they stop blocking the line.
             waitlist = self.unit.waitlist(message.event_id, open_if_missing=True)
             assert waitlist is not None
-            for booking_id in waitlist.capacity_changed(capacity, version or None):
+            for booking_id in waitlist.capacity_changed(message.capacity, message.seats_version):
                 booking = self.unit.booking(booking_id)
                 if booking is not None and booking.status == WAITLISTED:
                     booking.reject(CAPACITY_REDUCED)
         # A larger capacity frees seats just like a release does.
-        self._promote(message.event_id, message.seats_available, version)
+        self._promote(message.event_id, message.seats_available, message.seats_version)
 
     @on.register
-    def _event_cancelled(self, message: EventCancelled, version: int = 0) -> None:
+    def _event_cancelled(self, message: EventCancelled) -> None:
         waitlist = self.unit.waitlist(message.event_id)
         in_line = waitlist.booking_ids() if waitlist is not None else []
         if waitlist is not None:
@@ -137,19 +138,19 @@ class BookingSaga:
                 cancel_and_leave(booking, waitlist)
 
     @on.register
-    def _payment_succeeded(self, message: PaymentSucceeded, version: int = 0) -> None:
+    def _payment_succeeded(self, message: PaymentSucceeded) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
             booking.payment_succeeded(message.payment_id, message.amount, message.currency)
 
     @on.register
-    def _payment_failed(self, message: PaymentFailed, version: int = 0) -> None:
+    def _payment_failed(self, message: PaymentFailed) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
             booking.payment_failed(message.payment_id)
 
     @on.register
-    def _payment_refunded(self, message: PaymentRefunded, version: int = 0) -> None:
+    def _payment_refunded(self, message: PaymentRefunded) -> None:
         booking = self._booking_of(message.booking_id)
         if booking is not None:
             booking.payment_refunded(message.payment_id)
@@ -179,7 +180,7 @@ class BookingSaga:
         waitlist = self.unit.waitlist(event_id)
         if waitlist is None or not waitlist.has_waiting:
             return
-        promote(self.unit, waitlist, seats_available, version or None)
+        promote(self.unit, waitlist, seats_available, version)
 
 
 def promote(unit: SagaUnit, waitlist: Waitlist, seats_available: int, version: int | None) -> list[Booking]:

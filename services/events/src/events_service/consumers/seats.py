@@ -20,7 +20,7 @@ from events_service.application import Events
 from events_service.domain import ReleaseSeats, ReserveSeats, SeatCommand
 
 
-def to_command(envelope: Envelope) -> SeatCommand | None:
+def to_domain(envelope: Envelope) -> SeatCommand | None:
     """The domain command a message asks for; None for types this service does not handle."""
     payload = parse_payload(envelope)
     if isinstance(payload, messages.ReserveSeats):
@@ -50,7 +50,7 @@ class SeatsHandler:
     def handle_batch(self, envelopes: Sequence[Envelope], tracking: Tracking) -> None:
         """A partition batch in offset order: one load and one save per event, one transaction in all."""
         batch = self.app.seat_batch(datetime.now(UTC))
-        commands = [(envelope, to_command(envelope)) for envelope in envelopes]
+        commands = [(envelope, to_domain(envelope)) for envelope in envelopes]
         batch.preload(c.event_id for _, c in commands if c is not None)
         for envelope, command in commands:
             if command is None:

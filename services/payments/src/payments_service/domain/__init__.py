@@ -11,7 +11,7 @@ from payments_service.domain.methods import METHODS_ID, PaymentMethods
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
     BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, VOIDED, Payment, PaymentOrder,
-    check_cash_top_up, check_order,
+    RefundOrder, VoidOrder, check_cash_top_up, check_order,
 )
 from payments_service.domain.provider_event import ProviderEvent, provider_event_id
 from payments_service.domain.refund import Refund, refund_id
@@ -26,7 +26,8 @@ __all__ = [
     "AmountTooLarge", "AmountTooPrecise", "CashTopUpTooLarge", "InsufficientBalance", "InvalidCurrency",
     "InvalidPaymentRequest", "InvalidRefundAmount", "OwnPaymentConfirmation", "check_cash_top_up",
     "NonPositiveAmount", "NotOfflinePayment", "NotPaymentOwner", "Payment", "PaymentNotFound", "PaymentNotPending",
-    "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "TopUpFromBalance",
+    "PaymentNotRefundable", "PaymentOrder", "PaymentRuleViolation", "ProviderEvent", "Refund", "RefundOrder",
+    "TopUpFromBalance", "VoidOrder",
     "UnknownPaymentMethod", "Wallet", "check_amount", "check_currency", "check_order", "check_refund", "exponent",
     "needs_wallet", "normalised", "pay_from_wallet", "provider_event_id", "record_success", "refund", "refund_id",
     "to_minor_units", "wallet_id",

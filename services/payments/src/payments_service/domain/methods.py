@@ -23,7 +23,11 @@ class PaymentMethods(Aggregate):
     def create_id() -> UUID:
         return METHODS_ID
 
-    @event("Announced")
+    class Announced(Aggregate.Created):
+        methods: list[str]
+        card_provider: str | None
+
+    @event(Announced)
     def __init__(self, methods: list[str], card_provider: str | None) -> None:
         self.methods = list(methods)
         self.card_provider = card_provider
@@ -35,7 +39,11 @@ class PaymentMethods(Aggregate):
         self._changed(methods=list(methods), card_provider=card_provider)
         return True
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        methods: list[str]
+        card_provider: str | None
+
+    @event(Changed)
     def _changed(self, methods: list[str], card_provider: str | None) -> None:
         self.methods = list(methods)
         self.card_provider = card_provider

@@ -47,6 +47,23 @@ class PaymentOrder:
         return self.event_id is None and self.booking_id is None
 
 
+@dataclass(frozen=True)
+class RefundOrder:
+    """A booking's request to give a payment's money back (all of it, or `amount` when a fee is kept)."""
+
+    payment_id: UUID
+    reason: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class VoidOrder:
+    """A booking's request that a payment still awaited can no longer be paid."""
+
+    payment_id: UUID
+    reason: str
+
+
 def check_order(order: PaymentOrder) -> None:
     """Every rule a new payment must satisfy before any provider is asked."""
     check_amount(order.amount, order.currency)
@@ -97,7 +114,23 @@ class Payment(Aggregate):
                    event_id=order.event_id, booking_id=order.booking_id, expires_at=order.expires_at,
                    reference=reference, confirmation_url=confirmation_url, organizer_id=order.organizer_id)
 
-    @event("Requested")
+    class Requested(Aggregate.Created):
+        payment_id: UUID
+        user_id: UUID
+        amount: Decimal
+        currency: str
+        method: str
+        provider: str
+        is_offline: bool
+        description: str | None
+        event_id: UUID | None
+        booking_id: UUID | None
+        expires_at: datetime | None
+        reference: str | None
+        confirmation_url: str | None
+        organizer_id: UUID | None = None
+
+    @event(Requested)
     def __init__(self, payment_id: UUID, user_id: UUID, amount: Decimal, currency: str, method: str, provider: str,
                  is_offline: bool, description: str | None, event_id: UUID | None, booking_id: UUID | None,
                  expires_at: datetime | None, reference: str | None, confirmation_url: str | None,
@@ -163,7 +196,14 @@ class Payment(Aggregate):
         self._succeeded(user_id=self.user_id, booking_id=self.booking_id, amount=self.amount,
                         currency=self.currency, confirmed_by=confirmed_by)
 
-    @event("Succeeded")
+    class Succeeded(Aggregate.Event):
+        user_id: UUID
+        booking_id: UUID | None
+        amount: Decimal
+        currency: str
+        confirmed_by: UUID | None
+
+    @event(Succeeded)
     def _succeeded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str,
                    confirmed_by: UUID | None) -> None:
         # Payer, booking and amount are recorded again so the public PaymentSucceeded is built from this event.
@@ -191,7 +231,12 @@ class Payment(Aggregate):
         self.check_pending()
         self._failed(user_id=self.user_id, booking_id=self.booking_id, reason=reason)
 
-    @event("Failed")
+    class Failed(Aggregate.Event):
+        user_id: UUID
+        booking_id: UUID | None
+        reason: str
+
+    @event(Failed)
     def _failed(self, user_id: UUID, booking_id: UUID | None, reason: str) -> None:
         self.status = FAILED
         self.failure_reason = reason
@@ -204,7 +249,12 @@ class Payment(Aggregate):
         self._voided(user_id=self.user_id, booking_id=self.booking_id, reason=reason)
         return True
 
-    @event("Voided")
+    class Voided(Aggregate.Event):
+        user_id: UUID
+        booking_id: UUID | None
+        reason: str
+
+    @event(Voided)
     def _voided(self, user_id: UUID, booking_id: UUID | None, reason: str) -> None:
         self.status = VOIDED
         self.failure_reason = reason
@@ -236,7 +286,15 @@ class Payment(Aggregate):
         self._refunded(user_id=self.user_id, booking_id=self.booking_id, amount=self.refund_amount(amount),
                        currency=self.currency, refund_id=refund_id, reason=reason)
 
-    @event("Refunded")
+    class Refunded(Aggregate.Event):
+        user_id: UUID
+        booking_id: UUID | None
+        amount: Decimal
+        currency: str
+        refund_id: UUID
+        reason: str
+
+    @event(Refunded)
     def _refunded(self, user_id: UUID, booking_id: UUID | None, amount: Decimal, currency: str, refund_id: UUID,
                   reason: str) -> None:
         # `amount` is what went back: the whole payment, or less when a cancellation fee was kept.
