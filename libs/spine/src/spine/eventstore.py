@@ -21,9 +21,11 @@ import psycopg
 import psycopg.conninfo
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, ProcessRecorder, Recording, StoredEvent, Tracking
+from eventsourcing.persistence import InfrastructureFactory, Mapper, ProcessRecorder, Recording, StoredEvent, Tracking
+from eventsourcing.utils import Environment
 
 from spine import context
+from spine.db import fail_fast
 from spine.loading import load_many
 from spine.settings import InfraSettings
 
@@ -76,6 +78,16 @@ class ServiceApplication(Application):
 
     # Subclasses list aggregates with long streams here, e.g. {Event: 50}.
     snapshotting_intervals: ClassVar[dict[type, int]] = {}
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory:
+        """The library's factory, its connection pool made fail-fast before anything opens it: while
+        PostgreSQL is down, each of the library's 10 retries would wait POSTGRES_CONNECT_TIMEOUT for a
+        connection (minutes in all), and once it is back the pool reconnects on a backoff of up to 32 s."""
+        factory = super().construct_factory(env)
+        datastore = getattr(factory, "datastore", None)  # None for in-memory persistence
+        if datastore is not None:
+            datastore.pool = fail_fast(datastore.pool)
+        return factory
 
     def construct_mapper(self) -> Mapper:
         return CausedMapper(

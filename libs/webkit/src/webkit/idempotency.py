@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 import structlog
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -110,7 +111,13 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         request = _Request(subject, key, _fingerprint(scope, body))
-        outcome = await run_in_threadpool(self.store.claim, request.caller, request.key, request.fingerprint)
+        try:
+            outcome = await run_in_threadpool(self.store.claim, request.caller, request.key, request.fingerprint)
+        except psycopg.OperationalError:  # the database is down: say so at once, the client retries
+            log.warning("idempotency_store_unavailable", path=scope["path"])
+            await problem_response(503, detail="The service is briefly unavailable; retry shortly.",
+                                   instance=scope["path"], headers={"Retry-After": "1"})(scope, receive, send)
+            return
         if isinstance(outcome, StoredResponse):
             log.info("idempotent_replay", path=scope["path"], status=outcome.status)
             await _replay(outcome, scope, receive, send)

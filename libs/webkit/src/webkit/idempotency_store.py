@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
+from spine.db import FailFastPool
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -47,13 +49,17 @@ class IdempotencyStore:
         self.in_flight_timeout = in_flight_timeout
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        # Claims whose release failed (the database was down when their request failed): released before the
+        # next claim, so a client's retry after the outage runs instead of meeting 409 "in progress".
+        self._unreleased: set[tuple[str, str]] = set()
 
     def _connection(self):
         with self._lock:
             if self._pool is None:
                 # Opened lazily: the app object is often built long before the database is reachable.
-                pool = ConnectionPool(self.conninfo, min_size=1, max_size=4, open=True, name="idempotency",
-                                      check=ConnectionPool.check_connection)  # survive a PostgreSQL restart
+                # Checked connections survive a PostgreSQL restart; failing fast, a claim during one is a 503.
+                pool = FailFastPool(self.conninfo, min_size=1, max_size=4, open=True, name="idempotency",
+                                    check=ConnectionPool.check_connection)
                 with pool.connection() as conn:
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext('idempotency_keys'))")
                     conn.execute(SCHEMA)
@@ -69,6 +75,7 @@ class IdempotencyStore:
     def claim(self, caller: str, key: str, fingerprint: str) -> Claim:
         """Take the key for this request, or say what the earlier request with it left behind."""
         with self._connection() as conn:
+            self._release_pending(conn)
             # An expired key, or a claim whose process died mid-request, may be taken afresh.
             conn.execute(
                 "DELETE FROM idempotency_keys WHERE caller = %s AND key = %s AND (created_at < now() - %s"
@@ -98,10 +105,24 @@ class IdempotencyStore:
                          (response.status, Jsonb([list(h) for h in response.headers]), response.body, caller, key))
 
     def release(self, caller: str, key: str) -> None:
-        """Forget a claim whose request failed on our side, so the client's retry runs again."""
-        with self._connection() as conn:
+        """Forget a claim whose request failed on our side, so the client's retry runs again (if the database
+        cannot be reached now, as soon as it can: before this store's next claim)."""
+        with self._lock:
+            self._unreleased.add((caller, key))
+        try:
+            with self._connection() as conn:
+                self._release_pending(conn)
+        except psycopg.OperationalError:
+            pass
+
+    def _release_pending(self, conn: psycopg.Connection) -> None:
+        with self._lock:
+            pending = list(self._unreleased)
+        for caller, key in pending:
             conn.execute("DELETE FROM idempotency_keys WHERE caller = %s AND key = %s AND status IS NULL",
                          (caller, key))
+            with self._lock:
+                self._unreleased.discard((caller, key))
 
     def close(self) -> None:
         with self._lock:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
+import psycopg
+from eventsourcing import persistence
 from spine.writer import GroupCommitWriter
-from webkit.problems import too_many_requests
+from webkit.problems import Problem, too_many_requests
 from webkit.rate_limit import TokenBuckets
 
 from bookings_service.application import BookingRequest, Bookings, KeptLedgers
@@ -24,6 +26,15 @@ from bookings_service.projections.settings_replica import RulesReader
 
 MAX_BATCH = 256
 TOO_FAST = "You are asking for bookings too fast; retry later."
+# A batch that could not reach the database (its pools fail fast while it is down: spine.db.FailFastPool)
+# wrote nothing; its requesters hear 503 with Retry-After, are not stored for replay, and simply retry.
+UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
+               persistence.InterfaceError)
+
+
+def database_unavailable() -> Problem:
+    return Problem(503, "Service Unavailable", "The bookings database is briefly unavailable; retry shortly.",
+                   headers={"Retry-After": "1"}, retry_after=1)
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,10 @@ class BookingIntake:
             self._apply, max_batch=max_batch, name="bookings-writer")
 
     async def request(self, ask: Ask) -> Booking:
-        return await self.writer.submit(ask)
+        try:
+            return await self.writer.submit(ask)
+        except UNREACHABLE as exc:
+            raise database_unavailable() from exc
 
     def _apply(self, asks: Sequence[Ask]) -> list[Booking | Exception]:
         """One batch, in arrival order: 429 for those over their rate, 404 for unknown events, else booked."""

@@ -35,6 +35,8 @@ PROBLEMS = {
     422: {"description": "Invalid input or a broken business rule"},
     429: {"description": "Too many booking requests from this user (retry after `Retry-After` seconds), or too "
                          "many unpaid bookings for this account (max_pending_payments_per_user)"},
+    503: {"description": "The database is briefly unavailable (e.g. restarting): nothing was booked; retry after "
+                         "`Retry-After` seconds with the same Idempotency-Key"},
 }
 
 
@@ -43,7 +45,7 @@ def _responses(*statuses: int) -> dict:
 
 
 @router.post("/", status_code=202, response_model=BookingPublic,
-             responses={**position_response(202), **_responses(401, 404, 409, 422, 429)},
+             responses={**position_response(202), **_responses(401, 404, 409, 422, 429, 503)},
              openapi_extra=linked(202, **LINKS_FROM_BOOKING))
 async def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
                          response: Response) -> BookingPublic:
