@@ -17,12 +17,18 @@ per call (`fetch`), about a tenth of a millisecond.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+import json
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
+from uuid import UUID
 
 from psycopg import Cursor
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Select, Table, Text, literal
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Select, Table, Text, bindparam, cast, func, literal
+from sqlalchemy import literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql import ClauseElement
@@ -108,6 +114,87 @@ def run(target: Any, statement: ClauseElement) -> Any:
     cursor or connection; returns what their `execute` returns."""
     c = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     return target.execute(c.string, c.params)
+
+
+def _json(value: Any) -> Any:
+    """What `json` cannot encode itself, as the text PostgreSQL reads back exactly (Decimal as a string)."""
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to a view row")
+
+
+@cache
+def _row_statements(table: Table) -> tuple[Any, Any]:
+    """SELECT … WHERE key = ANY(keys) FOR UPDATE, and the upsert of rows given as one JSON array."""
+    (key,) = table.primary_key.columns
+    read = (select(table).where(key == func.any(cast(bindparam("keys"), ARRAY(key.type))))
+            .order_by(key).with_for_update())
+    names = [c.name for c in table.columns]
+    # One parameter whatever the batch size: PostgreSQL turns each JSON object into a row of the table's type.
+    source = func.jsonb_populate_recordset(literal_column(f'NULL::"{table.name}"'),
+                                           cast(bindparam("rows"), JSONB)).table_valued(*names, name="r")
+    upsert = insert(table).from_select(names, select(*(source.c[n] for n in names)))
+    upsert = upsert.on_conflict_do_update(index_elements=[key],
+                                          set_={n: upsert.excluded[n] for n in names if n != key.name})
+    return read, upsert
+
+
+class Rows:
+    """The rows one batch touches, keyed by the table's primary key: read once (locked), changed in memory
+    message by message with the same rules the per-message statements had, written back with one upsert.
+
+    A batch thus costs two statements whatever its size, and repeated keys (a booking requested, confirmed
+    and cancelled in one batch) end as one row write. `insert` is INSERT … ON CONFLICT DO NOTHING; `update`
+    is UPDATE … WHERE key = … [AND version < …]; both change nothing for a row that is absent (resp. there).
+    Not for JSON columns that may hold a JSON null (it would be written as SQL NULL).
+    """
+
+    def __init__(self, cur: Cursor, table: Table, keys: Iterable[Hashable]):
+        self.table = table
+        self._read, self._upsert = _row_statements(table)
+        self.key = next(iter(table.primary_key.columns)).name
+        self.columns = [c.name for c in table.columns]
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
+        wanted = list({str(k): k for k in keys if k is not None}.values())
+        if wanted:
+            execute(cur, self._read, {"keys": wanted})
+            for found in cur.fetchall():  # SELECT table: its columns in order
+                row = dict(found) if isinstance(found, Mapping) else dict(zip(self.columns, found, strict=True))
+                self.rows[str(row[self.key])] = row
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        """The row as this batch has left it so far (change it in place, then `touch`)."""
+        return self.rows.get(str(key))
+
+    def touch(self, key: Hashable) -> None:
+        self.dirty.add(str(key))
+
+    def insert(self, key: Hashable, values: Mapping[str, Any]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING: a row for `key` unless there is one; columns not given are NULL."""
+        if str(key) not in self.rows:
+            self.rows[str(key)] = {**dict.fromkeys(self.columns), **values, self.key: key}
+            self.touch(key)
+
+    def update(self, key: Hashable, values: Mapping[str, Any], version: int | None = None) -> dict[str, Any] | None:
+        """UPDATE of an existing row (with `version`: only if the row's `version` is older; it becomes it)."""
+        row = self.rows.get(str(key))
+        if row is None or (version is not None and not row["version"] < version):
+            return None
+        row.update(values)
+        if version is not None:
+            row["version"] = version
+        self.touch(key)
+        return row
+
+    def write(self, cur: Cursor) -> None:
+        """The changed rows, in one INSERT … ON CONFLICT DO UPDATE."""
+        if self.dirty:
+            rows = [self.rows[k] for k in sorted(self.dirty)]
+            execute(cur, self._upsert, {"rows": json.dumps(rows, default=_json)})
+            self.dirty.clear()
 
 
 class View(SqlProjection):
