@@ -5,7 +5,9 @@ Run it with a checkout's interpreter to measure that checkout's views, e.g. befo
     .venv/bin/python bench/view_batches.py            # this worktree
     /work/main/.venv/bin/python bench/view_batches.py # main (its own code, same script)
 Prints per view: messages, median / best of the runs (ms), and a digest of the resulting rows — equal digests
-mean the two checkouts built exactly the same rows from the same messages. No assertions on time.
+mean the two checkouts built exactly the same rows from the same messages. Also: the statements sent per batch
+(whole transaction: lock, position, claims, the view's own) and the client's CPU time. No assertions on time;
+on a loaded machine compare runs made one right after the other.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 from spine.projector import ProjectionStore
 from spine.settings import InfraSettings
 from spine.testing import golden_story, view_rows
 
-RUNS = 5
+RUNS = 7
 SIZE = 500
 
 
@@ -39,15 +41,21 @@ def _ids(prefix: int) -> Any:
 def interleave(stories: list[list[Any]], seed: int = 8) -> list[Any]:
     """Stories interleaved (each in order) with a few duplicates, cut to SIZE messages."""
     rng = random.Random(seed)
-    queues, out = [list(s) for s in stories], []
+    queues, out = [[_fixed_id(e) for e in s] for s in stories], []
     while queues and len(out) < SIZE:
         q = rng.choice(queues)
         out.append(q.pop(0))
         if not q:
             queues.remove(q)
         if rng.random() < 0.03:
-            out.append(out[rng.randrange(len(out))])  # a redelivered/re-published message
+            out.append(out[rng.randrange(len(out))])  # a redelivered/re-published message, maybe stale by now
     return out[:SIZE]
+
+
+def _fixed_id(envelope: Any) -> Any:
+    """The same event id in every run (golden_story draws random ones; the audit log keeps them)."""
+    return envelope.model_copy(update={"event_id": uuid5(NAMESPACE_URL, f"{envelope.aggregate_id}/"
+                                                                        f"{envelope.aggregate_version}")})
 
 
 START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
@@ -82,6 +90,7 @@ def payments_batch() -> list[Any]:
 def views() -> list[tuple[str, str, Any, Any]]:
     from bookings_service.projections.bookings_view import BookingsView
     from bookings_service.projections.catalogue_replica import CatalogueReplica
+    from bookings_service.projections.payments_ledger import PaymentsLedger
     from events_service.projections.catalogue import CatalogueProjection
     from payments_service.projections.payments_view import PaymentsView
     from users_service.projections.audit_log import AuditLog
@@ -89,11 +98,60 @@ def views() -> list[tuple[str, str, Any, Any]]:
             ("events", "catalogue", CatalogueProjection, events_batch),
             ("bookings", "catalogue_replica", CatalogueReplica, events_batch),
             ("payments", "payments_view", PaymentsView, payments_batch),
+            ("bookings", "payments_ledger", PaymentsLedger, payments_batch),
             ("users", "audit_log", lambda: AuditLog(("t",)), bookings_batch)]
 
 
-def measure(conninfo: str, make_view: Any, batch: list[Any]) -> tuple[list[float], str]:
-    times, digest = [], ""
+def digest_of(rows: dict[str, list[Any]]) -> str:
+    for table in rows.values():
+        for row in table:
+            row.pop("recorded_at", None)
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def raw_digest(conninfo: str, make_view: Any, batch: list[Any]) -> str:
+    """The rows of the view's own SQL alone (no claims: duplicates and stale versions reach it)."""
+    schema = f"bench_raw_{time.monotonic_ns() % 10**8}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    store, view = ProjectionStore(conninfo, schema=schema), make_view()
+    try:
+        store.setup(view)
+        with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
+            view.apply_batch(cur, batch)
+        return digest_of(view_rows(conninfo, view, schema))
+    finally:
+        store.close()
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class Statements:
+    """Counts the SQL statements psycopg sends (an executemany of n rows is n statements)."""
+
+    count = 0
+
+    @classmethod
+    def install(cls) -> None:
+        execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+        def counted(self: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+            cls.count += 1
+            return execute(self, query, params, **kw)
+
+        def counted_many(self: Any, query: Any, params_seq: Any, **kw: Any) -> Any:
+            params_seq = list(params_seq)
+            cls.count += len(params_seq)
+            return executemany(self, query, params_seq, **kw)
+
+        psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+        psycopg.Cursor.executemany = counted_many  # type: ignore[method-assign]
+
+
+def measure(conninfo: str, make_view: Any, batch: list[Any]) -> tuple[list[float], list[float], int, str]:
+    times: list[float] = []
+    cpu: list[float] = []
+    statements, digest = 0, ""
     for run in range(RUNS):
         schema = f"bench_{run}_{time.monotonic_ns() % 10**8}"
         with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -103,30 +161,34 @@ def measure(conninfo: str, make_view: Any, batch: list[Any]) -> tuple[list[float
             store.setup(view)
             with store.connect():
                 pass  # the pool's connection made before the clock starts
-            started = time.perf_counter()
+            Statements.count = 0
+            started, cpu_started = time.perf_counter(), time.process_time()
             store.apply_batch(view, "t", 0, list(enumerate(batch)))
             times.append((time.perf_counter() - started) * 1000)
-            rows = view_rows(conninfo, view, schema)
-            for table in rows.values():
-                for row in table:
-                    row.pop("recorded_at", None)
-            digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
+            cpu.append((time.process_time() - cpu_started) * 1000)
+            statements = Statements.count
+            digest = digest_of(view_rows(conninfo, view, schema))
         finally:
             store.close()
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    return times, digest
+    return times, cpu, statements, digest
 
 
 def main() -> None:
     only = set(sys.argv[1:])
-    print(f"{'view':<18} {'msgs':>5} {'median ms':>10} {'best ms':>8}  rows digest")
+    Statements.install()
+    print(f"{'view':<18} {'msgs':>5} {'stmts':>6} {'median ms':>10} {'best ms':>8} {'client cpu ms':>14}"
+          "  rows digest (projector / view SQL alone)")
     for database, name, make_view, batch_of in views():
         if only and name not in only:
             continue
         batch = batch_of()
-        times, digest = measure(InfraSettings().conninfo(database), make_view, batch)
-        print(f"{name:<18} {len(batch):>5} {statistics.median(times):>10.1f} {min(times):>8.1f}  {digest}")
+        conninfo = InfraSettings().conninfo(database)
+        times, cpu, statements, digest = measure(conninfo, make_view, batch)
+        raw = raw_digest(conninfo, make_view, batch)
+        print(f"{name:<18} {len(batch):>5} {statements:>6} {statistics.median(times):>10.1f} {min(times):>8.1f} "
+              f"{statistics.median(cpu):>14.1f}  {digest} / {raw}")
 
 
 if __name__ == "__main__":
