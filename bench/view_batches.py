@@ -87,19 +87,53 @@ def payments_batch() -> list[Any]:
                                     event_id=UUID(int=7)) for i in range(250)])
 
 
+def users_batch() -> list[Any]:
+    ids = _ids(4)
+    lives = [["UserRegistered", "UserRoleChanged", "UserDisabled", "UserEnabled"], ["UserRegistered"],
+             ["UserRegistered", "UserDisabled"], ["RoleDefined", "RoleDefined"], ["SettingChanged", "SettingReset"]]
+    stories = []
+    for i in range(150):
+        life = lives[i % 5]
+        key = {"RoleDefined": "name", "SettingChanged": "key"}.get(life[0], "user_id")
+        ident = next(ids) if key == "user_id" else f"k{i % 40}"
+        stories.append(golden_story(life, key, START, **{key: ident}))
+    return interleave(stories)
+
+
+def reviews_batch() -> list[Any]:
+    ids = _ids(5)
+    lives = [["ReviewSubmitted", "ReviewApproved"], ["ReviewSubmitted", "ReviewRejected"], ["ReviewSubmitted"],
+             ["PaymentMethodsAvailable"]]
+    return interleave([golden_story(lives[i % 4], "review_id", START, review_id=next(ids), event_id=UUID(int=i % 9),
+                                    announced_by="payments") for i in range(250)])
+
+
 def views() -> list[tuple[str, str, Any, Any]]:
     from bookings_service.projections.bookings_view import BookingsView
     from bookings_service.projections.catalogue_replica import CatalogueReplica
     from bookings_service.projections.payments_ledger import PaymentsLedger
     from events_service.projections.catalogue import CatalogueProjection
     from payments_service.projections.payments_view import PaymentsView
+    from bookings_service.projections.settings_replica import SettingsReplica
+    from bookings_service.projections.users_directory import UsersDirectory
+    from events_service.projections.attendance import AttendanceProjection
+    from events_service.projections.payment_methods import PaymentMethodsReplica
+    from events_service.projections.reviews import ReviewsProjection
     from users_service.projections.audit_log import AuditLog
+    from users_service.projections.roles_view import RolesView
+    from users_service.projections.users_view import UsersView
+    cold = [("users", "users_view", UsersView, users_batch), ("users", "roles_view", RolesView, users_batch),
+            ("bookings", "users_directory", UsersDirectory, users_batch),
+            ("bookings", "settings_replica", SettingsReplica, users_batch),
+            ("events", "event_bookings", AttendanceProjection, bookings_batch),
+            ("events", "reviews", ReviewsProjection, reviews_batch),
+            ("events", "payment_methods", PaymentMethodsReplica, reviews_batch)]
     return [("bookings", "bookings_view", BookingsView, bookings_batch),
             ("events", "catalogue", CatalogueProjection, events_batch),
             ("bookings", "catalogue_replica", CatalogueReplica, events_batch),
             ("payments", "payments_view", PaymentsView, payments_batch),
             ("bookings", "payments_ledger", PaymentsLedger, payments_batch),
-            ("users", "audit_log", lambda: AuditLog(("t",)), bookings_batch)]
+            ("users", "audit_log", lambda: AuditLog(("t",)), bookings_batch), *cold]
 
 
 def digest_of(rows: dict[str, list[Any]]) -> str:
@@ -176,7 +210,7 @@ def measure(conninfo: str, make_view: Any, batch: list[Any]) -> tuple[list[float
 
 
 def main() -> None:
-    only = set(sys.argv[1:])
+    only = set(sys.argv[1:])  # view names; default: all
     Statements.install()
     print(f"{'view':<18} {'msgs':>5} {'stmts':>6} {'median ms':>10} {'best ms':>8} {'client cpu ms':>14}"
           "  rows digest (projector / view SQL alone)")
