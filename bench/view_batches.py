@@ -108,6 +108,13 @@ def reviews_batch() -> list[Any]:
                                     announced_by="payments") for i in range(250)])
 
 
+def support_batch() -> list[Any]:
+    ids = _ids(6)
+    life = ["SupportMessagePosted", "SupportReplied", "SupportThreadAssigned", "SupportThreadClosed",
+            "SupportThreadReopened", "SupportMessagePosted"]
+    return interleave([golden_story(life, "thread_id", START, thread_id=next(ids)) for _ in range(90)])
+
+
 def views() -> list[tuple[str, str, Any, Any]]:
     from bookings_service.projections.bookings_view import BookingsView
     from bookings_service.projections.catalogue_replica import CatalogueReplica
@@ -119,6 +126,8 @@ def views() -> list[tuple[str, str, Any, Any]]:
     from events_service.projections.attendance import AttendanceProjection
     from events_service.projections.payment_methods import PaymentMethodsReplica
     from events_service.projections.reviews import ReviewsProjection
+    from notifications_service.projections import views as notify
+    from notifications_service.projections.support_threads import SupportThreadsView, support_threads_view
     from users_service.projections.audit_log import AuditLog
     from users_service.projections.roles_view import RolesView
     from users_service.projections.users_view import UsersView
@@ -127,7 +136,12 @@ def views() -> list[tuple[str, str, Any, Any]]:
             ("bookings", "settings_replica", SettingsReplica, users_batch),
             ("events", "event_bookings", AttendanceProjection, bookings_batch),
             ("events", "reviews", ReviewsProjection, reviews_batch),
-            ("events", "payment_methods", PaymentMethodsReplica, reviews_batch)]
+            ("events", "payment_methods", PaymentMethodsReplica, reviews_batch),
+            ("notifications", "notify_users_view", notify.UsersView, users_batch),
+            ("notifications", "notify_events_view", notify.EventsView, events_batch),
+            ("notifications", "notify_bookings_view", notify.BookingsView, bookings_batch),
+            ("notifications", "support_threads_view",
+             type("Threads", (SupportThreadsView,), {"tables": [support_threads_view]}), support_batch)]
     return [("bookings", "bookings_view", BookingsView, bookings_batch),
             ("events", "catalogue", CatalogueProjection, events_batch),
             ("bookings", "catalogue_replica", CatalogueReplica, events_batch),
@@ -212,7 +226,7 @@ def measure(conninfo: str, make_view: Any, batch: list[Any]) -> tuple[list[float
 def main() -> None:
     only = set(sys.argv[1:])  # view names; default: all
     Statements.install()
-    print(f"{'view':<18} {'msgs':>5} {'stmts':>6} {'median ms':>10} {'best ms':>8} {'client cpu ms':>14}"
+    print(f"{'view':<21} {'msgs':>5} {'stmts':>6} {'median ms':>10} {'best ms':>8} {'client cpu ms':>14}"
           "  rows digest (projector / view SQL alone)")
     for database, name, make_view, batch_of in views():
         if only and name not in only:
@@ -221,7 +235,7 @@ def main() -> None:
         conninfo = InfraSettings().conninfo(database)
         times, cpu, statements, digest = measure(conninfo, make_view, batch)
         raw = raw_digest(conninfo, make_view, batch)
-        print(f"{name:<18} {len(batch):>5} {statements:>6} {statistics.median(times):>10.1f} {min(times):>8.1f} "
+        print(f"{name:<21} {len(batch):>5} {statements:>6} {statistics.median(times):>10.1f} {min(times):>8.1f} "
               f"{statistics.median(cpu):>14.1f}  {digest} / {raw}")
 
 
