@@ -23,6 +23,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
+from sqlalchemy import Column, MetaData, Table, Text
 from spine.projector import ProjectionStore
 from spine.settings import InfraSettings
 from spine.testing import golden_story, view_rows
@@ -108,11 +109,28 @@ def reviews_batch() -> list[Any]:
                                     announced_by="payments") for i in range(250)])
 
 
+def revocation_batch() -> list[Any]:
+    ids = _ids(7)
+    lives = [["UserRegistered", "UserDisabled", "UserEnabled", "UserDisabled", "UserPasswordChanged"],
+             ["UserDisabled", "UserEnabled"], ["UserDisabled", "UserDisabled", "UserRoleChanged"]]
+    stories = [golden_story(lives[i % 3], "user_id", START, user_id=next(ids)) for i in range(120)]
+    stories = [[e.model_copy(update={"payload": {**e.payload, "reason": f"r{n}"}}) if e.type == "UserDisabled"
+                else e for n, e in enumerate(story)] for story in stories]
+    stories += [golden_story(["RoleDefined"] * 5, "name", START, name=f"role{i}") for i in range(10)]
+    return interleave(stories)
+
+
 def support_batch() -> list[Any]:
     ids = _ids(6)
     life = ["SupportMessagePosted", "SupportReplied", "SupportThreadAssigned", "SupportThreadClosed",
             "SupportThreadReopened", "SupportMessagePosted"]
     return interleave([golden_story(life, "thread_id", START, thread_id=next(ids)) for _ in range(90)])
+
+
+_keys = MetaData()  # the revocation tables' names and keys, for reading them back (their DDL is authkit's)
+_REVOCATION = [Table("disabled_users", _keys, Column("user_id", Text, primary_key=True)),
+               Table("token_cutoffs", _keys, Column("user_id", Text, primary_key=True)),
+               Table("role_cutoffs", _keys, Column("role", Text, primary_key=True))]
 
 
 def views() -> list[tuple[str, str, Any, Any]]:
@@ -126,6 +144,7 @@ def views() -> list[tuple[str, str, Any, Any]]:
     from events_service.projections.attendance import AttendanceProjection
     from events_service.projections.payment_methods import PaymentMethodsReplica
     from events_service.projections.reviews import ReviewsProjection
+    from authkit.revocation import DisabledUsersProjection
     from notifications_service.projections import views as notify
     from notifications_service.projections.support_threads import SupportThreadsView, support_threads_view
     from users_service.projections.audit_log import AuditLog
@@ -141,7 +160,9 @@ def views() -> list[tuple[str, str, Any, Any]]:
             ("notifications", "notify_events_view", notify.EventsView, events_batch),
             ("notifications", "notify_bookings_view", notify.BookingsView, bookings_batch),
             ("notifications", "support_threads_view",
-             type("Threads", (SupportThreadsView,), {"tables": [support_threads_view]}), support_batch)]
+             type("Threads", (SupportThreadsView,), {"tables": [support_threads_view]}), support_batch),
+            ("users", "disabled_users", type("Revocation", (DisabledUsersProjection,), {"tables": _REVOCATION}),
+             revocation_batch)]
     return [("bookings", "bookings_view", BookingsView, bookings_batch),
             ("events", "catalogue", CatalogueProjection, events_batch),
             ("bookings", "catalogue_replica", CatalogueReplica, events_batch),
