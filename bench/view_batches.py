@@ -96,8 +96,12 @@ def users_batch() -> list[Any]:
     for i in range(150):
         life = lives[i % 5]
         key = {"RoleDefined": "name", "SettingChanged": "key"}.get(life[0], "user_id")
-        ident = next(ids) if key == "user_id" else f"k{i % 40}"
-        stories.append(golden_story(life, key, START, **{key: ident}))
+        ident = next(ids) if key == "user_id" else ("booking_hold_minutes", "waitlist_policy", f"k{i}")[i % 3]
+        story = golden_story(life, key, START, **{key: ident})
+        if key == "key":  # a value per story: which message won shows in the row
+            story = [e.model_copy(update={"payload": {**e.payload, "value": i}}) if "value" in e.payload else e
+                     for e in story]
+        stories.append(story)
     return interleave(stories)
 
 
