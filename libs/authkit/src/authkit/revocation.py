@@ -91,8 +91,9 @@ class DisabledUsersProjection(SqlProjection):
             cur.execute("INSERT INTO disabled_users SELECT * FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[]) "
                         "ON CONFLICT (user_id) DO NOTHING",
                         ([e.user_id for e in added], [e.disabled_at for e in added], [e.reason for e in added]))
-        for table, key, cuts, key_type in (("token_cutoffs", "user_id", cutoffs, "uuid"),
-                                           ("role_cutoffs", "role", roles, "text")):
+        tables: tuple[tuple[str, str, dict[Any, tuple[int, Any]], str], ...] = (
+            ("token_cutoffs", "user_id", cutoffs, "uuid"), ("role_cutoffs", "role", roles, "text"))
+        for table, key, cuts, key_type in tables:
             if cuts:
                 keys = list(cuts)
                 cur.execute(f"INSERT INTO {table} SELECT * FROM unnest(%s::{key_type}[], %s::bigint[], "

@@ -7,6 +7,8 @@ messages are read from the event store itself (GET /threads/{id}), so this view 
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts import Envelope, parse_payload, topics
 from contracts.support import (
     SupportMessagePosted, SupportReplied, SupportThreadAssigned, SupportThreadClosed, SupportThreadReopened,
@@ -54,7 +56,7 @@ class SupportThreadsView(SqlProjection):
 
     def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
         """The batch's threads read once, changed message by message, written back (one UPDATE, one INSERT)."""
-        messages = [(e, parse_payload(e)) for e in envelopes]
+        messages: list[tuple[Envelope, Any]] = [(e, parse_payload(e)) for e in envelopes]
         rows = Rows(cur, support_threads_view, [getattr(m, "thread_id", None) for _, m in messages])
         for envelope, message in messages:
             at, version = envelope.occurred_at, envelope.aggregate_version

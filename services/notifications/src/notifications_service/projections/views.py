@@ -135,9 +135,10 @@ def _changed(row: dict, message: EventUpdated, envelope: Envelope) -> dict:
     return values
 
 
-_STATUS = {BookingRequested: "pending", BookingAwaitingPayment: "awaiting_payment", BookingConfirmed: "confirmed",
-           BookingWaitlisted: "waitlisted", BookingPromoted: "pending", BookingLatePaymentAccepted: "pending",
-           BookingCancelled: "cancelled", BookingRejected: "rejected", BookingExpired: "expired"}
+_STATUS: dict[type, str] = {
+    BookingRequested: "pending", BookingAwaitingPayment: "awaiting_payment", BookingConfirmed: "confirmed",
+    BookingWaitlisted: "waitlisted", BookingPromoted: "pending", BookingLatePaymentAccepted: "pending",
+    BookingCancelled: "cancelled", BookingRejected: "rejected", BookingExpired: "expired"}
 
 
 class BookingsView(_LocalView):
