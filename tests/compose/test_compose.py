@@ -66,7 +66,7 @@ def check_command(argv: list[str], scripts: dict[str, str]) -> list[str]:
             return [f"{exe}: package of {target} not in the workspace"]
         module, _, function = target.partition(":")
         source = package_dir(target).parent / (module.replace(".", "/") + ".py")
-        # `def run_api(...)`, or a module-level name bound to one (`run, run_api, run_worker = SERVICE.run, ...`)
+        # `def run_api(...)`, or a module-level name bound to one (`..., run_api, run_worker = SERVICE.entry_points()`)
         defined = rf"^def {function}\(|^[\w, ]*\b{function}\b[\w, ]* = "
         if not source.exists() or not re.search(defined, source.read_text(), re.MULTILINE):
             return [f"{exe}: {target} does not exist"]

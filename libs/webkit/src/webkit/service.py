@@ -89,6 +89,12 @@ class Service(Generic[S, C]):
         settings = settings or self.settings()
         return self.worker(Worker(self.name, settings), settings, **options)
 
+    def entry_points(self) -> tuple[Callable[..., FastAPI], Callable[..., Worker], Callable[[], None],
+                                    Callable[[], None], Callable[[], None]]:
+        """`create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()` in the service's main.py
+        (tests import the first two; pyproject's console scripts name the last three)."""
+        return self.create_app, self.build_worker, self.run, self.run_api, self.run_worker
+
     def _settings(self, process: str) -> S:
         settings = load_settings(self.settings)
         configure_logging(self.name, getattr(settings, "log_level", "INFO"), process=process)

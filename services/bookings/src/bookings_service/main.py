@@ -92,5 +92,4 @@ def install_token_checks(app: FastAPI, container: Container) -> None:
 
 SERVICE = Service("bookings", Settings, [bookings_router, box_office_router], DOMAIN_ERRORS, build, worker_parts,
                   auth=install_token_checks, subject=token_subject, ops_guard=require(OPS_READ))
-create_app, build_worker = SERVICE.create_app, SERVICE.build_worker
-run, run_api, run_worker = SERVICE.run, SERVICE.run_api, SERVICE.run_worker
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()

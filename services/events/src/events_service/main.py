@@ -67,5 +67,4 @@ SERVICE = Service(
     "events", Settings, [events_router, event_reviews_router, reviews_router], DOMAIN_ERRORS, build, worker_parts,
     auth=lambda app, c: install_auth(app, c.verifier, is_revoked=c.disabled_users),
     subject=token_subject, ops_guard=require(OPS_READ))
-create_app, build_worker = SERVICE.create_app, SERVICE.build_worker
-run, run_api, run_worker = SERVICE.run, SERVICE.run_api, SERVICE.run_worker
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()

@@ -84,5 +84,4 @@ SERVICE = Service(
     "payments", Settings, routers, DOMAIN_ERRORS, build, worker_parts,
     auth=lambda app, c: install_auth(app, c.verifier, is_revoked=c.disabled_users),
     subject=token_subject, ops_guard=require(OPS_READ))
-create_app, build_worker = SERVICE.create_app, SERVICE.build_worker
-run, run_api, run_worker = SERVICE.run, SERVICE.run_api, SERVICE.run_worker
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()

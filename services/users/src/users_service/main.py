@@ -63,5 +63,4 @@ def worker_parts(worker: Worker, settings: Settings, *, container: Container | N
 SERVICE = Service("users", Settings, ROUTERS, DOMAIN_ERRORS, build, worker_parts,
                   auth=lambda app, c: install_auth(app, c.verifier(), is_revoked=c.is_revoked),
                   subject=token_subject, ops_guard=require(OPS_READ), idempotency_exclude=NOT_IDEMPOTENT)
-create_app, build_worker = SERVICE.create_app, SERVICE.build_worker
-run, run_api, run_worker = SERVICE.run, SERVICE.run_api, SERVICE.run_worker
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()
