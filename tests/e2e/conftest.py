@@ -4,8 +4,8 @@ Started once per session and only when an e2e test asks for it (`-m "not e2e"` n
 PostgreSQL and Kafka of the test profile are brought up first (idempotent: `make test` has already done it).
 
 honcho runs every process of the Procfile (the default layout: a service's API and worker in one process)
-except bookings, events and payments: those run as the session's own subprocesses (`Workers`) — events and
-payments in the same one-process layout, bookings split into its API and its worker (the scale-out layout of
+except bookings, events and payments: those run as the session's own subprocesses (`Workers`) — events in
+the same one-process layout, bookings and payments split into API and worker (the scale-out layout of
 Procfile.split) — because the crash and fault tests SIGKILL and restart them, and honcho would stop the
 whole system as soon as one of its processes died.
 """

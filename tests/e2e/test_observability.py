@@ -115,7 +115,7 @@ def test_every_process_logs_to_a_file_under_the_profiles_data_folder(gateway, sy
     logs = Path(system_env["LOG_DIR"])
     assert logs == Path(system_env["EP_DATA"]) / "logs"
     for service in SERVICES:
-        # This run's layout: bookings split in two processes, the others one process each (e2e conftest).
+        # This run's layout: bookings and payments split in two processes, the others one each (e2e conftest).
         split = f"{service}-worker" in OWN_PROCESSES
         for process in (f"{service}-api", f"{service}-worker") if split else (f"{service}-service",):
             path = logs / f"{process}.log"
