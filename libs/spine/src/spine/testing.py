@@ -88,6 +88,24 @@ def view_rows(conninfo: str, view: Any, schema: str) -> dict[str, list[Any]]:
     return rows
 
 
+def _rows_after(conninfo: str, make_view: Any, apply: Any, prefix: str) -> dict[str, list[Any]]:
+    """The rows a fresh view has after `apply(store, view)`, in a throwaway schema dropped afterwards."""
+    from spine.projector import ProjectionStore
+
+    schema = f"{prefix}_{uuid4().hex[:8]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    store, view = ProjectionStore(conninfo, schema=schema), make_view()
+    try:
+        store.setup(view)
+        apply(store, view)
+        return view_rows(conninfo, view, schema)
+    finally:
+        store.close()
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def check_redelivery(conninfo: str, make_view: Any, envelopes: list[Any], topic: str = "t") -> dict[str, list[Any]]:
     """Assert a view is idempotent under redelivery; returns its rows after applying `envelopes` once.
 
@@ -95,21 +113,8 @@ def check_redelivery(conninfo: str, make_view: Any, envelopes: list[Any], topic:
     again; the same events re-published at new offsets (the relay after a crash); and the view's own SQL
     applied twice over without the positions and version claims (its per-row guards alone).
     """
-    from spine.projector import ProjectionStore
-
     def build(apply: Any) -> dict[str, list[Any]]:
-        schema = f"redelivery_{uuid4().hex[:8]}"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        store, view = ProjectionStore(conninfo, schema=schema), make_view()
-        try:
-            store.setup(view)
-            apply(store, view)
-            return view_rows(conninfo, view, schema)
-        finally:
-            store.close()
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return _rows_after(conninfo, make_view, apply, "redelivery")
 
     numbered = list(enumerate(envelopes))
     n = len(envelopes)
@@ -142,21 +147,8 @@ def check_batched(conninfo: str, make_view: Any, envelopes: list[Any], topic: st
     view's own SQL alone (its per-row guards must then hold up against the duplicates and stale versions
     themselves). `envelopes` should repeat keys, duplicate messages and deliver some versions late.
     """
-    from spine.projector import ProjectionStore
-
     def build(apply: Any) -> dict[str, list[Any]]:
-        schema = f"batched_{uuid4().hex[:8]}"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        store, view = ProjectionStore(conninfo, schema=schema), make_view()
-        try:
-            store.setup(view)
-            apply(store, view)
-            return view_rows(conninfo, view, schema)
-        finally:
-            store.close()
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return _rows_after(conninfo, make_view, apply, "batched")
 
     numbered = list(enumerate(envelopes))
 
