@@ -30,7 +30,13 @@ from uuid import UUID
 
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
 from bookings_service.domain.saga_inputs import (
-    EventCancelled, EventUpdated, PaymentFailed, PaymentRefunded, PaymentSucceeded, SeatsRejected, SeatsReleased,
+    EventCancelled,
+    EventUpdated,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+    SeatsRejected,
+    SeatsReleased,
     SeatsReserved,
 )
 from bookings_service.domain.terms import BookingRules
