@@ -2,7 +2,8 @@
 
 One translate function per outgoing topic (each run by its own Relay):
 * `to_event`            → bookings.v1 (the booking's life, keyed by booking id);
-* `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, addressed to the event);
+* `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, and the lease ledger's
+                          RequestSeatLease / ReturnLeasedSeats, addressed to the event);
 * `to_payment_command`  → payments.commands.v1 (RequestPayment / RefundPayment / VoidPayment, addressed to the
                           payment).
 Each returns None for whatever its topic does not carry.
@@ -17,11 +18,12 @@ from contracts.bookings import (
     BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
     BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
-from contracts.events import ReleaseSeats, ReserveSeats
+from contracts.events import ReleaseSeats, RequestSeatLease, ReserveSeats, ReturnLeasedSeats
 from contracts.payments import RefundPayment, RequestPayment, VoidPayment
 from pydantic import BaseModel
 
 from bookings_service.domain import Booking
+from bookings_service.domain.lease import SeatLedger
 
 B = Booking
 
@@ -132,6 +134,22 @@ def _(e: B.Expired) -> BaseModel:  # type: ignore[name-defined]
 @to_seat_command.register
 def _(e: B.UnwantedSeatsReleased) -> BaseModel:  # type: ignore[name-defined]
     return _release(e, "booking_not_live")
+
+
+@to_seat_command.register
+def _(e: SeatLedger.LeaseRequested) -> BaseModel:  # type: ignore[name-defined]
+    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
+
+
+@to_seat_command.register
+def _(e: SeatLedger.LeaseRequestRepeated) -> BaseModel:  # type: ignore[name-defined]
+    # The same lease id again: the Event answers it again instead of granting twice.
+    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
+
+
+@to_seat_command.register
+def _(e: SeatLedger.SeatsReturned) -> BaseModel:  # type: ignore[name-defined]
+    return ReturnLeasedSeats(event_id=e.event_id, return_id=e.return_id, seats=e.seats, reason=e.reason)
 
 
 def seat_command_address(payload: BaseModel, domain_event: Any) -> str:

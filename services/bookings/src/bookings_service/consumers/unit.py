@@ -12,6 +12,7 @@ from spine.eventstore import CAUSE_KEY
 
 from bookings_service.application import Bookings
 from bookings_service.domain import Booking, BookingRules, Waitlist, waitlist_id
+from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 
 
 class StoreUnit:
@@ -50,6 +51,12 @@ class StoreUnit:
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         return self._live_booking_ids(event_id)
+
+    def ledger(self, event_id: UUID) -> SeatLedger | None:
+        key = seat_ledger_id(event_id)
+        if key not in self._loaded:
+            self._loaded[key] = self.app.find_ledger(event_id)
+        return self._loaded[key]
 
     def rules(self) -> BookingRules:
         # One reading per unit (one partition batch): the settings cannot usefully change mid-batch.
