@@ -276,7 +276,7 @@ class Bookings(ServiceApplication):
         for ledger_id in ledger_ids:
             def attempt(ledger_id: UUID = ledger_id) -> bool:
                 try:
-                    ledger = self.repository.get(ledger_id)
+                    ledger: SeatLedger = self.repository.get(ledger_id)
                 except AggregateNotFoundError:
                     return False
                 ledger.ask_again(now, unanswered)
