@@ -80,3 +80,18 @@ def test_a_group_sent_to_the_line_makes_idle_leased_seats_go_back_and_their_retu
                                          seats_unallocated=3), 9)
     assert names(out) == ["BookingPromoted", "ReserveSeats"]
     assert isinstance(unit.waitlist(EVENT), Waitlist)
+
+
+def test_seats_granted_after_a_line_formed_go_straight_back_to_the_event_for_it():
+    unit = MemoryUnit(now=NOW)
+    ledger = SeatLedger(event_id=EVENT)
+    lease_id = ledger.ask(5, NOW)
+    waitlist = Waitlist(event_id=EVENT)
+    waitlist.join(uuid4(), 2)
+    unit.add(ledger, waitlist)
+    unit.published()
+
+    out = unit.given(SeatsLeased(event_id=EVENT, lease_id=lease_id, seats=5, seats_leased=5, seats_unallocated=0))
+
+    assert [(type(m).__name__, m.seats) for m in out] == [("ReturnLeasedSeats", 5)]
+    assert (ledger.leased, ledger.free) == (0, 0)

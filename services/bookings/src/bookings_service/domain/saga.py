@@ -112,6 +112,9 @@ class BookingSaga:
         ledger = self.unit.ledger(message.event_id)
         if ledger is not None:
             ledger.granted(message.lease_id, message.seats)
+            waitlist = self.unit.waitlist(message.event_id)
+            if waitlist is not None and waitlist.has_waiting:
+                ledger.return_free("waitlist")  # granted late, after a line formed: the line comes first
 
     @on.register
     def _lease_refused(self, message: LeaseRefused, version: int = 0) -> None:
