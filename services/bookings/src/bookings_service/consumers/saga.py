@@ -11,19 +11,24 @@ keeps up with it). Each new event keeps the cause of the message that led to it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from contracts import Envelope, parse_payload, topics
-from eventsourcing.persistence import Tracking
+from contracts.events import EventCancelled, LeaseRefused, SeatsLeased
+from eventsourcing.persistence import IntegrityError, Tracking
 from spine import context
 from spine.handlers import caused_by_message
 
 from bookings_service.application import Bookings
 from bookings_service.consumers.unit import StoreUnit
 from bookings_service.domain import BookingRules
+from bookings_service.domain.lease import SeatLedger
 from bookings_service.domain.saga import BookingSaga
+
+log = logging.getLogger("bookings.saga")
 
 
 class SagaHandler:
@@ -57,5 +62,38 @@ class SagaHandler:
                 saga.on(message, envelope.aggregate_version)
                 unit.stamp_cause(context.current().as_dict())
         changed = unit.changed()
-        if changed:
-            self.app.save_tracked(*changed, tracking=tracking)
+        ledgers = [a for a in changed if isinstance(a, SeatLedger)]
+        others = [a for a in changed if not isinstance(a, SeatLedger)]
+        if others:
+            self.app.save_tracked(*others, tracking=tracking)
+        for ledger in ledgers:
+            self._save_ledger(ledger, [m for _, m in parsed if getattr(m, "event_id", None) == ledger.event_id])
+
+    def _save_ledger(self, ledger: SeatLedger, messages: list) -> None:
+        """The api's writer saves the lease ledger in every batch of a rush: saved with the batch, a conflict on
+        it would stall the saga's partition behind it. It is saved on its own, after the batch, re-applying the
+        lease answers to a fresh load when the writer got there first. If that still fails (or the process dies
+        in between), nothing is lost: an unanswered lease is asked again with the same id, and free seats go
+        back when idle (`LeaseSweep`)."""
+        for _ in range(5):
+            try:
+                self.app.save(ledger)
+                return
+            except IntegrityError:
+                fresh = self.app.find_ledger(ledger.event_id)
+                if fresh is None:
+                    return
+                ledger = fresh
+                for message in messages:
+                    if isinstance(message, SeatsLeased):
+                        ledger.granted(message.lease_id, message.seats)
+                    elif isinstance(message, LeaseRefused):
+                        ledger.refused(message.lease_id, message.reason, datetime.now(UTC))
+                    elif isinstance(message, EventCancelled):
+                        ledger.close("event_cancelled")
+                waitlist = self.app.find_waitlist(ledger.event_id)
+                if waitlist is not None and waitlist.has_waiting:
+                    ledger.return_free("waitlist")
+                if not ledger.pending_events:
+                    return
+        log.info("lease ledger %s not saved after 5 tries; the lease sweep recovers it", ledger.id)
