@@ -27,6 +27,7 @@ from bookings_service.api.bookings import router as bookings_router
 from bookings_service.api.box_office import router as box_office_router
 from bookings_service.bootstrap import build
 from bookings_service.consumers.deadlines import Deadlines
+from bookings_service.consumers.lease_sweep import LeaseSweep
 from bookings_service.consumers.saga import SagaHandler
 from bookings_service.projections.bookings_view import BookingsView
 from bookings_service.projections.catalogue_replica import CatalogueReplica
@@ -98,7 +99,7 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
     disabled_users = DisabledUsersProjection(names.users)
     saga = SagaHandler(app, live_booking_ids=container.query.live_booking_ids, rules=container.rules.current,
                        events_topic=names.events, payments_topic=names.payments)
-    return (Worker(SERVICE, settings)
+    worker = (Worker(SERVICE, settings)
             .add_relay(Relay(app, names.bookings, public.to_event, settings))
             .add_relay(Relay(app, names.events_commands, public.to_seat_command, settings,
                              address=public.seat_command_address))
@@ -116,6 +117,10 @@ def build_worker(settings: Settings | None = None, *, names: Topics = Topics()) 
                                  stuck_after=timedelta(seconds=settings.stuck_after_seconds)))
             .add_timer(settings.health_check_seconds,
                        StuckSagas(container.pool, timedelta(seconds=settings.stuck_after_seconds))))
+    if settings.seat_leases:  # issue 8: idle leased seats go back, unanswered lease requests are asked again
+        idle = timedelta(seconds=settings.lease_idle_seconds)
+        worker.add_timer(settings.deadline_check_seconds, LeaseSweep(app, idle_after=idle, unanswered_after=idle))
+    return worker
 
 
 def run_api() -> None:
