@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+
 from authkit.testing import caller
 from contracts import wrap
 from contracts.events import EventCancelled, LeasedSeatsReturned, LeaseRefused, SeatsLeased, SeatsRejected

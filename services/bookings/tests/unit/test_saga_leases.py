@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts.events import EventCancelled, LeasedSeatsReturned, LeaseRefused, SeatsLeased, SeatsRejected
 
 from bookings_service.domain import Booking, BookingRules, EventTerms, Waitlist

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+
 from contracts import Envelope, parse_payload, wrap
 from contracts.events import RequestSeatLease, ReserveSeats, ReturnLeasedSeats
 
