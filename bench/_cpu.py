@@ -28,8 +28,8 @@ def _name(pid: int) -> str:
     except OSError:
         return "?"
     words = [os.path.basename(a.decode(errors="replace")) for a in argv if a]
-    for w in words:  # `.venv/bin/python .venv/bin/bookings-worker` → bookings-worker
-        if w.endswith(("-api", "-worker")):
+    for w in words:  # `.venv/bin/python .venv/bin/bookings-worker` → bookings-worker (or bookings-service)
+        if w.endswith(("-api", "-worker", "-service")):
             return w
     return words[0] if words else "?"
 

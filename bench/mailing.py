@@ -18,7 +18,7 @@ import aiosmtplib
 import psycopg
 
 from notifications_service.bootstrap import ensure_tables
-from notifications_service.delivery.mailing_sender import MailingSender
+from notifications_service.timers.mailing_sender import MailingSender
 from notifications_service.settings import Settings
 from notifications_service.testing_comms import smtp_sink
 from spine.testing import fresh_database

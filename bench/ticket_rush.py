@@ -17,6 +17,7 @@ Baseline, same run, same PostgreSQL: pgbench (compiled, 50 clients) running sing
 an event's seat count in one row.
 Checks zero oversell: confirmed seats ≤ capacity, seats_available == capacity − confirmed − held.
 Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
+Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ REQUESTS = int(os.environ.get("RUSH_REQUESTS", 2000))
 CLIENTS, SEATS, USERS = 50, 500, 10
 LOW_LOAD = int(os.environ.get("RUSH_LOW_LOAD", 100))
 PAID = os.environ.get("RUSH_PAID", "1") != "0"
+PROCFILE = os.environ.get("RUSH_PROCFILE", "Procfile")  # Procfile.split: each service's api and worker apart
 PASSWORD = "correct horse battery 42"
 HERE = Path(__file__).resolve().parent
 
@@ -248,7 +250,7 @@ def report(r: dict, hot: float) -> None:
 
 
 def main() -> None:
-    with System("test") as system:
+    with System("test", procfile=PROCFILE) as system:
         client = system.client
         organizer = register(client, "organizer")
         tokens = [register(client)["Authorization"].split()[1] for _ in range(USERS)]

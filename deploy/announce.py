@@ -41,10 +41,10 @@ def alive(pid: int) -> bool:
 
 
 def started_apis() -> list[str]:
-    """Services whose api the Procfile starts (users first: the others need its keys)."""
-    procfile = Path(__file__).resolve().parents[1] / "Procfile"
+    """Services whose api the Procfile starts, alone or with its worker (users first: the others need its keys)."""
+    procfile = Path(__file__).resolve().parents[1] / os.environ.get("PROCFILE", "Procfile")
     names = [line.split(":", 1)[0] for line in procfile.read_text().splitlines() if line.strip()]
-    apis = [n.removesuffix("-api") for n in names if n.endswith("-api")]
+    apis = [n.removesuffix("-api").removesuffix("-service") for n in names if n.endswith(("-api", "-service"))]
     return sorted(apis, key=lambda s: s != "users")
 
 
@@ -94,7 +94,7 @@ def main() -> int:
                 return 0
             if time.monotonic() > deadline:
                 print(f"[announce] {gateway}/health/{service} did not answer within {args.timeout:.0f} s; "
-                      f"see the {service}-api lines above", flush=True)
+                      f"see the {service} lines above", flush=True)
                 return 1
             time.sleep(0.5)
     print(banner(gateway), flush=True)

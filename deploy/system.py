@@ -3,7 +3,9 @@
     with System(profile="test") as system:
         system.client  # an httpx.Client on the gateway
 
-`without=` leaves Procfile processes out (a test can then run them itself, e.g. to kill and restart workers).
+`without=` leaves Procfile processes out (a test can then run them itself, e.g. to kill and restart workers);
+`procfile="Procfile.split"` runs the split layout (api and worker of each service as separate processes)
+instead of the default one process a service.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ def profile_env(profile: str = "test") -> dict[str, str]:
 class System:
     """The system of one profile, started by honcho from the Procfile (minus `without`)."""
 
-    def __init__(self, profile: str = "test", *, without: tuple[str, ...] = (), start_timeout: float = 120.0):
+    def __init__(self, profile: str = "test", *, without: tuple[str, ...] = (), start_timeout: float = 120.0,
+                 procfile: str = "Procfile"):
         self.env = profile_env(profile)
         self.without = without
+        self.procfile = ROOT / procfile
         self.start_timeout = start_timeout
         self.workdir = Path(tempfile.mkdtemp(prefix="ep-system-"))
         self.log = self.workdir / "honcho.log"
@@ -44,7 +48,7 @@ class System:
     def __enter__(self) -> System:
         for script in ("deploy/postgres.sh", "deploy/kafka.sh"):
             subprocess.run(["bash", script, "up"], cwd=ROOT, env=self.env, check=True, capture_output=True)
-        lines = [line for line in (ROOT / "Procfile").read_text().splitlines()
+        lines = [line for line in self.procfile.read_text().splitlines()
                  if line.strip() and line.split(":", 1)[0] not in self.without]
         procfile = self.workdir / "Procfile"
         procfile.write_text("\n".join(lines) + "\n")
@@ -61,7 +65,7 @@ class System:
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + self.start_timeout
-        pending = [f"/health/{s}" for s in SERVICES if f"{s}-api" not in self.without]
+        pending = [f"/health/{s}" for s in SERVICES if not {f"{s}-api", f"{s}-service"} <= set(self.without)]
         while pending:
             try:
                 if self.client.get(pending[0], timeout=2).status_code == 200:

@@ -66,7 +66,9 @@ def check_command(argv: list[str], scripts: dict[str, str]) -> list[str]:
             return [f"{exe}: package of {target} not in the workspace"]
         module, _, function = target.partition(":")
         source = package_dir(target).parent / (module.replace(".", "/") + ".py")
-        if not source.exists() or f"def {function}(" not in source.read_text():
+        # `def run_api(...)`, or a module-level name bound to one (`..., run_api, run_worker = SERVICE.entry_points()`)
+        defined = rf"^def {function}\(|^[\w, ]*\b{function}\b[\w, ]* = "
+        if not source.exists() or not re.search(defined, source.read_text(), re.MULTILINE):
             return [f"{exe}: {target} does not exist"]
         return []
     if exe in ("python", "python3"):
@@ -184,10 +186,17 @@ def test_compose_kafka_matches_the_local_broker_version(compose):
     assert compose["services"]["kafka"]["image"] == f"apache/kafka:{local}"
 
 
-def test_procfile_commands_exist(scripts):
-    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip() and not line.startswith("#")]
+# The default layout (one process a service) and the split one (api replicas + one worker): the processes each
+# must name at least.
+LAYOUTS = {"Procfile": {"gateway", "smtp", "users-service", "events-service", "bookings-service"},
+           "Procfile.split": {"gateway", "smtp", "users-api", "users-worker", "events-api", "events-worker"}}
+
+
+@pytest.mark.parametrize("procfile", sorted(LAYOUTS))
+def test_procfile_commands_exist(scripts, procfile):
+    lines = [line for line in (ROOT / procfile).read_text().splitlines() if line.strip() and not line.startswith("#")]
     names = [line.split(":", 1)[0] for line in lines]
-    assert {"gateway", "smtp", "users-api", "users-worker", "events-api", "events-worker"} <= set(names)
+    assert LAYOUTS[procfile] <= set(names)
     for line in lines:
         argv = shlex.split(line.split(":", 1)[1])
         while "=" in argv[0]:  # a per-process environment, e.g. the process's Kafka principal
@@ -204,14 +213,12 @@ def test_api_processes_honour_api_host(monkeypatch):
     import importlib
 
     monkeypatch.setenv("API_HOST", "0.0.0.0")
+    wiring = (ROOT / "libs/webkit/src/webkit/service.py").read_text()  # every service's entry points
     for s in SERVICES:
-        package = ROOT / f"services/{s}/src/{s}_service"
-        main = package / "main.py"
-        if not main.exists() or "uvicorn.run" not in main.read_text():
-            continue  # no api process yet
         settings = importlib.import_module(f"{s}_service.settings").Settings()
         assert settings.api_host == "0.0.0.0", s
-        assert "host=" in main.read_text() and ".api_host" in main.read_text(), f"run_api of {s} ignores api_host"
+        assert "webkit.service" in (ROOT / f"services/{s}/src/{s}_service/main.py").read_text(), s
+    assert wiring.count("host=settings.api_host") == 2, "run_api or the one-process run ignores api_host"
 
 
 def test_kafka_has_a_user_for_every_principal_and_each_service_uses_its_own(compose):

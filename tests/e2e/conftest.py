@@ -3,9 +3,11 @@
 Started once per session and only when an e2e test asks for it (`-m "not e2e"` never pays for it).
 PostgreSQL and Kafka of the test profile are brought up first (idempotent: `make test` has already done it).
 
-honcho runs every Procfile process except the saga workers of bookings, events and payments and the bookings
-API: those run as the session's own subprocesses (`Workers`), because the crash and fault tests SIGKILL and
-restart them, and honcho would stop the whole system as soon as one of its processes died.
+honcho runs every process of the Procfile (the default layout: a service's API and worker in one process)
+except bookings, events and payments: those run as the session's own subprocesses (`Workers`) — events in
+the same one-process layout, bookings and payments split into API and worker (the scale-out layout of
+Procfile.split) — because the crash and fault tests SIGKILL and restart them, and honcho would stop the
+whole system as soon as one of its processes died.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_support: the client helpers the tests share
 
-from e2e_support import OWN_PROCESSES, Platform, Workers, stop_group, tail  # noqa: E402
+from e2e_support import NOT_FROM_PROCFILE, OWN_PROCESSES, Platform, Workers, stop_group, tail  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
@@ -111,7 +113,7 @@ def gateway_and_workers(system_env, tmp_path_factory) -> Iterator[tuple[httpx.Cl
     log = log_dir / "honcho.log"
     procfile = log_dir / "Procfile"
     procfile.write_text("".join(line + "\n" for line in (ROOT / "Procfile").read_text().splitlines()
-                                if line.split(":", 1)[0].strip() not in OWN_PROCESSES))
+                                if line.split(":", 1)[0].strip() not in NOT_FROM_PROCFILE))
     with log.open("wb") as out:
         proc = subprocess.Popen([str(ROOT / ".venv/bin/honcho"), "start", "--no-colour", "-f", str(procfile),
                                  "-d", str(ROOT)],

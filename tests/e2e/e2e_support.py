@@ -28,10 +28,16 @@ FINAL = frozenset({"confirmed", "cancelled", "rejected", "expired"})
 SETTLED = FINAL | {"waitlisted"}
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
-# Saga workers (and the bookings API) run outside honcho so a test may kill them (see Workers).
-OWN_WORKERS = ("bookings-worker", "events-worker", "payments-worker")
-OWN_APIS = ("bookings-api",)
+# Saga workers (and the bookings and payments APIs) run outside honcho so a test may kill them (see Workers).
+# events runs in the default layout (API and worker in one `events-service` process, as the Procfile starts
+# users and notifications); bookings and payments run split (`<service>-api` + `<service>-worker`, as
+# Procfile.split starts every service), so the crash test can kill their workers while their APIs take
+# bookings and sandbox payments — every booking and payment of the suite goes through the split layout.
+OWN_WORKERS = ("bookings-worker", "events-service", "payments-worker")
+OWN_APIS = ("bookings-api", "payments-api")
 OWN_PROCESSES = OWN_WORKERS + OWN_APIS
+# Procfile processes the session's own processes replace.
+NOT_FROM_PROCFILE = (*OWN_PROCESSES, "bookings-service", "payments-service")
 
 
 def bearer(token: str) -> dict[str, str]:

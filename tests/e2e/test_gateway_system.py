@@ -16,9 +16,9 @@ FIRST_PATH = {"bookings": "/api/v1/bookings/", "payments": "/api/v1/payments/",
 
 
 def not_running() -> list[str]:
-    """Services without an api process in the Procfile (so nothing serves them in this run)."""
-    procfile = (ROOT / "Procfile").read_text()
-    return [s for s in FIRST_PATH if f"\n{s}-api:" not in f"\n{procfile}"]
+    """Services without an api process in the Procfile, alone or with its worker (so nothing serves them)."""
+    procfile = f"\n{(ROOT / 'Procfile').read_text()}"
+    return [s for s in FIRST_PATH if f"\n{s}-api:" not in procfile and f"\n{s}-service:" not in procfile]
 
 
 def test_a_service_that_is_not_running_answers_503_problem(gateway):

@@ -45,13 +45,6 @@ Examples:
 
 def service_relays(service: str) -> tuple[list[Relay], Callable[[], None]]:
     """The relays of the service's worker (default topics; database from its Settings), and how to close it."""
-    if service == "users":
-        from users_service.bootstrap import bootstrap
-        from users_service.main import build_worker
-        from users_service.settings import Settings
-
-        built = bootstrap(Settings(), seed=False)
-        return build_worker(built).relays, built.close
     try:
         main = __import__(f"{service}_service.main", fromlist=["build_worker"])
         settings = __import__(f"{service}_service.settings", fromlist=["Settings"]).Settings()

@@ -68,7 +68,7 @@ def deliver(mail_settings: Settings):
     """Call it to run the sender until nothing is due (what the worker's timer does)."""
     from spine.db import connection_pool
 
-    from notifications_service.delivery.sender import Sender
+    from notifications_service.timers.sender import Sender
 
     pools = []
 

@@ -65,7 +65,7 @@ def service(settings: Settings) -> Iterator[Container]:
 
 @pytest.fixture(scope="module")
 def client(service: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(service=service)) as test_client:
+    with TestClient(create_app(container=service)) as test_client:
         yield test_client
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
@@ -59,26 +60,54 @@ class DisabledUsersProjection(SqlProjection):
         cur.execute("TRUNCATE disabled_users, token_cutoffs, role_cutoffs")
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type == message_type(RoleDefined) and envelope.aggregate_version > 1:
-            cur.execute("INSERT INTO role_cutoffs VALUES (%s, %s, %s) ON CONFLICT (role) DO UPDATE SET "
-                        "min_version = GREATEST(role_cutoffs.min_version, EXCLUDED.min_version), "
-                        "cut_at = GREATEST(role_cutoffs.cut_at, EXCLUDED.cut_at)",
-                        (RoleDefined.model_validate(envelope.payload).name, envelope.aggregate_version,
-                         envelope.occurred_at))
-            return
-        if envelope.type not in _CUTS_TOKENS:
-            return
-        user_id = UUID(str(envelope.payload["user_id"]))
-        if envelope.type == message_type(UserDisabled):
-            event = UserDisabled.model_validate(envelope.payload)
-            cur.execute("INSERT INTO disabled_users VALUES (%s, %s, %s) ON CONFLICT (user_id) DO NOTHING",
-                        (event.user_id, event.disabled_at, event.reason))
-        elif envelope.type == message_type(UserEnabled):
-            cur.execute("DELETE FROM disabled_users WHERE user_id = %s", (user_id,))
-        cur.execute("INSERT INTO token_cutoffs VALUES (%s, %s, %s) ON CONFLICT (user_id) DO UPDATE SET "
-                    "min_version = GREATEST(token_cutoffs.min_version, EXCLUDED.min_version), "
-                    "cut_at = GREATEST(token_cutoffs.cut_at, EXCLUDED.cut_at)",
-                    (user_id, envelope.aggregate_version, envelope.occurred_at))
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """A batch in at most four statements; same result as its messages one by one.
+
+        Cut-offs only grow (GREATEST per column), so the batch's highest per key is upserted once. Per user,
+        `disabled_users` ends as: deleted if the batch re-enables them (then the first disabling after the last
+        re-enabling, if any, inserted), else the batch's first disabling inserted unless a row is there.
+        """
+        roles: dict[str, tuple[int, Any]] = {}
+        cutoffs: dict[UUID, tuple[int, Any]] = {}
+        disabled: dict[UUID, tuple[bool, UserDisabled | None]] = {}  # user → (delete first, then insert)
+        for envelope in envelopes:
+            if envelope.type == message_type(RoleDefined) and envelope.aggregate_version > 1:
+                _greatest(roles, RoleDefined.model_validate(envelope.payload).name, envelope)
+                continue
+            if envelope.type not in _CUTS_TOKENS:
+                continue
+            user_id = UUID(str(envelope.payload["user_id"]))
+            if envelope.type == message_type(UserDisabled):
+                event = UserDisabled.model_validate(envelope.payload)
+                delete, insert = disabled.get(user_id, (False, None))
+                disabled[user_id] = (delete, insert or event)
+            elif envelope.type == message_type(UserEnabled):
+                disabled[user_id] = (True, None)
+            _greatest(cutoffs, user_id, envelope)
+        if removed := [u for u, (delete, _) in disabled.items() if delete]:
+            cur.execute("DELETE FROM disabled_users WHERE user_id = ANY(%s)", (removed,))
+        if added := [e for _, e in disabled.values() if e is not None]:
+            cur.execute("INSERT INTO disabled_users SELECT * FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[]) "
+                        "ON CONFLICT (user_id) DO NOTHING",
+                        ([e.user_id for e in added], [e.disabled_at for e in added], [e.reason for e in added]))
+        tables: tuple[tuple[str, str, dict[Any, tuple[int, Any]], str], ...] = (
+            ("token_cutoffs", "user_id", cutoffs, "uuid"), ("role_cutoffs", "role", roles, "text"))
+        for table, key, cuts, key_type in tables:
+            if cuts:
+                keys = list(cuts)
+                cur.execute(f"INSERT INTO {table} SELECT * FROM unnest(%s::{key_type}[], %s::bigint[], "
+                            f"%s::timestamptz[]) ON CONFLICT ({key}) DO UPDATE SET "
+                            f"min_version = GREATEST({table}.min_version, EXCLUDED.min_version), "
+                            f"cut_at = GREATEST({table}.cut_at, EXCLUDED.cut_at)",
+                            (keys, [cuts[k][0] for k in keys], [cuts[k][1] for k in keys]))
+
+
+def _greatest(cuts: dict[Any, tuple[int, Any]], key: Any, envelope: Envelope) -> None:
+    """The batch's cut-off of `key`: the highest version and, separately, the latest time (as GREATEST does)."""
+    version, at = cuts.get(key, (envelope.aggregate_version, envelope.occurred_at))
+    cuts[key] = (max(version, envelope.aggregate_version), max(at, envelope.occurred_at))
 
 
 class DisabledUsers:

@@ -88,6 +88,24 @@ def view_rows(conninfo: str, view: Any, schema: str) -> dict[str, list[Any]]:
     return rows
 
 
+def _rows_after(conninfo: str, make_view: Any, apply: Any, prefix: str) -> dict[str, list[Any]]:
+    """The rows a fresh view has after `apply(store, view)`, in a throwaway schema dropped afterwards."""
+    from spine.projector import ProjectionStore
+
+    schema = f"{prefix}_{uuid4().hex[:8]}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    store, view = ProjectionStore(conninfo, schema=schema), make_view()
+    try:
+        store.setup(view)
+        apply(store, view)
+        return view_rows(conninfo, view, schema)
+    finally:
+        store.close()
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 def check_redelivery(conninfo: str, make_view: Any, envelopes: list[Any], topic: str = "t") -> dict[str, list[Any]]:
     """Assert a view is idempotent under redelivery; returns its rows after applying `envelopes` once.
 
@@ -95,21 +113,8 @@ def check_redelivery(conninfo: str, make_view: Any, envelopes: list[Any], topic:
     again; the same events re-published at new offsets (the relay after a crash); and the view's own SQL
     applied twice over without the positions and version claims (its per-row guards alone).
     """
-    from spine.projector import ProjectionStore
-
     def build(apply: Any) -> dict[str, list[Any]]:
-        schema = f"redelivery_{uuid4().hex[:8]}"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        store, view = ProjectionStore(conninfo, schema=schema), make_view()
-        try:
-            store.setup(view)
-            apply(store, view)
-            return view_rows(conninfo, view, schema)
-        finally:
-            store.close()
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return _rows_after(conninfo, make_view, apply, "redelivery")
 
     numbered = list(enumerate(envelopes))
     n = len(envelopes)
@@ -133,6 +138,54 @@ def check_redelivery(conninfo: str, make_view: Any, envelopes: list[Any], topic:
     assert build(one_by_one_then_again) == expected, "redelivery (or one message per batch) changed the view"
     assert build(raw_twice) == expected, "applying the messages twice over changed the view"
     return expected
+
+
+def check_batched(conninfo: str, make_view: Any, envelopes: list[Any], topic: str = "t") -> dict[str, list[Any]]:
+    """Assert a view's batch gives exactly the rows of its messages applied one by one; returns those rows.
+
+    Compared twice: through the projector (version claims drop duplicates and stale versions), and the
+    view's own SQL alone (its per-row guards must then hold up against the duplicates and stale versions
+    themselves). `envelopes` should repeat keys, duplicate messages and deliver some versions late.
+    """
+    def build(apply: Any) -> dict[str, list[Any]]:
+        return _rows_after(conninfo, make_view, apply, "batched")
+
+    numbered = list(enumerate(envelopes))
+
+    def raw(batches: list[list[Any]]) -> Any:
+        def apply(store: Any, view: Any) -> None:
+            for batch in batches:
+                with store.connect() as conn, conn.transaction(), conn.cursor() as cur:
+                    view.apply_batch(cur, batch)
+        return apply
+
+    one_by_one = build(lambda store, view: [store.apply_batch(view, topic, 0, [m]) for m in numbered])
+    assert any(one_by_one.values()), "the envelopes built no rows: nothing was checked"
+    assert build(lambda store, view: store.apply_batch(view, topic, 0, numbered)) == one_by_one, \
+        "one batch through the projector differs from one message per batch"
+    raw_one_by_one = build(raw([[e] for e in envelopes]))
+    assert build(raw([list(envelopes)])) == raw_one_by_one, "the view's SQL alone: the batch differs"
+    return one_by_one
+
+
+def mixed_batch(stories: list[list[Any]], seed: int = 8) -> list[Any]:
+    """The stories' messages interleaved (each story's order kept), plus duplicates and late stale versions."""
+    import random
+
+    rng = random.Random(seed)
+    queues = [list(s) for s in stories if s]
+    out: list[Any] = []
+    while queues:
+        queue = rng.choice(queues)
+        out.append(queue.pop(0))
+        if not queue:
+            queues.remove(queue)
+    for envelope in rng.sample(out, k=max(1, len(out) // 5)):  # Kafka's redelivery, the relay's re-publish
+        out.insert(rng.randrange(out.index(envelope) + 1, len(out) + 1), envelope)
+    for story in stories:
+        if len(story) > 1:  # an older version arriving after newer ones
+            out.append(story[rng.randrange(len(story) - 1)])
+    return out
 
 
 def golden_story(types: list[str], aggregate: str, start: datetime | None = None, **ids: Any) -> list[Any]:

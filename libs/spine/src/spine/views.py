@@ -17,12 +17,18 @@ per call (`fetch`), about a tenth of a millisecond.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+import json
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
+from uuid import UUID
 
 from psycopg import Cursor
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Select, Table, Text, literal
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Select, Table, Text, bindparam, cast, func, literal
+from sqlalchemy import Uuid, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql import ClauseElement
@@ -108,6 +114,102 @@ def run(target: Any, statement: ClauseElement) -> Any:
     cursor or connection; returns what their `execute` returns."""
     c = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     return target.execute(c.string, c.params)
+
+
+def _json(value: Any) -> Any:
+    """What `json` cannot encode itself, as the text PostgreSQL reads back exactly (Decimal as a string)."""
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to a view row")
+
+
+@cache
+def _row_statements(table: Table) -> tuple[Any, Any, Any]:
+    """SELECT … WHERE key = ANY(keys) FOR UPDATE; the INSERT of new rows and the UPDATE of rows read, both
+    given as one JSON array (one parameter whatever the batch size: PostgreSQL makes each object a row)."""
+    (key,) = table.primary_key.columns
+    read = (select(table).where(key == func.any(cast(bindparam("keys"), ARRAY(key.type))))
+            .order_by(key).with_for_update())
+    names = [c.name for c in table.columns]
+    source = func.jsonb_populate_recordset(literal_column(f'NULL::"{table.name}"'),
+                                           cast(bindparam("rows"), JSONB)).table_valued(*names, name="r")
+    add = insert(table).from_select(names, select(*(source.c[n] for n in names)))
+    add = add.on_conflict_do_update(index_elements=[key], set_={n: add.excluded[n] for n in names if n != key.name})
+    change = (update(table).values({n: source.c[n] for n in names if n != key.name})
+              .where(key == source.c[key.name]))
+    return read, add, change
+
+
+class Rows:
+    """The rows one batch touches, keyed by the table's primary key: read once (locked), changed in memory
+    message by message with the same rules the per-message statements had, written back with one UPDATE (rows
+    that were there) and one INSERT (new rows).
+
+    A batch thus costs three statements whatever its size, and repeated keys (a booking requested, confirmed
+    and cancelled in one batch) end as one row write. `insert` is INSERT … ON CONFLICT DO NOTHING; `update`
+    is UPDATE … WHERE key = … [AND version < …]; both change nothing for a row that is absent (resp. there).
+    Not for JSON columns that may hold a JSON null (it would be written as SQL NULL).
+    """
+
+    def __init__(self, cur: Cursor, table: Table, keys: Iterable[Hashable]):
+        self.table = table
+        self._read, self._insert, self._update = _row_statements(table)
+        self.key = next(iter(table.primary_key.columns)).name
+        self.columns = [c.name for c in table.columns]
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.dirty: set[Any] = set()
+        self.found: set[Any] = set()  # keys whose rows were there before the batch
+        # Keys as the column's Python value (a uuid column's rows come back as UUID, a payload may give a str).
+        self._uuid_key = isinstance(next(iter(table.primary_key.columns)).type, Uuid)
+        wanted = list({self._key(k) for k in keys if k is not None})
+        if wanted:
+            execute(cur, self._read, {"keys": wanted})
+            for found in cur.fetchall():  # SELECT table: its columns in order
+                row = dict(found) if isinstance(found, Mapping) else dict(zip(self.columns, found, strict=True))
+                self.rows[row[self.key]] = row
+            self.found = set(self.rows)
+
+    def _key(self, key: Hashable) -> Any:
+        return key if not self._uuid_key or isinstance(key, UUID) else UUID(str(key))
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        """The row as this batch has left it so far (change it in place, then `touch`)."""
+        return self.rows.get(self._key(key))
+
+    def touch(self, key: Hashable) -> None:
+        self.dirty.add(self._key(key))
+
+    def insert(self, key: Hashable, values: Mapping[str, Any]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING: a row for `key` unless there is one; columns not given are NULL."""
+        key = self._key(key)
+        if key not in self.rows:
+            self.rows[key] = {**dict.fromkeys(self.columns), **values, self.key: key}
+            self.dirty.add(key)
+
+    def update(self, key: Hashable, values: Mapping[str, Any], version: int | None = None) -> dict[str, Any] | None:
+        """UPDATE of an existing row (with `version`: only if the row's `version` is older; it becomes it)."""
+        key = self._key(key)
+        row = self.rows.get(key)
+        if row is None or (version is not None and not row["version"] < version):
+            return None
+        row.update(values)
+        if version is not None:
+            row["version"] = version
+        self.dirty.add(key)
+        return row
+
+    def write(self, cur: Cursor) -> None:
+        """The changed rows: one UPDATE of those read, one INSERT of the new ones (at most two statements)."""
+        changed = sorted(self.dirty & self.found)
+        added = sorted(self.dirty - self.found)
+        if changed:
+            execute(cur, self._update, {"rows": json.dumps([self.rows[k] for k in changed], default=_json)})
+        if added:
+            execute(cur, self._insert, {"rows": json.dumps([self.rows[k] for k in added], default=_json)})
+            self.found.update(added)
+        self.dirty.clear()
 
 
 class View(SqlProjection):

@@ -205,3 +205,7 @@ def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+# Public name for processes that run a worker in their own loop (webkit.service runs an API beside it).
+fast_loop_factory = _fast_loop_factory

@@ -81,11 +81,14 @@ class ProblemDetails(BaseModel):
     instance: str | None = None
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route, so its docs show the problem+json errors it can answer with."""
+def problem_responses(*statuses: int, descriptions: Mapping[int, str] | None = None
+                      ) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route, so its docs show the problem+json errors it can answer with; `descriptions`
+    may say what a status means for these routes (else its reason phrase)."""
     schema = ProblemDetails.model_json_schema()
-    return {status: {"description": status_phrase(status), "content": {PROBLEM_JSON: {"schema": schema}}}
-            for status in statuses}
+    described = descriptions or {}
+    return {status: {"description": described.get(status) or status_phrase(status),
+                     "content": {PROBLEM_JSON: {"schema": schema}}} for status in statuses}
 
 
 class Problem(Exception):

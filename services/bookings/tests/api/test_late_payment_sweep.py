@@ -12,7 +12,7 @@ from contracts.events import ReserveSeats, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
 from bookings_service import public
-from bookings_service.consumers.deadlines import Deadlines
+from bookings_service.timers.deadlines import Deadlines
 from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.api

@@ -15,9 +15,9 @@ from contracts.events import EventCancelled, LeasedSeatsReturned, LeaseRefused, 
 from spine.testing import fresh_database
 
 from bookings_service import public
-from bookings_service.consumers.lease_sweep import LeaseSweep
 from bookings_service.settings import Settings
 from bookings_service.testing import event_created, seat_message
+from bookings_service.timers.lease_sweep import LeaseSweep
 
 pytestmark = pytest.mark.api
 

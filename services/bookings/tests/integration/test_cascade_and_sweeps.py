@@ -11,7 +11,7 @@ from contracts import wrap
 from contracts.events import EventCancelled, SeatsRejected, SeatsReleased, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
-from bookings_service.consumers.deadlines import Deadlines
+from bookings_service.timers.deadlines import Deadlines
 from bookings_service.domain import BookingRules, EventTerms, Waitlist
 from authkit.testing import caller
 from bookings_service.testing import event_created, seat_message

@@ -16,7 +16,7 @@ from contracts import Envelope, wrap
 from contracts.events import SeatsRejected, SeatsReleased, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
-from bookings_service.consumers.deadlines import Deadlines
+from bookings_service.timers.deadlines import Deadlines
 from bookings_service.main import Topics, build_worker
 from authkit.testing import caller
 from bookings_service.testing import event_created

@@ -14,7 +14,7 @@ from authkit.testing import caller
 from contracts import Envelope, wrap
 from contracts.events import SeatsReserved
 
-from bookings_service.consumers.deadlines import Deadlines
+from bookings_service.timers.deadlines import Deadlines
 from bookings_service.main import build_worker
 from bookings_service.testing import event_created
 

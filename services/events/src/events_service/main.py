@@ -1,24 +1,17 @@
-"""Entry points: `events-api` (HTTP) and `events-worker` (relay, seat commands, projections)."""
+"""The events service declared for webkit.service: `events-service` (API and worker in one process), or
+`events-api` and `events-worker` (relay, seat commands, projections) apart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import uvicorn
-from authkit import TokenVerifier
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
-from eventsourcing.persistence import IntegrityError
 from contracts import topics
 from contracts.permissions import OPS_READ
-from fastapi import FastAPI
-from spine import health
+from eventsourcing.persistence import IntegrityError
 from spine.relay import Relay
 from spine.worker import Worker
-from webkit.app import create_app as create_web_app
-from webkit.observability import configure_logging
 from webkit.problems import CONCURRENT_CHANGE, Refusal
+from webkit.service import Service
 
 from events_service import domain, public
 from events_service.api.events import router as events_router
@@ -31,8 +24,6 @@ from events_service.projections.catalogue import CatalogueProjection
 from events_service.projections.payment_methods import PaymentMethodsReplica
 from events_service.projections.reviews import ReviewsProjection
 from events_service.settings import Settings
-
-SERVICE = "events"
 
 # One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
 DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
@@ -56,56 +47,24 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
 }
 
 
-def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
-    """The events API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
-    settings = settings or Settings()
-    container = build(settings, verifier=verifier)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        container.close()
-
-    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0",
-                         routers=[events_router, event_reviews_router, reviews_router],
-                         lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database),
-                         idempotency_subject=token_subject,
-                         health=health.reader(settings.conninfo(settings.database)),
-                         ops_guard=require(OPS_READ))
-    app.state.container = container
-    install_auth(app, container.verifier, is_revoked=container.disabled_users)
-    return app
-
-
-def build_worker(settings: Settings | None = None, *, topic: str = topics.EVENTS,
-                 users_topic: str = topics.USERS, commands_topic: str = topics.EVENTS_COMMANDS,
-                 bookings_topic: str = topics.BOOKINGS, payments_topic: str = topics.PAYMENTS) -> Worker:
+def worker_parts(worker: Worker, settings: Settings, *, topic: str = topics.EVENTS, users_topic: str = topics.USERS,
+                 commands_topic: str = topics.EVENTS_COMMANDS, bookings_topic: str = topics.BOOKINGS,
+                 payments_topic: str = topics.PAYMENTS) -> Worker:
     """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue and reviews fed from
     `topic`, disabled users from `users_topic`, who attended what from `bookings_topic`, and the payment methods
     switched on from `payments_topic`."""
-    settings = settings or Settings()
     events = build_events(settings)
-    disabled_users = DisabledUsersProjection(users_topic)
-    return (Worker(SERVICE, settings)
-            .add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
+    return (worker.add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
             .add_handler(SeatsHandler(events, commands_topic), events)
             .add_projection(CatalogueProjection(topic), settings.database)
             .add_projection(ReviewsProjection(topic), settings.database)
             .add_projection(AttendanceProjection(bookings_topic), settings.database)
             .add_projection(PaymentMethodsReplica(payments_topic), settings.database)
-            .add_projection(disabled_users, settings.database))
+            .add_projection(DisabledUsersProjection(users_topic), settings.database))
 
 
-def run_api() -> None:
-    """Serve the API on 127.0.0.1:$EVENTS_PORT (default 8102)."""
-    settings = Settings()
-    configure_logging(SERVICE, settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
-
-
-def run_worker() -> None:
-    """Run the relay, the seat-command handler and the projections until SIGINT/SIGTERM."""
-    settings = Settings()
-    configure_logging(SERVICE, settings.log_level)
-    build_worker(settings).run()
+SERVICE = Service(
+    "events", Settings, [events_router, event_reviews_router, reviews_router], DOMAIN_ERRORS, build, worker_parts,
+    auth=lambda app, c: install_auth(app, c.verifier, is_revoked=c.disabled_users),
+    subject=token_subject, ops_guard=require(OPS_READ))
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()

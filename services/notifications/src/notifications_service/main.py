@@ -1,27 +1,20 @@
-"""Entry points: `notifications-api` (HTTP) and `notifications-worker` (local views, triggers, e-mail sender)."""
+"""The notifications service declared for webkit.service: `notifications-service` (API and worker in one
+process), or `notifications-api` and `notifications-worker` (local views, triggers, e-mail senders) apart."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import uvicorn
-from authkit import TokenVerifier
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from contracts.permissions import OPS_READ
 from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI
-from spine import health
 from spine.db import connection_pool
 from spine.relay import Relay
-from spine.settings import load_settings
 from spine.worker import Worker
-from webkit.app import create_app as create_web_app
-from webkit.observability import configure_logging
 from webkit.problems import CONCURRENT_CHANGE, Refusal
+from webkit.service import Service
 
 from notifications_service.api.calendar import router as calendar_router
 from notifications_service.api.mailings import router as mailings_router
@@ -30,16 +23,14 @@ from notifications_service.api.support import router as support_router
 from notifications_service.api.unsubscribe import router as unsubscribe_router
 from notifications_service.bootstrap import build, build_support, ensure_tables
 from notifications_service.consumers.triggers import NotificationTriggers
-from notifications_service.delivery.mailing_sender import MailingSender
-from notifications_service.delivery.sender import Sender
+from notifications_service.timers.mailing_sender import MailingSender
+from notifications_service.timers.sender import Sender
 from notifications_service.domain import mailing, support, unsubscribe
 from notifications_service.domain.categories import TransactionalCategory
 from notifications_service.projections.support_threads import SupportThreadsView
 from notifications_service.projections.views import BookingsView, EventsView, UsersView
 from notifications_service.public import to_public
 from notifications_service.settings import Settings
-
-SERVICE = "notifications"
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
 DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
@@ -65,46 +56,21 @@ DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {
 ROUTERS = [notifications_router, unsubscribe_router, calendar_router, mailings_router, support_router]
 
 
-def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
-    """The notifications API; tests pass a fresh database in `settings` and a TestIssuer's verifier."""
-    settings = settings or Settings()
-    settings.check_startup()
-    container = build(settings, verifier=verifier)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        container.close()
-
-    app = create_web_app(SERVICE, project=settings.project_name, version="1.0.0", routers=ROUTERS,
-                         lifespan=lifespan, domain_errors=DOMAIN_ERRORS,
-                         idempotency_conninfo=settings.conninfo(settings.database),
-                         idempotency_subject=token_subject,
-                         health=health.reader(settings.conninfo(settings.database)),
-                         ops_guard=require(OPS_READ))
-    app.state.container = container
-    install_auth(app, container.verifier, is_revoked=container.disabled_users)
-    return app
-
-
-def build_worker(settings: Settings | None = None, *, users_topic: str = topics.USERS,
+def worker_parts(worker: Worker, settings: Settings, *, users_topic: str = topics.USERS,
                  events_topic: str = topics.EVENTS, bookings_topic: str = topics.BOOKINGS,
                  payments_topic: str = topics.PAYMENTS, notifications_topic: str = topics.NOTIFICATIONS,
                  send: bool = True) -> Worker:
     """Local views from users/events/bookings topics, disabled users, the notification triggers (all four
     topics) and the e-mail sender. Tests pass throwaway topics, and `send=False` to drive the sender alone."""
-    settings = settings or Settings()
-    settings.check_startup()  # before touching the database
     ensure_tables(settings)
     db = settings.database
-    worker = (Worker(SERVICE, settings)
-              .add_projection(UsersView(users_topic), db)
-              .add_projection(EventsView(events_topic), db)
-              .add_projection(BookingsView(bookings_topic), db)
-              .add_projection(DisabledUsersProjection(users_topic), db)
-              .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic,
-                                                   extra_topics=(notifications_topic,),
-                                                   max_age=timedelta(hours=settings.max_age_hours)), db))
+    (worker.add_projection(UsersView(users_topic), db)
+     .add_projection(EventsView(events_topic), db)
+     .add_projection(BookingsView(bookings_topic), db)
+     .add_projection(DisabledUsersProjection(users_topic), db)
+     .add_projection(NotificationTriggers(users_topic, events_topic, bookings_topic, payments_topic,
+                                          extra_topics=(notifications_topic,),
+                                          max_age=timedelta(hours=settings.max_age_hours)), db))
     # Support threads: relay of the Support event store → notifications.v1; the threads view and the
     # triggers (a reply notifies the thread's owner) read it back. Mailings: the scheduler/sender timer.
     worker.add_relay(Relay(build_support(settings), notifications_topic, to_public, settings))
@@ -120,15 +86,8 @@ def build_sender(settings: Settings) -> Sender:
     return Sender(settings, connection_pool(settings.database, settings, max_size=2))
 
 
-def run_api() -> None:
-    """Serve the API on $API_HOST:$NOTIFICATIONS_PORT (default 127.0.0.1:8105)."""
-    settings = load_settings(Settings)
-    configure_logging(SERVICE, settings.log_level)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.port, log_config=None)
-
-
-def run_worker() -> None:
-    """Run the views, triggers and sender until SIGINT/SIGTERM."""
-    settings = load_settings(Settings)
-    configure_logging(SERVICE, settings.log_level)
-    build_worker(settings).run()
+SERVICE = Service(
+    "notifications", Settings, ROUTERS, DOMAIN_ERRORS, build, worker_parts,
+    auth=lambda app, c: install_auth(app, c.verifier, is_revoked=c.disabled_users),
+    subject=token_subject, ops_guard=require(OPS_READ))
+create_app, build_worker, run, run_api, run_worker = SERVICE.entry_points()

@@ -57,7 +57,7 @@ class Settings(InfraSettings, AuthSettings):
                                  description="Events older than this notify nobody (a replay of old topics must "
                                              "not mail everyone their history again).")
 
-    # --- mailings (api/mailings.py, delivery/mailing_sender.py) ---
+    # --- mailings (api/mailings.py, timers/mailing_sender.py) ---
     public_url: str = Field(default=DEV_PUBLIC_URL, validation_alias=_env("PUBLIC_URL", "public_url"),
                             description="Where users reach the gateway: the base of unsubscribe links in e-mails "
                                         "(production: an https URL, as RFC 8058 one-click needs).")

@@ -22,9 +22,9 @@ from payments_service.providers import PaymentProvider, Providers
 from payments_service.providers.offline import BalanceProvider, CashProvider
 from payments_service.providers.sandbox import SandboxProvider
 from payments_service.providers.sandbox_ledger import PostgresLedger
-from payments_service.reconciler import Reconciler
+from payments_service.timers.reconciler import Reconciler
 from payments_service.settings import Settings
-from payments_service.webhooks import ProviderNotifications
+from payments_service.provider_webhooks import ProviderWebhooks
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Container:
 
     settings: Settings
     payments: Payments
-    notifications: ProviderNotifications
+    webhooks: ProviderWebhooks  # provider webhooks and the sandbox's pay-now (provider_webhooks.py)
     pool: ConnectionPool
     query: PaymentsQuery
     verifier: TokenVerifier
@@ -91,5 +91,5 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
     payments = build_payments(settings, pool, providers)
     verifier = verifier or TokenVerifier(settings.auth_jwks_url, issuer=settings.auth_issuer,
                                          audience=settings.auth_audience)
-    return Container(settings=settings, payments=payments, notifications=ProviderNotifications(payments),
+    return Container(settings=settings, payments=payments, webhooks=ProviderWebhooks(payments),
                      pool=pool, query=PaymentsQuery(pool), verifier=verifier, disabled_users=DisabledUsers(pool))

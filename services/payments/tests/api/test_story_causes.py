@@ -63,12 +63,12 @@ def test_a_providers_webhook_settles_a_booking_payment_in_the_bookings_story_as_
                    aggregate_id=str(payment_id), correlation_id="booking-story", actor_id=str(participant.user_id))
     HandlerSink(PaymentCommands(container.payments), container.payments).apply(
         "payments.commands.v1", 0, [(0, command)])
-    sandbox = container.notifications.sandbox()
+    sandbox = container.webhooks.sandbox()
     payment = container.payments.get_payment(payment_id)
     sandbox.complete(payment.reference, "succeeded")
     body, headers = sandbox.signed_webhook(payment.reference, "payment.succeeded")
 
-    container.notifications.receive("sandbox", body, headers, client_ip=None)  # no caller, no correlation bound
+    container.webhooks.receive("sandbox", body, headers, client_ip=None)  # no caller, no correlation bound
 
     assert published(client, str(payment_id)) == {
         "PaymentRequested": (str(participant.user_id), "booking-story"),

@@ -20,7 +20,7 @@ HOOK = f"{URL}webhooks/sandbox"
 
 
 def sandbox(client):
-    return client.app.state.container.notifications.sandbox()
+    return client.app.state.container.webhooks.sandbox()
 
 
 def stored_events(client, payment_id: str) -> int:

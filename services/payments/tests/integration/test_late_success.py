@@ -19,7 +19,7 @@ from payments_service.application import Payments
 from payments_service.domain import PaymentOrder
 from payments_service.providers import ChargeState, Providers
 from payments_service.providers.stripe_provider import StripeProvider
-from payments_service.webhooks import ProviderNotifications
+from payments_service.provider_webhooks import ProviderWebhooks
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_a_charge_that_succeeds_after_the_payment_failed_is_refunded_once(settin
     payments = Payments(env=postgres_env(settings.database, settings),
                         providers=Providers([StripeProvider("sk_test_1", SECRET, http_client=http)],
                                             card_provider="stripe"))
-    notifications = ProviderNotifications(payments)
+    notifications = ProviderWebhooks(payments)
     payment = payments.request_payment(PaymentOrder(payment_id=payment_id, user_id=uuid4(), amount=Decimal("20.00"),
                                                     currency="EUR", method="card", booking_id=uuid4(),
                                                     event_id=uuid4()))
@@ -88,7 +88,7 @@ def test_a_charge_that_succeeds_after_the_payment_was_voided_is_refunded_once(se
     payments = Payments(env=postgres_env(settings.database, settings),
                         providers=Providers([StripeProvider("sk_test_1", SECRET, http_client=http)],
                                             card_provider="stripe"))
-    notifications = ProviderNotifications(payments)
+    notifications = ProviderWebhooks(payments)
     payments.request_payment(PaymentOrder(payment_id=payment_id, user_id=uuid4(), amount=Decimal("20.00"),
                                           currency="EUR", method="card", booking_id=uuid4(), event_id=uuid4()))
     assert payments.void_payment(payment_id, reason="booking_user").status == "voided"

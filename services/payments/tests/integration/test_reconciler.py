@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_stuck_payments_are_rechecked_with_their_provider_and_cash_is_left_to_the_desk(client, settings, feed_view):
     container = client.app.state.container
-    payments, sandbox = container.payments, container.notifications.sandbox()
+    payments, sandbox = container.payments, container.webhooks.sandbox()
     user = uuid4()
 
     def new(method: str):

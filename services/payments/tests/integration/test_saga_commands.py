@@ -116,7 +116,7 @@ def test_a_refund_asked_while_paying_is_given_the_moment_the_money_arrives(clien
     pid = UUID(command.aggregate_id)
     deliver(command, refund(pid, "booking_not_live"))
     assert payments.get_payment(pid).status == "pending"
-    client.app.state.container.notifications.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
+    client.app.state.container.webhooks.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
     assert published(payments, pid) == ["PaymentRequested", "PaymentSucceeded", "PaymentRefunded"]
     assert payments.get_payment(pid).refund_reason == "booking_not_live"
 
@@ -171,7 +171,7 @@ def test_a_partial_refund_asked_while_paying_keeps_its_amount(client, payments, 
     command = request(user, "sandbox", "25")
     pid = UUID(command.aggregate_id)
     deliver(command, partial_refund(pid, "20.00"))
-    client.app.state.container.notifications.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
+    client.app.state.container.webhooks.complete_in_sandbox(pid, payer_id=user, outcome="succeeded")
     assert refunded_amount(payments, pid) == Decimal("20.00")
 
 

@@ -6,6 +6,7 @@ Container it returns rather than monkeypatching.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from users_service.projections import AuditLog, AuditQuery, UsersQuery, UsersVie
 from users_service.projections.roles_view import RolesQuery, RolesView
 from users_service.settings import Settings
 
+log = logging.getLogger("users_service")
+
 
 @dataclass
 class Container:
@@ -37,11 +40,6 @@ class Container:
     roles_query: RolesQuery
     audit_log: AuditLog
     audit_query: AuditQuery
-
-    @property
-    def app(self) -> Users:
-        """Transitional name of `users`, for main.py until the shared service wiring replaces it."""
-        return self.users
 
     def verifier(self) -> TokenVerifier:
         """Verifies tokens with this service's own keys (no HTTP call to itself)."""
@@ -70,6 +68,8 @@ def build(settings: Settings | None = None, *, seed: bool = True, passwords: Pas
           ) -> Container:
     """Wire the users service against `settings.database`; seeds roles and the first admin when `seed`."""
     settings = settings or Settings()
+    if settings.secret_key.get_secret_value() == "change_me":
+        log.warning("SECRET_KEY is the default; set it before running anywhere but a laptop")
     conninfo = settings.conninfo(settings.database)
     keys = KeyRing(conninfo, settings.secret_key.get_secret_value(), settings.algorithm).load()
     passwords = passwords or Passwords(workers=settings.password_hash_workers, queue=settings.password_hash_queue)
@@ -86,8 +86,3 @@ def build(settings: Settings | None = None, *, seed: bool = True, passwords: Pas
                      users_view=users_view, users_query=UsersQuery(pool),
                      roles_view=roles_view, roles_query=RolesQuery(pool),
                      audit_log=audit_log, audit_query=AuditQuery(pool))
-
-
-# Transitional names, for main.py until the shared service wiring replaces it.
-UsersService = Container
-bootstrap = build

@@ -85,7 +85,3 @@ def _(e: Setting.Changed) -> BaseModel:
 @to_public.register
 def _(e: Setting.Reset) -> BaseModel:
     return SettingReset(key=e.key)
-
-
-# Transitional name, for main.py until the shared service wiring replaces it.
-translate = to_public

@@ -31,7 +31,7 @@ def test_the_same_key_replays_after_the_caller_refreshed_their_token(client, adm
     again = client.post(f"/api/v1/users/{olga.id}/disable", headers={**admin.headers, "Idempotency-Key": key})
     assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
-    assert [caller for caller, _ in stored_keys(client.app.state.users.settings, key)] == [admin.id]
+    assert [caller for caller, _ in stored_keys(client.app.state.container.settings, key)] == [admin.id]
 
 
 def test_another_user_with_the_same_key_does_not_see_the_answer(client, admin, signup, problem):

@@ -45,7 +45,7 @@ def rivalled(service: Container) -> Iterator[TestClient]:
     users = RivalledUsers(env, keys=service.keys, passwords=service.users.passwords, policy=service.users.policy)
     users.rival = Users(env, keys=service.keys, passwords=service.users.passwords, policy=service.users.policy)
     users.rival_values = iter(range(2, 100))
-    with TestClient(create_app(service=dataclasses.replace(service, users=users))) as client:
+    with TestClient(create_app(container=dataclasses.replace(service, users=users))) as client:
         yield client
     users.rival.close()
     users.close()

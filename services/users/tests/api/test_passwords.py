@@ -111,7 +111,7 @@ def test_in_production_the_reset_token_is_never_shown_to_the_admin(service, admi
     prod = service.settings.model_copy(update={
         "environment": "production", "secret_key": service.settings.secret_key.__class__("x" * 40),
         "admin_password": service.settings.admin_password.__class__("a sturdy admin passphrase 42")})
-    with TestClient(create_app(service=dataclasses.replace(service, settings=prod))) as prod_client:
+    with TestClient(create_app(container=dataclasses.replace(service, settings=prod))) as prod_client:
         bob = signup()
         r = prod_client.post(f"/api/v1/users/{bob.id}/password-reset", headers=admin.headers)
     assert r.status_code == 201, r.text

@@ -62,7 +62,7 @@ def test_registration_is_published_as_user_registered_and_lands_in_the_user_list
     service.users.disable(ada.id, "fraud")
 
     async def scenario() -> list[Envelope]:
-        worker = build_worker(service)
+        worker = build_worker(service.settings, container=service)
         await worker.start()
         try:
             # 4 default roles + the admin + Ada's registration and disabling.

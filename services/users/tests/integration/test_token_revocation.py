@@ -58,7 +58,7 @@ def test_other_services_refuse_tokens_issued_before_a_demotion_a_password_change
         revoked = DisabledUsers(pool, refresh_seconds=0)
 
         async def scenario() -> None:
-            users_worker = build_worker(service)
+            users_worker = build_worker(service.settings, container=service)
             other = Worker("other", s).add_projection(DisabledUsersProjection(s.topic), other_db)
             await users_worker.start()
             await other.start()

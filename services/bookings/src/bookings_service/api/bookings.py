@@ -11,6 +11,7 @@ from spine import context
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
+from webkit.problems import problem_responses
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
@@ -27,21 +28,21 @@ LINKS_FROM_BOOKING = {
     "CancelBooking": link("post", _BOOKING + "/cancel", "Cancel the booking.", **_FROM_BOOKING),
 }
 
-PROBLEMS = {
-    401: {"description": "Missing, invalid or revoked access token"},
-    403: {"description": "Not allowed for this caller"},
-    404: {"description": "No such booking or event"},
-    409: {"description": "Conflicts with the event's or the booking's state"},
-    422: {"description": "Invalid input or a broken business rule"},
-    429: {"description": "Too many booking requests from this user (retry after `Retry-After` seconds), or too "
-                         "many unpaid bookings for this account (max_pending_payments_per_user)"},
-    503: {"description": "The database is briefly unavailable (e.g. restarting): nothing was booked; retry after "
-                         "`Retry-After` seconds with the same Idempotency-Key"},
+PROBLEMS = {  # what each problem status means on these routes (webkit.problems)
+    401: "Missing, invalid or revoked access token",
+    403: "Not allowed for this caller",
+    404: "No such booking or event",
+    409: "Conflicts with the event's or the booking's state",
+    422: "Invalid input or a broken business rule",
+    429: "Too many booking requests from this user (retry after `Retry-After` seconds), or too "
+         "many unpaid bookings for this account (max_pending_payments_per_user)",
+    503: "The database is briefly unavailable (e.g. restarting): nothing was booked; retry after "
+         "`Retry-After` seconds with the same Idempotency-Key",
 }
 
 
 def _responses(*statuses: int) -> dict:
-    return {s: PROBLEMS[s] for s in statuses}
+    return problem_responses(*statuses, descriptions=PROBLEMS)
 
 
 @router.post("/", status_code=202, response_model=BookingPublic,

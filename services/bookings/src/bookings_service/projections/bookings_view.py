@@ -8,19 +8,18 @@ event was saved with the line's Joined event, so it follows the old join order).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from psycopg import Cursor
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Numeric, Table, Text, bindparam, func, text, update
-from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID, insert
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Numeric, Table, Text, text
+from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
     BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
     BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
 )
-from spine.views import View, execute
+from spine.views import Rows, View
 
 metadata = MetaData()
 bookings_view = Table(
@@ -47,23 +46,6 @@ bookings_view = Table(
 )
 b = bookings_view.c
 
-REQUESTED = insert(bookings_view).values(
-    booking_id=bindparam("id"), event_id=bindparam("v_event_id"), user_id=bindparam("v_user_id"),
-    group_size=bindparam("v_group_size"), payment_method=bindparam("v_payment_method"), status="pending",
-    created_at=bindparam("v_created_at"), updated_at=bindparam("v_updated_at"), sequence=bindparam("v_sequence"),
-).on_conflict_do_nothing(index_elements=["booking_id"])
-WAITLISTED = update(bookings_view).values(
-    status="waitlisted", updated_at=bindparam("v_at"), waitlisted_at=func.coalesce(b.waitlisted_at, bindparam("v_at")),
-).where(b.booking_id == bindparam("id"))
-
-
-@cache
-def _update(columns: tuple[str, ...]) -> Any:
-    """UPDATE of the status, updated_at and these columns (one statement per column set)."""
-    return (update(bookings_view).values({c: bindparam(f"v_{c}") for c in ("status", "updated_at", *columns)})
-            .where(b.booking_id == bindparam("id")))
-
-
 class BookingsView(View):
     """One row per booking with its current status."""
 
@@ -75,33 +57,39 @@ class BookingsView(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.version != 1:
-            return
-        m = parse_payload(envelope)
-        at = envelope.occurred_at
-        if isinstance(m, BookingRequested):
-            execute(cur, REQUESTED, {"id": m.booking_id, "v_event_id": m.event_id, "v_user_id": m.user_id,
-                                     "v_group_size": m.group_size, "v_payment_method": m.payment_method,
-                                     "v_created_at": m.requested_at, "v_updated_at": at, "v_sequence": m.sequence})
-        elif isinstance(m, BookingAwaitingPayment):
-            self._set(cur, m.booking_id, at, "awaiting_payment", payment_id=m.payment_id, amount=m.amount,
-                      currency=m.currency, expires_at=m.expires_at)
-        elif isinstance(m, BookingConfirmed):
-            self._set(cur, m.booking_id, at, "confirmed", expires_at=None, confirmed_at=at)
-        elif isinstance(m, BookingWaitlisted):
-            execute(cur, WAITLISTED, {"id": m.booking_id, "v_at": at})
-        elif isinstance(m, BookingPromoted):
-            self._set(cur, m.booking_id, at, "pending")
-        elif isinstance(m, BookingLatePaymentAccepted):  # asking for seats again: the sweeper must see it
-            self._set(cur, m.booking_id, at, "pending", payment_id=m.payment_id, expires_at=None)
-        elif isinstance(m, BookingCancelled):
-            self._set(cur, m.booking_id, at, "cancelled", reason=m.reason, expires_at=None)
-        elif isinstance(m, BookingRejected):
-            self._set(cur, m.booking_id, at, "rejected", reason=m.reason)
-        elif isinstance(m, BookingExpired):
-            self._set(cur, m.booking_id, at, "expired", expires_at=None)
+        self.apply_batch(cur, [envelope])
 
-    @staticmethod
-    def _set(cur: Cursor, booking_id: Any, at: Any, status: str, **values: Any) -> None:
-        execute(cur, _update(tuple(sorted(values))), {**{f"v_{k}": v for k, v in values.items()},
-                                                      "v_status": status, "v_updated_at": at, "id": booking_id})
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's bookings read once, changed message by message, written back in one statement."""
+        messages = [(e.occurred_at, parse_payload(e)) for e in envelopes if e.version == 1]
+        rows = Rows(cur, bookings_view, [getattr(m, "booking_id", None) for _, m in messages])
+        for at, m in messages:
+            if isinstance(m, BookingRequested):
+                rows.insert(m.booking_id, {"event_id": m.event_id, "user_id": m.user_id, "group_size": m.group_size,
+                                           "payment_method": m.payment_method, "status": "pending",
+                                           "created_at": m.requested_at, "updated_at": at,
+                                           "sequence": m.sequence})
+            elif isinstance(m, BookingAwaitingPayment):
+                _set(rows, m.booking_id, at, "awaiting_payment", payment_id=m.payment_id, amount=m.amount,
+                     currency=m.currency, expires_at=m.expires_at)
+            elif isinstance(m, BookingConfirmed):
+                _set(rows, m.booking_id, at, "confirmed", expires_at=None, confirmed_at=at)
+            elif isinstance(m, BookingWaitlisted):
+                row = _set(rows, m.booking_id, at, "waitlisted")
+                if row is not None and row["waitlisted_at"] is None:  # put back at its old place: keeps the first
+                    row["waitlisted_at"] = at
+            elif isinstance(m, BookingPromoted):
+                _set(rows, m.booking_id, at, "pending")
+            elif isinstance(m, BookingLatePaymentAccepted):  # asking for seats again: the sweeper must see it
+                _set(rows, m.booking_id, at, "pending", payment_id=m.payment_id, expires_at=None)
+            elif isinstance(m, BookingCancelled):
+                _set(rows, m.booking_id, at, "cancelled", reason=m.reason, expires_at=None)
+            elif isinstance(m, BookingRejected):
+                _set(rows, m.booking_id, at, "rejected", reason=m.reason)
+            elif isinstance(m, BookingExpired):
+                _set(rows, m.booking_id, at, "expired", expires_at=None)
+        rows.write(cur)
+
+
+def _set(rows: Rows, booking_id: Any, at: Any, status: str, **values: Any) -> dict[str, Any] | None:
+    return rows.update(booking_id, {"status": status, "updated_at": at, **values})

@@ -12,18 +12,16 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from functools import cache
-
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from pydantic import TypeAdapter
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text, bindparam, update
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
+from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, Numeric, Table, Text
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.events import EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
-from spine.views import View, execute
+from spine.views import Rows, View
 
 from bookings_service.domain import EventTerms
 
@@ -43,22 +41,11 @@ catalogue_replica = Table(
     Column("version", BigInteger, nullable=False),
 )
 _COLUMNS = tuple(c.name for c in catalogue_replica.columns)
-INSERT = insert(catalogue_replica).values({c: bindparam(f"v_{c}") for c in _COLUMNS}).on_conflict_do_nothing(
-    index_elements=["event_id"])
-
 # EventUpdated.changes fields this replica keeps, with their types.
 CHANGE_TYPES: dict[str, Any] = {
     "start_time": datetime, "is_paid": bool, "price": Decimal | None, "currency": str | None,
     "allowed_payment_methods": list[str], "max_participants": int,
 }
-
-
-@cache
-def _update(columns: tuple[str, ...]) -> Any:
-    """UPDATE of these columns when the message is newer than the row (one statement per column set)."""
-    r = catalogue_replica.c
-    return (update(catalogue_replica).values({c: bindparam(f"v_{c}") for c in (*columns, "version")})
-            .where(r.event_id == bindparam("id"), r.version < bindparam("v_version")))
 
 
 class CatalogueReplica(View):
@@ -72,25 +59,25 @@ class CatalogueReplica(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.version != 1:
-            return
-        message = parse_payload(envelope)
-        if isinstance(message, EventCreated):
-            row = {c: getattr(message, c, None) for c in _COLUMNS}
-            row.update(status="scheduled", version=envelope.aggregate_version)
-            execute(cur, INSERT, {f"v_{c}": v for c, v in row.items()})
-        elif isinstance(message, EventUpdated):
-            changes = {k: TypeAdapter(CHANGE_TYPES[k]).validate_python(v) for k, v in message.changes.items()
-                       if k in CHANGE_TYPES}
-            self._set(cur, envelope, message.event_id, {**changes, "seats_available": message.seats_available})
-        elif isinstance(message, EventCancelled):
-            self._set(cur, envelope, message.event_id, {"status": "cancelled"})
-        elif isinstance(message, SeatsReserved | SeatsRejected | SeatsReleased):
-            self._set(cur, envelope, message.event_id, {"seats_available": message.seats_available})
+        self.apply_batch(cur, [envelope])
 
-    def _set(self, cur: Cursor, envelope: Envelope, event_id: UUID, values: dict[str, Any]) -> None:
-        execute(cur, _update(tuple(sorted(values))), {**{f"v_{k}": v for k, v in values.items()},
-                                                      "v_version": envelope.aggregate_version, "id": event_id})
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's events read once, changed message by message, written back in one statement."""
+        messages = [(e.aggregate_version, parse_payload(e)) for e in envelopes if e.version == 1]
+        rows = Rows(cur, catalogue_replica, [getattr(m, "event_id", None) for _, m in messages])
+        for version, message in messages:
+            if isinstance(message, EventCreated):
+                row = {c: getattr(message, c, None) for c in _COLUMNS}
+                rows.insert(message.event_id, {**row, "status": "scheduled", "version": version})
+            elif isinstance(message, EventUpdated):
+                changes = {k: TypeAdapter(CHANGE_TYPES[k]).validate_python(v) for k, v in message.changes.items()
+                           if k in CHANGE_TYPES}
+                rows.update(message.event_id, {**changes, "seats_available": message.seats_available}, version)
+            elif isinstance(message, EventCancelled):
+                rows.update(message.event_id, {"status": "cancelled"}, version)
+            elif isinstance(message, SeatsReserved | SeatsRejected | SeatsReleased):
+                rows.update(message.event_id, {"seats_available": message.seats_available}, version)
+        rows.write(cur)
 
 
 class EventTermsReader:

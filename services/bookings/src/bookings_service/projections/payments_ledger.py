@@ -4,16 +4,13 @@ never overwrites a newer one."""
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 from psycopg import Cursor
-from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text, bindparam, update
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text
+from sqlalchemy.dialects.postgresql import UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
-from spine.views import View, execute
+from spine.views import Rows, View
 
 metadata = MetaData()
 payments_ledger = Table(
@@ -30,16 +27,6 @@ payments_ledger = Table(
     Index("payments_ledger_event", "event_id"),
 )
 _INSERTED = ("payment_id", "booking_id", "event_id", "payment_method", "amount", "currency")
-INSERT = insert(payments_ledger).values(
-    {**{c: bindparam(f"v_{c}") for c in _INSERTED}, "status": "pending", "version": bindparam("v_version")}
-).on_conflict_do_nothing(index_elements=["payment_id"])
-
-
-@cache
-def _update(columns: tuple[str, ...]) -> Any:
-    p = payments_ledger.c
-    return (update(payments_ledger).values({c: bindparam(f"v_{c}") for c in (*columns, "version")})
-            .where(p.payment_id == bindparam("id"), p.version < bindparam("v_version")))
 
 
 class PaymentsLedger(View):
@@ -53,24 +40,24 @@ class PaymentsLedger(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.version != 1:
-            return
-        m = parse_payload(envelope)
-        version = envelope.aggregate_version
-        if isinstance(m, PaymentRequested):
-            if m.booking_id is None and m.event_id is None:
-                return  # a wallet top-up: no event's sales
-            execute(cur, INSERT, {**{f"v_{c}": getattr(m, c) for c in _INSERTED}, "v_version": version})
-        elif isinstance(m, PaymentSucceeded):
-            self._set(cur, m.payment_id, version, status="succeeded")
-        elif isinstance(m, PaymentFailed):
-            self._set(cur, m.payment_id, version, status="failed")
-        elif isinstance(m, PaymentVoided):
-            self._set(cur, m.payment_id, version, status="voided")
-        elif isinstance(m, PaymentRefunded):
-            self._set(cur, m.payment_id, version, status="refunded", refunded_amount=m.amount)
+        self.apply_batch(cur, [envelope])
 
-    @staticmethod
-    def _set(cur: Cursor, payment_id: Any, version: int, **values: Any) -> None:
-        execute(cur, _update(tuple(sorted(values))),
-                {**{f"v_{k}": v for k, v in values.items()}, "v_version": version, "id": payment_id})
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's payments read once, changed message by message, written back in one statement."""
+        messages = [(e.aggregate_version, parse_payload(e)) for e in envelopes if e.version == 1]
+        rows = Rows(cur, payments_ledger, [getattr(m, "payment_id", None) for _, m in messages])
+        for version, m in messages:
+            if isinstance(m, PaymentRequested):
+                if m.booking_id is None and m.event_id is None:
+                    continue  # a wallet top-up: no event's sales
+                rows.insert(m.payment_id, {**{c: getattr(m, c) for c in _INSERTED}, "status": "pending",
+                                           "version": version})
+            elif isinstance(m, PaymentSucceeded):
+                rows.update(m.payment_id, {"status": "succeeded"}, version)
+            elif isinstance(m, PaymentFailed):
+                rows.update(m.payment_id, {"status": "failed"}, version)
+            elif isinstance(m, PaymentVoided):
+                rows.update(m.payment_id, {"status": "voided"}, version)
+            elif isinstance(m, PaymentRefunded):
+                rows.update(m.payment_id, {"status": "refunded", "refunded_amount": m.amount}, version)
+        rows.write(cur)

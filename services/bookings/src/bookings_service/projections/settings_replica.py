@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, select
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from contracts import Envelope, topics
 from contracts.users import SettingChanged, SettingReset
@@ -27,8 +28,9 @@ settings_replica = Table(
     Column("value", JSONB, nullable=False),
     Column("version", BigInteger, nullable=False),
 )
-_insert = insert(settings_replica).values(key=bindparam("v_key"), value=bindparam("v_value"),
-                                          version=bindparam("v_version"))
+# The batch's newest message per key, as arrays (one statement); a row keeps a newer version it already has.
+_rows = select(*(func.unnest(bindparam(c.name, type_=ARRAY(c.type))).label(c.name) for c in settings_replica.columns))
+_insert = insert(settings_replica).from_select([c.name for c in settings_replica.columns], _rows)
 UPSERT = _insert.on_conflict_do_update(
     index_elements=["key"], set_={"value": _insert.excluded.value, "version": _insert.excluded.version},
     where=settings_replica.c.version < _insert.excluded.version)
@@ -45,20 +47,27 @@ class SettingsReplica(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.version != 1:
-            return
-        if envelope.type == SettingChanged.message_type:  # type: ignore[attr-defined]
-            setting = SettingChanged.model_validate(envelope.payload)
-            key, value = setting.key, setting.value
-        elif envelope.type == SettingReset.message_type:  # type: ignore[attr-defined]
-            # Back to default: a JSON null, which BookingRules reads as "use the default" (a row, not a
-            # delete, so the version guard still ignores an older SettingChanged delivered late).
-            key, value = SettingReset.model_validate(envelope.payload).key, None
-        else:
-            return
-        if key not in KEYS:
-            return
-        execute(cur, UPSERT, {"v_key": key, "v_value": Jsonb(value), "v_version": envelope.aggregate_version})
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        newest: dict[str, tuple[int, Any]] = {}  # key → (version, value): the first of the highest version wins
+        for envelope in envelopes:
+            if envelope.version != 1:
+                continue
+            if envelope.type == SettingChanged.message_type:  # type: ignore[attr-defined]
+                setting = SettingChanged.model_validate(envelope.payload)
+                key, value = setting.key, setting.value
+            elif envelope.type == SettingReset.message_type:  # type: ignore[attr-defined]
+                # Back to default: a JSON null, which BookingRules reads as "use the default" (a row, not a
+                # delete, so the version guard still ignores an older SettingChanged delivered late).
+                key, value = SettingReset.model_validate(envelope.payload).key, None
+            else:
+                continue
+            if key in KEYS and (key not in newest or newest[key][0] < envelope.aggregate_version):
+                newest[key] = (envelope.aggregate_version, value)
+        if newest:
+            execute(cur, UPSERT, {"key": list(newest), "value": [Jsonb(v) for _, v in newest.values()],
+                                  "version": [version for version, _ in newest.values()]})
 
 
 class RulesReader:

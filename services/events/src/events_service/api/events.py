@@ -16,6 +16,7 @@ from webkit.consistency import AfterParam, position_response, read_after, set_ev
 from webkit.fields import Line, Timestamp
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
+from webkit.problems import problem_responses
 
 from events_service.api.deps import CatalogueReader, EnabledMethods, EventsApp, ReviewsReader, actor_of
 from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate
@@ -34,12 +35,12 @@ LINKS_FROM_EVENT = {
     "CancelEvent": link("post", _EVENT + "/cancel", "Call the event off.", **_FROM_EVENT),
 }
 
-PROBLEMS = {
-    401: {"description": "Missing, invalid or revoked access token"},
-    403: {"description": "Not allowed for this caller"},
-    404: {"description": "No such event"},
-    409: {"description": "Conflicts with the event's state"},
-    422: {"description": "Invalid input or a broken business rule"},
+PROBLEMS = {  # what each problem status means on these routes (webkit.problems)
+    401: "Missing, invalid or revoked access token",
+    403: "Not allowed for this caller",
+    404: "No such event",
+    409: "Conflicts with the event's state",
+    422: "Invalid input or a broken business rule",
 }
 
 
@@ -48,7 +49,7 @@ EVENT_BODY_LIMIT = 256 * 1024
 
 
 @router.post("/", status_code=201, response_model=EventPublic,
-             responses={**position_response(201), **{k: PROBLEMS[k] for k in (401, 403, 422)}},
+             responses={**position_response(201), **problem_responses(401, 403, 422, descriptions=PROBLEMS)},
              openapi_extra={**body_limit(EVENT_BODY_LIMIT), **linked(201, **LINKS_FROM_EVENT)})
 def create_event(body: EventCreate, events: EventsApp, response: Response, enabled: EnabledMethods,
                  organizer: Annotated[Principal, Depends(require(EVENTS_CREATE))]) -> EventPublic:
@@ -62,7 +63,8 @@ def create_event(body: EventCreate, events: EventsApp, response: Response, enabl
     return EventPublic.from_aggregate(event)
 
 
-@router.get("/", response_model=list[EventPublic], responses={**stale_response(), 422: PROBLEMS[422]})
+@router.get("/", response_model=list[EventPublic],
+            responses={**stale_response(), **problem_responses(422, descriptions=PROBLEMS)})
 def list_events(
     request: Request, response: Response, catalogue: CatalogueReader, reviews: ReviewsReader, page: PageParams,
     after: AfterParam, events: EventsApp,
@@ -93,14 +95,15 @@ def list_events(
     return rated([EventPublic.from_row(row) for row in rows], reviews)
 
 
-@router.get("/{event_id}", response_model=EventPublic, responses={k: PROBLEMS[k] for k in (404, 422)})
+@router.get("/{event_id}", response_model=EventPublic,
+            responses=problem_responses(404, 422, descriptions=PROBLEMS))
 def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> EventPublic:
     """One event, current to the last change (public); its rating from the reviews read model."""
     return rated_one(events.get_event(event_id), reviews)
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
-              responses={**position_response(200), **{k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}},
+              responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS)},
               openapi_extra={**body_limit(EVENT_BODY_LIMIT),
                              **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
                                       CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
@@ -116,7 +119,7 @@ def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
-             responses={**position_response(200), **{k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)}},
+             responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS)},
              openapi_extra=linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"]))
 def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal, reviews: ReviewsReader,
                  response: Response,

@@ -15,7 +15,7 @@ from contracts.permissions import REVIEWS_MODERATE
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
-from webkit.problems import Problem
+from webkit.problems import Problem, problem_responses
 
 from events_service.api.deps import AttendanceReader, EventsApp, ReviewsReader
 from events_service.api.schemas import ReviewCreate, ReviewDecision, ReviewPublic, ReviewStatus
@@ -30,19 +30,19 @@ LINKS_FROM_REVIEW = {
     "RejectReview": link("post", "/api/v1/reviews/{review_id}/reject", "Reject it (moderators).", **_FROM_REVIEW),
 }
 
-PROBLEMS = {
-    401: {"description": "Missing, invalid or revoked access token"},
-    403: {"description": "Not allowed for this caller (not an attendee, not a moderator, or one's own review)"},
-    404: {"description": "No such event or review"},
-    409: {"description": "Conflicts with the state: not started yet, cancelled, already reviewed or decided"},
-    422: {"description": "Invalid input"},
+PROBLEMS = {  # what each problem status means on these routes (webkit.problems)
+    401: "Missing, invalid or revoked access token",
+    403: "Not allowed for this caller (not an attendee, not a moderator, or one's own review)",
+    404: "No such event or review",
+    409: "Conflicts with the state: not started yet, cancelled, already reviewed or decided",
+    422: "Invalid input",
 }
 
 Moderator = Annotated[Principal, Depends(require(REVIEWS_MODERATE))]
 
 
 @events_router.post("/{event_id}/reviews", status_code=201, response_model=ReviewPublic,
-                    responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)},
+                    responses=problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS),
                     openapi_extra=linked(201, **LINKS_FROM_REVIEW))
 def submit_review(event_id: UUID, body: ReviewCreate, events: EventsApp, attendance: AttendanceReader,
                   author: CurrentPrincipal) -> ReviewPublic:
@@ -55,7 +55,7 @@ def submit_review(event_id: UUID, body: ReviewCreate, events: EventsApp, attenda
 
 
 @events_router.get("/{event_id}/reviews", response_model=list[ReviewPublic],
-                   responses={k: PROBLEMS[k] for k in (401, 403, 404, 422)})
+                   responses=problem_responses(401, 403, 404, 422, descriptions=PROBLEMS))
 def list_reviews(
     event_id: UUID, request: Request, response: Response, events: EventsApp, reviews: ReviewsReader,
     page: PageParams, principal: OptionalPrincipal,
@@ -77,7 +77,7 @@ def list_reviews(
 
 
 @router.post("/{review_id}/approve", response_model=ReviewPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+             responses=problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS))
 def approve_review(review_id: UUID, events: EventsApp, moderator: Moderator,
                    body: Annotated[ReviewDecision | None, Body()] = None) -> ReviewPublic:
     """Publish a pending review (support, admins); it counts in the event's rating and its author is told."""
@@ -86,7 +86,7 @@ def approve_review(review_id: UUID, events: EventsApp, moderator: Moderator,
 
 
 @router.post("/{review_id}/reject", response_model=ReviewPublic,
-             responses={k: PROBLEMS[k] for k in (401, 403, 404, 409, 422)})
+             responses=problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS))
 def reject_review(review_id: UUID, events: EventsApp, moderator: Moderator,
                   body: Annotated[ReviewDecision | None, Body()] = None) -> ReviewPublic:
     """Keep a pending review hidden (support, admins); its author is told, with the reason if one is given."""

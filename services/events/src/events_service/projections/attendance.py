@@ -14,11 +14,10 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from sqlalchemy import BigInteger, Column, Index, MetaData, Table, Text, Uuid, exists, select
-from sqlalchemy.dialects.postgresql import insert
 
 from contracts import Envelope, topics
 from contracts.bookings import BookingRef
-from spine.views import View, run
+from spine.views import Rows, View, run
 
 metadata = MetaData()
 
@@ -54,17 +53,22 @@ class AttendanceProjection(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        status = STATUS_AFTER.get(envelope.type)
-        if status is None or envelope.version != 1:
-            return  # types this view does not use (or a newer schema published beside v1)
-        ref = BookingRef.model_validate(envelope.payload)
-        row = {"booking_id": ref.booking_id, "event_id": ref.event_id, "user_id": ref.user_id, "status": status,
-               "version": envelope.aggregate_version}
-        upsert = insert(event_bookings).values(row)
-        run(cur, upsert.on_conflict_do_update(
-            index_elements=[event_bookings.c.booking_id],
-            set_={"status": upsert.excluded.status, "version": upsert.excluded.version},
-            where=event_bookings.c.version < upsert.excluded.version))
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """Each booking's row added, or given a newer message's status; one statement each way per batch."""
+        # Types this view does not use (or a newer schema published beside v1) are skipped.
+        refs = [(e, STATUS_AFTER[e.type], BookingRef.model_validate(e.payload)) for e in envelopes
+                if e.type in STATUS_AFTER and e.version == 1]
+        rows = Rows(cur, event_bookings, [ref.booking_id for _, _, ref in refs])
+        for envelope, status, ref in refs:
+            version = envelope.aggregate_version
+            if rows.get(ref.booking_id) is None:
+                rows.insert(ref.booking_id, {"event_id": ref.event_id, "user_id": ref.user_id, "status": status,
+                                             "version": version})
+            else:
+                rows.update(ref.booking_id, {"status": status}, version)
+        rows.write(cur)
 
 
 class Attendance:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from sqlalchemy import BigInteger, Column, MetaData, Table, Text, select
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 
 from contracts import Envelope, topics
 from contracts.payments import PaymentMethodsAvailable
-from spine.views import View, run
+from spine.views import Rows, View, run
 
 metadata = MetaData()
 
@@ -40,16 +40,20 @@ class PaymentMethodsReplica(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type != PaymentMethodsAvailable.message_type or envelope.version != 1:  # type: ignore[attr-defined]
-            return  # payments, refunds: not this view's business
-        fact = PaymentMethodsAvailable.model_validate(envelope.payload)
-        upsert = insert(payment_methods).values(announced_by=envelope.aggregate_id, methods=fact.methods,
-                                                announced_at=fact.announced_at, version=envelope.aggregate_version)
-        run(cur, upsert.on_conflict_do_update(
-            index_elements=[payment_methods.c.announced_by],
-            set_={"methods": upsert.excluded.methods, "announced_at": upsert.excluded.announced_at,
-                  "version": upsert.excluded.version},
-            where=payment_methods.c.version < upsert.excluded.version))
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The announcements of the batch in order, a newer one replacing the row (one statement each way)."""
+        facts = [(e, PaymentMethodsAvailable.model_validate(e.payload)) for e in envelopes
+                 if e.type == PaymentMethodsAvailable.message_type and e.version == 1]  # type: ignore[attr-defined]
+        rows = Rows(cur, payment_methods, [e.aggregate_id for e, _ in facts])  # payments, refunds: not ours
+        for envelope, fact in facts:
+            values = {"methods": fact.methods, "announced_at": fact.announced_at}
+            if rows.get(envelope.aggregate_id) is None:
+                rows.insert(envelope.aggregate_id, {**values, "version": envelope.aggregate_version})
+            else:
+                rows.update(envelope.aggregate_id, values, envelope.aggregate_version)
+        rows.write(cur)
 
 
 class EnabledPaymentMethods:

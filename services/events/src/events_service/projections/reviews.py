@@ -13,13 +13,12 @@ from typing import Any
 
 from psycopg import Cursor
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, MetaData, SmallInteger, Table, Text, Uuid, update,
+    BigInteger, Column, DateTime, Index, Integer, MetaData, SmallInteger, Table, Text, Uuid,
 )
-from sqlalchemy.dialects.postgresql import insert
 
 from contracts import Envelope, topics
 from contracts.events import ReviewApproved, ReviewDecision, ReviewRejected, ReviewSubmitted
-from spine.views import View, run
+from spine.views import Rows, View
 
 metadata = MetaData()
 
@@ -57,45 +56,46 @@ class ReviewsProjection(View):
     name = "reviews"
     version = 1
     metadata = metadata
-    pipelined = False  # a decision reads the review back (RETURNING) before counting it
 
     def __init__(self, topic: str = topics.EVENTS):
         # Tests feed it from a throwaway topic; production reads events.v1.
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.version != 1:
-            return
-        if envelope.type == ReviewSubmitted.message_type:  # type: ignore[attr-defined]
-            self._submitted(cur, envelope)
-        elif envelope.type in _DECISIONS:
-            self._decided(cur, envelope)
+        self.apply_batch(cur, [envelope])
 
-    def _submitted(self, cur: Cursor, envelope: Envelope) -> None:
-        e = ReviewSubmitted.model_validate(envelope.payload)
-        run(cur, insert(reviews).values(
-            review_id=e.review_id, event_id=e.event_id, author_id=e.author_id, rating=e.rating, comment=e.comment,
-            status=PENDING, submitted_at=e.submitted_at, version=envelope.aggregate_version,
-        ).on_conflict_do_nothing(index_elements=[reviews.c.review_id]))
-
-    def _decided(self, cur: Cursor, envelope: Envelope) -> None:
-        model, status = _DECISIONS[envelope.type]
-        e = model.model_validate(envelope.payload)
-        decided = run(cur, update(reviews).where(reviews.c.review_id == e.review_id, reviews.c.status == PENDING)
-                          .values(status=status, moderator_id=e.moderator_id, reason=e.reason,
-                                  decided_at=e.decided_at, version=envelope.aggregate_version)
-                          .returning(reviews.c.event_id, reviews.c.rating)).fetchone()
-        if decided is not None and status == "approved":
-            self._count(cur, _at(decided, 0), int(_at(decided, 1)))
-
-    @staticmethod
-    def _count(cur: Cursor, event_id: Any, rating: int) -> None:
-        add = insert(event_ratings).values(event_id=event_id, rating_count=1, rating_sum=rating)
-        run(cur, add.on_conflict_do_update(
-            index_elements=[event_ratings.c.event_id],
-            set_={"rating_count": event_ratings.c.rating_count + 1,
-                  "rating_sum": event_ratings.c.rating_sum + add.excluded.rating_sum}))
-
-
-def _at(row: Any, index: int) -> Any:
-    return list(row.values())[index] if isinstance(row, dict) else row[index]
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's reviews read once and changed in order; approvals add to their event's totals."""
+        messages: list[tuple[Envelope, Any, str]] = []
+        for envelope in envelopes:
+            if envelope.version != 1:
+                continue
+            if envelope.type == ReviewSubmitted.message_type:  # type: ignore[attr-defined]
+                messages.append((envelope, ReviewSubmitted.model_validate(envelope.payload), PENDING))
+            elif envelope.type in _DECISIONS:
+                model, status = _DECISIONS[envelope.type]
+                messages.append((envelope, model.model_validate(envelope.payload), status))
+        rows = Rows(cur, reviews, [m.review_id for _, m, _ in messages])
+        approved: list[tuple[Any, int]] = []  # (event id, rating) of each review approved now
+        for envelope, m, status in messages:
+            if isinstance(m, ReviewSubmitted):
+                rows.insert(m.review_id, {"event_id": m.event_id, "author_id": m.author_id, "rating": m.rating,
+                                          "comment": m.comment, "status": PENDING, "submitted_at": m.submitted_at,
+                                          "version": envelope.aggregate_version})
+                continue
+            row = rows.get(m.review_id)
+            if row is None or row["status"] != PENDING:
+                continue  # decided already (a redelivery), or not known here
+            rows.update(m.review_id, {"status": status, "moderator_id": m.moderator_id, "reason": m.reason,
+                                      "decided_at": m.decided_at, "version": envelope.aggregate_version})
+            if status == "approved":
+                approved.append((row["event_id"], int(row["rating"])))
+        rows.write(cur)
+        totals = Rows(cur, event_ratings, [event_id for event_id, _ in approved])
+        for event_id, rating in approved:
+            totals.insert(event_id, {"rating_count": 0, "rating_sum": 0})
+            total = totals.get(event_id)
+            assert total is not None
+            totals.update(event_id, {"rating_count": total["rating_count"] + 1,
+                                     "rating_sum": total["rating_sum"] + rating})
+        totals.write(cur)

@@ -1,1 +1,2 @@
-"""Delivery of notifications: e-mail over SMTP (aiosmtplib), the sender loop with retries."""
+"""Delivery of notifications: rendering, calendar files and e-mail over SMTP (aiosmtplib); the senders that
+use them run as timers (`timers/`)."""

@@ -7,14 +7,17 @@ messages are read from the event store itself (GET /threads/{id}), so this view 
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts import Envelope, parse_payload, topics
 from contracts.support import (
     SupportMessagePosted, SupportReplied, SupportThreadAssigned, SupportThreadClosed, SupportThreadReopened,
 )
 from psycopg import Cursor
 from spine.projector import SqlProjection
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text, delete, update
-from sqlalchemy.dialects.postgresql import UUID, insert
+from spine.views import Rows
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text, delete
+from sqlalchemy.dialects.postgresql import UUID
 
 from notifications_service.storage.sql import create_tables, metadata, run
 
@@ -49,26 +52,32 @@ class SupportThreadsView(SqlProjection):
         run(cur, delete(support_threads_view))
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        message = parse_payload(envelope)
-        t = support_threads_view
-        at, version = envelope.occurred_at, envelope.aggregate_version
-        if isinstance(message, SupportMessagePosted | SupportReplied):
-            when = message.posted_at if isinstance(message, SupportMessagePosted) else message.replied_at
-            run(cur, insert(t).values(thread_id=message.thread_id, user_id=message.user_id, status="open",
-                                      message_count=1, version=version, created_at=when, last_message_at=when,
-                                      updated_at=at)
-                .on_conflict_do_update(index_elements=[t.c.thread_id],
-                                       set_={"message_count": t.c.message_count + 1, "last_message_at": when,
-                                             "updated_at": at, "version": version},
-                                       where=t.c.version < version))
-            return
-        values: dict | None = None
-        if isinstance(message, SupportThreadAssigned):
-            values = {"assignee_id": message.assignee_id}
-        elif isinstance(message, SupportThreadClosed):
-            values = {"status": "closed"}
-        elif isinstance(message, SupportThreadReopened):
-            values = {"status": "open"}
-        if values is not None:
-            run(cur, update(t).where(t.c.thread_id == message.thread_id, t.c.version < version)
-                .values(**values, updated_at=at, version=version))
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's threads read once, changed message by message, written back (one UPDATE, one INSERT)."""
+        messages: list[tuple[Envelope, Any]] = [(e, parse_payload(e)) for e in envelopes]
+        rows = Rows(cur, support_threads_view, [getattr(m, "thread_id", None) for _, m in messages])
+        for envelope, message in messages:
+            at, version = envelope.occurred_at, envelope.aggregate_version
+            if isinstance(message, SupportMessagePosted | SupportReplied):
+                when = message.posted_at if isinstance(message, SupportMessagePosted) else message.replied_at
+                row = rows.get(message.thread_id)
+                if row is None:
+                    rows.insert(message.thread_id, {"user_id": message.user_id, "status": "open", "message_count": 1,
+                                                    "version": version, "created_at": when, "last_message_at": when,
+                                                    "updated_at": at})
+                else:
+                    rows.update(message.thread_id, {"message_count": row["message_count"] + 1,
+                                                    "last_message_at": when, "updated_at": at}, version)
+                continue
+            values: dict | None = None
+            if isinstance(message, SupportThreadAssigned):
+                values = {"assignee_id": message.assignee_id}
+            elif isinstance(message, SupportThreadClosed):
+                values = {"status": "closed"}
+            elif isinstance(message, SupportThreadReopened):
+                values = {"status": "open"}
+            if values is not None:
+                rows.update(message.thread_id, {**values, "updated_at": at}, version)
+        rows.write(cur)

@@ -1,4 +1,4 @@
-"""Routes where providers (and the sandbox's payer) report the outcome of a payment."""
+"""Routes where providers (and the sandbox's payer) report the outcome of a payment (handled by provider_webhooks)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def receive_webhook(provider: Provider, request: Request, services: Servic
 
     def receive():
         try:
-            return services.notifications.receive(provider, body, headers, ip)
+            return services.webhooks.receive(provider, body, headers, ip)
         except ProviderNotEnabled as exc:
             raise Problem(404, "Not Found", str(exc)) from None
 
@@ -49,5 +49,5 @@ async def receive_webhook(provider: Provider, request: Request, services: Servic
 def complete_in_sandbox(payment_id: UUID, body: SandboxOutcome, services: Services, payer: CurrentPrincipal
                         ) -> PaymentPublic:
     """Finish your own sandbox payment: the sandbox sends itself a signed webhook, handled like a real one."""
-    payment = services.notifications.complete_in_sandbox(payment_id, payer_id=payer.user_id, outcome=body.outcome)
+    payment = services.webhooks.complete_in_sandbox(payment_id, payer_id=payer.user_id, outcome=body.outcome)
     return PaymentPublic.from_aggregate(payment)

@@ -6,15 +6,12 @@ aggregate version it reflects; an older or repeated message leaves it unchanged.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 from contracts import Envelope, parse_payload, topics
 from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
 from psycopg import Cursor
-from spine.views import View, execute
-from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text, bindparam, text, update
-from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID, insert
+from spine.views import Rows, View
+from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text, text
+from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID
 
 metadata = MetaData()
 payments_view = Table(
@@ -43,16 +40,6 @@ payments_view = Table(
 
 _INSERTED = ("payment_id", "user_id", "event_id", "booking_id", "amount", "currency", "payment_method", "provider",
              "description", "confirmation_url", "status", "created_at", "updated_at", "version")
-INSERT = insert(payments_view).values({c: bindparam(f"v_{c}") for c in _INSERTED}).on_conflict_do_nothing(
-    index_elements=["payment_id"])
-
-
-@cache
-def _update(columns: tuple[str, ...]) -> Any:
-    """UPDATE of these columns, only if the message is newer than what the row already shows."""
-    return (update(payments_view).values({c: bindparam(f"v_{c}") for c in (*columns, "version")})
-            .where(payments_view.c.payment_id == bindparam("id"), payments_view.c.version < bindparam("v_version")))
-
 
 class PaymentsView(View):
     """Every payment with its current status, for lists and the reconciler."""
@@ -66,26 +53,26 @@ class PaymentsView(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        message = parse_payload(envelope)
-        version, at = envelope.aggregate_version, envelope.occurred_at
-        if isinstance(message, PaymentRequested):
-            row = {c: getattr(message, c, None) for c in _INSERTED}
-            row.update(status="pending", created_at=at, updated_at=at, version=version)
-            execute(cur, INSERT, {f"v_{c}": v for c, v in row.items()})
-        elif isinstance(message, PaymentSucceeded):
-            self._set(cur, message.payment_id, version, {"status": "succeeded", "updated_at": at})
-        elif isinstance(message, PaymentFailed):
-            self._set(cur, message.payment_id, version,
-                      {"status": "failed", "failure_reason": message.reason, "updated_at": at})
-        elif isinstance(message, PaymentRefunded):
-            self._set(cur, message.payment_id, version,
-                      {"status": "refunded", "refund_reason": message.reason, "refunded_amount": message.amount,
-                       "updated_at": at})
-        elif isinstance(message, PaymentVoided):
-            self._set(cur, message.payment_id, version,
-                      {"status": "voided", "failure_reason": message.reason, "updated_at": at})
+        self.apply_batch(cur, [envelope])
 
-    @staticmethod
-    def _set(cur: Cursor, payment_id: object, version: int, values: dict[str, Any]) -> None:
-        execute(cur, _update(tuple(sorted(values))),
-                {**{f"v_{k}": v for k, v in values.items()}, "v_version": version, "id": payment_id})
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's payments read once, changed message by message, written back in one statement."""
+        messages = [(e.aggregate_version, e.occurred_at, parse_payload(e)) for e in envelopes]
+        rows = Rows(cur, payments_view, [getattr(m, "payment_id", None) for _, _, m in messages])
+        for version, at, message in messages:
+            if isinstance(message, PaymentRequested):
+                row = {c: getattr(message, c, None) for c in _INSERTED}
+                row.update(status="pending", created_at=at, updated_at=at, version=version)
+                rows.insert(message.payment_id, row)
+            elif isinstance(message, PaymentSucceeded):
+                rows.update(message.payment_id, {"status": "succeeded", "updated_at": at}, version)
+            elif isinstance(message, PaymentFailed):
+                rows.update(message.payment_id, {"status": "failed", "failure_reason": message.reason,
+                                                 "updated_at": at}, version)
+            elif isinstance(message, PaymentRefunded):
+                rows.update(message.payment_id, {"status": "refunded", "refund_reason": message.reason,
+                                                 "refunded_amount": message.amount, "updated_at": at}, version)
+            elif isinstance(message, PaymentVoided):
+                rows.update(message.payment_id, {"status": "voided", "failure_reason": message.reason,
+                                                 "updated_at": at}, version)
+        rows.write(cur)

@@ -10,9 +10,7 @@ from users_service.bootstrap import Container
 
 
 def get_container(request: Request) -> Container:
-    # main.py's lifespan stores it as `app.state.users` (the others: `app.state.container`, set in create_app);
-    # that moves with the shared service wiring.
-    container: Container = request.app.state.users
+    container: Container = request.app.state.container  # set by webkit.service's create_app
     return container
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, insert
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 
 from contracts import Envelope, topics
 from contracts.users import RoleDefined
-from spine.views import View, execute, fetch, paged
+from spine.views import Rows, View, fetch, paged
 
 metadata = MetaData()
 roles_view = Table(
@@ -26,11 +26,6 @@ roles_view = Table(
     Column("version", BigInteger, nullable=False),
 )
 r = roles_view.c
-_insert = insert(roles_view).values(name=bindparam("v_name"), permissions=bindparam("v_permissions"),
-                                    defined_at=bindparam("v_at"), version=bindparam("v_version"))
-DEFINE = _insert.on_conflict_do_update(
-    index_elements=["name"], set_={"permissions": _insert.excluded.permissions, "version": _insert.excluded.version},
-    where=r.version < _insert.excluded.version)
 
 
 class RolesView(View):
@@ -44,11 +39,20 @@ class RolesView(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        if envelope.type != RoleDefined.message_type or envelope.version != 1:  # type: ignore[attr-defined]
-            return
-        role = RoleDefined.model_validate(envelope.payload)
-        execute(cur, DEFINE, {"v_name": role.name, "v_permissions": list(role.permissions),
-                              "v_at": envelope.occurred_at, "v_version": envelope.aggregate_version})
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """A new role is added; a known one takes a newer definition's permissions (its defined_at stays)."""
+        defined = [(e, RoleDefined.model_validate(e.payload)) for e in envelopes
+                   if e.type == RoleDefined.message_type and e.version == 1]  # type: ignore[attr-defined]
+        rows = Rows(cur, roles_view, [role.name for _, role in defined])
+        for envelope, role in defined:
+            if rows.get(role.name) is None:
+                rows.insert(role.name, {"permissions": list(role.permissions), "defined_at": envelope.occurred_at,
+                                        "version": envelope.aggregate_version})
+            else:
+                rows.update(role.name, {"permissions": list(role.permissions)}, envelope.aggregate_version)
+        rows.write(cur)
 
 
 class RolesQuery:

@@ -9,14 +9,14 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from sqlalchemy import (
-    Column, ColumnElement, Index, Integer, MetaData, Table, Text, and_, bindparam, func, or_, select, true, update,
+    Column, ColumnElement, Index, Integer, MetaData, Table, Text, and_, func, or_, select, true,
 )
-from sqlalchemy.dialects.postgresql import TIMESTAMP, insert
+from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.users import UserDisabled, UserEnabled, UserRegistered, UserRoleChanged
-from spine.views import View, execute, fetch, paged
+from spine.views import Rows, View, fetch, paged
 
 metadata = MetaData()
 users_view = Table(
@@ -33,17 +33,6 @@ users_view = Table(
 )
 u = users_view.c
 
-REGISTER = insert(users_view).values(
-    user_id=bindparam("id"), email=bindparam("v_email"), full_name=bindparam("v_full_name"), role=bindparam("v_role"),
-    registered_at=bindparam("v_registered_at"), version=bindparam("v_version"),
-).on_conflict_do_nothing(index_elements=["user_id"])
-# `version < new` guards keep a replayed older message from undoing a newer change.
-_NEWER = and_(u.user_id == bindparam("id"), u.version < bindparam("v_version"))
-SET_ROLE = update(users_view).values(role=bindparam("v_role"), version=bindparam("v_version")).where(_NEWER)
-SET_DISABLED = (update(users_view).values(disabled_at=bindparam("v_disabled_at"), version=bindparam("v_version"))
-                .where(_NEWER))
-SET_ENABLED = update(users_view).values(disabled_at=None, version=bindparam("v_version")).where(_NEWER)
-
 
 class UsersView(View):
     """Table `users_view`: one row per account with its current role and state."""
@@ -56,19 +45,25 @@ class UsersView(View):
         self.topics = (topic,)
 
     def apply(self, cur: Cursor, envelope: Envelope) -> None:
-        event = parse_payload(envelope)
-        version = envelope.aggregate_version
-        if isinstance(event, UserRegistered):
-            execute(cur, REGISTER, {"id": event.user_id, "v_email": event.email, "v_full_name": event.full_name,
-                                    "v_role": event.role, "v_registered_at": event.registered_at,
-                                    "v_version": version})
-        elif isinstance(event, UserRoleChanged):
-            execute(cur, SET_ROLE, {"id": event.user_id, "v_role": event.role, "v_version": version})
-        elif isinstance(event, UserDisabled):
-            execute(cur, SET_DISABLED, {"id": event.user_id, "v_disabled_at": event.disabled_at,
-                                        "v_version": version})
-        elif isinstance(event, UserEnabled):
-            execute(cur, SET_ENABLED, {"id": event.user_id, "v_version": version})
+        self.apply_batch(cur, [envelope])
+
+    def apply_batch(self, cur: Cursor, envelopes: list[Envelope]) -> None:
+        """The batch's accounts read once, changed message by message, written back in one statement each way.
+
+        `version` guards keep a replayed older message from undoing a newer change."""
+        messages = [(e.aggregate_version, parse_payload(e)) for e in envelopes]
+        rows = Rows(cur, users_view, [getattr(m, "user_id", None) for _, m in messages])
+        for version, event in messages:
+            if isinstance(event, UserRegistered):
+                rows.insert(event.user_id, {"email": event.email, "full_name": event.full_name, "role": event.role,
+                                            "registered_at": event.registered_at, "version": version})
+            elif isinstance(event, UserRoleChanged):
+                rows.update(event.user_id, {"role": event.role}, version)
+            elif isinstance(event, UserDisabled):
+                rows.update(event.user_id, {"disabled_at": event.disabled_at}, version)
+            elif isinstance(event, UserEnabled):
+                rows.update(event.user_id, {"disabled_at": None}, version)
+        rows.write(cur)
 
 
 @dataclass(frozen=True)

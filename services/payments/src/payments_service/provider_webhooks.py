@@ -1,4 +1,4 @@
-"""Provider notifications: verify, deduplicate, then ask the provider what really happened.
+"""Provider webhooks, handled: verify, deduplicate, then ask the provider what really happened.
 
 1. The provider vouches for the webhook (signature, or source address for YooKassa); a bad one is
    refused before anything is read or written.
@@ -6,7 +6,8 @@
 3. The webhook body is never trusted for the outcome: the charge is re-fetched from the provider, and
    that state is applied to the payment, saved together with the `ProviderEvent` in one transaction.
 
-The sandbox's "pay now" endpoint goes through exactly this path with a webhook it signs itself.
+The sandbox's "pay now" endpoint goes through exactly this path with a webhook it signs itself. The HTTP
+routes that receive them are `api/webhooks.py`; the api container holds this as `webhooks`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class NotSandboxPayment(domain.PaymentRuleViolation):
     """Raised when the sandbox is asked to complete a payment another provider handles (409)."""
 
 
-class ProviderNotifications:
+class ProviderWebhooks:
     """Handles webhooks of every enabled provider."""
 
     def __init__(self, payments: Payments):
