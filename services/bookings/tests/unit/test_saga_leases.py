@@ -96,3 +96,21 @@ def test_seats_granted_after_a_line_formed_go_straight_back_to_the_event_for_it(
 
     assert [(type(m).__name__, m.seats) for m in out] == [("ReturnLeasedSeats", 5)]
     assert (ledger.leased, ledger.free) == (0, 0)
+
+
+def test_seats_granted_while_an_earlier_booking_is_being_promoted_go_back_too():
+    # The ordering rule (`may_take_seats`): anyone in line counts, also one promoted and not yet answered.
+    unit = MemoryUnit(now=NOW)
+    ledger = SeatLedger(event_id=EVENT)
+    lease_id = ledger.ask(4, NOW)
+    waitlist = Waitlist(event_id=EVENT)
+    waitlist.join(uuid4(), 2, 1)
+    assert waitlist.promote(2, "strict_fifo", 3, seats_version=1)
+    assert not waitlist.has_waiting and waitlist.has_promoting
+    unit.add(ledger, waitlist)
+    unit.published()
+
+    out = unit.given(SeatsLeased(event_id=EVENT, lease_id=lease_id, seats=4, seats_leased=4, seats_unallocated=0))
+
+    assert [(type(m).__name__, m.seats) for m in out] == [("ReturnLeasedSeats", 4)]
+    assert ledger.free == 0
