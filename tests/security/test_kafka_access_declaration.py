@@ -15,13 +15,6 @@ pytestmark = pytest.mark.integration
 
 def worker_of(service: str, db: str):
     """The service's worker as its `<service>-worker` builds it (default topics), on a throwaway database."""
-    if service == "users":
-        from users_service.bootstrap import bootstrap
-        from users_service.main import build_worker
-        from users_service.settings import Settings
-
-        built = bootstrap(Settings(database=db), seed=False)
-        return build_worker(built), built.close
     module = __import__(f"{service}_service.main", fromlist=["build_worker"])
     settings = __import__(f"{service}_service.settings", fromlist=["Settings"]).Settings(database=db)
     return module.build_worker(settings), lambda: None

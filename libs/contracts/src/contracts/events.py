@@ -152,6 +152,74 @@ class SeatsReleased(BaseModel):
                                  json_schema_extra=lim.count())
 
 
+# --- Seat leases (issue 8, the escrow path for free bookings): the bookings service asks the Event for a block
+# --- of seats it may then confirm free bookings from on its own, and gives back what it does not use. The Event
+# --- keeps `reserved + leased <= capacity`; bookings' per-event lease ledger keeps `confirmed + held <= leased`.
+
+LeaseRefusedReason = Literal["full", "event_cancelled", "not_bookable", "paid_event", "unknown_event"]
+
+
+@message(topics.EVENTS_COMMANDS)
+class RequestSeatLease(BaseModel):
+    """Bookings asks the Event for up to `seats` seats in escrow. Answered by SeatsLeased or LeaseRefused.
+
+    Idempotent per `lease_id`: asked again (a request lost in a crash, the sweeper), the Event answers again
+    with what that lease got, changing nothing.
+    """
+
+    event_id: UUID = Field(description="The event; also the message key.")
+    lease_id: UUID = Field(description="Names this lease; the same id asked again is the same lease.")
+    seats: int = Field(ge=1, description="Seats wanted (sized by demand); the Event may grant fewer.", examples=[20],
+                       json_schema_extra=lim.count(1))
+
+
+@message(topics.EVENTS_COMMANDS)
+class ReturnLeasedSeats(BaseModel):
+    """Bookings gives unused leased seats back to the Event (idle lease, waitlist, event cancelled).
+    Answered by LeasedSeatsReturned. Idempotent per `return_id`."""
+
+    event_id: UUID = Field(description="The event; also the message key.")
+    return_id: UUID = Field(description="Names this return; the same id again changes nothing.")
+    seats: int = Field(ge=1, description="Seats given back.", examples=[5], json_schema_extra=lim.count(1))
+    reason: str = Field(description="Why, for the audit trail.", examples=["idle"],
+                        json_schema_extra=lim.text(lim.REASON))
+
+
+@message(topics.EVENTS)
+class SeatsLeased(BaseModel):
+    """The Event granted `seats` (1..asked) to bookings' lease ledger; they are no longer the Event's to give."""
+
+    event_id: UUID = Field(description="The event.")
+    lease_id: UUID = Field(description="The lease this answers.")
+    seats: int = Field(description="Seats granted.", examples=[20], json_schema_extra=lim.count(1))
+    seats_leased: int = Field(description="All seats out on lease after this grant.", examples=[20],
+                              json_schema_extra=lim.count())
+    seats_unallocated: int = Field(description="Seats neither reserved nor leased after this grant.", examples=[80],
+                                   json_schema_extra=lim.count())
+
+
+@message(topics.EVENTS)
+class LeaseRefused(BaseModel):
+    """The Event granted nothing for this lease (no seat left, cancelled, started, paid event)."""
+
+    event_id: UUID = Field(description="The event.")
+    lease_id: UUID = Field(description="The lease this answers.")
+    seats: int = Field(description="Seats asked for.", examples=[20], json_schema_extra=lim.count(1))
+    reason: LeaseRefusedReason = Field(description="Why.", examples=["full"])
+
+
+@message(topics.EVENTS)
+class LeasedSeatsReturned(BaseModel):
+    """Leased seats are the Event's to give again (the waitlist may be promoted)."""
+
+    event_id: UUID = Field(description="The event.")
+    return_id: UUID = Field(description="The return this answers.")
+    seats: int = Field(description="Seats given back.", examples=[5], json_schema_extra=lim.count(1))
+    seats_leased: int = Field(description="Seats still out on lease.", examples=[15], json_schema_extra=lim.count())
+    seats_unallocated: int = Field(description="Seats neither reserved nor leased after the return.", examples=[85],
+                                   json_schema_extra=lim.count())
+
+
 # --- Reviews: an attendee rates an event once it has started; support or an admin moderates. Keyed by review
 # --- id (one review per user per event: the id is derived from both). Only approved reviews count in ratings.
 

@@ -38,6 +38,7 @@ from bookings_service.domain import (
     waitlist_id,
 )
 from bookings_service.domain.errors import BookingRuleViolation
+from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 from bookings_service.domain.waitlist import check_may_join, may_take_seats
 from bookings_service.domain.withdrawal import cancel_and_leave
 
@@ -51,7 +52,7 @@ class Bookings(ServiceApplication):
 
     # A popular event's line gets a long stream (every join, promotion and leave), a busy user's ledger too;
     # snapshots keep loads fast.
-    snapshotting_intervals = {Waitlist: 50, UserBookings: 50}
+    snapshotting_intervals = {Waitlist: 50, UserBookings: 50, SeatLedger: 50}
 
     def find_booking(self, booking_id: UUID) -> Booking | None:
         """The booking, or None; also None for an id naming another aggregate (a waitlist's id is public,
@@ -79,6 +80,13 @@ class Bookings(ServiceApplication):
         except AggregateNotFoundError:
             return None
 
+    def find_ledger(self, event_id: UUID) -> SeatLedger | None:
+        """The event's seat lease ledger, or None when it never leased."""
+        try:
+            return self.repository.get(seat_ledger_id(event_id))
+        except AggregateNotFoundError:
+            return None
+
     def waitlist_position(self, booking: Booking) -> int | None:
         """Where a waitlisted booking stands in its event's line now (1 = next)."""
         if booking.status != WAITLISTED:
@@ -97,8 +105,8 @@ class Bookings(ServiceApplication):
             raise result
         return result
 
-    def request_many(self, requests: Sequence[BookingRequest], *, kept: KeptLedgers | None = None
-                     ) -> list[Booking | Exception]:
+    def request_many(self, requests: Sequence[BookingRequest], *, kept: KeptLedgers | None = None,
+                     leases: bool = False) -> list[Booking | Exception]:
         """Several booking requests at once (group commit): per event, the waitlist and the users' ledgers are
         loaded once and all the new bookings (and the line) saved in one transaction, in the given order.
         With people already waiting, a booking joins the end of the line (fairness) instead of asking the
@@ -109,28 +117,34 @@ class Bookings(ServiceApplication):
         requests no longer race each other; optimistic retries remain for the saga and other replicas. That
         writer passes `kept`: the users' ledgers as it last saved them, so a busy user's ledger is not
         loaded again for every batch (only the api writes ledgers; a stale one fails the save's version check,
-        and the retry loads it afresh)."""
+        and the retry loads it afresh).
+
+        With `leases` (setting `seat_leases`), a free booking is confirmed right here from seats the event's
+        lease ledger holds (domain/lease.py) when nobody waits in line; otherwise it asks the Event as before,
+        and the ledger asks the Event for a lease sized by the batch's demand."""
         jobs = [_Job(request) for request in requests]
         by_event: dict[UUID, list[_Job]] = {}
         for job in jobs:
             by_event.setdefault(job.request.terms.event_id, []).append(job)
         for event_id, group in by_event.items():
-            self._request_batch(event_id, group, kept)
+            self._request_batch(event_id, group, kept, leases)
         return [job.error if job.error is not None else job.booking for job in jobs]  # type: ignore[misc]
 
-    def _request_batch(self, event_id: UUID, jobs: list[_Job], kept: KeptLedgers | None = None) -> None:
+    def _request_batch(self, event_id: UUID, jobs: list[_Job], kept: KeptLedgers | None = None,
+                       leases: bool = False) -> None:
         """Run the requests of one event; each job gets its booking or its own error."""
         try:
-            retrying(lambda: self._request_all(event_id, jobs, kept=kept), attempts=_RETRIES)
+            retrying(lambda: self._request_all(event_id, jobs, kept=kept, leases=leases), attempts=_RETRIES)
         except Exception:  # noqa: BLE001 — a batch that cannot be saved: run each alone, so errors are their own
             for job in jobs:
                 try:
-                    retrying(partial(self._request_all, event_id, [job], alone=True), attempts=_RETRIES)
+                    retrying(partial(self._request_all, event_id, [job], alone=True, leases=leases),
+                             attempts=_RETRIES)
                 except Exception as exc:  # noqa: BLE001
                     job.error, job.booking = exc, None
 
     def _request_all(self, event_id: UUID, jobs: list[_Job], *, alone: bool = False,
-                     kept: KeptLedgers | None = None) -> None:
+                     kept: KeptLedgers | None = None, leases: bool = False) -> None:
         """One attempt: fresh bookings for every job, the line and the users' ledgers loaded once, everything
         saved together. A refused request (a rule of Booking, the line or the per-user limits) is that job's
         error; in a batch nothing else may fail."""
@@ -146,12 +160,15 @@ class Bookings(ServiceApplication):
             ledgers.update(self._ledgers_of(user_ids - ledgers.keys()))
         known: dict[UUID, Booking | None] = {}
         bookings: list[Booking] = []
+        free_event = not jobs[0].request.terms.is_paid
+        lease = (self.find_ledger(event_id) or SeatLedger(event_id=event_id)) if leases and free_event else None
+        demand = 0  # seats of this batch's free bookings that the lease could not cover
         for job in jobs:
             job.error, job.booking = None, None
             req = job.request
             # The store stamps the saving thread's cause; this batch holds other requests too: mark each
             # request's own events with its own requester and correlation id.
-            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[req.user_id])]
+            marks = [(a, len(a.pending_events)) for a in (waitlist, ledgers[req.user_id], lease) if a is not None]
             try:
                 # A refused request takes no number: the next accepted one gets it.
                 booking = Booking.request(booking_id=req.booking_id, user_id=req.user_id, terms=req.terms,
@@ -167,16 +184,22 @@ class Bookings(ServiceApplication):
                     raise
                 job.error = exc
                 continue
-            if may_take_seats(waitlist, booking.sequence):
-                booking.request_seats()
-            else:  # someone accepted earlier is in line: a newcomer never passes them
+            if not may_take_seats(waitlist, booking.sequence):  # someone accepted earlier is in line
                 booking.wait_in_line(waitlist.join(booking.id, req.group_size, booking.sequence))
+            elif lease is not None and not booking.is_paid and lease.free >= booking.group_size:
+                booking.confirm_from_lease()  # the ordering rule holds: nobody accepted earlier waits
+                lease.take(booking.id, booking.group_size, req.now or datetime.now(UTC))
+            else:
+                booking.request_seats()
+                demand += booking.group_size
             ledger.add(booking)
             _stamp(req.cause, [(booking, 0), *marks])
             known[booking.id] = booking
             bookings.append(booking)
             job.booking = booking
-        changed: list[Any] = [a for a in ledgers.values() if a.pending_events]
+        if lease is not None and demand:
+            lease.ask(lease_size(demand), datetime.now(UTC))
+        changed: list[Any] = [a for a in (lease, *ledgers.values()) if a is not None and a.pending_events]
         if bookings:  # a line opened for refused requests only is not saved
             waitlist.number_requests(len(bookings))
             changed.insert(0, waitlist)
@@ -221,14 +244,52 @@ class Bookings(ServiceApplication):
                 now=now or datetime.now(UTC), starts_at=starts_at(booking.event_id) if starts_at else None,
                 deadline_hours=(rules or BookingRules()).cancellation_deadline_hours,
                 fee_percent=(rules or BookingRules()).refund_fee_percent)
+            leased = booking.holds_leased_seats
             waitlist = self.find_waitlist(booking.event_id)
             cancel_and_leave(booking, waitlist, actor=actor, terms=terms)
-            self.save(booking, *([waitlist] if waitlist is not None and waitlist.pending_events else []))
+            changed: list[Any] = [booking]
+            if waitlist is not None and waitlist.pending_events:
+                changed.append(waitlist)
+            if leased:
+                changed.append(self._give_back_to_lease(booking, waitlist))
+            self.save(*changed)
             return booking
 
         self.get_booking(booking_id)  # BookingNotFound before anything else
         with self.continuing_story(booking_id):  # the booking's correlation id; the canceller as actor
             return self._retry(attempt)
+
+    def _give_back_to_lease(self, booking: Booking, waitlist: Waitlist | None) -> SeatLedger:
+        """A leased-seat booking ended: its seats are free in the lease again — or, when people wait in line,
+        back to the Event, whose answer (LeasedSeatsReturned) promotes them."""
+        ledger = self.find_ledger(booking.event_id)
+        if ledger is None:
+            raise RuntimeError(f"booking {booking.id} holds leased seats but event {booking.event_id} has no ledger")
+        ledger.give_back(booking.id)
+        if waitlist is not None and waitlist.has_waiting:
+            ledger.return_free("waitlist")
+        return ledger
+
+    def sweep_ledgers(self, ledger_ids: Iterable[UUID], now: datetime, idle: timedelta,
+                      unanswered: timedelta) -> int:
+        """The worker's timer: idle leased seats go back to the Event; a lease request nobody answered is asked
+        again with the same id. Returns how many ledgers changed."""
+        changed = 0
+        for ledger_id in ledger_ids:
+            def attempt(ledger_id: UUID = ledger_id) -> bool:
+                try:
+                    ledger: SeatLedger = self.repository.get(ledger_id)
+                except AggregateNotFoundError:
+                    return False
+                ledger.ask_again(now, unanswered)
+                if ledger.is_idle(now, idle):
+                    ledger.return_free("idle")
+                if not ledger.pending_events:
+                    return False
+                self.save(ledger)
+                return True
+            changed += self._retry(attempt)
+        return changed
 
     def expire_hold(self, booking_id: UUID, now: datetime) -> bool:
         """Expire one booking if its hold really lapsed (the aggregate re-checks); True when it did."""
@@ -257,6 +318,14 @@ class Bookings(ServiceApplication):
     def _retry(self, command: Callable[[], T]) -> T:
         """Re-run `command` after a lost optimistic-concurrency race (jittered backoff)."""
         return retrying(command, attempts=_RETRIES)
+
+
+def lease_size(demand: int) -> int:
+    """How many seats to ask the Event for: twice what a batch could not cover, at least a small block."""
+    return max(LEASE_BLOCK, 2 * demand)
+
+
+LEASE_BLOCK = 16
 
 
 def _stamp(cause: dict[str, str], since: list[tuple[Any, int]]) -> None:

@@ -74,4 +74,4 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
     bookings, terms, rules = build_bookings(settings), EventTermsReader(pool), RulesReader(pool)
     return Container(settings=settings, bookings=bookings, pool=pool, query=BookingsQuery(pool), terms=terms,
                      rules=rules, verifier=verifier, disabled_users=DisabledUsers(pool), booking_rate=booking_rate,
-                     intake=BookingIntake(bookings, terms, rules, booking_rate))
+                     intake=BookingIntake(bookings, terms, rules, booking_rate, leases=settings.seat_leases))

@@ -54,8 +54,9 @@ class BookingIntake:
     """`await intake.request(ask)` → the new booking (after COMMIT), or the request's own error raised."""
 
     def __init__(self, app: Bookings, terms: EventTermsReader, rules: RulesReader, rate: TokenBuckets,
-                 max_batch: int = MAX_BATCH):
+                 max_batch: int = MAX_BATCH, *, leases: bool = False):
         self.app, self.terms, self.rules, self.rate = app, terms, rules, rate
+        self.leases = leases  # confirm free bookings from the event's seat lease (settings.seat_leases)
         self.kept = KeptLedgers()  # only ever touched on the writer's thread
         self.writer: GroupCommitWriter[Ask, Booking] = GroupCommitWriter(
             self._apply, max_batch=max_batch, name="bookings-writer")
@@ -84,7 +85,7 @@ class BookingIntake:
                                                rules=rules, group_size=ask.group_size,
                                                payment_method=ask.payment_method, cause=ask.cause))
                 slots.append(i)
-        for i, result in zip(slots, self.app.request_many(requests, kept=self.kept), strict=True):
+        for i, result in zip(slots, self.app.request_many(requests, kept=self.kept, leases=self.leases), strict=True):
             results[i] = result
         return results  # type: ignore[return-value]
 

@@ -30,6 +30,7 @@ from bookings_service.projections.settings_replica import SettingsReplica
 from bookings_service.projections.users_directory import UsersDirectory
 from bookings_service.settings import Settings
 from bookings_service.timers.deadlines import Deadlines
+from bookings_service.timers.lease_sweep import LeaseSweep
 from bookings_service.timers.stuck import StuckSagas
 
 # One place maps refusals of the domain to HTTP statuses (subclasses inherit their base's status).
@@ -62,28 +63,33 @@ class Topics:
 
 def worker_parts(worker: Worker, settings: Settings, *, names: Topics = Topics()) -> Worker:
     """Relays (bookings.v1 and the two command topics), the saga, the read models (with the box office's users
-    directory and payments ledger), and the timers: deadlines and stuck sagas."""
+    directory and payments ledger), and the timers: deadlines and stuck sagas (and, with `seat_leases`, the
+    lease sweep: idle leased seats go back, unanswered lease requests are asked again)."""
     container = build(settings, with_verifier=False)
     app = container.bookings
     saga = SagaHandler(app, live_booking_ids=container.query.live_booking_ids, rules=container.rules.current,
                        events_topic=names.events, payments_topic=names.payments)
     stuck_after = timedelta(seconds=settings.stuck_after_seconds)
-    return (worker
-            .add_relay(Relay(app, names.bookings, public.to_event, settings))
-            .add_relay(Relay(app, names.events_commands, public.to_seat_command, settings,
-                             address=public.seat_command_address))
-            .add_relay(Relay(app, names.payments_commands, public.to_payment_command, settings,
-                             address=public.payment_command_address))
-            .add_handler(saga, app)
-            .add_projection(BookingsView(names.bookings), settings.database)
-            .add_projection(CatalogueReplica(names.events), settings.database)
-            .add_projection(SettingsReplica(names.users), settings.database)
-            .add_projection(DisabledUsersProjection(names.users), settings.database)
-            .add_projection(UsersDirectory(names.users), settings.database)
-            .add_projection(PaymentsLedger(names.payments), settings.database)
-            .add_timer(settings.deadline_check_seconds,
-                       Deadlines(app, container.query, container.rules.current, stuck_after=stuck_after))
-            .add_timer(settings.health_check_seconds, StuckSagas(container.pool, stuck_after)))
+    worker = (worker
+              .add_relay(Relay(app, names.bookings, public.to_event, settings))
+              .add_relay(Relay(app, names.events_commands, public.to_seat_command, settings,
+                               address=public.seat_command_address))
+              .add_relay(Relay(app, names.payments_commands, public.to_payment_command, settings,
+                               address=public.payment_command_address))
+              .add_handler(saga, app)
+              .add_projection(BookingsView(names.bookings), settings.database)
+              .add_projection(CatalogueReplica(names.events), settings.database)
+              .add_projection(SettingsReplica(names.users), settings.database)
+              .add_projection(DisabledUsersProjection(names.users), settings.database)
+              .add_projection(UsersDirectory(names.users), settings.database)
+              .add_projection(PaymentsLedger(names.payments), settings.database)
+              .add_timer(settings.deadline_check_seconds,
+                         Deadlines(app, container.query, container.rules.current, stuck_after=stuck_after))
+              .add_timer(settings.health_check_seconds, StuckSagas(container.pool, stuck_after)))
+    if settings.seat_leases:  # issue 8: only then is there a lease to sweep
+        idle = timedelta(seconds=settings.lease_idle_seconds)
+        worker.add_timer(settings.deadline_check_seconds, LeaseSweep(app, idle_after=idle, unanswered_after=idle))
+    return worker
 
 
 def install_token_checks(app: FastAPI, container: Container) -> None:

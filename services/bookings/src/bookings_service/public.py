@@ -2,7 +2,8 @@
 
 One translate function per outgoing topic (each run by its own Relay), named as in every service:
 * `to_public`           → bookings.v1 (the booking's life, keyed by booking id);
-* `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, addressed to the event);
+* `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, and the lease ledger's
+                          RequestSeatLease / ReturnLeasedSeats, addressed to the event);
 * `to_payment_command`  → payments.commands.v1 (RequestPayment / RefundPayment / VoidPayment, addressed to the
                           payment).
 Each returns None for whatever its topic does not carry. The Booking declares its event classes, so each
@@ -27,10 +28,11 @@ from contracts.bookings import (
     BookingRequested,
     BookingWaitlisted,
 )
-from contracts.events import ReleaseSeats, ReserveSeats
+from contracts.events import ReleaseSeats, RequestSeatLease, ReserveSeats, ReturnLeasedSeats
 from contracts.payments import RefundPayment, RequestPayment, VoidPayment
 
 from bookings_service.domain import Booking
+from bookings_service.domain.lease import SeatLedger
 
 
 def _ref(e: Any) -> dict[str, Any]:
@@ -142,9 +144,25 @@ def _(e: Booking.UnwantedSeatsReleased) -> BaseModel:
     return _release(e, "booking_not_live")
 
 
+@to_seat_command.register
+def _(e: SeatLedger.LeaseRequested) -> BaseModel:
+    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
+
+
+@to_seat_command.register
+def _(e: SeatLedger.LeaseRequestRepeated) -> BaseModel:
+    # The same lease id again: the Event answers it again instead of granting twice.
+    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
+
+
+@to_seat_command.register
+def _(e: SeatLedger.SeatsReturned) -> BaseModel:
+    return ReturnLeasedSeats(event_id=e.event_id, return_id=e.return_id, seats=e.seats, reason=e.reason)
+
+
 def seat_command_address(payload: BaseModel, domain_event: Any) -> str:
     """Seat commands go to the event (its id is the Kafka key: one writer per event)."""
-    if not isinstance(payload, ReserveSeats | ReleaseSeats):
+    if not isinstance(payload, ReserveSeats | ReleaseSeats | RequestSeatLease | ReturnLeasedSeats):
         raise TypeError(f"not a seat command: {type(payload).__name__}")
     return str(payload.event_id)
 

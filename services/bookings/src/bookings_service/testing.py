@@ -18,6 +18,7 @@ from contracts.events import EventCreated
 from bookings_service import public
 from bookings_service.consumers.saga_input import to_domain
 from bookings_service.domain import Booking, BookingRules, Waitlist, waitlist_id
+from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 from bookings_service.domain.saga import BookingSaga
 
 
@@ -37,6 +38,9 @@ class MemoryUnit:
         if key not in self.store and open_if_missing:
             self.store[key] = Waitlist(event_id=event_id)
         return self.store.get(key)  # type: ignore[return-value]
+
+    def ledger(self, event_id: UUID) -> SeatLedger | None:
+        return self.store.get(seat_ledger_id(event_id))  # type: ignore[return-value]
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         return [a.id for a in self.store.values() if isinstance(a, Booking) and a.event_id == event_id

@@ -17,9 +17,12 @@ from contracts.events import (
     EventCancelled,
     EventCreated,
     EventUpdated,
+    LeasedSeatsReturned,
+    LeaseRefused,
     ReviewApproved,
     ReviewRejected,
     ReviewSubmitted,
+    SeatsLeased,
     SeatsRejected,
     SeatsReleased,
     SeatsReserved,
@@ -87,6 +90,37 @@ def _seats_released(e: Event.SeatsReleased) -> SeatsReleased:  # type: ignore[na
 def _unknown_event(e: UnknownEventAnswers.SeatsRejected) -> SeatsRejected:  # type: ignore[name-defined]
     return SeatsRejected(event_id=e.event_id, booking_id=e.booking_id, seats=e.seats, reason=e.reason,
                          seats_available=0, attempt=e.attempt)
+
+
+@to_public.register
+def _seats_leased(e: Event.SeatsLeased) -> SeatsLeased:  # type: ignore[name-defined]
+    return SeatsLeased(event_id=e.originator_id, lease_id=e.lease_id, seats=e.seats, seats_leased=e.seats_leased,
+                       seats_unallocated=e.seats_unallocated)
+
+
+@to_public.register
+def _lease_refused(e: Event.LeaseRefused) -> LeaseRefused:  # type: ignore[name-defined]
+    return LeaseRefused(event_id=e.originator_id, lease_id=e.lease_id, seats=e.seats, reason=e.reason)
+
+
+@to_public.register
+def _lease_answer_repeated(e: Event.LeaseAnswerRepeated) -> SeatsLeased | LeaseRefused:  # type: ignore[name-defined]
+    # The answer again, for a ledger that may have missed it; it ignores a lease it already settled.
+    if e.reason is not None:
+        return LeaseRefused(event_id=e.originator_id, lease_id=e.lease_id, seats=e.seats, reason=e.reason)
+    return SeatsLeased(event_id=e.originator_id, lease_id=e.lease_id, seats=e.granted, seats_leased=e.seats_leased,
+                       seats_unallocated=e.seats_unallocated)
+
+
+@to_public.register
+def _unknown_event_lease(e: UnknownEventAnswers.LeaseRefused) -> LeaseRefused:  # type: ignore[name-defined]
+    return LeaseRefused(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats, reason=e.reason)
+
+
+@to_public.register
+def _leased_seats_returned(e: Event.LeasedSeatsReturned) -> LeasedSeatsReturned:  # type: ignore[name-defined]
+    return LeasedSeatsReturned(event_id=e.originator_id, return_id=e.return_id, seats=e.seats,
+                               seats_leased=e.seats_leased, seats_unallocated=e.seats_unallocated)
 
 
 @to_public.register

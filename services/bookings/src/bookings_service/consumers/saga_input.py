@@ -69,6 +69,22 @@ def _(m: seats.EventCancelled, version: int | None) -> SagaInput:
 
 
 @_translate.register
+def _(m: seats.SeatsLeased, version: int | None) -> SagaInput:
+    return heard.SeatsLeased(event_id=m.event_id, lease_id=m.lease_id, seats=m.seats)
+
+
+@_translate.register
+def _(m: seats.LeaseRefused, version: int | None) -> SagaInput:
+    return heard.LeaseRefused(event_id=m.event_id, lease_id=m.lease_id, reason=m.reason)
+
+
+@_translate.register
+def _(m: seats.LeasedSeatsReturned, version: int | None) -> SagaInput:
+    return heard.LeasedSeatsReturned(event_id=m.event_id, seats_unallocated=m.seats_unallocated,
+                                     seats_version=version)
+
+
+@_translate.register
 def _(m: payments.PaymentSucceeded, version: int | None) -> SagaInput:
     return heard.PaymentSucceeded(payment_id=m.payment_id, booking_id=m.booking_id, amount=m.amount,
                                   currency=m.currency)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from spine.unit import Unit
 
 from bookings_service.application import Bookings
 from bookings_service.domain import Booking, BookingRules, Waitlist, waitlist_id
+from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 
 
 class StoreUnit(Unit):
@@ -44,6 +46,18 @@ class StoreUnit(Unit):
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         return self._live_booking_ids(event_id)
+
+    def ledger(self, event_id: UUID) -> SeatLedger | None:
+        """The event's seat lease ledger (issue 8), or None when it never leased."""
+        return self.get(seat_ledger_id(event_id), SeatLedger)
+
+    def changed(self) -> list[Any]:
+        """What `save` writes with the batch's position: everything but the lease ledgers (`changed_ledgers`)."""
+        return [a for a in super().changed() if not isinstance(a, SeatLedger)]
+
+    def changed_ledgers(self) -> list[SeatLedger]:
+        """Lease ledgers this unit changed: the saga saves them on its own, after the batch (consumers/saga.py)."""
+        return [a for a in super().changed() if isinstance(a, SeatLedger)]
 
     def rules(self) -> BookingRules:
         # One reading per unit (one partition batch): the settings cannot usefully change mid-batch.

@@ -112,6 +112,11 @@ class Booking(Aggregate):
         """Paid after the hold lapsed, now asking for seats again."""
         return self.status == PENDING and self.paid_payment_id is not None
 
+    @property
+    def holds_leased_seats(self) -> bool:
+        """Confirmed on seats of the event's lease ledger (they return there when it ends)."""
+        return self.status == CONFIRMED and getattr(self, "from_lease", False)
+
     def is_answered(self, attempt: int) -> bool:
         """True for an answer the booking already had (a duplicate or an older attempt)."""
         return attempt <= self.answered_attempt
@@ -217,6 +222,14 @@ class Booking(Aggregate):
             # Compensation: seats arrived for a booking that no longer wants them.
             self._unwanted_seats_released(**self._ref(), attempt=attempt)
 
+    def confirm_from_lease(self) -> None:
+        """A free booking confirmed at once on seats of the event's lease (domain/lease.py), without asking the
+        Event: the lease ledger already holds them, so this booking never reserves (nor releases) at the Event."""
+        self._check_status(PENDING)
+        if self.is_paid or self.attempt:
+            raise errors.IllegalTransition(f"booking {self.id} cannot be confirmed from a lease")
+        self._confirmed(**self._ref(), group_size=self.group_size, attempt=0, payment_id=None, from_lease=True)
+
     class SeatsHeld(Aggregate.Event):
         event_id: UUID
         user_id: UUID
@@ -243,10 +256,13 @@ class Booking(Aggregate):
         group_size: int
         attempt: int
         payment_id: UUID | None
+        from_lease: bool = False
 
     @event(Confirmed)
     def _confirmed(self, event_id: UUID, user_id: UUID, group_size: int, attempt: int,
-                   payment_id: UUID | None) -> None:
+                   payment_id: UUID | None, from_lease: bool = False) -> None:
+        # from_lease: absent from bookings confirmed before leases existed (they reserved at the Event).
+        self.from_lease = from_lease
         self.status = CONFIRMED
         self.answered_attempt = attempt
         self.paid_payment_id = payment_id
@@ -438,7 +454,8 @@ class Booking(Aggregate):
             self._end("event_cancelled")
 
     def _end(self, reason: str, *, refund: bool = True, fee_percent: Decimal = Decimal(0), void: bool = True) -> None:
-        release = self.status in HOLDS_OR_ASKS_SEATS
+        # Seats taken from the lease go back to the lease ledger (the application does it), not to the Event.
+        release = self.status in HOLDS_OR_ASKS_SEATS and not self.holds_leased_seats
         # A payment still awaited is voided, so nobody pays for a booking that is gone (a charge that races in
         # anyway is refunded: payment_succeeded on a cancelled booking).
         void_id = self.payment_id if void and self.status == AWAITING_PAYMENT else None

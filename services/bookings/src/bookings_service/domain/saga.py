@@ -19,6 +19,9 @@ Steps and their compensations:
                      or amount/currency differ from what the booking asked for)
   PaymentFailed  → cancelled + ReleaseSeats
   PaymentRefunded → noted (or, for an operator's refund of a confirmed booking, cancelled + ReleaseSeats)
+  SeatsLeased / LeaseRefused → the event's lease ledger (domain/lease.py) notes the answer
+  LeasedSeatsReturned → promote from the waitlist (the returned seats are the Event's to give again)
+  A booking joining the line while the ledger has free seats → they go back to the Event (the line gets them)
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ from typing import Protocol
 from uuid import UUID
 
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
+from bookings_service.domain.lease import SeatLedger
 from bookings_service.domain.saga_inputs import (
     EventCancelled,
     EventUpdated,
+    LeasedSeatsReturned,
+    LeaseRefused,
     PaymentFailed,
     PaymentRefunded,
     PaymentSucceeded,
+    SeatsLeased,
     SeatsRejected,
     SeatsReleased,
     SeatsReserved,
@@ -61,6 +68,9 @@ class SagaUnit(Protocol):
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:
         """Bookings of the event not yet in a final status, as far as the read model knows."""
+
+    def ledger(self, event_id: UUID) -> SeatLedger | None:
+        """The event's seat lease ledger, or None when it never leased."""
 
     def rules(self) -> BookingRules:
         """Current platform settings."""
@@ -120,6 +130,24 @@ class BookingSaga:
         self._promote(message.event_id, message.seats_available, message.seats_version)
 
     @on.register
+    def _seats_leased(self, message: SeatsLeased) -> None:
+        ledger = self.unit.ledger(message.event_id)
+        if ledger is not None:
+            ledger.granted(message.lease_id, message.seats)
+            if not may_take_seats(self.unit.waitlist(message.event_id)):
+                ledger.return_free("waitlist")  # granted late, after a line formed: the line comes first
+
+    @on.register
+    def _lease_refused(self, message: LeaseRefused) -> None:
+        ledger = self.unit.ledger(message.event_id)
+        if ledger is not None:
+            ledger.refused(message.lease_id, message.reason, self.unit.now)
+
+    @on.register
+    def _leased_seats_returned(self, message: LeasedSeatsReturned) -> None:
+        self._promote(message.event_id, message.seats_unallocated, message.seats_version)
+
+    @on.register
     def _event_updated(self, message: EventUpdated) -> None:
         if message.capacity is not None:
             # Groups that can no longer ever fit are rejected, so they stop blocking the line.
@@ -136,12 +164,17 @@ class BookingSaga:
     def _event_cancelled(self, message: EventCancelled) -> None:
         waitlist = self.unit.waitlist(message.event_id)
         in_line = waitlist.booking_ids() if waitlist is not None else []
+        ledger = self.unit.ledger(message.event_id)
         if waitlist is not None:
             waitlist.close()  # first: everyone leaves at once, not one Left event per booking
         for booking_id in dict.fromkeys([*in_line, *self.unit.live_booking_ids(message.event_id)]):
             booking = self.unit.booking(booking_id)
             if booking is not None:
+                if ledger is not None and booking.holds_leased_seats:
+                    ledger.give_back(booking.id)
                 cancel_and_leave(booking, waitlist)
+        if ledger is not None:
+            ledger.close("event_cancelled")  # every leased seat goes back to the (cancelled) Event
 
     @on.register
     def _payment_succeeded(self, message: PaymentSucceeded) -> None:
@@ -175,6 +208,10 @@ class BookingSaga:
             booking.reject(WAITLIST_FULL, attempt)
         else:
             booking.wait_in_line(waitlist.join(booking.id, booking.group_size, booking.sequence), attempt)
+            # Someone waits: seats idle in the lease go back to the Event, whose answer promotes the line.
+            ledger = self.unit.ledger(booking.event_id)
+            if ledger is not None:
+                ledger.return_free("waitlist")
 
     def _leave_line(self, booking: Booking) -> None:
         waitlist = self.unit.waitlist(booking.event_id)

@@ -92,5 +92,32 @@ class PaymentRefunded:
     booking_id: UUID | None
 
 
+@dataclass(frozen=True, slots=True)
+class SeatsLeased:
+    """The Event granted the lease ledger `seats` seats for `lease_id` (issue 8, setting seat_leases)."""
+
+    event_id: UUID
+    lease_id: UUID
+    seats: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRefused:
+    """The Event granted nothing for `lease_id`: "full" (ask again later) or a reason that ends leasing."""
+
+    event_id: UUID
+    lease_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedSeatsReturned:
+    """Leased seats went back to the Event (`seats_unallocated` are its to give now): the line may move."""
+
+    event_id: UUID
+    seats_unallocated: int
+    seats_version: int | None = None
+
+
 SagaInput = (SeatsReserved | SeatsRejected | SeatsReleased | EventUpdated | EventCancelled | PaymentSucceeded
-             | PaymentFailed | PaymentRefunded)
+             | PaymentFailed | PaymentRefunded | SeatsLeased | LeaseRefused | LeasedSeatsReturned)

@@ -1,1 +1,1 @@
-"""Timers: the worker's periodic sweeps (deadlines, stuck sagas), run by `Worker.add_timer`."""
+"""Timers: the worker's periodic sweeps (deadlines, stuck sagas, seat leases), run by `Worker.add_timer`."""

@@ -1,4 +1,5 @@
-"""The seat desk: applies the booking saga's ReserveSeats/ReleaseSeats from `events.commands.v1`.
+"""The seat desk: applies the booking saga's ReserveSeats/ReleaseSeats (and the lease ledger's
+RequestSeatLease/ReturnLeasedSeats) from `events.commands.v1`.
 
 Each answer (SeatsReserved, SeatsRejected, SeatsReleased) is recorded on the Event aggregate together
 with the Kafka position, then the relay publishes it on `events.v1`. Commands are keyed by event id, so
@@ -18,7 +19,7 @@ from contracts import events as messages
 from spine.handlers import caused_by_message
 
 from events_service.application import Events
-from events_service.domain import ReleaseSeats, ReserveSeats, SeatCommand
+from events_service.domain import ReleaseSeats, RequestSeatLease, ReserveSeats, ReturnLeasedSeats, SeatCommand
 
 
 def to_domain(envelope: Envelope) -> SeatCommand | None:
@@ -31,6 +32,11 @@ def to_domain(envelope: Envelope) -> SeatCommand | None:
         # The relay gives a re-published command the same event_id: that is what makes a repeat harmless.
         return ReleaseSeats(event_id=payload.event_id, booking_id=payload.booking_id, reason=payload.reason,
                             command_id=str(envelope.event_id))
+    if isinstance(payload, messages.RequestSeatLease):
+        return RequestSeatLease(event_id=payload.event_id, lease_id=payload.lease_id, seats=payload.seats)
+    if isinstance(payload, messages.ReturnLeasedSeats):
+        return ReturnLeasedSeats(event_id=payload.event_id, return_id=payload.return_id, seats=payload.seats,
+                                 reason=payload.reason)
     return None
 
 

@@ -35,13 +35,20 @@ from events_service.domain.event import (
     EVENT_CANCELLED,
     FULL,
     NOT_BOOKABLE,
+    PAID_EVENT,
     SCHEDULED,
     Actor,
     Event,
 )
 from events_service.domain.payment_methods import fallback_payment_methods
 from events_service.domain.review import APPROVED, PENDING, REJECTED, Review
-from events_service.domain.seats import ReleaseSeats, ReserveSeats, SeatCommand
+from events_service.domain.seats import (
+    ReleaseSeats,
+    RequestSeatLease,
+    ReserveSeats,
+    ReturnLeasedSeats,
+    SeatCommand,
+)
 from events_service.domain.unknown_event import UNKNOWN_EVENT, UnknownEventAnswers
 
 __all__ = [
@@ -51,8 +58,9 @@ __all__ = [
     "EventDetails",
     "EventNotFound", "EventRuleViolation", "InvalidCurrency", "InvalidEventDetails", "InvalidPaymentMethods",
     "InvalidPrice", "InvalidSeatCount", "NonPositiveCapacity", "NonPositiveDuration", "NotEventOrganizer",
-    "PaidSwitchWithBookings", "PaymentMethodNotEnabled", "ReleaseSeats", "ReserveSeats", "SeatCommand",
-    "SeatsOutOfRange", "StartNotInFuture", "UnknownEventAnswers",
+    "PaidSwitchWithBookings", "PaymentMethodNotEnabled", "ReleaseSeats", "ReserveSeats", "PAID_EVENT",
+    "RequestSeatLease", "ReturnLeasedSeats", "SeatCommand", "SeatsOutOfRange", "StartNotInFuture",
+    "UnknownEventAnswers",
     "APPROVED", "PENDING", "REJECTED", "EventNotStartedYet", "InvalidReview", "NotAnAttendee", "OwnReview", "Review",
     "ReviewAlreadyModerated", "ReviewAlreadySubmitted", "ReviewNotFound", "ReviewRuleViolation",
 ]

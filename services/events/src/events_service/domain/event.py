@@ -9,6 +9,11 @@ attempts only go up, so an attempt at or below the last answered one is ignored,
 command that was already applied for a booking is ignored by its message id. A ReserveSeats marked
 `repeat` (the bookings sweeper asking again after no answer came) gets the last attempt's answer again,
 recorded as a repeat with the seats untouched, so an answer lost on the way is recovered.
+
+Seat leases (escrow, issue 8): the bookings service may hold a block of seats (`lease_seats`) and confirm
+free bookings from it on its own; it gives back what it does not use (`return_leased_seats`). The Event only
+ever counts them: `seats_taken + seats_leased <= max_participants` always holds, so however bookings spends a
+lease it cannot oversell. Each lease and return is named by an id: the same id again changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ SCHEDULED, CANCELLED = "scheduled", "cancelled"
 
 # Why a reservation is refused (contracts.events.SeatsRejectedReason; "unknown_event" lives in unknown_event.py).
 FULL, EVENT_CANCELLED, NOT_BOOKABLE = "full", "event_cancelled", "not_bookable"
+PAID_EVENT = "paid_event"  # a lease refusal only: paid bookings keep the per-booking path
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,20 @@ class Event(Aggregate):
     """An event people can book seats for."""
 
     # Version 2 added the per-booking seat ledger; older snapshots are upcast below.
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.setdefault("reservations", {})
         state.setdefault("last_attempt", {})
         state.setdefault("release_commands", {})
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        # Version 3 added seat leases.
+        state.setdefault("seats_leased", 0)
+        state.setdefault("lease_answers", {})
+        state.setdefault("returns", [])
 
     @classmethod
     def schedule(cls, details: EventDetails, *, created_by: UUID, now: datetime | None = None,
@@ -70,6 +83,9 @@ class Event(Aggregate):
         self.reservations: dict[str, int] = {}  # seats held per booking
         self.last_attempt: dict[str, int] = {}  # highest ReserveSeats attempt answered per booking
         self.release_commands: dict[str, list[str]] = {}  # ids of ReleaseSeats applied per booking
+        self.seats_leased = 0  # seats out on lease to bookings' ledger (not the Event's to give)
+        self.lease_answers: dict[str, list[Any]] = {}  # lease id → [seats granted, refusal reason or None]
+        self.returns: list[str] = []  # ids of ReturnLeasedSeats applied
         self.cancelled = False
         self.cancel_reason: str | None = None
 
@@ -84,8 +100,8 @@ class Event(Aggregate):
 
     @property
     def seats_available(self) -> int:
-        """Seats still free for booking."""
-        return self.max_participants - self.seats_taken
+        """Seats the Event can still give (neither reserved nor out on lease)."""
+        return self.max_participants - self.seats_taken - self.seats_leased
 
     @property
     def status(self) -> str:
@@ -106,7 +122,8 @@ class Event(Aggregate):
         old_state = current.as_state()
         changed = {k: v for k, v in new.as_state().items() if v != old_state[k]}
         if changed:
-            self._updated(changes=changed, seats_available=new.max_participants - self.seats_taken)
+            self._updated(changes=changed,
+                          seats_available=new.max_participants - self.seats_taken - self.seats_leased)
         return changed
 
     @event("Updated")
@@ -143,7 +160,7 @@ class Event(Aggregate):
             self._seats_rejected(booking_id=booking_id, seats=seats, attempt=attempt, reason=reason,
                                  seats_available=self.seats_available)
             return
-        self.check_seats_within_capacity(self.seats_taken + seats)
+        self.check_seats_within_capacity(self.seats_taken + self.seats_leased + seats)
         self._seats_reserved(booking_id=booking_id, seats=seats, attempt=attempt,
                              seats_available=self.seats_available - seats)
 
@@ -197,7 +214,7 @@ class Event(Aggregate):
         seats = self.reservations.get(key)
         if not seats:
             return
-        self.check_seats_within_capacity(self.seats_taken - seats)
+        self.check_seats_within_capacity(self.seats_taken + self.seats_leased - seats)
         self._seats_released(booking_id=booking_id, seats=seats, reason=reason, command_id=command_id,
                              seats_available=self.seats_available + seats)
 
@@ -208,6 +225,69 @@ class Event(Aggregate):
         self.seats_taken -= self.reservations.pop(key)
         if command_id is not None:
             self.release_commands.setdefault(key, []).append(command_id)
+
+    # --- seat leases (escrow for bookings' ledger) ---------------------------------------------------------
+
+    def lease_seats(self, lease_id: UUID, seats: int, *, now: datetime | None = None) -> None:
+        """Grant up to `seats` to the bookings ledger (all that are free, if fewer), or record why not; the same
+        lease id again gets the same answer again, changing nothing (a request lost in a crash is re-asked)."""
+        if seats < 1:
+            raise errors.InvalidSeatCount(f"a lease needs at least one seat, not {seats}")
+        known = self.lease_answers.get(str(lease_id))
+        if known is not None:
+            self._lease_answer_repeated(lease_id=lease_id, seats=seats, granted=known[0], reason=known[1],
+                                        seats_leased=self.seats_leased, seats_unallocated=self.seats_available)
+            return
+        reason = self.lease_refusal_reason(now or datetime.now(UTC))
+        granted = min(seats, self.seats_available)
+        if reason is None and granted < 1:
+            reason = FULL
+        if reason is not None:
+            self._lease_refused(lease_id=lease_id, seats=seats, reason=reason)
+            return
+        self.check_seats_within_capacity(self.seats_taken + self.seats_leased + granted)
+        self._seats_leased(lease_id=lease_id, seats=granted, seats_leased=self.seats_leased + granted,
+                           seats_unallocated=self.seats_available - granted)
+
+    def lease_refusal_reason(self, now: datetime) -> str | None:
+        """Why no seat can be leased right now (leases are for free events only), or None."""
+        if self.cancelled:
+            return EVENT_CANCELLED
+        if now >= self.details.start_time:
+            return NOT_BOOKABLE
+        if self.details.is_paid:
+            return PAID_EVENT
+        return None
+
+    @event("SeatsLeased")
+    def _seats_leased(self, lease_id: UUID, seats: int, seats_leased: int, seats_unallocated: int) -> None:
+        self.lease_answers[str(lease_id)] = [seats, None]
+        self.seats_leased += seats
+
+    @event("LeaseRefused")
+    def _lease_refused(self, lease_id: UUID, seats: int, reason: str) -> None:
+        self.lease_answers[str(lease_id)] = [0, reason]
+
+    @event("LeaseAnswerRepeated")
+    def _lease_answer_repeated(self, lease_id: UUID, seats: int, granted: int, reason: str | None,
+                               seats_leased: int, seats_unallocated: int) -> None:
+        pass
+
+    def return_leased_seats(self, return_id: UUID, seats: int, *, reason: str) -> None:
+        """Take back unused leased seats (also on a cancelled event); a return seen before changes nothing."""
+        if str(return_id) in self.returns:
+            return
+        if not 1 <= seats <= self.seats_leased:
+            raise errors.SeatsOutOfRange(f"cannot take back {seats} seats: {self.seats_leased} are out on lease")
+        self._leased_seats_returned(return_id=return_id, seats=seats, reason=reason,
+                                    seats_leased=self.seats_leased - seats,
+                                    seats_unallocated=self.seats_available + seats)
+
+    @event("LeasedSeatsReturned")
+    def _leased_seats_returned(self, return_id: UUID, seats: int, reason: str, seats_leased: int,
+                               seats_unallocated: int) -> None:
+        self.returns.append(str(return_id))
+        self.seats_leased -= seats
 
     def holds(self, booking_id: UUID) -> int:
         """Seats the booking holds (0 when none)."""
@@ -240,13 +320,16 @@ class Event(Aggregate):
     def check_paid_switch_without_bookings(self, was_paid: bool, is_paid: bool) -> None:
         """Bookings holding seats (confirmed, or held while awaiting payment) were made on free or paid terms:
         switching the event to the other would leave them confirmed without paying, or charged for nothing."""
-        if was_paid != is_paid and self.seats_taken > 0:
+        held = self.seats_taken + self.seats_leased
+        if was_paid != is_paid and held > 0:
             raise errors.PaidSwitchWithBookings(
-                f"the event cannot become {'paid' if is_paid else 'free'}: bookings hold {self.seats_taken} "
-                f"seat{'s' * (self.seats_taken != 1)} on {'paid' if was_paid else 'free'} terms; cancel them first")
+                f"the event cannot become {'paid' if is_paid else 'free'}: bookings hold {held} "
+                f"seat{'s' * (held != 1)} on {'paid' if was_paid else 'free'} terms; cancel them first")
 
     def check_capacity_covers_seats_taken(self, max_participants: int) -> None:
-        """Shrinking capacity must not take away seats people already hold."""
-        if max_participants < self.seats_taken:
+        """Shrinking capacity must not take away seats people already hold, nor seats out on lease (the bookings
+        ledger gives idle leased seats back within seconds, so a retry soon after succeeds)."""
+        if max_participants < self.seats_taken + self.seats_leased:
+            leased = f" and {self.seats_leased} out on lease" if self.seats_leased else ""
             raise errors.CapacityBelowSeatsTaken(
-                f"max_participants {max_participants} is below the {self.seats_taken} seats already taken")
+                f"max_participants {max_participants} is below the {self.seats_taken} seats already taken{leased}")

@@ -46,4 +46,35 @@ class ReleaseSeats:
             target.release_seats(self.booking_id, reason=self.reason, command_id=self.command_id)
 
 
-SeatCommand = ReserveSeats | ReleaseSeats
+@dataclass(frozen=True)
+class RequestSeatLease:
+    """Grant bookings' ledger up to `seats` seats in escrow; `lease_id` makes a repeated request harmless."""
+
+    event_id: UUID
+    lease_id: UUID
+    seats: int
+
+    def apply_to(self, target: SeatTarget, now: datetime) -> None:
+        """Run on the event, or answer "unknown_event" when there is no such event."""
+        if isinstance(target, UnknownEventAnswers):
+            target.refuse_lease(self.lease_id, self.seats)
+        else:
+            target.lease_seats(self.lease_id, self.seats, now=now)
+
+
+@dataclass(frozen=True)
+class ReturnLeasedSeats:
+    """Take back unused leased seats; `return_id` makes a repeated return harmless."""
+
+    event_id: UUID
+    return_id: UUID
+    seats: int
+    reason: str
+
+    def apply_to(self, target: SeatTarget, now: datetime) -> None:
+        """Nothing is ever leased on an event that does not exist."""
+        if isinstance(target, Event):
+            target.return_leased_seats(self.return_id, self.seats, reason=self.reason)
+
+
+SeatCommand = ReserveSeats | ReleaseSeats | RequestSeatLease | ReturnLeasedSeats

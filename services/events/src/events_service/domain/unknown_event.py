@@ -49,3 +49,11 @@ class UnknownEventAnswers(Aggregate):
     @event("SeatsRejected")
     def _seats_rejected(self, event_id: UUID, booking_id: UUID, seats: int, attempt: int, reason: str) -> None:
         self.last_attempt[str(booking_id)] = attempt
+
+    def refuse_lease(self, lease_id: UUID, seats: int) -> None:
+        """Answer a RequestSeatLease with "unknown_event" (again, each time it is asked: nothing to change)."""
+        self._lease_refused(event_id=self.event_id, lease_id=lease_id, seats=seats, reason=UNKNOWN_EVENT)
+
+    @event("LeaseRefused")
+    def _lease_refused(self, event_id: UUID, lease_id: UUID, seats: int, reason: str) -> None:
+        pass
