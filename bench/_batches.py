@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import httpx
+
 from _lag import LABEL, SERIES, quantile
 
 # (process, histogram family, label filter) → a row of the report

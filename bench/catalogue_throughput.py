@@ -28,13 +28,14 @@ import httpx
 import psycopg
 import uvloop
 
+from spine.settings import InfraSettings
+from spine.testing import fresh_database
+
 from _stats import report, summary_ms
 from events_service.bootstrap import build_events, ensure_read_models
 from events_service.domain import EventDetails
 from events_service.settings import Settings
 from events_service.testing import feed_catalogue
-from spine.settings import InfraSettings
-from spine.testing import fresh_database
 
 HERE = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent

@@ -7,6 +7,7 @@ the same shape) into the same sink, in the same run. Target: subject ≥ 50% of 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -17,13 +18,13 @@ from uuid import uuid4
 import aiosmtplib
 import psycopg
 
-from notifications_service.bootstrap import ensure_tables
-from notifications_service.timers.mailing_sender import MailingSender
-from notifications_service.settings import Settings
-from notifications_service.testing_comms import smtp_sink
 from spine.testing import fresh_database
 
-import os
+from notifications_service.bootstrap import ensure_tables
+from notifications_service.settings import Settings
+from notifications_service.testing_comms import smtp_sink
+from notifications_service.timers.mailing_sender import MailingSender
+
 N = int(os.environ.get("BENCH_MAILING_N", 10_000))
 CONTENT = "Doors open at 18:00. Bring your ticket (or the QR code in this e-mail) and a good mood.\n" * 5
 

@@ -14,12 +14,13 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from eventsourcing.domain import Aggregate, event
 
-from _stats import report, summary_ms
 from contracts.users import UserRegistered
 from spine.eventstore import ServiceApplication, postgres_env
 from spine.relay import Relay
 from spine.settings import InfraSettings
 from spine.testing import create_topics, fresh_database, unique_topic
+
+from _stats import report, summary_ms
 
 N = 300
 

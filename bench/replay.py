@@ -27,12 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
+
 from contracts import wrap  # noqa: E402
 from contracts.events import EventCreated, SeatsReleased, SeatsReserved  # noqa: E402
-from events_service.projections.catalogue import CatalogueProjection  # noqa: E402
 from spine.replay import replay  # noqa: E402
 from spine.settings import InfraSettings  # noqa: E402
 from spine.testing import create_topics, fresh_database, unique_topic  # noqa: E402
+
+from events_service.projections.catalogue import CatalogueProjection  # noqa: E402
 
 PARTITIONS = 3
 EVENTS_PER_100 = 1

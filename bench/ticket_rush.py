@@ -37,13 +37,14 @@ from uuid import uuid4
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from spine.settings import InfraSettings  # noqa: E402
+from spine.testing import fresh_database  # noqa: E402
+
 import _batches  # noqa: E402
 import _cpu  # noqa: E402
 import _lag  # noqa: E402
 from _stats import summary_ms  # noqa: E402
 from deploy.system import System  # noqa: E402
-from spine.settings import InfraSettings  # noqa: E402
-from spine.testing import fresh_database  # noqa: E402
 
 REQUESTS = int(os.environ.get("RUSH_REQUESTS", 2000))
 CLIENTS, SEATS, USERS = 50, 500, 10
@@ -203,7 +204,8 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
             "latency": summary_ms(latencies), "low": summary_ms(low["latencies"]), "low_n": low_n,
             "confirmed": states.count("confirmed"), "waitlisted": states.count("waitlisted"),
             "other": len(states) - states.count("confirmed") - states.count("waitlisted"),
-            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "batches": batches_window, "wall": done - gen["started"]}
+            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "batches": batches_window,
+            "wall": done - gen["started"]}
 
 
 def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:

@@ -24,6 +24,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 from sqlalchemy import Column, MetaData, Table, Text
+
 from spine.projector import ProjectionStore
 from spine.settings import InfraSettings
 from spine.testing import golden_story, view_rows
@@ -138,19 +139,20 @@ _REVOCATION = [Table("disabled_users", _keys, Column("user_id", Text, primary_ke
 
 
 def views() -> list[tuple[str, str, Any, Any]]:
+    from authkit.revocation import DisabledUsersProjection
+
     from bookings_service.projections.bookings_view import BookingsView
     from bookings_service.projections.catalogue_replica import CatalogueReplica
     from bookings_service.projections.payments_ledger import PaymentsLedger
-    from events_service.projections.catalogue import CatalogueProjection
-    from payments_service.projections.payments_view import PaymentsView
     from bookings_service.projections.settings_replica import SettingsReplica
     from bookings_service.projections.users_directory import UsersDirectory
     from events_service.projections.attendance import AttendanceProjection
+    from events_service.projections.catalogue import CatalogueProjection
     from events_service.projections.payment_methods import PaymentMethodsReplica
     from events_service.projections.reviews import ReviewsProjection
-    from authkit.revocation import DisabledUsersProjection
     from notifications_service.projections import views as notify
     from notifications_service.projections.support_threads import SupportThreadsView, support_threads_view
+    from payments_service.projections.payments_view import PaymentsView
     from users_service.projections.audit_log import AuditLog
     from users_service.projections.roles_view import RolesView
     from users_service.projections.users_view import UsersView

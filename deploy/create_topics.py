@@ -8,9 +8,10 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from tenacity import retry, stop_after_delay, wait_fixed
+
 from contracts.topics import all_topics
 from spine.settings import InfraSettings
-from tenacity import retry, stop_after_delay, wait_fixed
 
 
 @retry(stop=stop_after_delay(60), wait=wait_fixed(0.5), reraise=True)

@@ -21,9 +21,10 @@ from typing import NamedTuple
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import IncompatibleBrokerVersion, KafkaError, for_code
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
 from contracts.access import principals, usernames
 from spine.settings import InfraSettings
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 # Kafka's wire codes (org.apache.kafka.common.resource / acl).
 TOPIC, GROUP = 2, 3

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
+
 from spine.projector import ProjectionStore
 from spine.settings import InfraSettings
 from spine.testing import fresh_database
-from typer.testing import CliRunner
 
 from events_service.projections.catalogue import CatalogueProjection
 from planner_ops.cli import app

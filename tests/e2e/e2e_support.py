@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
+
 from spine.settings import InfraSettings
 
 PASSWORD = "correct horse battery staple"

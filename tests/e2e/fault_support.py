@@ -12,8 +12,10 @@ from typing import Any
 from uuid import uuid4
 
 import psycopg
+
 from contracts import Envelope, topics
 from spine.settings import InfraSettings
+
 
 def _projection(name: str):
     """The projection (as its worker builds it), its table and the table's key column."""

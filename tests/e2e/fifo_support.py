@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from e2e_support import Ask, Platform, eventually
+
 from spine.settings import InfraSettings
+
+from e2e_support import Ask, Platform, eventually
 
 DEFAULT_POLICY = "first_fit_fair"
 

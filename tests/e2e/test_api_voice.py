@@ -6,6 +6,7 @@ statuses and reasons documented as enums in each service's OpenAPI.
 from __future__ import annotations
 
 import pytest
+
 from e2e_support import Platform, eventually, is_problem
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,10 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from e2e_support import Platform, bearer, eventually, read_topic
 
 from contracts import topics
+
+from e2e_support import Platform, bearer, eventually, read_topic
 
 pytestmark = pytest.mark.e2e
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import uuid4
 
 import pytest
+
 from e2e_support import Platform, eventually, is_problem
 
 pytestmark = pytest.mark.e2e

@@ -9,6 +9,7 @@ import io
 from datetime import datetime
 
 import pytest
+
 from e2e_support import Platform, eventually, is_problem
 
 pytestmark = pytest.mark.e2e

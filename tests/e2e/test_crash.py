@@ -20,8 +20,18 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from e2e_support import (
-    OWN_WORKERS, SETTLED, Ask, Platform, Workers, check_seats, eventually, read_topic, refresh, send_all,
+    OWN_WORKERS,
+    SETTLED,
+    Ask,
+    Platform,
+    Workers,
+    check_seats,
+    eventually,
+    read_topic,
+    refresh,
+    send_all,
     topic_sizes,
 )
 from fifo_support import check_first_come_first_served, waitlist_policy

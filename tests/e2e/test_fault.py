@@ -22,8 +22,18 @@ from uuid import uuid4
 
 import httpx
 import pytest
+
 from e2e_support import (
-    ROOT, SETTLED, Ask, Person, Platform, Workers, check_seats, eventually, read_topic, refresh,
+    ROOT,
+    SETTLED,
+    Ask,
+    Person,
+    Platform,
+    Workers,
+    check_seats,
+    eventually,
+    read_topic,
+    refresh,
 )
 from fault_support import caught_up, rebuild_equals_live
 

@@ -4,15 +4,16 @@ confirmed booking that only its owner can download; a `ru` user reads Russian.""
 
 from __future__ import annotations
 
+import mailbox
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from uuid import uuid4
 
-import mailbox
 import pytest
-from e2e_support import PASSWORD, Person, Platform, eventually, is_problem
 from icalendar import Calendar
+
+from e2e_support import PASSWORD, Person, Platform, eventually, is_problem
 
 pytestmark = pytest.mark.e2e
 

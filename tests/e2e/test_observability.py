@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
 from e2e_support import OWN_PROCESSES, bearer, eventually, is_problem
 
 pytestmark = pytest.mark.e2e

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from contracts.permissions import DEFAULT_ROLES
+
 from contracts import topics
+from contracts.permissions import DEFAULT_ROLES
+
 from e2e_support import ROOT, Person, Platform, bearer, eventually, read_topic, topic_sizes
 from fault_support import caught_up
 from fuzz_known import KNOWN, match_known

@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from e2e_support import PASSWORD, Platform, is_problem
 
 pytestmark = pytest.mark.e2e

@@ -7,6 +7,7 @@ aggregate → relay → events.v1 → reviews and ratings views → GET /api/v1/
 from __future__ import annotations
 
 import pytest
+
 from e2e_support import Platform, bearer, eventually, is_problem
 from reviews_support import held_event, reviews_url, submit
 

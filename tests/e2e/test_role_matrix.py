@@ -18,10 +18,11 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from e2e_support import PASSWORD, Person, Platform, bearer, eventually
-from reviews_support import held_event, submit
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+
+from e2e_support import PASSWORD, Person, Platform, bearer, eventually
+from reviews_support import held_event, submit
 
 pytestmark = pytest.mark.e2e
 

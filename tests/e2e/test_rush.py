@@ -12,6 +12,7 @@ import random
 import time
 
 import pytest
+
 from e2e_support import Ask, Platform, check_seats, eventually, send_all
 from fifo_support import check_first_come_first_served, waitlist_policy
 

@@ -4,6 +4,7 @@ value and then its default again (SettingChanged / SettingReset over users.v1). 
 from __future__ import annotations
 
 import pytest
+
 from e2e_support import Platform, bearer, eventually, is_problem
 
 pytestmark = pytest.mark.e2e

@@ -9,12 +9,13 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from webkit import install_problem_handlers
+
 from bookings_service.main import DOMAIN_ERRORS as BOOKINGS
 from events_service.main import DOMAIN_ERRORS as EVENTS
 from payments_service.main import DOMAIN_ERRORS as PAYMENTS
 from payments_service.providers import ProviderError
 from users_service.main import DOMAIN_ERRORS as USERS
-from webkit import install_problem_handlers
 
 pytestmark = pytest.mark.unit
 

@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: deploy/ is not installed
-from deploy.problems_page import PAGE, SERVICES, page, service_kinds  # noqa: E402
 from webkit import Problem, install_problem_handlers  # noqa: E402
 from webkit.problems import PROBLEMS_PAGE, error_slug, humanise, is_error_name, slug_of  # noqa: E402
+
+from deploy.problems_page import PAGE, SERVICES, page, service_kinds  # noqa: E402
 
 pytestmark = pytest.mark.unit
 

@@ -19,7 +19,13 @@ from contracts.access import usernames
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # deploy/ is not installed
 from deploy.test_infra import (  # noqa: E402
-    InfraUnavailable, choose, container_env, docker_reachable, kafka_spec, postgres_spec, profile_env,
+    InfraUnavailable,
+    choose,
+    container_env,
+    docker_reachable,
+    kafka_spec,
+    postgres_spec,
+    profile_env,
 )
 
 pytestmark = pytest.mark.unit

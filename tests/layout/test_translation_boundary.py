@@ -11,8 +11,9 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-import contracts
 import pytest
+
+import contracts
 from contracts import registered
 
 pytestmark = pytest.mark.unit

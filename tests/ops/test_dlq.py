@@ -7,6 +7,7 @@ import asyncio
 
 import psycopg
 import pytest
+
 from contracts import Envelope
 from contracts.topics import dlq
 from spine.errors import Poison

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from contracts import Envelope
-from contracts.users import UserRegistered
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
+
+from contracts import Envelope
+from contracts.users import UserRegistered
 from spine.eventstore import ServiceApplication, postgres_env
 from spine.projector import SqlProjection
 from spine.relay import Relay

@@ -16,23 +16,22 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
+
 from authkit.testing import caller
-from bookings_service.main import Topics
-from bookings_service.main import build_worker as bookings_worker
-from bookings_service.main import create_app
-from bookings_service.settings import Settings as BookingsSettings
 from contracts.topics import dlq
+from spine.testing import create_topics, fresh_database, unique_topic
+
+from bookings_service.main import Topics, create_app
+from bookings_service.main import build_worker as bookings_worker
+from bookings_service.settings import Settings as BookingsSettings
 from events_service.bootstrap import build_events
 from events_service.domain.details import EventDetails
 from events_service.main import build_worker as events_worker
 from events_service.settings import Settings as EventsSettings
-from fastapi.testclient import TestClient
-from spine.testing import create_topics, fresh_database, unique_topic
-
+from ops_support import planner_ops, until
 from planner_ops.config import Ops
 from planner_ops.lag import collect
-
-from ops_support import planner_ops, until
 
 pytestmark = pytest.mark.integration
 URL = "/api/v1/bookings/"

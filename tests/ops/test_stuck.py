@@ -8,19 +8,20 @@ from itertools import count
 
 import psycopg
 import pytest
+from eventsourcing.persistence import Tracking
+from fastapi.testclient import TestClient
+
 from authkit.testing import caller
+from contracts import wrap
+from contracts.events import SeatsReserved
+from spine.projector import apply_in_transaction
+from spine.testing import fresh_database
+
 from bookings_service.consumers.saga import SagaHandler
 from bookings_service.main import create_app
 from bookings_service.projections.catalogue_replica import CatalogueReplica
 from bookings_service.settings import Settings
 from bookings_service.testing import event_created, feed_view
-from contracts import wrap
-from contracts.events import SeatsReserved
-from eventsourcing.persistence import Tracking
-from fastapi.testclient import TestClient
-from spine.projector import apply_in_transaction
-from spine.testing import fresh_database
-
 from ops_support import planner_ops
 
 pytestmark = pytest.mark.integration

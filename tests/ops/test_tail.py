@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from spine.settings import InfraSettings
 from spine.testing import create_topics, unique_topic
 

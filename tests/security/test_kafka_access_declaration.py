@@ -5,6 +5,7 @@ declared but unused is a permission nobody needs."""
 from __future__ import annotations
 
 import pytest
+
 from contracts.access import SERVICES, principals, usernames
 from contracts.topics import all_topics
 from spine.testing import fresh_database

@@ -19,6 +19,7 @@ from aiokafka.errors import (
     KafkaError,
     TopicAuthorizationFailedError,
 )
+
 from contracts import Envelope
 from contracts import topics as t
 from spine.settings import InfraSettings

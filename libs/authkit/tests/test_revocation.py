@@ -12,7 +12,12 @@ from authkit import Principal
 from authkit.revocation import DisabledUsers, DisabledUsersProjection
 from contracts import wrap
 from contracts.users import (
-    RoleDefined, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered, UserRoleChanged,
+    RoleDefined,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordChanged,
+    UserRegistered,
+    UserRoleChanged,
 )
 from spine.db import connection_pool
 from spine.projector import apply_in_transaction

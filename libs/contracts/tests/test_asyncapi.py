@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from contracts import registered, topics
 from contracts.asyncapi import build_asyncapi, main, message_key, render
 

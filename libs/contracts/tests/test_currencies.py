@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from contracts.currencies import MINOR_UNITS, fits_minor_units, minor_units, smallest_unit
 
 pytestmark = pytest.mark.unit

@@ -4,9 +4,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from contracts import Envelope, wrap
 from contracts.users import UserRoleChanged
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from contracts import Envelope, parse_payload, payload_model, registered, wrap
 
 pytestmark = pytest.mark.unit

@@ -8,11 +8,16 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts import bookings, events, payments, wrap
 from contracts.currencies import MINOR_UNITS
 from contracts.money import canonical, format_amount
 from contracts.vocabulary import (
-    BookingStatus, PaymentMethod, PaymentStatus, RefundReason, SeatsRejectedReason,
+    BookingStatus,
+    PaymentMethod,
+    PaymentStatus,
+    RefundReason,
+    SeatsRejectedReason,
 )
 
 pytestmark = pytest.mark.unit

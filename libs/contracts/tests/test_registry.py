@@ -1,10 +1,11 @@
 """The registry: consumers parse what they know, skip what they do not, and evolution stays additive."""
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
+
 from contracts import Envelope, parse_payload, payload_model, registered, registry, topics, wrap
 from contracts.registry import message
 from contracts.users import UserDisabled, UserRegistered
-from pydantic import BaseModel, Field, ValidationError
 
 pytestmark = pytest.mark.unit
 

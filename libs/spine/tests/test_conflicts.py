@@ -18,8 +18,8 @@ from eventsourcing.persistence import IntegrityError
 from faststream.kafka import KafkaBroker
 
 from contracts import Envelope
-from contracts.users import UserRegistered
 from contracts.registry import wrap
+from contracts.users import UserRegistered
 from spine.consumer import Backoff, Sink, Subscription
 from spine.errors import Failure, classify
 from spine.retry import conflict_delay, retrying

@@ -20,7 +20,6 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
-from webkit.app import create_app
 
 from contracts import Envelope
 from contracts.topics import dlq
@@ -31,6 +30,7 @@ from spine.relay import Relay
 from spine.settings import InfraSettings
 from spine.testing import create_topics, fresh_database, unique_topic
 from spine.worker import Worker
+from webkit.app import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -21,12 +21,10 @@ from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import psycopg
-
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
-from webkit.app import create_app
 
 from contracts import Envelope
 from contracts.topics import dlq
@@ -40,6 +38,7 @@ from spine.relay import Relay
 from spine.settings import InfraSettings
 from spine.testing import create_topics, fresh_database, producer, read_topic, unique_topic
 from spine.worker import Worker
+from webkit.app import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from faststream.kafka.security import parse_security
 from faststream.security import SASLScram512
+
 from spine.settings import InfraSettings
 
 pytestmark = pytest.mark.unit

@@ -8,13 +8,18 @@ from typing import Annotated
 
 import pytest
 from fastapi import APIRouter, Header, Request, Response
+from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from spine.context import current
-from fastapi.testclient import TestClient
-
 from webkit import (
-    CONCURRENT_CHANGE, PageParams, Problem, configure_logging, create_app, problem_responses, set_page_headers,
+    CONCURRENT_CHANGE,
+    PageParams,
+    Problem,
+    configure_logging,
+    create_app,
+    problem_responses,
+    set_page_headers,
     too_many_requests,
 )
 

@@ -4,8 +4,8 @@ import json
 import uuid
 
 import pytest
-
 from fastapi.testclient import TestClient
+
 from webkit import configure_logging
 
 pytestmark = pytest.mark.api

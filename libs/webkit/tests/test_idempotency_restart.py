@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from spine.settings import InfraSettings
 from spine.testing import fresh_database
-
 from webkit.idempotency_store import IdempotencyStore
 
 pytestmark = [pytest.mark.integration, pytest.mark.disruptive(last=True),

@@ -20,8 +20,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from contracts.access import SERVICES
 from pydantic import SecretStr
+
+from contracts.access import SERVICES
 from spine.settings import InfraSettings
 
 from planner_ops.errors import OpsError

@@ -30,10 +30,11 @@ from typing import Annotated, Any
 import typer
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
-from contracts.envelope import Envelope
-from contracts.topics import dlq as dlq_of
 from rich.console import Console
 from rich.table import Table
+
+from contracts.envelope import Envelope
+from contracts.topics import dlq as dlq_of
 
 from planner_ops import kafka
 from planner_ops.config import Ops

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from spine.settings import InfraSettings
 
 from planner_ops.errors import OpsError

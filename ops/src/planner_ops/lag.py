@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from contracts.access import SERVICES
 from rich.console import Console
 from rich.table import Table
+
+from contracts.access import SERVICES
 
 from planner_ops import consumer_lag, kafka, stores
 from planner_ops.config import Ops

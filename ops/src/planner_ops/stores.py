@@ -9,14 +9,15 @@ notification id Kafka acknowledged). Records the relay could never publish sit i
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
+
 from spine.settings import InfraSettings
 
 from planner_ops.errors import OpsError

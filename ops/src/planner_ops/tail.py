@@ -14,8 +14,9 @@ from typing import Annotated
 
 import typer
 from aiokafka.structs import ConsumerRecord
-from contracts.envelope import Envelope
 from pydantic import ValidationError
+
+from contracts.envelope import Envelope
 
 from planner_ops import kafka
 from planner_ops.config import Ops

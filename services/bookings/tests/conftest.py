@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 from itertools import count
 
 import pytest
-from authkit.testing import Caller, TestIssuer, caller
-from contracts import Envelope
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
+
+from authkit.testing import Caller, TestIssuer, caller
+from contracts import Envelope
 from spine.projector import apply_in_transaction
 from spine.testing import fresh_database
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from authkit.testing import Caller, TestIssuer, caller
 from fastapi.testclient import TestClient
+
+from authkit.testing import Caller, TestIssuer, caller
 from spine.testing import fresh_database
 
 from events_service.main import create_app

@@ -15,6 +15,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from spine.projector import apply_in_transaction
 from spine.relay import Relay
 from spine.testing import fresh_database
+
 from users_service import public
 from users_service.bootstrap import Container, build
 from users_service.main import create_app

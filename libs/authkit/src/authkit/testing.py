@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts.permissions import DEFAULT_ROLES
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from authkit.tokens import issue_access_token, jwks
 from authkit.verifier import TokenVerifier
+from contracts.permissions import DEFAULT_ROLES
 
 
 class TestIssuer:

@@ -16,7 +16,6 @@ import jwt
 from authkit.principal import Principal
 from authkit.settings import AUDIENCE, ISSUER
 
-
 log = logging.getLogger("authkit.verifier")
 
 

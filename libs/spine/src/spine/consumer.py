@@ -46,9 +46,16 @@ from contracts import Envelope
 from contracts.topics import dlq
 from spine.errors import Failure, classify, describe, is_conflict
 from spine.health import Alarms
+from spine.metrics import (
+    CONSUMER_BATCH_SECONDS,
+    CONSUMER_BATCH_SIZE,
+    CONSUMER_EVENT_LAG,
+    CONSUMER_LAG,
+    CONSUMER_MESSAGES,
+    CONSUMER_RETRIES,
+    DLQ_MESSAGES,
+)
 from spine.settings import InfraSettings
-from spine.metrics import (CONSUMER_BATCH_SECONDS, CONSUMER_BATCH_SIZE, CONSUMER_EVENT_LAG, CONSUMER_LAG,
-                           CONSUMER_MESSAGES, CONSUMER_RETRIES, DLQ_MESSAGES)
 
 log = logging.getLogger("spine.consumer")
 
@@ -111,7 +118,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
             self.subscription.forget(tp)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        consumer = self.subscription.subscriber.consumer
+        consumer = self.subscription.subscriber.started()
         by_topic: dict[str, list[TopicPartition]] = defaultdict(list)
         for tp in assigned:
             by_topic[tp.topic].append(tp)
@@ -139,6 +146,12 @@ class _Subscriber:
     def __init__(self, group_id: str):
         self.group_id = group_id
         self.consumer: AIOKafkaConsumer | None = None
+
+    def started(self) -> AIOKafkaConsumer:
+        """The consumer, for what only runs once it exists (rebalances, retries)."""
+        if self.consumer is None:
+            raise RuntimeError(f"consumer group {self.group_id} is not started")
+        return self.consumer
 
 
 class Subscription:
@@ -436,7 +449,7 @@ class Subscription:
         delay = self.backoff.delay(stuck.attempts)
         log.warning("%s[%s]@%s failed (try %s, transient): %s; retrying in %.2f s", topic, partition, offset,
                     stuck.attempts, describe(exc), delay)
-        consumer = self.subscriber.consumer
+        consumer = self.subscriber.started()
         consumer.seek(tp, offset)
         consumer.pause(tp)
         old = self._resumers.pop(tp, None)
@@ -452,7 +465,7 @@ class Subscription:
     def _resume(self, tp: TopicPartition) -> None:
         self._resumers.pop(tp, None)
         try:
-            self.subscriber.consumer.resume(tp)
+            self.subscriber.started().resume(tp)
         except Exception:  # noqa: BLE001 — revoked meanwhile: the next owner starts from the stored position
             log.debug("could not resume %s", tp, exc_info=True)
 

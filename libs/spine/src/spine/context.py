@@ -22,7 +22,8 @@ class Cause:
         return {k: v for k, v in vars(self).items() if v is not None}
 
 
-_cause: ContextVar[Cause] = ContextVar("cause", default=Cause())
+NO_CAUSE = Cause()  # frozen, so one shared default is safe
+_cause: ContextVar[Cause] = ContextVar("cause", default=NO_CAUSE)
 
 
 def current() -> Cause:

@@ -126,3 +126,11 @@ def connection_pool(dbname: str, settings: InfraSettings | None = None, *, max_s
         check=ConnectionPool.check_connection,
         name=dbname,
     )
+
+
+def scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of a query's one row (a `SELECT <expression>` always has one; None would be a bug)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row[0]

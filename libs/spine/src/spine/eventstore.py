@@ -96,7 +96,7 @@ class ServiceApplication(Application):
             compressor=self.factory.compressor(),
         )
 
-    def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
+    def construct_recorder(self) -> ProcessRecorder:
         return self._creating_tables(self.factory.process_recorder)
 
     def construct_snapshot_store(self):

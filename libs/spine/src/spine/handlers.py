@@ -23,6 +23,7 @@ from eventsourcing.persistence import Tracking
 
 from contracts import Envelope
 from spine import context
+from spine.consumer import Sink
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
 
@@ -31,7 +32,10 @@ class MessageHandler(Protocol):
     """What a worker needs of a handler."""
 
     name: str
-    topics: tuple[str, ...]
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Read-only, so a handler may declare a fixed-length tuple (`topics = (A, B)`)."""
 
     def handle(self, envelope: Envelope, tracking: Tracking) -> None:
         """Apply one message; save with `tracking` so the change and the position commit together."""
@@ -42,7 +46,10 @@ class BatchHandler(Protocol):
     """What a handler sink drives: a handler of whole partition batches."""
 
     name: str
-    topics: tuple[str, ...]
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Read-only, as for MessageHandler."""
 
     def handle_batch(self, envelopes: Sequence[Envelope], tracking: Tracking) -> None:
         """Apply messages in order (each under its own cause); save everything with `tracking`, atomically."""
@@ -79,7 +86,7 @@ def tracking_name(handler_name: str, topic: str, partition: int) -> str:
     return f"{handler_name}:{topic}:{partition}"
 
 
-class HandlerSink:
+class HandlerSink(Sink):
     """Feeds a handler from Kafka through a `spine.consumer.Subscription`."""
 
     def __init__(self, handler: BatchHandler | MessageHandler, app: ServiceApplication, *, conflict_retries: int = 5):

@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from spine.db import scalar
 from spine.metrics import ALARMS_RAISED
 
 log = logging.getLogger("spine.health")
@@ -140,7 +141,7 @@ def read_alarms(conninfo: str) -> list[dict[str, Any]]:
 def clear_alarm(conninfo: str, source: str) -> bool:
     """An operator dealt with it (e.g. re-published parked records); True if there was such an alarm."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        if not conn.execute("SELECT to_regclass('spine_alarms') IS NOT NULL").fetchone()[0]:
+        if not scalar(conn.execute("SELECT to_regclass('spine_alarms') IS NOT NULL")):
             return False
         return conn.execute("DELETE FROM spine_alarms WHERE source = %s", (source,)).rowcount > 0
 

@@ -110,7 +110,7 @@ class Liveness:
     async def _check_consumer(self, sub: Subscription, now: float, dependencies: dict[str, str]) -> dict[str, Any]:
         consumer = getattr(sub.subscriber, "consumer", None)
         assigned = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition)) if consumer else []
-        if not assigned:
+        if consumer is None or not assigned:
             return {"status": "ok", "partitions": {}}
         try:
             ends = await asyncio.wait_for(consumer.end_offsets(assigned), timeout=10)

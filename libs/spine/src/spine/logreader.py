@@ -27,6 +27,7 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
 from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from spine.errors import describe
 
@@ -57,6 +58,13 @@ class LogReader:
         self._flushed_at = 0.0
         self._read_to = 0
 
+    def _channel(self) -> str:
+        """The PostgreSQL channel the store NOTIFYs on after each commit."""
+        recorder = self.app.recorder
+        if not isinstance(recorder, PostgresApplicationRecorder):
+            raise TypeError(f"a log reader needs a PostgreSQL event store, not {type(recorder).__name__}")
+        return recorder.channel_name
+
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; on errors back off and resume from the recorded positions."""
         while not stop.is_set():
@@ -72,7 +80,7 @@ class LogReader:
         async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
             for name in sorted(r.tracking_name for r in self.relays):  # sorted: two readers never deadlock
                 await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
-            await conn.execute(f'LISTEN "{self.app.recorder.channel_name}"')
+            await conn.execute(f'LISTEN "{self._channel()}"')
             producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers,
                                         enable_idempotence=True, acks="all", linger_ms=0,
                                         **self.settings.kafka_client_options())
@@ -139,7 +147,9 @@ class LogReader:
                     await relay._park(notification, exc)
                     continue
                 sends[relay].append((notification, sent))
-                oldest.setdefault(relay, domain_event.timestamp)
+                timestamp = getattr(domain_event, "timestamp", None)  # every stored event has one
+                if isinstance(timestamp, datetime):
+                    oldest.setdefault(relay, timestamp)
         last = notifications[-1].id
         for relay, pending in sends.items():
             await self._acknowledged(relay, pending, last, started, oldest.get(relay))

@@ -10,8 +10,15 @@ sets (consumer groups, topics, partitions, message types, route templates), neve
 
 from __future__ import annotations
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, disable_created_metrics,
-                               generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 # `*_created` series double the scrape and nothing here reads them.
 disable_created_metrics()

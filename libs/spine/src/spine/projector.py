@@ -25,6 +25,7 @@ from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 
 from contracts import Envelope
+from spine.consumer import Sink
 
 log = logging.getLogger("spine.projector")
 
@@ -325,7 +326,7 @@ def apply_in_transaction(conninfo: str, projection: SqlProjection, envelopes: It
         store.close()
 
 
-class ProjectionSink:
+class ProjectionSink(Sink):
     """Feeds a projection from Kafka through a `spine.consumer.Subscription`."""
 
     def __init__(self, projection: SqlProjection, store: ProjectionStore):

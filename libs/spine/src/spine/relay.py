@@ -11,8 +11,9 @@
 * One relay per topic at a time: a session advisory lock elects the active one among workers.
 * A service publishing to several topics (its events, and saga commands) has one relay per topic,
   each with its own `translate` that returns None for what it does not publish; the worker runs them all
-  on one log reader (one SELECT, one decode, one producer). Commands are addressed to another aggregate (ReserveSeats → the event): `address` gives that id,
-  which becomes the envelope's aggregate_id and Kafka key (aggregate_version 0: not an event of it).
+  on one log reader (one SELECT, one decode, one producer). Commands are addressed to another aggregate
+  (ReserveSeats → the event): `address` gives that id, which becomes the envelope's aggregate_id and Kafka key
+  (aggregate_version 0: not an event of it).
 * A record it can never publish (the mapper or `translate` raises; Kafka refuses it as too large) does
   not stall the relay: it is parked in `spine_relay_parked` (service database: notification id, error)
   and a `relay_parked` alarm is raised (log, counter, `/health/<service>`); later events go on. Parked,
@@ -37,6 +38,7 @@ from pydantic import BaseModel
 
 from contracts import Envelope
 from contracts.registry import wrap
+from spine.db import scalar
 from spine.errors import describe
 from spine.eventstore import ServiceApplication, cause_of
 from spine.health import Alarms, ensure_tables
@@ -102,7 +104,7 @@ class Relay:
         self.translate = translate
         self.address = address
         self.settings = settings or InfraSettings()
-        self.conninfo = conninfo or self.settings.conninfo(app.env.get("POSTGRES_DBNAME"))
+        self.conninfo = conninfo or self.settings.conninfo(str(app.env.get("POSTGRES_DBNAME")))
         self.tracking_name = f"relay:{topic}"
         self.published = 0
         self.parked = 0
@@ -171,7 +173,7 @@ class Relay:
     def parked_ids(self) -> list[int]:
         """Notification ids this relay parked (for operators and tests)."""
         with psycopg.connect(self.conninfo) as conn:
-            if not conn.execute("SELECT to_regclass('spine_relay_parked') IS NOT NULL").fetchone()[0]:
+            if not scalar(conn.execute("SELECT to_regclass('spine_relay_parked') IS NOT NULL")):
                 return []
             return [r[0] for r in conn.execute("SELECT notification_id FROM spine_relay_parked WHERE relay = %s"
                                                " ORDER BY notification_id", (self.tracking_name,))]

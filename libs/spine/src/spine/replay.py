@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from contracts import Envelope
+from spine.db import scalar
 from spine.projector import ProjectionStore, view_lock_key
 from spine.settings import InfraSettings
 from spine.views import View
@@ -51,7 +52,8 @@ class Difference:
             return f"{self.table} {self.key}: only in the live view ({self.live})"
         changed = {k: (self.live.get(k), self.rebuilt.get(k)) for k in sorted({*self.live, *self.rebuilt})
                    if self.live.get(k) != self.rebuilt.get(k)}
-        return f"{self.table} {self.key}: " + ", ".join(f"{k} live={a!r} rebuilt={b!r}" for k, (a, b) in changed.items())
+        return f"{self.table} {self.key}: " + ", ".join(f"{k} live={a!r} rebuilt={b!r}"
+                                                        for k, (a, b) in changed.items())
 
 
 @dataclass
@@ -68,7 +70,7 @@ class Outcome:
 
 def live_schema(conninfo: str) -> str:
     with psycopg.connect(conninfo) as conn:
-        return conn.execute("SELECT current_schema()").fetchone()[0]
+        return str(scalar(conn.execute("SELECT current_schema()")))
 
 
 def stored_positions(conninfo: str, name: str, schema: str) -> Positions:

@@ -134,5 +134,6 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        lines = [f"  - {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()]
+        lines = [f"  - {'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+                 for error in exc.errors()]
         raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None

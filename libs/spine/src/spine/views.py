@@ -26,8 +26,23 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import Cursor
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Select, Table, Text, bindparam, cast, func, literal
-from sqlalchemy import Uuid, literal_column, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -66,14 +81,14 @@ def compiled(statement: ClauseElement) -> Compiled:
 def execute(cur: Cursor, statement: ClauseElement, values: Mapping[str, Any] | None = None) -> Cursor:
     """Run a prebuilt Core statement with bound values (`bindparam` names) on a psycopg cursor."""
     c = compiled(statement)
-    return cur.execute(c.sql, c.params(values))  # type: ignore[arg-type]
+    return cur.execute(c.sql, c.params(values))
 
 
 def execute_many(cur: Cursor, statement: ClauseElement, rows: list[Mapping[str, Any]]) -> None:
     """Run a prebuilt statement once per row, pipelined (one round trip for the lot)."""
     if rows:
         c = compiled(statement)
-        cur.executemany(c.sql, [c.params(r) for r in rows])  # type: ignore[arg-type]
+        cur.executemany(c.sql, [c.params(r) for r in rows])
 
 
 def fetch(conn: Any, statement: ClauseElement) -> list[Any]:

@@ -25,8 +25,8 @@ from spine.eventstore import ServiceApplication
 from spine.handlers import HandlerSink, MessageHandler
 from spine.health import Alarms, status_of
 from spine.listener import Listener
-from spine.logreader import LogReader
 from spine.liveness import Liveness
+from spine.logreader import LogReader
 from spine.metrics import totals
 from spine.projector import ProjectionSink, ProjectionStore, SqlProjection
 from spine.relay import Relay
@@ -82,15 +82,15 @@ class Worker:
         store = ProjectionStore(self.settings.conninfo(dbname))
         self._stores.append(store)
         self._setup.append(lambda: store.setup(projection))
-        self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store),
-                                               group_id=f"{self.service}.{projection.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff, settings=self.settings))
+        group_id = f"{self.service}.{projection.name}{self.settings.consumer_group_suffix}"
+        self.subscriptions.append(Subscription(self.broker, ProjectionSink(projection, store), group_id=group_id,
+                                               alarms=self.alarms, backoff=self.backoff, settings=self.settings))
         return self
 
     def add_handler(self, handler: MessageHandler, app: ServiceApplication) -> Worker:
-        self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app),
-                                               group_id=f"{self.service}.{handler.name}{self.settings.consumer_group_suffix}", alarms=self.alarms,
-                                               backoff=self.backoff, settings=self.settings))
+        group_id = f"{self.service}.{handler.name}{self.settings.consumer_group_suffix}"
+        self.subscriptions.append(Subscription(self.broker, HandlerSink(handler, app), group_id=group_id,
+                                               alarms=self.alarms, backoff=self.backoff, settings=self.settings))
         return self
 
     def add_timer(self, seconds: float, fn: Callable[[], object]) -> Worker:

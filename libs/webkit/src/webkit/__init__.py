@@ -4,11 +4,17 @@ from webkit.app import create_app
 from webkit.idempotency import IdempotencyMiddleware
 from webkit.observability import CorrelationMiddleware, configure_logging
 from webkit.pagination import Page, PageParams, set_page_headers
-from webkit.rate_limit import TokenBuckets, Verdict
 from webkit.problems import (
-    CONCURRENT_CHANGE, Problem, ProblemDetails, Refusal, install_problem_handlers, problem_response, problem_responses,
+    CONCURRENT_CHANGE,
+    Problem,
+    ProblemDetails,
+    Refusal,
+    install_problem_handlers,
+    problem_response,
+    problem_responses,
     too_many_requests,
 )
+from webkit.rate_limit import TokenBuckets, Verdict
 
 __all__ = [
     "CONCURRENT_CHANGE",

@@ -10,6 +10,7 @@ from typing import Literal
 import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
+
 from spine.db import FailFastPool
 
 SCHEMA = """

@@ -20,12 +20,12 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
 from starlette.types import Scope
 
 from spine.health import status_of
-from webkit.problems import problem_responses
 from spine.metrics import LATENCY_BUCKETS, exposition
-from prometheus_client import Counter, Histogram
+from webkit.problems import problem_responses
 
 HTTP_REQUESTS = Counter("ep_http_requests", "HTTP requests by route template and status",
                         ["service", "method", "route", "status"])

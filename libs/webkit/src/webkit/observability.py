@@ -12,14 +12,14 @@ import logging.handlers
 import os
 import re
 import sys
-from pathlib import Path
 import time
+from pathlib import Path
 from uuid import uuid4
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 from spine.context import caused_by, current
 from webkit.metrics import observe_request

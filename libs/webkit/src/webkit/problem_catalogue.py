@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webkit.problems import (
-    VALIDATION_SLUG, Refusal, error_slug, error_title, humanise, is_error_name, slug_of, status_phrase,
+    VALIDATION_SLUG,
+    Refusal,
+    error_slug,
+    error_title,
+    humanise,
+    is_error_name,
+    slug_of,
+    status_phrase,
 )
 
 VALIDATION_MEANING = ("The request did not match the operation's schema; `errors` lists every invalid field at "

@@ -23,10 +23,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
+
 from spine import health
 from spine.settings import InfraSettings, load_settings
 from spine.worker import Worker, fast_loop_factory
-
 from webkit.app import create_app as create_web_app
 from webkit.idempotency import SubjectOf, anonymous
 from webkit.observability import configure_logging

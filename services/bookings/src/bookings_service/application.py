@@ -11,24 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+
 from spine import context
 from spine.eventstore import CAUSE_KEY, ServiceApplication
 from spine.retry import retrying
 
 from bookings_service.domain import (
-    WAITLISTED, Actor, Booking, BookingNotFound, BookingRules, CancellationTerms, EventTerms, Holding, UserBookings,
-    Waitlist, check_user_limits, user_bookings_id, waitlist_id,
+    WAITLISTED,
+    Actor,
+    Booking,
+    BookingNotFound,
+    BookingRules,
+    CancellationTerms,
+    EventTerms,
+    Holding,
+    UserBookings,
+    Waitlist,
+    check_user_limits,
+    user_bookings_id,
+    waitlist_id,
 )
+from bookings_service.domain.errors import BookingRuleViolation
 from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 from bookings_service.domain.waitlist import check_may_join, may_take_seats
 from bookings_service.domain.withdrawal import cancel_and_leave
-from bookings_service.domain.errors import BookingRuleViolation
 
 T = TypeVar("T")
 
@@ -46,7 +58,7 @@ class Bookings(ServiceApplication):
         """The booking, or None; also None for an id naming another aggregate (a waitlist's id is public,
         derived from its event's id), as `find_bookings` does."""
         try:
-            found = self.repository.get(booking_id)
+            found: object = self.repository.get(booking_id)
         except AggregateNotFoundError:
             return None
         return found if isinstance(found, Booking) else None
@@ -147,7 +159,7 @@ class Bookings(ServiceApplication):
             ledgers = {u: kept.pop(u) for u in list(user_ids) if u in kept}  # taken out: kept only once saved
             ledgers.update(self._ledgers_of(user_ids - ledgers.keys()))
         known: dict[UUID, Booking | None] = {}
-        bookings = []
+        bookings: list[Booking] = []
         free_event = not jobs[0].request.terms.is_paid
         lease = (self.find_ledger(event_id) or SeatLedger(event_id=event_id)) if leases and free_event else None
         demand = 0  # seats of this batch's free bookings that the lease could not cover
@@ -198,7 +210,7 @@ class Bookings(ServiceApplication):
 
     def _ledgers_of(self, user_ids: set[UUID]) -> dict[UUID, UserBookings]:
         """Each user's ledger (a new one when they never booked); saved with the batch."""
-        ledgers = {}
+        ledgers: dict[UUID, UserBookings] = {}
         for user_id in user_ids:
             try:
                 ledgers[user_id] = self.repository.get(user_bookings_id(user_id))
@@ -216,7 +228,8 @@ class Bookings(ServiceApplication):
         relevant = ledger.relevant_to(event_id)
         known.update(self.find_bookings([b for b in relevant if b not in known]))
         ledger.refresh({b: known.get(b) for b in relevant})
-        check_user_limits((Holding.of(known[b]) for b in relevant if known.get(b)), event_id=event_id,
+        held = (known.get(b) for b in relevant)
+        check_user_limits((Holding.of(h) for h in held if h is not None), event_id=event_id,
                           group_size=booking.group_size, is_paid=booking.is_paid, rules=rules)
 
     def cancel_booking(self, booking_id: UUID, actor: Actor, *, rules: BookingRules | None = None,

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg_pool import ConnectionPool
+
 from authkit import TokenVerifier
 from authkit.revocation import DisabledUsers, DisabledUsersProjection
-from psycopg_pool import ConnectionPool
 from spine.db import connection_pool
 from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing import persistence
+
 from spine.writer import GroupCommitWriter
 from webkit.problems import Problem, too_many_requests
 from webkit.rate_limit import TokenBuckets

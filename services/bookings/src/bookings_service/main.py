@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI
+
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from contracts.permissions import OPS_READ
-from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.problems import CONCURRENT_CHANGE, Refusal

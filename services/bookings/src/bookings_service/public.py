@@ -15,13 +15,21 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
-    BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingLatePaymentAccepted,
+    BookingPromoted,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
 )
 from contracts.events import ReleaseSeats, RequestSeatLease, ReserveSeats, ReturnLeasedSeats
 from contracts.payments import RefundPayment, RequestPayment, VoidPayment
-from pydantic import BaseModel
 
 from bookings_service.domain import Booking
 from bookings_service.domain.lease import SeatLedger

@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from contracts import Envelope, wrap
-from contracts.events import EventCreated
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel
+
+from contracts import Envelope, wrap
+from contracts.events import EventCreated
 
 from bookings_service import public
 from bookings_service.consumers.saga_input import to_domain
@@ -99,8 +100,8 @@ def feed_view(app: Any, conninfo: str) -> int:
 
     relay = Relay(app, "bookings.v1", public.to_public, conninfo=conninfo)
     notifications = app.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
-    envelopes = [relay.envelope_for(app.mapper.to_domain_event(n)) for n in notifications]
-    envelopes = [e for e in envelopes if e is not None]
+    maybe = [relay.envelope_for(app.mapper.to_domain_event(n)) for n in notifications]
+    envelopes = [e for e in maybe if e is not None]
     apply_in_transaction(conninfo, BookingsView(), envelopes)
     return len(envelopes)
 

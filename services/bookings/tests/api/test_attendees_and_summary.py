@@ -10,6 +10,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from authkit.testing import caller
 from contracts import wrap
 from contracts.events import SeatsRejected, SeatsReserved

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from authkit.testing import caller
+
 from bookings_service.main import create_app
 from bookings_service.testing import event_created
 

@@ -11,17 +11,18 @@ from itertools import count
 from uuid import UUID
 
 import pytest
+
+from authkit.testing import caller
 from contracts import wrap
 from contracts.events import EventUpdated, SeatsRejected, SeatsReserved
 from contracts.payments import PaymentSucceeded, RefundPayment
 from contracts.users import SettingChanged
 from spine.projector import apply_in_transaction
+from webkit.testing import assert_problem as problem
 
-from authkit.testing import caller
 from bookings_service import public
 from bookings_service.projections.settings_replica import SettingsReplica
 from bookings_service.testing import event_created, seat_message
-from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 
@@ -213,7 +214,8 @@ def test_a_capacity_cut_rejects_groups_that_can_never_fit_and_the_line_moves_on(
     assert (rejected["status"], rejected["reason"]) == ("rejected", "capacity_reduced")
     assert client.get(f"{URL}{waiting_small['id']}", headers=small.headers).json()["waitlist_position"] == 1
     # And a group the event can no longer hold is refused at once.
-    assert problem(book(client, caller(issuer, "participant"), event_id, 6), 422)["type"] == "/docs/problems#group-size-out-of-range"
+    refused = problem(book(client, caller(issuer, "participant"), event_id, 6), 422)
+    assert refused["type"] == "/docs/problems#group-size-out-of-range"
 
 
 # --- settings values that once stranded bookings ------------------------------------------------------

@@ -6,9 +6,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from contracts.events import SeatsRejected
 
 from authkit.testing import caller
+from contracts.events import SeatsRejected
+
 from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.api

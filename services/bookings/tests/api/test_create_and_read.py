@@ -8,12 +8,13 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from contracts import wrap
-from contracts.events import EventCancelled, SeatsReserved
 
 from authkit.testing import caller
-from bookings_service.testing import event_created, seat_message
+from contracts import wrap
+from contracts.events import EventCancelled, SeatsReserved
 from webkit.testing import assert_problem as problem
+
+from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.api
 
@@ -146,5 +147,6 @@ def test_who_may_read_a_booking(client, participant, someone, organizer, support
         assert client.get(path, headers=reader.headers).status_code == 200, reader.role
     assert problem(client.get(path, headers=someone.headers), 403)["type"] == "/docs/problems#not-booking-owner"
     problem(client.get(path, headers=caller(issuer, "organizer").headers), 403)  # another event's organizer
-    assert problem(client.get(f"{URL}{uuid4()}", headers=participant.headers), 404)["type"] == "/docs/problems#booking-not-found"
+    missing = problem(client.get(f"{URL}{uuid4()}", headers=participant.headers), 404)
+    assert missing["type"] == "/docs/problems#booking-not-found"
     problem(client.get(f"{URL}not-a-uuid", headers=participant.headers), 422)

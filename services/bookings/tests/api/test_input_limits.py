@@ -5,11 +5,12 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from webkit.openapi import unbounded_inputs
+from webkit.testing import assert_problem as problem
 
 from bookings_service.domain.waitlist import Waitlist
 from bookings_service.testing import event_created
-from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 

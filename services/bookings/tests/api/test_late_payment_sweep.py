@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from contracts import wrap
 from contracts.events import ReserveSeats, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
 from bookings_service import public
-from bookings_service.timers.deadlines import Deadlines
 from bookings_service.testing import event_created, seat_message
+from bookings_service.timers.deadlines import Deadlines
 
 pytestmark = pytest.mark.api
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from contracts import wrap
 from contracts.events import EventCancelled, EventUpdated, SeatsReleased
 from contracts.users import SettingChanged, SettingReset

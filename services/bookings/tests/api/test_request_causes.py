@@ -12,9 +12,10 @@ from uuid import UUID
 import pytest
 
 from authkit.testing import caller
+from spine.relay import envelope_of
+
 from bookings_service import public
 from bookings_service.testing import event_created
-from spine.relay import envelope_of
 
 pytestmark = pytest.mark.api
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from contracts.topics import dlq
 from spine.testing import create_topics, unique_topic
 

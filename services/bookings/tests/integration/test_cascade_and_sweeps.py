@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
+from authkit.testing import caller
 from contracts import wrap
 from contracts.events import EventCancelled, SeatsRejected, SeatsReleased, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
-from bookings_service.timers.deadlines import Deadlines
 from bookings_service.domain import BookingRules, EventTerms, Waitlist
-from authkit.testing import caller
 from bookings_service.testing import event_created, seat_message
+from bookings_service.timers.deadlines import Deadlines
 
 pytestmark = pytest.mark.integration
 

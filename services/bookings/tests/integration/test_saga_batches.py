@@ -6,12 +6,13 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-from contracts.events import SeatsRejected, SeatsReleased, SeatsReserved
 from eventsourcing.persistence import Tracking
+
+from authkit.testing import caller
+from contracts.events import SeatsRejected, SeatsReleased, SeatsReserved
 from spine.eventstore import cause_of
 
 from bookings_service.consumers.saga import SagaHandler
-from authkit.testing import caller
 from bookings_service.testing import event_created, seat_message
 
 pytestmark = pytest.mark.integration

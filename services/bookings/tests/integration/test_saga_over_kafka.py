@@ -12,14 +12,15 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from authkit.testing import caller
 from contracts import Envelope, wrap
 from contracts.events import SeatsRejected, SeatsReleased, SeatsReserved
 from contracts.payments import PaymentSucceeded
 
-from bookings_service.timers.deadlines import Deadlines
 from bookings_service.main import Topics, build_worker
-from authkit.testing import caller
 from bookings_service.testing import event_created
+from bookings_service.timers.deadlines import Deadlines
 
 pytestmark = pytest.mark.integration
 

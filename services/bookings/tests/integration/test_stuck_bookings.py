@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from authkit.testing import caller
 from contracts import Envelope, wrap
 from contracts.events import SeatsReserved
 
-from bookings_service.timers.deadlines import Deadlines
 from bookings_service.main import build_worker
 from bookings_service.testing import event_created
+from bookings_service.timers.deadlines import Deadlines
 
 pytestmark = pytest.mark.integration
 

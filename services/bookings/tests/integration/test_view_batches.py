@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from spine.settings import InfraSettings
 from spine.testing import check_batched, fresh_database, golden_story, mixed_batch
 

@@ -9,13 +9,19 @@ from uuid import uuid4
 import pytest
 
 from bookings_service.domain import (
-    Booking, BookingRules, EventAlreadyStarted, EventIsCancelled, EventTerms, GroupSizeOutOfRange,
+    Booking,
+    BookingRules,
+    EventAlreadyStarted,
+    EventIsCancelled,
+    EventTerms,
+    GroupSizeOutOfRange,
     PaymentMethodNotAllowed,
 )
 
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
+DEFAULT_RULES = BookingRules()  # frozen: one shared default
 
 
 def terms(**changes) -> EventTerms:
@@ -25,7 +31,7 @@ def terms(**changes) -> EventTerms:
     return EventTerms(**{**values, **changes})
 
 
-def request(t: EventTerms, group_size: int = 2, method: str | None = "sandbox", rules=BookingRules()) -> Booking:
+def request(t: EventTerms, group_size: int = 2, method: str | None = "sandbox", rules=DEFAULT_RULES) -> Booking:
     return Booking.request(booking_id=uuid4(), user_id=uuid4(), terms=t, group_size=group_size,
                            payment_method=method, rules=rules, now=NOW)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts import vocabulary
 
 from bookings_service.api.schemas import BookingPublic

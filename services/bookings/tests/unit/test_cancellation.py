@@ -7,12 +7,19 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts.bookings import BookingCancelled
 from contracts.events import EventCancelled, SeatsRejected, SeatsReserved
 from contracts.payments import PaymentSucceeded, RefundPayment
 
 from bookings_service.domain import (
-    Actor, Booking, BookingRules, CancellationDeadlinePassed, CancellationTerms, EventTerms, refund_after_fee,
+    Actor,
+    Booking,
+    BookingRules,
+    CancellationDeadlinePassed,
+    CancellationTerms,
+    EventTerms,
+    refund_after_fee,
 )
 from bookings_service.testing import MemoryUnit, names
 
@@ -140,7 +147,7 @@ def test_a_fee_of_everything_refunds_nothing(unit):
 
 def test_event_cancellations_refund_in_full_whatever_the_fee():
     unit = MemoryUnit(now=NOW, rules_value=BookingRules(refund_fee_percent=Decimal(50)))
-    booking = confirmed(unit)
+    confirmed(unit)
     out = unit.given(EventCancelled(event_id=EVENT, cancelled_at=NOW))
     refund = next(m for m in out if isinstance(m, RefundPayment))
     assert refund.amount is None and refund.reason == "event_cancelled"

@@ -7,14 +7,34 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
+
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
-    BookingPromoted, BookingRejected,
-    BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingLatePaymentAccepted,
+    BookingPromoted,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
 )
-from contracts.events import EventCancelled, ReleaseSeats, ReserveSeats, SeatsRejected, SeatsReleased, SeatsReserved
+from contracts.events import (
+    EventCancelled,
+    EventUpdated,
+    ReleaseSeats,
+    ReserveSeats,
+    SeatsRejected,
+    SeatsReleased,
+    SeatsReserved,
+)
 from contracts.payments import (
-    PaymentFailed, PaymentRefunded, PaymentSucceeded, RefundPayment, RequestPayment, VoidPayment,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+    RefundPayment,
+    RequestPayment,
+    VoidPayment,
 )
 
 from bookings_service.domain import Actor, Booking, BookingRules, EventTerms, payment_id_for
@@ -398,9 +418,7 @@ def test_an_absurd_hold_setting_still_holds_the_seats_and_asks_for_payment():
     assert awaiting.expires_at == request.expires_at == NOW + timedelta(days=7)
 
 
-def updated(capacity: int, available: int = 0) -> "EventUpdated":
-    from contracts.events import EventUpdated
-
+def updated(capacity: int, available: int = 0) -> EventUpdated:
     return EventUpdated(event_id=EVENT, changes={"max_participants": capacity}, seats_available=available,
                         updated_at=NOW)
 

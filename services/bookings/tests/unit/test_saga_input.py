@@ -7,6 +7,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts import wrap
 from contracts.events import EventUpdated, SeatsRejected
 from contracts.payments import PaymentSucceeded

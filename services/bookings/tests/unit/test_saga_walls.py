@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts.events import ReserveSeats, SeatsReserved
 from contracts.payments import PaymentSucceeded, RefundPayment
 

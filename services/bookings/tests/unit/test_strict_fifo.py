@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts.events import ReleaseSeats, SeatsRejected, SeatsReleased, SeatsReserved
 
 from bookings_service.domain import Booking, BookingRules, EventTerms

@@ -9,8 +9,16 @@ from uuid import uuid4
 import pytest
 
 from bookings_service.domain import (
-    Actor, Booking, BookingRules, EventTerms, Holding, TooManyPendingPayments, TooManySeatsForUser, UserBookings,
-    check_user_limits, user_bookings_id,
+    Actor,
+    Booking,
+    BookingRules,
+    EventTerms,
+    Holding,
+    TooManyPendingPayments,
+    TooManySeatsForUser,
+    UserBookings,
+    check_user_limits,
+    user_bookings_id,
 )
 
 pytestmark = pytest.mark.unit

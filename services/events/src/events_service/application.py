@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
 
 from events_service.domain import (
-    Actor, Event, EventDetails, EventNotFound, Review, ReviewAlreadySubmitted, ReviewNotFound,
+    Actor,
+    Event,
+    EventDetails,
+    EventNotFound,
+    Review,
+    ReviewAlreadySubmitted,
+    ReviewNotFound,
 )
 from events_service.seating import SeatBatch
 
@@ -45,7 +52,7 @@ class Events(ServiceApplication):
         """The current state of one event; EventNotFound when there is none (or the id names another aggregate,
         e.g. the deterministic id where refusals for an unknown event are recorded)."""
         try:
-            found = self.repository.get(event_id)
+            found: object = self.repository.get(event_id)
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Event):
@@ -80,7 +87,7 @@ class Events(ServiceApplication):
     def get_review(self, review_id: UUID) -> Review:
         """One review as it stands; ReviewNotFound when the id names none."""
         try:
-            found = self.repository.get(review_id)
+            found: object = self.repository.get(review_id)
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Review):

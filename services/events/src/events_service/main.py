@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError
+
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from contracts.permissions import OPS_READ
-from eventsourcing.persistence import IntegrityError
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.problems import CONCURRENT_CHANGE, Refusal

@@ -10,12 +10,23 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts import Envelope
 from contracts.events import (
-    EventCancelled, EventCreated, EventUpdated, LeasedSeatsReturned, LeaseRefused, ReviewApproved, ReviewRejected,
-    ReviewSubmitted, SeatsLeased, SeatsRejected, SeatsReleased, SeatsReserved,
+    EventCancelled,
+    EventCreated,
+    EventUpdated,
+    LeasedSeatsReturned,
+    LeaseRefused,
+    ReviewApproved,
+    ReviewRejected,
+    ReviewSubmitted,
+    SeatsLeased,
+    SeatsRejected,
+    SeatsReleased,
+    SeatsReserved,
 )
-from pydantic import BaseModel
 from spine.relay import envelope_of
 
 from events_service.domain import Event, Review, UnknownEventAnswers

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
+
 from spine.unit import Unit
 
 from events_service.domain import Event, SeatCommand, UnknownEventAnswers

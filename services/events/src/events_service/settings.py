@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from authkit import AuthSettings
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
+
+from authkit import AuthSettings
 from spine.settings import InfraSettings
 
 

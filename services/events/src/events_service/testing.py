@@ -18,8 +18,8 @@ def feed_catalogue(events: Events, conninfo: str) -> int:
     Re-running it re-delivers everything, which must change nothing. Returns how many messages it applied.
     """
     notifications = events.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
-    envelopes = [public.to_envelope(events.mapper.to_domain_event(n), events.name) for n in notifications]
-    envelopes = [e for e in envelopes if e is not None]
+    maybe = [public.to_envelope(events.mapper.to_domain_event(n), events.name) for n in notifications]
+    envelopes = [e for e in maybe if e is not None]
     apply_in_transaction(conninfo, CatalogueProjection(), envelopes)
     return len(envelopes)
 
@@ -27,8 +27,8 @@ def feed_catalogue(events: Events, conninfo: str) -> int:
 def feed_reviews(events: Events, conninfo: str) -> int:
     """The same for the reviews and ratings read models (relay + projector without Kafka); re-running is a no-op."""
     notifications = events.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
-    envelopes = [public.to_envelope(events.mapper.to_domain_event(n), events.name) for n in notifications]
-    envelopes = [e for e in envelopes if e is not None]
+    maybe = [public.to_envelope(events.mapper.to_domain_event(n), events.name) for n in notifications]
+    envelopes = [e for e in maybe if e is not None]
     apply_in_transaction(conninfo, ReviewsProjection(), envelopes)
     return len(envelopes)
 

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from authkit.testing import caller
+
 from events_service.testing import feed_catalogue
 
 pytestmark = pytest.mark.api

@@ -7,8 +7,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from events_service import public
 from webkit.testing import assert_problem
+
+from events_service import public
 
 pytestmark = pytest.mark.api
 

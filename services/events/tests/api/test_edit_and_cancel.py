@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+
 from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts import limits as lim
 from webkit.openapi import unbounded_inputs
+from webkit.testing import assert_problem as problem
 
 from events_service.domain.unknown_event import UnknownEventAnswers
-from webkit.testing import assert_problem as problem
 
 pytestmark = pytest.mark.api
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts import wrap
 from contracts.payments import PaymentMethodsAvailable
 from spine.projector import apply_in_transaction

@@ -13,6 +13,7 @@ from threading import Barrier
 from uuid import UUID, uuid4
 
 import pytest
+
 from authkit.testing import Caller, caller
 from contracts import limits as lim
 from contracts import wrap

@@ -7,6 +7,7 @@ from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
+
 from contracts import wrap
 from contracts.events import ReleaseSeats, ReserveSeats
 from spine.handlers import HandlerSink

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import psycopg
 import pytest
+
 from contracts.topics import dlq
 from spine.replay import replay, verify
 from spine.testing import create_topics, unique_topic
@@ -155,6 +156,7 @@ def test_a_view_whose_version_changed_is_rebuilt_from_the_topic_at_start_up(sett
     events_topic, _, _ = topics_for_test
     app = build_events(settings)
     from spine.relay import Relay
+
     from events_service import public
     ids = [app.schedule_event(details(i), created_by=uuid4()).id for i in range(4)]
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from spine.eventstore import postgres_env
 from spine.testing import fresh_database
 

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from contracts import Envelope, wrap
 from contracts.bookings import BookingCancelled, BookingConfirmed, BookingRequested
 from contracts.topics import dlq

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from contracts import Envelope, parse_payload, wrap
-from contracts.events import ReleaseSeats, ReserveSeats
 from eventsourcing.persistence import Tracking
 from pydantic import ValidationError
+
+from contracts import Envelope, parse_payload, wrap
+from contracts.events import ReleaseSeats, ReserveSeats
 from spine.eventstore import postgres_env
 from spine.handlers import HandlerSink
 from spine.testing import fresh_database

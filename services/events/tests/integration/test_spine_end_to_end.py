@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from contracts.topics import dlq
 from spine.testing import create_topics, unique_topic
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+
 from contracts import registered, topics
 from contracts.bookings import BookingStatus
 

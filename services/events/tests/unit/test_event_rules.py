@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts.events import PAYMENT_METHODS as CONTRACT_PAYMENT_METHODS
 
 from events_service import domain

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts.events import SeatsRejected, SeatsReserved
 
 from events_service import public

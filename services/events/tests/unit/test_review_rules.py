@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from contracts import limits as lim
 from contracts import parse_payload
 from contracts.events import ReviewApproved, ReviewRejected, ReviewSubmitted

@@ -13,11 +13,16 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
 
 from notifications_service.domain.support import (
-    InvalidAssignee, SupportRequester, SupportThread, ThreadNotFound, check_content,
+    InvalidAssignee,
+    SupportRequester,
+    SupportThread,
+    ThreadNotFound,
+    check_content,
 )
 
 T = TypeVar("T")

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg_pool import ConnectionPool
+
 from authkit import TokenVerifier
 from authkit.revocation import DisabledUsers, DisabledUsersProjection
-from psycopg_pool import ConnectionPool
 from spine.db import connection_pool
 from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore
@@ -19,9 +20,9 @@ from notifications_service.projections.support_threads import SupportThreadsView
 from notifications_service.projections.views import all_views
 from notifications_service.settings import Settings
 from notifications_service.storage.inbox import Inbox
-from notifications_service.storage.preferences_store import Preferences
 from notifications_service.storage.mailing_store import MailingStore
 from notifications_service.storage.mailings import ensure_mailing_tables
+from notifications_service.storage.preferences_store import Preferences
 from notifications_service.storage.schema import ensure_schema
 from notifications_service.storage.support_threads import SupportThreads
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from eventsourcing.persistence import IntegrityError
+
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from contracts.permissions import OPS_READ
-from eventsourcing.persistence import IntegrityError
 from spine.db import connection_pool
 from spine.relay import Relay
 from spine.worker import Worker
@@ -23,14 +24,14 @@ from notifications_service.api.support import router as support_router
 from notifications_service.api.unsubscribe import router as unsubscribe_router
 from notifications_service.bootstrap import build, build_support, ensure_tables
 from notifications_service.consumers.triggers import NotificationTriggers
-from notifications_service.timers.mailing_sender import MailingSender
-from notifications_service.timers.sender import Sender
 from notifications_service.domain import mailing, support, unsubscribe
 from notifications_service.domain.categories import TransactionalCategory
 from notifications_service.projections.support_threads import SupportThreadsView
 from notifications_service.projections.views import BookingsView, EventsView, UsersView
 from notifications_service.public import to_public
 from notifications_service.settings import Settings
+from notifications_service.timers.mailing_sender import MailingSender
+from notifications_service.timers.sender import Sender
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).
 DOMAIN_ERRORS: dict[type[Exception], int | Refusal] = {

@@ -8,10 +8,15 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from contracts.support import (
-    SupportMessagePosted, SupportReplied, SupportThreadAssigned, SupportThreadClosed, SupportThreadReopened,
-)
 from pydantic import BaseModel
+
+from contracts.support import (
+    SupportMessagePosted,
+    SupportReplied,
+    SupportThreadAssigned,
+    SupportThreadClosed,
+    SupportThreadReopened,
+)
 
 from notifications_service.domain.support import SupportThread
 

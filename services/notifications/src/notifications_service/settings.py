@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from authkit import AuthSettings
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
-from spine.settings import InfraSettings
 
+from authkit import AuthSettings
+from spine.settings import InfraSettings
 
 DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret"
 DEV_PUBLIC_URL = "http://127.0.0.1:8000"

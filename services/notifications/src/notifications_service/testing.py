@@ -15,7 +15,11 @@ from uuid import UUID, uuid4
 
 from contracts import Envelope, wrap
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingConfirmed, BookingPromoted, BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment,
+    BookingConfirmed,
+    BookingPromoted,
+    BookingRequested,
+    BookingWaitlisted,
 )
 from contracts.events import EventCancelled, EventCreated, EventUpdated
 from contracts.payments import PaymentSucceeded

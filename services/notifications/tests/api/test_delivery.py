@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import psycopg
 import pytest
-from contracts import Envelope
 from icalendar import Calendar
+
+from contracts import Envelope
 
 from notifications_service.delivery.calendar import booking_uid
 from notifications_service.testing import START, Story, calendar_of, feed, mails

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from authkit.testing import caller
 
 from notifications_service.testing import assert_problem

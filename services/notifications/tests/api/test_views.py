@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+
 from contracts import wrap
 from contracts.users import UserProfileUpdated, UserRoleChanged
 

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 import pytest
 
-from notifications_service.timers.mailing_sender import MailingSender
 from notifications_service.testing_comms import World, email_of, part_of, received, recipient_of, smtp_sink
+from notifications_service.timers.mailing_sender import MailingSender
 
 pytestmark = pytest.mark.integration
 

@@ -22,6 +22,7 @@ from collections import Counter
 
 import psycopg
 import pytest
+
 from spine.testing import create_topics, unique_topic
 
 from notifications_service.testing_comms import World, email_of, received, recipient_of, smtp_sink

@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+
 from spine.testing import create_topics, unique_topic
 
 from notifications_service.testing_comms import World

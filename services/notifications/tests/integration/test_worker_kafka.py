@@ -9,6 +9,7 @@ import time
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from contracts import Envelope
 from contracts.topics import dlq
 from spine.testing import create_topics, unique_topic

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from spine.settings import UnsafeConfiguration
 
 from notifications_service.settings import Settings

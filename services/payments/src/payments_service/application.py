@@ -17,15 +17,21 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
+
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
 
 from payments_service import domain
 from payments_service.domain import Payment, PaymentOrder, Wallet, settlement
 from payments_service.providers import (
-    ChargeRequest, ChargeState, CreatedCharge, ProviderNotEnabled, ProviderRefused,
+    ChargeRequest,
+    ChargeState,
+    CreatedCharge,
+    PaymentProvider,
+    ProviderNotEnabled,
+    ProviderRefused,
+    Providers,
 )
-from payments_service.providers import PaymentProvider, Providers
 
 log = logging.getLogger("payments.application")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from psycopg_pool import ConnectionPool
+
 from authkit import TokenVerifier
 from authkit.revocation import DisabledUsers, DisabledUsersProjection
-from psycopg_pool import ConnectionPool
 from spine.db import connection_pool
 from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore
@@ -18,13 +19,13 @@ from spine.projector import ProjectionStore
 from payments_service.application import Payments
 from payments_service.projections.payments_query import PaymentsQuery
 from payments_service.projections.payments_view import PaymentsView
+from payments_service.provider_webhooks import ProviderWebhooks
 from payments_service.providers import PaymentProvider, Providers
 from payments_service.providers.offline import BalanceProvider, CashProvider
 from payments_service.providers.sandbox import SandboxProvider
 from payments_service.providers.sandbox_ledger import PostgresLedger
-from payments_service.timers.reconciler import Reconciler
 from payments_service.settings import Settings
-from payments_service.provider_webhooks import ProviderWebhooks
+from payments_service.timers.reconciler import Reconciler
 
 
 @dataclass

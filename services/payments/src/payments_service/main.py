@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError
+from fastapi import APIRouter
+
 from authkit.deps import install_auth, require, token_subject
 from authkit.revocation import DisabledUsersProjection
 from contracts import topics
 from contracts.permissions import OPS_READ
-from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter
 from spine.db import connection_pool
 from spine.relay import Relay
 from spine.worker import Worker
@@ -22,11 +23,17 @@ from payments_service.api.webhooks import sandbox_router
 from payments_service.bootstrap import build, build_payments, build_reconciler
 from payments_service.consumers.commands import PaymentCommands
 from payments_service.projections.payments_view import PaymentsView
-from payments_service.providers import (
-    InvalidWebhookSignature, ProviderError, ProviderNotEnabled, ProviderRefused, Providers, UntrustedWebhookSource,
-    WebhookRejected, WebhooksNotSupported,
-)
 from payments_service.provider_webhooks import NotSandboxPayment
+from payments_service.providers import (
+    InvalidWebhookSignature,
+    ProviderError,
+    ProviderNotEnabled,
+    ProviderRefused,
+    Providers,
+    UntrustedWebhookSource,
+    WebhookRejected,
+    WebhooksNotSupported,
+)
 from payments_service.settings import Settings
 
 # One place maps refusals to HTTP statuses (subclasses inherit their base's status).

@@ -10,11 +10,17 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts import Envelope
 from contracts.payments import (
-    PaymentFailed, PaymentMethodsAvailable, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided,
+    PaymentFailed,
+    PaymentMethodsAvailable,
+    PaymentRefunded,
+    PaymentRequested,
+    PaymentSucceeded,
+    PaymentVoided,
 )
-from pydantic import BaseModel
 from spine.relay import envelope_of
 
 from payments_service.domain import Payment, PaymentMethods

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-
-from authkit import AuthSettings
 from ipaddress import ip_network
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
+
+from authkit import AuthSettings
 from spine.settings import InfraSettings
 
 from payments_service.providers.yookassa_provider import DEFAULT_NETWORKS

@@ -16,8 +16,8 @@ def feed_payments_view(payments: Payments, conninfo: str) -> int:
     Re-running it re-delivers everything, which must change nothing. Returns how many messages it applied.
     """
     notifications = payments.recorder.select_notifications(start=0, limit=100_000, inclusive_of_start=False)
-    envelopes = [public.to_envelope(payments.mapper.to_domain_event(n), payments.name) for n in notifications]
-    envelopes = [e for e in envelopes if e is not None]
+    maybe = [public.to_envelope(payments.mapper.to_domain_event(n), payments.name) for n in notifications]
+    envelopes = [e for e in maybe if e is not None]
     apply_in_transaction(conninfo, PaymentsView(), envelopes)
     return len(envelopes)
 

@@ -9,10 +9,11 @@ from itertools import count
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import Tracking
+
 from authkit.testing import caller
 from contracts import wrap
 from contracts.payments import RequestPayment, VoidPayment
-from eventsourcing.persistence import Tracking
 
 from payments_service.consumers.commands import PaymentCommands
 from payments_service.testing import URL, assert_problem, pay_in_sandbox

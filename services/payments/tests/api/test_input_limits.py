@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from webkit.openapi import unbounded_inputs
 
 from payments_service.domain import wallet_id

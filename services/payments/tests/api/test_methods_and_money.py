@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from contracts.payments import PaymentMethodsAvailable
 
 from payments_service import domain, public

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from authkit.testing import caller
 from fastapi.testclient import TestClient
+
+from authkit.testing import caller
 from spine.settings import UnsafeConfiguration
 
 from payments_service.main import create_app

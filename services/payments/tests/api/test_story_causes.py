@@ -8,6 +8,7 @@ from __future__ import annotations
 from uuid import UUID, uuid4
 
 import pytest
+
 from contracts import wrap
 from contracts.payments import RequestPayment
 from spine.handlers import HandlerSink

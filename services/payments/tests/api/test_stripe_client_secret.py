@@ -11,8 +11,9 @@ from uuid import uuid4
 
 import pytest
 import stripe
-from authkit.testing import caller
 from fastapi.testclient import TestClient
+
+from authkit.testing import caller
 
 from payments_service.domain import PaymentOrder
 from payments_service.main import create_app

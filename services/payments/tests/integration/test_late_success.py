@@ -13,13 +13,14 @@ from uuid import uuid4
 
 import pytest
 import stripe
+
 from spine.eventstore import postgres_env
 
 from payments_service.application import Payments
 from payments_service.domain import PaymentOrder
+from payments_service.provider_webhooks import ProviderWebhooks
 from payments_service.providers import ChargeState, Providers
 from payments_service.providers.stripe_provider import StripeProvider
-from payments_service.provider_webhooks import ProviderWebhooks
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,7 @@ from uuid import uuid4
 import pytest
 import stripe
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from authkit.testing import caller
 from contracts import Envelope, wrap
 from contracts.payments import RefundPayment, RequestPayment

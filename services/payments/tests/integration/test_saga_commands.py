@@ -8,6 +8,7 @@ from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
+
 from contracts import Envelope, wrap
 from contracts.payments import RefundPayment, RequestPayment
 from spine.handlers import HandlerSink

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from spine.settings import InfraSettings
 from spine.testing import check_redelivery, fresh_database, golden_story
 

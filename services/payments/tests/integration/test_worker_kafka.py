@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from contracts import Envelope, parse_payload, wrap
 from contracts.payments import PaymentRefunded, RefundPayment, RequestPayment
 from contracts.topics import dlq

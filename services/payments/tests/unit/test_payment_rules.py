@@ -6,6 +6,7 @@ from decimal import Decimal
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import pytest
+
 from contracts.events import PAYMENT_METHODS
 
 from payments_service import domain

@@ -16,8 +16,14 @@ from uuid import uuid4
 import pytest
 import stripe
 
-from payments_service.providers import ChargeRequest, InvalidWebhookSignature, Providers, ProviderNotEnabled
-from payments_service.providers import UntrustedWebhookSource, WebhookRejected
+from payments_service.providers import (
+    ChargeRequest,
+    InvalidWebhookSignature,
+    ProviderNotEnabled,
+    Providers,
+    UntrustedWebhookSource,
+    WebhookRejected,
+)
 from payments_service.providers.offline import BalanceProvider, CashProvider
 from payments_service.providers.sandbox import MemoryLedger, SandboxProvider
 from payments_service.providers.stripe_provider import StripeProvider

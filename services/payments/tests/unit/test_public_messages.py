@@ -6,6 +6,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+
 from contracts import parse_payload
 from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded
 

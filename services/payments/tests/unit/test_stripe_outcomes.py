@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import pytest
 import stripe
+
 from spine.errors import Failure, classify
 
 from payments_service.providers import ChargeRequest, ProviderError, ProviderRefused

@@ -16,6 +16,7 @@ from authkit import Principal, TokenVerifier
 from spine.db import connection_pool
 from spine.eventstore import postgres_env
 from spine.projector import ProjectionStore
+
 from users_service.application import TokenPolicy, Users
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import IntegrityError
+
 from authkit.deps import install_auth, require, token_subject
 from contracts.permissions import OPS_READ
-from eventsourcing.persistence import IntegrityError
 from spine.relay import Relay
 from spine.worker import Worker
 from webkit.problems import CONCURRENT_CHANGE, Refusal
@@ -15,9 +16,21 @@ from users_service import public
 from users_service.api import ROUTERS
 from users_service.bootstrap import Container, build
 from users_service.domain import (
-    AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
-    InvalidRole, InvalidSetting, OwnAccountManagement, PasswordResetInvalid, RefreshTokenInvalid, SettingNotFound,
-    UnknownRole, UserNotFound, WeakPassword, WrongPassword,
+    AccountDisabled,
+    AccountNotDisabled,
+    BeyondYourPermissions,
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    InvalidRole,
+    InvalidSetting,
+    OwnAccountManagement,
+    PasswordResetInvalid,
+    RefreshTokenInvalid,
+    SettingNotFound,
+    UnknownRole,
+    UserNotFound,
+    WeakPassword,
+    WrongPassword,
 )
 from users_service.passwords import HashingBusy
 from users_service.settings import Settings

@@ -13,9 +13,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.users import (
-    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserProfileUpdated,
-    UserRegistered, UserRoleChanged,
+    RoleDefined,
+    SettingChanged,
+    SettingReset,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordChanged,
+    UserProfileUpdated,
+    UserRegistered,
+    UserRoleChanged,
 )
+
 from users_service.domain import Role, Setting, User
 
 

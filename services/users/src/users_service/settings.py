@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from authkit.settings import AUDIENCE, ISSUER
 from contracts import topics
 from spine.settings import InfraSettings
+
 from users_service.domain.password_policy import WeakPassword, check_password_strength
 
 DEFAULT_SECRET_KEY = "change_me"

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from spine.relay import envelope_of
+
 from users_service import public
 from users_service.domain import role_id, setting_id
 

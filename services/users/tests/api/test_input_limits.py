@@ -7,6 +7,7 @@ import json
 from uuid import uuid4
 
 import pytest
+
 from contracts import limits as lim
 from webkit.openapi import unbounded_inputs
 

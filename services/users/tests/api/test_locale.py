@@ -6,6 +6,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+
 from contracts import parse_payload
 from contracts.users import UserProfileUpdated, UserRegistered
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spine.eventstore import postgres_env
+
 from users_service.application import Users
 from users_service.bootstrap import Container
 from users_service.domain import Setting

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from spine.relay import envelope_of
+
 from users_service import public
 from users_service.domain import setting_id
 from users_service.domain.setting import KNOWN_SETTINGS

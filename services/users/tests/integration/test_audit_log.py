@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from contracts import Envelope, registered
 from spine.testing import create_topics, fresh_database, unique_topic
 from spine.worker import Worker
+
 from users_service.bootstrap import build
 from users_service.domain.audit_entry import is_secret
 from users_service.settings import Settings

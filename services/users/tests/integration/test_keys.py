@@ -11,6 +11,7 @@ from authkit import TokenVerifier
 from authkit.tokens import issue_access_token
 from spine.settings import InfraSettings
 from spine.testing import fresh_database
+
 from users_service.keys import KeyRing, SigningKeyError
 
 pytestmark = pytest.mark.integration

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from contracts import Envelope, parse_payload
 from contracts.users import RoleDefined, UserDisabled, UserRegistered
 from spine.testing import create_topics, fresh_database, unique_topic
+
 from users_service.bootstrap import build
 from users_service.domain import EmailAlreadyRegistered
 from users_service.main import build_worker

@@ -16,6 +16,7 @@ from authkit.revocation import DisabledUsers, DisabledUsersProjection
 from spine.db import connection_pool
 from spine.testing import create_topics, fresh_database, unique_topic
 from spine.worker import Worker
+
 from users_service.bootstrap import build
 from users_service.main import build_worker
 from users_service.settings import Settings

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from contracts import Envelope, topics
+
 from users_service.domain.audit_entry import MAX_BYTES, compact_payload, entity_of, is_secret
 
 pytestmark = pytest.mark.unit

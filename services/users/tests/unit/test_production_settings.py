@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from spine.settings import UnsafeConfiguration
+
 from users_service.settings import Settings
 
 pytestmark = pytest.mark.unit

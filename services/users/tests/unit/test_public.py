@@ -8,9 +8,16 @@ from uuid import uuid4
 import pytest
 
 from contracts.users import (
-    RoleDefined, SettingChanged, SettingReset, UserDisabled, UserEnabled, UserPasswordChanged, UserRegistered,
+    RoleDefined,
+    SettingChanged,
+    SettingReset,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordChanged,
+    UserRegistered,
     UserRoleChanged,
 )
+
 from users_service.domain import EmailRegistration, Role, Setting, TokenFamily, User
 from users_service.public import to_public
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
+
+from authkit.deps import CurrentPrincipal
 from spine import context
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.links import link, linked

@@ -8,10 +8,11 @@ import io
 from typing import Annotated, Literal
 from uuid import UUID
 
+from fastapi import APIRouter, Query, Request, Response
+
 from authkit import Principal
 from authkit.deps import CurrentPrincipal
 from contracts.permissions import BOOKINGS_READ_ALL, EVENTS_MANAGE_ANY
-from fastapi import APIRouter, Query, Request, Response
 from webkit.consistency import AfterParam, read_after, stale_response
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses

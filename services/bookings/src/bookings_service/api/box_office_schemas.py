@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, Field
+
 from contracts.money import format_amount
 from contracts.vocabulary import BookingStatus, CancellationReason, PaymentMethod, PaymentStatus, RejectionReason
-from pydantic import BaseModel, Field
 
 from bookings_service.projections.box_office_query import SalesSummary
 

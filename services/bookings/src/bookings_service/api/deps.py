@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Depends, Request
+
 from authkit import Principal
 from contracts.permissions import BOOKINGS_MANAGE_ANY, BOOKINGS_READ_ALL
-from fastapi import Depends, Request
 
 from bookings_service.bootstrap import Container
 from bookings_service.domain import Actor

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from contracts import limits as lim
 from contracts.money import CanonicalMoney
 from contracts.vocabulary import BookingStatus, CancellationReason, PaymentMethod, RejectionReason
-from pydantic import BaseModel, ConfigDict, Field
 from webkit.fields import Line, PositiveInt32
 
 from bookings_service.domain import AWAITING_PAYMENT, WAITLISTED, Booking

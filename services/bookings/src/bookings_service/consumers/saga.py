@@ -2,7 +2,8 @@
 
 Maps each message to what the saga hears (`saga_input.to_domain`), lets the domain policy
 (`domain.saga.BookingSaga`) react, and saves every changed aggregate together with the message's position:
-a redelivered message is a no-op, and a crash between messages resumes from the stored state. Types it does not know (or does not use) only advance the position.
+a redelivered message is a no-op, and a crash between messages resumes from the stored state.
+Types it does not know (or does not use) only advance the position.
 
 `handle_batch` takes a whole partition batch: each aggregate is loaded once and everything is saved in
 one transaction with the batch's last position (a rush on one event is one partition, so this is what
@@ -17,8 +18,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from contracts import Envelope, topics
 from eventsourcing.persistence import IntegrityError, Tracking
+
+from contracts import Envelope, topics
 
 from bookings_service.application import Bookings
 from bookings_service.consumers.saga_input import to_domain

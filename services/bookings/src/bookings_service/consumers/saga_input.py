@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from contracts import Envelope, parse_payload
-from contracts import events as seats
-from contracts import payments
 from pydantic import BaseModel
+
+from contracts import Envelope, parse_payload, payments
+from contracts import events as seats
 
 from bookings_service.domain import saga_inputs as heard
 from bookings_service.domain.saga_inputs import SagaInput

@@ -143,6 +143,12 @@ class Booking(Aggregate):
         if not self.is_live:
             raise errors.BookingNotCancellable(f"booking {self.id} is {self.status}; it can no longer be cancelled")
 
+    def _price(self) -> tuple[Decimal, str, str]:
+        """A paid booking's amount, currency and method (`request` sets all three for a paid event)."""
+        if self.amount is None or self.currency is None or self.payment_method is None:
+            raise errors.IllegalTransition(f"booking {self.id} has no price to hold seats for")
+        return self.amount, self.currency, self.payment_method
+
     def _check_status(self, *allowed: BookingStatus) -> None:
         if self.status not in allowed:
             raise errors.IllegalTransition(f"booking {self.id} is {self.status}, expected {' or '.join(allowed)}")
@@ -204,9 +210,10 @@ class Booking(Aggregate):
                 self._confirmed(**self._ref(), group_size=self.group_size, attempt=attempt,
                                 payment_id=self.paid_payment_id)
             elif self.is_paid:
-                cash_until = self.event_starts_at if self.payment_method == "cash" else None
+                amount, currency, method = self._price()
+                cash_until = self.event_starts_at if method == "cash" else None
                 self._seats_held(**self._ref(), attempt=attempt, payment_id=payment_id_for(self.id, attempt),
-                                 amount=self.amount, currency=self.currency, payment_method=self.payment_method,
+                                 amount=amount, currency=currency, payment_method=method,
                                  expires_at=rules.hold_deadline(now, cash_until=cash_until),
                                  organizer_id=self.organizer_id)
             else:
@@ -359,6 +366,8 @@ class Booking(Aggregate):
     def refuse_late_payment(self, attempt: int) -> None:
         """Seats are gone for a late payer: the booking stays expired and the money goes back."""
         self._check_status(PENDING)
+        if self.paid_payment_id is None:
+            raise errors.IllegalTransition(f"booking {self.id} has no late payment to refuse")
         self._late_payment_refused(**self._ref(), payment_id=self.paid_payment_id, attempt=attempt)
 
     class LatePaymentRefused(Aggregate.Event):

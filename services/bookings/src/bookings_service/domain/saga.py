@@ -34,8 +34,17 @@ from uuid import UUID
 from bookings_service.domain.booking import PENDING, WAITLISTED, Booking
 from bookings_service.domain.lease import SeatLedger
 from bookings_service.domain.saga_inputs import (
-    EventCancelled, EventUpdated, LeasedSeatsReturned, LeaseRefused, PaymentFailed, PaymentRefunded,
-    PaymentSucceeded, SeatsLeased, SeatsRejected, SeatsReleased, SeatsReserved,
+    EventCancelled,
+    EventUpdated,
+    LeasedSeatsReturned,
+    LeaseRefused,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+    SeatsLeased,
+    SeatsRejected,
+    SeatsReleased,
+    SeatsReserved,
 )
 from bookings_service.domain.terms import BookingRules
 from bookings_service.domain.waitlist import Waitlist, may_take_seats

@@ -16,8 +16,15 @@ from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
-    BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingLatePaymentAccepted,
+    BookingPromoted,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
 )
 from spine.views import Rows, View
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+
 from spine.metrics import SAGA_OLDEST_SECONDS, SAGA_STUCK
 
 STATUSES = ("pending", "awaiting_payment")
@@ -33,7 +35,7 @@ class StuckSagas:
     def __call__(self) -> dict[str, int]:
         now = datetime.now(UTC)
         with self.pool.connection() as conn:
-            rows = conn.execute(STUCK_SQL, {"before": now - self.stuck_after}).fetchall()
+            rows = conn.cursor(row_factory=dict_row).execute(STUCK_SQL, {"before": now - self.stuck_after}).fetchall()
         counts = {r["status"]: r["n"] for r in rows}
         for status in STATUSES:
             SAGA_STUCK.labels("bookings", status).set(counts.get(status, 0))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Depends, Request
+
 from authkit import Principal
 from contracts.permissions import EVENTS_MANAGE_ANY
-from fastapi import Depends, Request
 
 from events_service.application import Events
 from events_service.domain import Actor, fallback_payment_methods

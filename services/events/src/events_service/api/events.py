@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
-from contracts.permissions import EVENTS_CREATE
 from contracts import limits as lim
+from contracts.permissions import EVENTS_CREATE
 from contracts.vocabulary import EventStatus
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.body_limit import body_limit
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.fields import Line, Timestamp

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, OptionalPrincipal, require
 from contracts.permissions import REVIEWS_MODERATE
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
+from pydantic import BaseModel, Field, model_validator
+
 from contracts import limits as lim
 from contracts.money import CanonicalMoney
 from contracts.vocabulary import EventStatus, PaymentMethod, ReviewStatus
-from pydantic import BaseModel, Field, model_validator
 from webkit.fields import Int32, Line, LowerLine, Text, Timestamp
 
 from events_service.domain import Event, Review

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from eventsourcing.persistence import Tracking
+
 from contracts import Envelope, parse_payload, topics
 from contracts import events as messages
-from eventsourcing.persistence import Tracking
 from spine.handlers import caused_by_message
 
 from events_service.application import Events

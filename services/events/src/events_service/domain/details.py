@@ -7,10 +7,10 @@ imports no framework.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from collections.abc import Collection
 from typing import Any
 
 from contracts.currencies import MINOR_UNITS, fits_minor_units

@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from contracts import limits as lim
 from eventsourcing.domain import Aggregate, event
+
+from contracts import limits as lim
 
 from events_service.domain import errors
 from events_service.domain.event import Event

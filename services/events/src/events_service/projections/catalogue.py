@@ -19,14 +19,28 @@ from uuid import UUID
 from psycopg import Cursor
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Index, Integer, MetaData, Numeric, Table, Text,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, topics
 from contracts.events import (
-    EventCancelled, EventCreated, EventDetails, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved,
+    EventCancelled,
+    EventCreated,
+    EventDetails,
+    EventUpdated,
+    SeatsRejected,
+    SeatsReleased,
+    SeatsReserved,
 )
 from spine.views import Rows, View
 
@@ -73,7 +87,10 @@ _INSERTED = ("event_id", "title", "description", "start_time", "duration_minutes
 
 @cache
 def _adapter(field: str) -> TypeAdapter[Any]:
-    return TypeAdapter(EventDetails.model_fields[field].annotation)
+    annotation = EventDetails.model_fields[field].annotation
+    if annotation is None:  # every EventDetails field is annotated; pydantic's type allows None
+        raise TypeError(f"EventDetails.{field} has no type")
+    return TypeAdapter(annotation)
 
 
 class CatalogueProjection(View):

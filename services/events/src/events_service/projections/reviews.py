@@ -13,7 +13,16 @@ from typing import Any
 
 from psycopg import Cursor
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, MetaData, SmallInteger, Table, Text, Uuid,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    Uuid,
 )
 
 from contracts import Envelope, topics

@@ -10,8 +10,9 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 from sqlalchemy import func, select
 
-from events_service.projections.reviews import event_ratings, reviews
 from spine.views import run
+
+from events_service.projections.reviews import event_ratings, reviews
 
 
 @dataclass(frozen=True)

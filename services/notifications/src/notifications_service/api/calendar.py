@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Response
+
+from authkit.deps import CurrentPrincipal
 from webkit.problems import Problem, problem_responses
 
 from notifications_service.api.deps import Services

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from contracts import limits as lim
 from pydantic import BaseModel, ConfigDict, Field
+
+from contracts import limits as lim
 from webkit.fields import Line, LowerLine, Text, Timestamp
 
 BookingStatus = Literal["pending", "awaiting_payment", "confirmed", "waitlisted", "cancelled", "rejected", "expired"]

@@ -6,13 +6,14 @@ Admins may address anyone; organizers only people booked on their own events (fi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from authkit import Principal
 from authkit.deps import require
 from contracts.permissions import ADMIN, MAILINGS_MANAGE
-from fastapi import APIRouter, Depends, Request, Response
-from typing import Annotated
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import problem_responses
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from authkit.deps import CurrentPrincipal
 from fastapi import APIRouter, Query, Request, Response
+
+from authkit.deps import CurrentPrincipal
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
 

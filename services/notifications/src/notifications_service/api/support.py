@@ -9,16 +9,20 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
+from fastapi import APIRouter, Depends, Query, Request, Response
+
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import SUPPORT_REPLY
-from fastapi import APIRouter, Depends, Query, Request, Response
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses
 
 from notifications_service.api.deps import Services
 from notifications_service.api.support_schemas import (
-    SupportAssign, SupportMessageCreate, SupportThreadPublic, SupportThreadSummary,
+    SupportAssign,
+    SupportMessageCreate,
+    SupportThreadPublic,
+    SupportThreadSummary,
 )
 from notifications_service.domain.support import SupportThread, ThreadNotFound
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from webkit.fields import Text
 
 from notifications_service.domain.support import MAX_CONTENT, SupportThread

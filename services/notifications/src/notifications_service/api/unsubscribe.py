@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert
+
 from webkit.fields import Line
 from webkit.problems import problem_responses
 

@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from contracts import Envelope, topics
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
-from spine.projector import SqlProjection
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+
+from contracts import Envelope, topics
+from spine.projector import SqlProjection
 
 from notifications_service.domain.triggers import Trigger, triggers_for
 from notifications_service.projections.tables import LIVE_BOOKING_STATUSES, bookings_view

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+
 from spine.metrics import EMAILS
 
 from notifications_service.settings import Settings

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts import Envelope, parse_payload, topics
-from contracts.support import (
-    SupportMessagePosted, SupportReplied, SupportThreadAssigned, SupportThreadClosed, SupportThreadReopened,
-)
 from psycopg import Cursor
-from spine.projector import SqlProjection
-from spine.views import Rows
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, Table, Text, delete
 from sqlalchemy.dialects.postgresql import UUID
+
+from contracts import Envelope, parse_payload, topics
+from contracts.support import (
+    SupportMessagePosted,
+    SupportReplied,
+    SupportThreadAssigned,
+    SupportThreadClosed,
+    SupportThreadReopened,
+)
+from spine.projector import SqlProjection
+from spine.views import Rows
 
 from notifications_service.storage.sql import create_tables, metadata, run
 

@@ -10,19 +10,27 @@ type first and parses only the payloads it uses (most of a topic's traffic is ot
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsInt
+
+from psycopg import Cursor
+from sqlalchemy import Table
 
 from contracts import Envelope, parse_payload, topics
 from contracts.bookings import (
-    BookingAwaitingPayment, BookingCancelled, BookingConfirmed, BookingExpired, BookingLatePaymentAccepted,
-    BookingPromoted, BookingRejected, BookingRequested, BookingWaitlisted,
+    BookingAwaitingPayment,
+    BookingCancelled,
+    BookingConfirmed,
+    BookingExpired,
+    BookingLatePaymentAccepted,
+    BookingPromoted,
+    BookingRejected,
+    BookingRequested,
+    BookingWaitlisted,
 )
 from contracts.events import EventCancelled, EventCreated, EventUpdated
 from contracts.users import UserDisabled, UserEnabled, UserProfileUpdated, UserRegistered, UserRoleChanged
-from psycopg import Cursor
 from spine.projector import SqlProjection
 from spine.views import Rows, View
-from sqlalchemy import Table
 
 from notifications_service.domain.schedule import SCHEDULE_FIELDS, as_datetime, place_of
 from notifications_service.projections.tables import bookings_view, events_view, users_view
@@ -112,6 +120,13 @@ class EventsView(_LocalView):
         rows.write(cur)
 
 
+def _int(value: object) -> int:
+    """A number from an update's free-form `changes` (what `int()` takes; anything else is a TypeError)."""
+    if isinstance(value, str | SupportsInt):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
 def _changed(row: dict, message: EventUpdated, envelope: Envelope) -> dict:
     """The columns an EventUpdated changes, given the event's row as it is."""
     changes = message.changes
@@ -119,14 +134,14 @@ def _changed(row: dict, message: EventUpdated, envelope: Envelope) -> dict:
     if "title" in changes:
         values["title"] = str(changes["title"])
     if "max_participants" in changes:
-        values["max_participants"] = int(changes["max_participants"])  # type: ignore[arg-type]
+        values["max_participants"] = _int(changes["max_participants"])
     start, end = row["start_time"], row["end_time"]
     if "start_time" in changes or "duration_minutes" in changes:
         duration = end - start
         if "start_time" in changes:
             start = as_datetime(changes["start_time"])
         if "duration_minutes" in changes:
-            duration = timedelta(minutes=int(changes["duration_minutes"]))  # type: ignore[arg-type]
+            duration = timedelta(minutes=_int(changes["duration_minutes"]))
         values |= {"start_time": start, "end_time": start + duration}
     if (place := place_of(changes)) is not None:
         values["place"] = place

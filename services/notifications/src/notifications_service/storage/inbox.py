@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from notifications_service.storage.notifications import notifications as t
 from notifications_service.storage.sql import run
 
+
 class Inbox:
     """One user's notifications; nobody reaches another user's (the user id is part of every query)."""
 

@@ -8,7 +8,15 @@ and adds nothing. The sender (delivery.sender) renders pending rows and sends th
 from __future__ import annotations
 
 from sqlalchemy import (
-    Column, DateTime, Index, Integer, Table, Text, UniqueConstraint, func, text,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 

@@ -8,9 +8,10 @@ psycopg's pyformat and executes it on a cursor or connection (on an async connec
 from __future__ import annotations
 
 from psycopg import Cursor
+from sqlalchemy import MetaData, Table
+
 from spine import views
 from spine.views import run  # noqa: F401  (the service's modules import it from here)
-from sqlalchemy import MetaData, Table
 
 metadata = MetaData()
 

@@ -33,8 +33,15 @@ from sqlalchemy import and_, func, select, update
 from notifications_service.delivery.calendar import booking_calendar
 from notifications_service.delivery.context import Context, load_context
 from notifications_service.delivery.render import Rendered, Renderer
-from notifications_service.delivery.smtp import (Attachment, SmtpMailer, build_email, counted, message_id, refused,
-                                                 retry_delay)
+from notifications_service.delivery.smtp import (
+    Attachment,
+    SmtpMailer,
+    build_email,
+    counted,
+    message_id,
+    refused,
+    retry_delay,
+)
 from notifications_service.settings import Settings
 from notifications_service.storage.notifications import notifications as t
 from notifications_service.storage.sql import run

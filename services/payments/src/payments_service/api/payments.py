@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import PAYMENTS_CONFIRM, PAYMENTS_READ_ALL, PAYMENTS_REFUND
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from webkit.fields import Timestamp
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
+from webkit.fields import Timestamp
 from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import Problem, problem_responses

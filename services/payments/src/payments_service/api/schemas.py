@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from pydantic import BaseModel, Field, field_validator
+
 from contracts import limits as lim
 from contracts.money import CanonicalMoney
 from contracts.vocabulary import PaymentMethod, PaymentStatus, RefundReason
-from pydantic import BaseModel, Field, field_validator
 from webkit.fields import Line, Text
 
 from payments_service.domain import Payment, Wallet

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from authkit.deps import CurrentPrincipal
-from contracts import limits as lim
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
+
+from authkit.deps import CurrentPrincipal
+from contracts import limits as lim
 from webkit.body_limit import body_limit
 from webkit.problems import Problem, problem_responses
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 
+from eventsourcing.persistence import Tracking
+
 from contracts import Envelope, parse_payload, topics
 from contracts.payments import RefundPayment, RequestPayment, VoidPayment
 from contracts.vocabulary import RefundReason
-from eventsourcing.persistence import Tracking
 
 from payments_service.application import Payments
 from payments_service.domain import PaymentOrder, RefundOrder, VoidOrder

@@ -1,22 +1,54 @@
 """Business rules of the payments service: payments, refunds, wallets. No I/O, no frameworks."""
 
 from payments_service.domain.errors import (
-    AmountTooLarge, AmountTooPrecise, CashTopUpTooLarge, InsufficientBalance, InvalidCurrency, InvalidPaymentRequest,
-    InvalidRefundAmount, NonPositiveAmount, NotEventOrganizer, NotOfflinePayment, NotPaymentOwner,
+    AmountTooLarge,
+    AmountTooPrecise,
+    CashTopUpTooLarge,
+    InsufficientBalance,
+    InvalidCurrency,
+    InvalidPaymentRequest,
+    InvalidRefundAmount,
+    NonPositiveAmount,
+    NotEventOrganizer,
+    NotOfflinePayment,
+    NotPaymentOwner,
     OwnPaymentConfirmation,
-    PaymentNotFound, PaymentNotPending, PaymentNotRefundable, PaymentRuleViolation, PaymentVoided, TopUpFromBalance,
+    PaymentNotFound,
+    PaymentNotPending,
+    PaymentNotRefundable,
+    PaymentRuleViolation,
+    PaymentVoided,
+    TopUpFromBalance,
     UnknownPaymentMethod,
 )
 from payments_service.domain.methods import METHODS_ID, PaymentMethods
 from payments_service.domain.money import check_amount, check_currency, exponent, normalised, to_minor_units
 from payments_service.domain.payment import (
-    BALANCE, CASH, FAILED, METHODS, PENDING, REFUNDED, STATUSES, SUCCEEDED, VOIDED, Payment, PaymentOrder,
-    RefundOrder, VoidOrder, check_cash_top_up, check_order,
+    BALANCE,
+    CASH,
+    FAILED,
+    METHODS,
+    PENDING,
+    REFUNDED,
+    STATUSES,
+    SUCCEEDED,
+    VOIDED,
+    Payment,
+    PaymentOrder,
+    RefundOrder,
+    VoidOrder,
+    check_cash_top_up,
+    check_order,
 )
 from payments_service.domain.provider_event import ProviderEvent, provider_event_id
 from payments_service.domain.refund import Refund, refund_id
 from payments_service.domain.settlement import (
-    INSUFFICIENT_BALANCE, check_refund, needs_wallet, pay_from_wallet, record_success, refund,
+    INSUFFICIENT_BALANCE,
+    check_refund,
+    needs_wallet,
+    pay_from_wallet,
+    record_success,
+    refund,
 )
 from payments_service.domain.wallet import Wallet, wallet_id
 

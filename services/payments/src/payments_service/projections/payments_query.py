@@ -8,9 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
-from spine.views import fetch, paged
 from sqlalchemy import ColumnElement, and_, any_, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+
+from spine.views import fetch, paged
 
 from payments_service.projections.payments_view import payments_view as p
 

@@ -6,12 +6,13 @@ aggregate version it reflects; an older or repeated message leaves it unchanged.
 
 from __future__ import annotations
 
-from contracts import Envelope, parse_payload, topics
-from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
 from psycopg import Cursor
-from spine.views import Rows, View
 from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text, text
 from sqlalchemy.dialects.postgresql import TIMESTAMP, UUID
+
+from contracts import Envelope, parse_payload, topics
+from contracts.payments import PaymentFailed, PaymentRefunded, PaymentRequested, PaymentSucceeded, PaymentVoided
+from spine.views import Rows, View
 
 metadata = MetaData()
 payments_view = Table(

@@ -7,8 +7,18 @@ from collections.abc import Iterable
 from contracts.events import PAYMENT_METHODS
 
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, CreatedCharge, InvalidWebhookSignature, PaymentProvider, ProviderError,
-    ProviderNotEnabled, ProviderRefused, UntrustedWebhookSource, WebhookNotice, WebhookRejected, WebhooksNotSupported,
+    ChargeRequest,
+    ChargeState,
+    CreatedCharge,
+    InvalidWebhookSignature,
+    PaymentProvider,
+    ProviderError,
+    ProviderNotEnabled,
+    ProviderRefused,
+    UntrustedWebhookSource,
+    WebhookNotice,
+    WebhookRejected,
+    WebhooksNotSupported,
 )
 
 

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, CreatedCharge, PaymentProvider, WebhookNotice, WebhooksNotSupported,
+    ChargeRequest,
+    ChargeState,
+    CreatedCharge,
+    PaymentProvider,
+    WebhookNotice,
+    WebhooksNotSupported,
 )
 
 

@@ -18,8 +18,14 @@ from typing import Protocol
 from uuid import UUID, uuid4
 
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, ChargeStatus, CreatedCharge, InvalidWebhookSignature, PaymentProvider,
-    WebhookNotice, WebhookRejected,
+    ChargeRequest,
+    ChargeState,
+    ChargeStatus,
+    CreatedCharge,
+    InvalidWebhookSignature,
+    PaymentProvider,
+    WebhookNotice,
+    WebhookRejected,
 )
 
 SIGNATURE_HEADER = "sandbox-signature"

@@ -25,8 +25,15 @@ import stripe
 
 from payments_service.domain.money import to_minor_units
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, CreatedCharge, InvalidWebhookSignature, PaymentProvider, ProviderError,
-    ProviderRefused, WebhookNotice, WebhookRejected,
+    ChargeRequest,
+    ChargeState,
+    CreatedCharge,
+    InvalidWebhookSignature,
+    PaymentProvider,
+    ProviderError,
+    ProviderRefused,
+    WebhookNotice,
+    WebhookRejected,
 )
 
 SIGNATURE_HEADER = "stripe-signature"

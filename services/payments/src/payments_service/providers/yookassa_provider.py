@@ -23,18 +23,25 @@ from typing import Any
 from uuid import UUID
 
 import yookassa
+from netaddr import AddrFormatError, IPAddress, IPNetwork
+from yookassa.domain.common import SecurityHelper
 from yookassa.domain.exceptions.bad_request_error import BadRequestError
 from yookassa.domain.exceptions.forbidden_error import ForbiddenError
 from yookassa.domain.exceptions.not_found_error import NotFoundError
-from netaddr import AddrFormatError, IPAddress, IPNetwork
-from yookassa.domain.common import SecurityHelper
 from yookassa.domain.notification import WebhookNotificationFactory
 from yookassa.domain.request import PaymentRequest
 
 from payments_service.domain.money import normalised
 from payments_service.providers.base import (
-    ChargeRequest, ChargeState, CreatedCharge, PaymentProvider, ProviderError, ProviderRefused,
-    UntrustedWebhookSource, WebhookNotice, WebhookRejected,
+    ChargeRequest,
+    ChargeState,
+    CreatedCharge,
+    PaymentProvider,
+    ProviderError,
+    ProviderRefused,
+    UntrustedWebhookSource,
+    WebhookNotice,
+    WebhookRejected,
 )
 
 DEFAULT_NETWORKS = tuple(SecurityHelper.YOOKASSA_NETWORKS)

@@ -19,11 +19,12 @@ from authkit import Principal
 from authkit.deps import require
 from contracts import limits as lim
 from contracts.permissions import AUDIT_READ
+from webkit import PageParams, Problem, problem_responses, set_page_headers
+from webkit.fields import Line, Timestamp
+
 from users_service.api.deps import Services
 from users_service.domain.audit_entry import ENTITY_TYPES
 from users_service.projections.audit_query import AuditFilter, AuditRow
-from webkit import PageParams, Problem, problem_responses, set_page_headers
-from webkit.fields import Line, Timestamp
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

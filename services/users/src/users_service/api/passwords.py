@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Response, status
 from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts.permissions import USERS_MANAGE
+from webkit import problem_responses
+
 from users_service.api.deps import Services
 from users_service.api.schemas import PasswordChange, PasswordResetComplete, PasswordResetIssued, TokenResponse
-from webkit import problem_responses
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 

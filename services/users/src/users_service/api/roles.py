@@ -10,12 +10,13 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts import limits as lim
 from contracts.permissions import ROLES_MANAGE, SETTINGS_MANAGE
+from webkit import PageParams, problem_responses, set_page_headers
+from webkit.body_limit import body_limit
+from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
+from webkit.fields import SINGLE_LINE_PATTERN
+
 from users_service.api.deps import Services
 from users_service.api.schemas import RoleCreate, RolePublic, SettingPublic, SettingPut
-from webkit import PageParams, problem_responses, set_page_headers
-from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
-from webkit.body_limit import body_limit
-from webkit.fields import SINGLE_LINE_PATTERN
 
 roles = APIRouter(prefix="/api/v1/roles", tags=["roles"])
 settings = APIRouter(prefix="/api/v1/settings", tags=["settings"])

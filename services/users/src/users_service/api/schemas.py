@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from contracts import limits as lim
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from contracts import limits as lim
 from webkit.fields import BoundedJson, Line, Text
 
 from users_service.domain import User
 from users_service.domain.setting import SettingState
-
 
 Locale = Literal["ru", "en"]
 

@@ -11,16 +11,24 @@ from authkit import Principal
 from authkit.deps import CurrentPrincipal, require
 from contracts import limits as lim
 from contracts.permissions import USERS_MANAGE, USERS_READ_ALL
-from users_service.api.deps import Services
-from users_service.api.schemas import (
-    DisableRequest, RefreshRequest, RoleChange, TokenResponse, UserCreate, UserLogin, UserPublic, UserUpdate,
-)
-from users_service.application import TokenPair
-from users_service.domain import AccountDisabled
 from webkit import PageParams, Problem, problem_responses, set_page_headers
 from webkit.consistency import AfterParam, position_response, read_after, set_event_position, stale_response
 from webkit.fields import Line
 from webkit.links import link, linked
+
+from users_service.api.deps import Services
+from users_service.api.schemas import (
+    DisableRequest,
+    RefreshRequest,
+    RoleChange,
+    TokenResponse,
+    UserCreate,
+    UserLogin,
+    UserPublic,
+    UserUpdate,
+)
+from users_service.application import TokenPair
+from users_service.domain import AccountDisabled
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 # Ids in paths are typed (`{user_id:uuid}`): otherwise `GET /users/login` is read as a user id and answers 422

@@ -14,10 +14,16 @@ from eventsourcing.persistence import IntegrityError
 
 from contracts.permissions import PARTICIPANT
 from spine import context
+
 from users_service.application.platform_settings import PlatformSettings
 from users_service.application.roles import Roles
 from users_service.domain import (
-    EmailAlreadyRegistered, EmailRegistration, User, UserNotFound, check_password_strength, role_id,
+    EmailAlreadyRegistered,
+    EmailRegistration,
+    User,
+    UserNotFound,
+    check_password_strength,
+    role_id,
 )
 
 

@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 from authkit.settings import AUDIENCE, ISSUER
 from spine.eventstore import ServiceApplication
 from spine.retry import retrying
+
 from users_service.domain import EmailRegistration, User, UserNotFound, email_registration_id
 from users_service.keys import KeyRing
 from users_service.passwords import Passwords

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from spine import context
+
 from users_service.application.accounts import Accounts
 from users_service.application.sessions import Sessions, TokenPair
 from users_service.domain import PasswordResetInvalid, User, WeakPassword, WrongPassword, check_password_strength

@@ -9,7 +9,13 @@ from eventsourcing.application import AggregateNotFoundError
 
 from users_service.application.base import UsersBase
 from users_service.domain import (
-    ROLE_INDEX_ID, BeyondYourPermissions, Role, RoleIndex, UnknownRole, UserNotFound, role_id,
+    ROLE_INDEX_ID,
+    BeyondYourPermissions,
+    Role,
+    RoleIndex,
+    UnknownRole,
+    UserNotFound,
+    role_id,
 )
 from users_service.domain.role import check_definition
 

@@ -12,9 +12,17 @@ from uuid import uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from authkit.tokens import issue_access_token
+
 from users_service.application.base import UsersBase
 from users_service.domain import (
-    AccountDisabled, InvalidCredentials, RefreshTokenInvalid, RefreshTokenReused, Role, TokenFamily, User, role_id,
+    AccountDisabled,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    Role,
+    TokenFamily,
+    User,
+    role_id,
 )
 from users_service.tokens import family_of, new_refresh_token, token_hash
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from contracts.permissions import ADMIN, ALL, DEFAULT_ROLES
+
 from users_service.application.accounts import Accounts
 from users_service.application.credentials import Credentials
 from users_service.application.sessions import Sessions

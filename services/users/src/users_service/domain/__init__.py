@@ -1,9 +1,23 @@
 """The users domain: accounts, unique e-mails, refresh-token families, roles and settings. No I/O."""
 
 from users_service.domain.errors import (
-    AccountDisabled, AccountNotDisabled, BeyondYourPermissions, EmailAlreadyRegistered, InvalidCredentials,
-    InvalidRole, InvalidSetting, OwnAccountManagement, PasswordResetInvalid, RefreshTokenInvalid, RefreshTokenReused,
-    SettingNotFound, UnknownRole, UserNotFound, UsersError, WeakPassword, WrongPassword,
+    AccountDisabled,
+    AccountNotDisabled,
+    BeyondYourPermissions,
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    InvalidRole,
+    InvalidSetting,
+    OwnAccountManagement,
+    PasswordResetInvalid,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    SettingNotFound,
+    UnknownRole,
+    UserNotFound,
+    UsersError,
+    WeakPassword,
+    WrongPassword,
 )
 from users_service.domain.password_policy import check_password_strength
 from users_service.domain.role import ROLE_INDEX_ID, Role, RoleIndex, role_id

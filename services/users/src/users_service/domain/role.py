@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.permissions import ALL as KNOWN_PERMISSIONS
+
 from users_service.domain.errors import InvalidRole
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")

@@ -8,9 +8,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from users_service.domain.errors import (
-    AccountDisabled, AccountNotDisabled, OwnAccountManagement, PasswordResetInvalid,
+    AccountDisabled,
+    AccountNotDisabled,
+    OwnAccountManagement,
+    PasswordResetInvalid,
 )
-
 
 LOCALES = ("ru", "en")
 

@@ -20,13 +20,26 @@ from typing import Any
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint, Uuid, bindparam, func,
-    select, text,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    bindparam,
+    func,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from contracts import Envelope, topics
 from spine.views import DIALECT, View
+
 from users_service.domain.audit_entry import compact_payload, entity_of
 
 NAME = "audit_log"

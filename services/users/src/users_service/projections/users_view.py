@@ -9,7 +9,18 @@ from uuid import UUID
 from psycopg import Cursor
 from psycopg_pool import ConnectionPool
 from sqlalchemy import (
-    Column, ColumnElement, Index, Integer, MetaData, Table, Text, and_, func, or_, select, true,
+    Column,
+    ColumnElement,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
