@@ -38,7 +38,9 @@ def test_an_organizer_sees_who_booked_confirms_cash_at_the_door_and_reads_the_su
         r = attendees(platform, olga, event["id"])
         assert r.status_code == 200, r.text
         rows = {a["booking_id"]: a for a in r.json()}
+        # Payment states (payments.v1) and confirmations (bookings.v1) reach the list by separate streams.
         ready = (len(rows) == 2 and rows[card["id"]]["payment_status"] == "succeeded"
+                 and rows[card["id"]]["confirmed_at"]
                  and rows[cash["id"]]["payment_status"] == "pending" and rows[cash["id"]]["full_name"])
         return rows if ready else None
 
