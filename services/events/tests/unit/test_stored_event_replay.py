@@ -44,7 +44,8 @@ def _domain_events() -> list[Any]:
 
 def test_every_event_type_of_the_three_aggregates_is_in_the_fixture():
     declared = {f"{c.__module__}:{c.__qualname__}" for agg in (Event, Review, UnknownEventAnswers)
-                for c in vars(agg).values() if isinstance(c, type) and issubclass(c, agg.Event) and c.__name__ not in ("Event", "Created")}
+                for c in vars(agg).values()
+                if isinstance(c, type) and issubclass(c, agg.Event) and c.__name__ not in ("Event", "Created")}
     assert {row["topic"] for row in STORED["events"]} == declared
 
 
