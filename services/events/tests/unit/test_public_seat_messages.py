@@ -47,3 +47,13 @@ def test_an_answer_about_an_unknown_event_is_keyed_by_that_event_id_with_version
     assert parse_payload(message) == SeatsRejected(event_id=missing, booking_id=booking, seats=1,
                                                    reason="unknown_event", seats_available=0, attempt=1)
     assert public.address(parse_payload(message), rejected) == str(missing)
+
+
+def test_a_lease_refusal_about_an_unknown_event_is_keyed_by_that_event_id_too():
+    missing, lease = uuid4(), uuid4()
+    answers = UnknownEventAnswers(event_id=missing)
+    answers.refuse_lease(lease, 4)
+    _opened, refused = answers.collect_events()
+    message = public.to_envelope(refused)
+    assert (message.type, message.aggregate_id, message.aggregate_version) == ("LeaseRefused", str(missing), 0)
+    assert public.address(parse_payload(message), refused) == str(missing)

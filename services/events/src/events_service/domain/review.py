@@ -31,6 +31,27 @@ MIN_RATING, MAX_RATING = 1, 5
 class Review(Aggregate):
     """A rating (1–5 stars) with a comment, written by an attendee, public once approved."""
 
+    # Declared so type checkers see their fields; names (stored topics) and fields are those already stored.
+    class Submitted(Aggregate.Created):
+        event_id: UUID
+        author_id: UUID
+        rating: int
+        comment: str
+
+    class Approved(Aggregate.Event):
+        moderator_id: UUID
+        reason: str | None
+        event_id: UUID
+        author_id: UUID
+        rating: int
+
+    class Rejected(Aggregate.Event):
+        moderator_id: UUID
+        reason: str | None
+        event_id: UUID
+        author_id: UUID
+        rating: int
+
     @staticmethod
     def create_id(event_id: UUID, author_id: UUID, **_: object) -> UUID:
         return Review.id_for(event_id, author_id)
@@ -49,7 +70,7 @@ class Review(Aggregate):
         check_reviewable(reviewed, attended=attended, now=now or datetime.now(UTC))
         return cls(event_id=reviewed.id, author_id=author_id, rating=rating, comment=comment)
 
-    @event("Submitted")
+    @event(Submitted)
     def __init__(self, event_id: UUID, author_id: UUID, rating: int, comment: str) -> None:
         self.event_id = event_id
         self.author_id = author_id
@@ -74,12 +95,12 @@ class Review(Aggregate):
     # A decision records the review's event, author and rating too (not only derived), so the public
     # ReviewApproved/Rejected can carry what the author's notification needs: the relay translates one stored
     # event at a time.
-    @event("Approved")
+    @event(Approved)
     def _approved(self, moderator_id: UUID, reason: str | None, event_id: UUID, author_id: UUID,
                   rating: int) -> None:
         self._decided(APPROVED, moderator_id, reason)
 
-    @event("Rejected")
+    @event(Rejected)
     def _rejected(self, moderator_id: UUID, reason: str | None, event_id: UUID, author_id: UUID,
                   rating: int) -> None:
         self._decided(REJECTED, moderator_id, reason)

@@ -21,6 +21,23 @@ UNKNOWN_EVENT = "unknown_event"
 class UnknownEventAnswers(Aggregate):
     """The refusals given for one event id that names no event."""
 
+    # Declared so type checkers see their fields; names (stored topics) and fields are those already stored.
+    class Opened(Aggregate.Created):
+        event_id: UUID
+
+    class SeatsRejected(Aggregate.Event):
+        event_id: UUID
+        booking_id: UUID
+        seats: int
+        attempt: int
+        reason: str
+
+    class LeaseRefused(Aggregate.Event):
+        event_id: UUID
+        lease_id: UUID
+        seats: int
+        reason: str
+
     @staticmethod
     def create_id(event_id: UUID, **_: Any) -> UUID:
         return UnknownEventAnswers.id_for(event_id)
@@ -30,7 +47,7 @@ class UnknownEventAnswers(Aggregate):
         """Where the answers for `event_id` are kept."""
         return uuid5(NAMESPACE_URL, f"/unknown-events/{event_id}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, event_id: UUID) -> None:
         self.event_id = event_id
         self.last_attempt: dict[str, int] = {}  # keyed by str(booking_id), as on Event
@@ -46,7 +63,7 @@ class UnknownEventAnswers(Aggregate):
         self._seats_rejected(event_id=self.event_id, booking_id=booking_id, seats=seats, attempt=attempt,
                              reason=UNKNOWN_EVENT)
 
-    @event("SeatsRejected")
+    @event(SeatsRejected)
     def _seats_rejected(self, event_id: UUID, booking_id: UUID, seats: int, attempt: int, reason: str) -> None:
         self.last_attempt[str(booking_id)] = attempt
 
@@ -54,6 +71,6 @@ class UnknownEventAnswers(Aggregate):
         """Answer a RequestSeatLease with "unknown_event" (again, each time it is asked: nothing to change)."""
         self._lease_refused(event_id=self.event_id, lease_id=lease_id, seats=seats, reason=UNKNOWN_EVENT)
 
-    @event("LeaseRefused")
+    @event(LeaseRefused)
     def _lease_refused(self, event_id: UUID, lease_id: UUID, seats: int, reason: str) -> None:
         pass
