@@ -144,14 +144,9 @@ def _(e: Booking.UnwantedSeatsReleased) -> BaseModel:
     return _release(e, "booking_not_live")
 
 
-@to_seat_command.register
-def _(e: SeatLedger.LeaseRequested) -> BaseModel:
-    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
-
-
-@to_seat_command.register
-def _(e: SeatLedger.LeaseRequestRepeated) -> BaseModel:
-    # The same lease id again: the Event answers it again instead of granting twice.
+@to_seat_command.register(SeatLedger.LeaseRequested)
+@to_seat_command.register(SeatLedger.LeaseRequestRepeated)  # the same lease id again: answered, not granted twice
+def _(e: SeatLedger.LeaseRequested | SeatLedger.LeaseRequestRepeated) -> BaseModel:
     return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
 
 
