@@ -22,20 +22,26 @@ _LIVE = literal(list(LIVE_STATUSES), ARRAY(TEXT))
 
 def _list(where, limit: int, offset: int):  # noqa: ANN001, ANN202
     """Waitlisted bookings carry their place among the event's waitlisted bookings; they come after the
-    others, in queue order (acceptance order)."""
-    scoped = select(bookings_view, func.count().over().label("total")).where(where).cte("scoped")
+    others, in queue order (acceptance order). The page is cut first and only its rows are placed in the
+    line: placing every matching row made one page of an event with n waiting O(n²) (1.2 s at 1,500)."""
+    page = paged(select(bookings_view, func.count().over().label("total")).where(where)
+                 .order_by(*_order(bookings_view.c)), limit, offset).subquery("page")
     w = bookings_view.alias("w")
-    waiting = scoped.c.status == "waitlisted"
+    waiting = page.c.status == "waitlisted"
     position = select(func.count().label("waitlist_position")).where(
-        waiting, w.c.event_id == scoped.c.event_id, w.c.status == "waitlisted",
+        waiting, w.c.event_id == page.c.event_id, w.c.status == "waitlisted",
         tuple_(_place(w.c), w.c.waitlisted_at, w.c.booking_id)
-        <= tuple_(_place(scoped.c), scoped.c.waitlisted_at, scoped.c.booking_id),
+        <= tuple_(_place(page.c), page.c.waitlisted_at, page.c.booking_id),
     ).lateral("q")
-    return paged(select(scoped, position.c.waitlist_position)
-            .select_from(scoped.outerjoin(position, waiting))
-            .order_by(waiting, case((waiting, _place(scoped.c)), else_=0),
-                      case((waiting, scoped.c.waitlisted_at), else_=scoped.c.created_at),
-                      scoped.c.booking_id), limit, offset)
+    return (select(page, position.c.waitlist_position)
+            .select_from(page.outerjoin(position, waiting)).order_by(*_order(page.c)))
+
+
+def _order(c):  # noqa: ANN001, ANN202
+    """The list's order: waitlisted bookings last, in line order; the others by when they were made."""
+    waiting = c.status == "waitlisted"
+    return (waiting, case((waiting, _place(c)), else_=0), case((waiting, c.waitlisted_at), else_=c.created_at),
+            c.booking_id)
 
 
 def _place(c):  # noqa: ANN001, ANN202
