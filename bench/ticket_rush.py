@@ -17,7 +17,10 @@ Baseline, same run, same PostgreSQL: pgbench (compiled, 50 clients) running sing
 an event's seat count in one row.
 Checks zero oversell: confirmed seats ≤ capacity, seats_available == capacity − confirmed − held.
 Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
-Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout).
+Also: PostgreSQL statements per booking by service database and the costliest statements (pg_stat_statements),
+and with RUSH_PROFILE=1 a py-spy profile of every service during the rush (bench/_profile.py).
+Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout),
+RUSH_PROFILE=1.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from spine.testing import fresh_database  # noqa: E402
 import _batches  # noqa: E402
 import _cpu  # noqa: E402
 import _lag  # noqa: E402
+import _profile  # noqa: E402
+import _statements  # noqa: E402
 from _stats import summary_ms  # noqa: E402
 from deploy.system import System  # noqa: E402
 
@@ -50,6 +55,7 @@ REQUESTS = int(os.environ.get("RUSH_REQUESTS", 2000))
 CLIENTS, SEATS, USERS = 50, 500, 10
 LOW_LOAD = int(os.environ.get("RUSH_LOW_LOAD", 100))
 PAID = os.environ.get("RUSH_PAID", "1") != "0"
+PROFILE = os.environ.get("RUSH_PROFILE", "0") != "0"  # py-spy every service during the rush (bench/_profile.py)
 PROCFILE = os.environ.get("RUSH_PROCFILE", "Procfile")  # Procfile.split: each service's api and worker apart
 PASSWORD = "correct horse battery 42"
 HERE = Path(__file__).resolve().parent
@@ -181,11 +187,17 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
     lag_before = _lag.settle(client, admin)
     batches_before = _batches.scrape(client, admin)
     session = system.proc.pid
+    infra = InfraSettings(postgres_port=int(system.env["POSTGRES_PORT"]),
+                          kafka_bootstrap_servers=system.env["KAFKA_BOOTSTRAP_SERVERS"])
+    _statements.reset(infra)
+    profiles = _profile.Profiles(system.proc.pid) if PROFILE else None
     cpu_before, me_before = _cpu.sample(session, system.env["EP_DATA"]), os.times()
     proc = loadgen(system, {"mode": "rush", "event_id": rush_event, "tokens": tokens, "requests": REQUESTS,
                             "clients": CLIENTS, "paid": paid})
     done = observe(client, organizer, rush_event, proc)
     cpu_after, me_after = _cpu.sample(session, system.env["EP_DATA"]), os.times()
+    statements = _statements.read(infra)
+    profiled = profiles.stop() if profiles else {}
     gen = result_of(proc)
     lag_window = _lag.delta(_lag.settle(client, admin), lag_before)
     batches_window = _batches.delta(_batches.scrape(client, admin), batches_before)
@@ -204,7 +216,8 @@ def scenario(system: System, organizer: dict[str, str], tokens: list[str], admin
             "latency": summary_ms(latencies), "low": summary_ms(low["latencies"]), "low_n": low_n,
             "confirmed": states.count("confirmed"), "waitlisted": states.count("waitlisted"),
             "other": len(states) - states.count("confirmed") - states.count("waitlisted"),
-            "seats_left": seats_left, "cpu": cpu, "lag": lag_window, "batches": batches_window,
+            "seats_left": seats_left, "cpu": cpu, "lag": lag_window,
+            "statements": statements, "profiled": profiled, "batches": batches_window,
             "wall": done - gen["started"]}
 
 
@@ -249,6 +262,9 @@ def report(r: dict, hot: float) -> None:
         print(f"  {name:28} {secs / REQUESTS * 1000:8.2f} ms/booking   ({secs:6.2f} s)")
     _lag.report(r["lag"])
     _batches.report(r["batches"])
+    _statements.report(r["statements"], REQUESTS)
+    if r["profiled"]:
+        _profile.report(r["profiled"])
 
 
 def main() -> None:
@@ -265,7 +281,8 @@ def main() -> None:
     hot = pgbench_hot_row(env)
     for r in results:
         report(r, hot)
-    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu")} | {"hot": hot} for r in results]
+    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu", "statements", "profiled")} | {"hot": hot}
+               for r in results]
     print(f"\nSUMMARY {json.dumps(summary)}")
 
 

@@ -49,6 +49,10 @@ fsync = ${PG_FSYNC:-on}
 synchronous_commit = ${PG_SYNCHRONOUS_COMMIT:-on}
 log_min_messages = warning
 CONF
+    # statement counts and times for the benchmarks (bench/_statements.py), where the server ships the library
+    if [ -e "$(dirname "$(readlink -f "$BIN/pg_ctl")")/../lib/pg_stat_statements.so" ]; then
+      echo "shared_preload_libraries = 'pg_stat_statements'" >> "$PGDATA/postgresql.conf"
+    fi
   fi
   if ! as_owner "$BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     as_owner "$BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 start >/dev/null
