@@ -15,6 +15,8 @@ from contracts.events import EventCancelled, SeatsLeased
 from spine.testing import fresh_database
 
 from bookings_service import public
+from bookings_service.consumers.saga import SagaHandler
+from bookings_service.domain.saga_inputs import EventCancelled as HeardEventCancelled
 from bookings_service.settings import Settings
 from bookings_service.testing import event_created, seat_message
 from bookings_service.timers.deadlines import Deadlines
@@ -74,3 +76,23 @@ def test_the_timer_cancelling_a_leased_booking_of_a_cancelled_event_gives_its_se
     assert (ledger.in_use, ledger.leased, ledger.closed) == (0, 0, True)
     back = commands_of(app, ledger.id)[-1]
     assert (type(back).__name__, back.seats, back.reason) == ("ReturnLeasedSeats", 4, "event_cancelled")
+
+
+def test_the_cascade_whose_ledger_save_lost_a_race_still_gives_the_cancelled_bookings_seats_back(
+        client, issuer, organizer, catalogue, saga):
+    """The saga saves the ledger on its own after the batch; when the api writer saved it in between, the saga
+    re-applies the batch's changes to a fresh load — the seats its cancelled bookings gave back included."""
+    app = client.app.state.container.bookings
+    event_id = leased_event(client, issuer, organizer, catalogue, saga, seats=4)
+    held = book(client, caller(issuer, "participant"), event_id, 2)
+    stale = app.find_ledger(event_id)  # what the saga's batch loaded …
+    assert book(client, caller(issuer, "participant"), event_id, 1)["status"] == "confirmed"  # … then the writer
+    stale.give_back(UUID(held["id"]))  # the cascade cancelled the booking and closed the ledger
+    stale.close("event_cancelled")
+    container = client.app.state.container
+    handler = SagaHandler(app, live_booking_ids=container.query.live_booking_ids, rules=container.rules.current)
+    handler._save_ledger(stale, [HeardEventCancelled(event_id=event_id)])
+
+    ledger = app.find_ledger(event_id)
+    assert ledger.closed and ledger.holds(UUID(held["id"])) == 0
+    assert (ledger.in_use, ledger.leased) == (1, 1)  # only the writer's booking still holds a leased seat

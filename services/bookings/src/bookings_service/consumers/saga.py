@@ -74,7 +74,9 @@ class SagaHandler:
         it would stall the saga's partition behind it. It is saved on its own, after the batch, re-applying the
         lease answers to a fresh load when the writer got there first. If that still fails (or the process dies
         in between), nothing is lost: an unanswered lease is asked again with the same id, and free seats go
-        back when idle (`LeaseSweep`)."""
+        back when idle (`LeaseSweep`). Seats of bookings the batch ended (e.g. the event's cancellation) are given
+        back again on the fresh load too: the bookings are saved cancelled already, and nothing else would."""
+        given_back = [e.booking_id for e in ledger.pending_events if isinstance(e, SeatLedger.SeatsGivenBack)]
         for _ in range(5):
             try:
                 self.app.save(ledger)
@@ -84,6 +86,8 @@ class SagaHandler:
                 if fresh is None:
                     return
                 ledger = fresh
+                for booking_id in given_back:
+                    ledger.give_back(booking_id)
                 for message in messages:
                     if isinstance(message, SeatsLeased):
                         ledger.granted(message.lease_id, message.seats)
