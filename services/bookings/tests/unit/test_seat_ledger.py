@@ -82,6 +82,12 @@ def test_idle_free_seats_go_back_and_a_closing_ledger_returns_all_it_does_not_us
         ledger.return_free("idle", 1)
 
 
+def test_a_lease_just_granted_is_not_idle_before_anyone_could_use_it():
+    ledger = ledger_with(10)  # asked and granted at NOW, nothing taken yet
+    assert not ledger.is_idle(NOW + timedelta(seconds=5), timedelta(seconds=30))
+    assert ledger.is_idle(NOW + timedelta(seconds=30), timedelta(seconds=30))
+
+
 # --- property: both invariants over random interleavings of the two writers and the messages between them ---
 
 class Event:

@@ -70,9 +70,10 @@ class SeatLedger(Aggregate):
         return self.refused_at is None or now - datetime.fromisoformat(self.refused_at) >= REFUSAL_BACKOFF
 
     def is_idle(self, now: datetime, after: timedelta) -> bool:
-        """Free seats nobody took for `after`: they go back to the Event (others may want them)."""
-        last = self.last_taken_at
-        return self.free > 0 and (last is None or now - datetime.fromisoformat(last) >= after)
+        """Free seats nobody took for `after`: they go back to the Event (others may want them). A lease just
+        granted counts from when it was asked, so it is not handed back before anyone could use it."""
+        stamps = [datetime.fromisoformat(t) for t in (self.last_taken_at, self.asked_at) if t is not None]
+        return self.free > 0 and (not stamps or now - max(stamps) >= after)
 
     def stale_lease(self, now: datetime, after: timedelta) -> UUID | None:
         """The open lease if it was asked `after` ago and never answered (to be asked again, same id)."""
