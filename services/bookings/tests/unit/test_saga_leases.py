@@ -115,3 +115,19 @@ def test_seats_granted_while_an_earlier_booking_is_being_promoted_go_back_too():
 
     assert [(type(m).__name__, m.seats) for m in out] == [("ReturnLeasedSeats", 4)]
     assert ledger.free == 0
+
+
+@pytest.mark.parametrize("leases", [False, True])
+def test_with_leases_off_a_waitlisting_never_looks_up_a_lease_ledger(leases):
+    """A rush's batch of waitlistings would otherwise cost a store query for a ledger that cannot exist."""
+    unit = MemoryUnit(now=NOW, leases=leases)
+    booking = Booking.request(booking_id=uuid4(), user_id=uuid4(), terms=TERMS, group_size=1, payment_method=None,
+                              rules=BookingRules(), now=NOW)
+    booking.request_seats()
+    unit.add(booking)
+    unit.published()
+
+    out = unit.given(SeatsRejected(event_id=EVENT, booking_id=booking.id, seats=1, reason="full", seats_available=0))
+
+    assert names(out) == ["BookingWaitlisted"] and booking.status == "waitlisted"
+    assert (unit.ledger_lookups > 0) is leases

@@ -41,12 +41,14 @@ class SagaHandler:
 
     def __init__(self, app: Bookings, *, live_booking_ids: Callable[[UUID], list[UUID]],
                  rules: Callable[[], BookingRules], events_topic: str = topics.EVENTS,
-                 payments_topic: str = topics.PAYMENTS, clock: Callable[[], datetime] | None = None):
+                 payments_topic: str = topics.PAYMENTS, clock: Callable[[], datetime] | None = None,
+                 leases: bool = True):
         self.app = app
         self.live_booking_ids = live_booking_ids
         self.rules = rules
         self.topics = (events_topic, payments_topic)
         self.clock = clock
+        self.leases = leases  # setting seat_leases: off, a waitlisting never looks up the event's ledger
 
     def handle(self, envelope: Envelope, tracking: Tracking) -> None:
         """Apply one message; nothing to save means the worker records the position alone."""
@@ -54,7 +56,8 @@ class SagaHandler:
 
     def handle_batch(self, envelopes: list[Envelope], tracking: Tracking) -> None:
         """Apply messages of one partition in order; save all changes once, with the last position."""
-        unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
+        unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None,
+                         leases=self.leases)
         saga = BookingSaga(unit)
         parsed = [(envelope, to_domain(envelope)) for envelope in envelopes]
         wanted = [b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)]
