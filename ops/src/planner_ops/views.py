@@ -86,6 +86,11 @@ def _attendance() -> View:
     return AttendanceProjection()
 
 
+def _lease_use() -> View:
+    from events_service.projections.lease_use import LeaseUseProjection
+    return LeaseUseProjection()
+
+
 def _payment_methods() -> View:
     from events_service.projections.payment_methods import PaymentMethodsReplica
     return PaymentMethodsReplica()
@@ -117,6 +122,7 @@ VIEWS: dict[str, ViewRef] = {
     "audit_log": ViewRef("users", _audit_log),
     "catalogue": ViewRef("events", _catalogue),
     "event_bookings": ViewRef("events", _attendance),
+    "lease_use": ViewRef("events", _lease_use),
     "reviews": ViewRef("events", _reviews),
     "payment_methods": ViewRef("events", _payment_methods),
     "bookings_view": ViewRef("bookings", _bookings),

@@ -1,5 +1,6 @@
 """What the bookings service publishes on `bookings.v1`: the life of a booking, for notifications,
-read models and other teams. Every message is keyed by booking id."""
+read models and other teams. Every message is keyed by booking id, except `LeaseUseChanged` (keyed by the
+event's seat lease ledger: one per event)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,21 @@ class BookingExpired(BookingRef):
     """The payment hold lapsed before payment; the seats were released."""
 
     payment_id: UUID | None = Field(default=None, description="The payment that was not completed in time.")
+
+
+@message(topics.BOOKINGS)
+class LeaseUseChanged(BaseModel):
+    """The event's seat lease ledger (issue 8) after a save that changed its figures: how many leased seats
+    bookings hold. One message per ledger save, not per booking; the catalogue counts
+    `seats_available = capacity - reserved - in_use` from it (a higher `ledger_version` wins)."""
+
+    event_id: UUID = Field(description="The event whose seats the ledger holds on lease.")
+    leased: int = Field(description="Seats the ledger holds on lease from the event (granted, not returned).",
+                        examples=[32], json_schema_extra=lim.count())
+    in_use: int = Field(description="Leased seats that confirmed bookings hold (at most `leased`).", examples=[20],
+                        json_schema_extra=lim.count())
+    ledger_version: int = Field(description="The ledger's version after the save: orders these messages "
+                                "(a lower one is older news).", examples=[57], json_schema_extra=lim.count(1))
 
 
 BOOKING_FINAL_STATUSES: tuple[BookingStatus, ...] = ("confirmed", "cancelled", "rejected", "expired")

@@ -68,7 +68,7 @@ def worker_parts(worker: Worker, settings: Settings, *, names: Topics = Topics()
     container = build(settings, with_verifier=False)
     app = container.bookings
     saga = SagaHandler(app, live_booking_ids=container.query.live_booking_ids, rules=container.rules.current,
-                       events_topic=names.events, payments_topic=names.payments)
+                       events_topic=names.events, payments_topic=names.payments, leases=settings.seat_leases)
     stuck_after = timedelta(seconds=settings.stuck_after_seconds)
     worker = (worker
               .add_relay(Relay(app, names.bookings, public.to_event, settings))

@@ -1,7 +1,8 @@
 """Internal Booking events → public messages. The only module that knows both languages.
 
 One translate function per outgoing topic (each run by its own Relay), named as in every service:
-* `to_public`           → bookings.v1 (the booking's life, keyed by booking id);
+* `to_public`           → bookings.v1 (the booking's life, keyed by booking id; the lease ledger's use once
+                          per save, keyed by the ledger);
 * `to_seat_command`     → events.commands.v1 (ReserveSeats / ReleaseSeats, and the lease ledger's
                           RequestSeatLease / ReturnLeasedSeats, addressed to the event);
 * `to_payment_command`  → payments.commands.v1 (RequestPayment / RefundPayment / VoidPayment, addressed to the
@@ -27,6 +28,7 @@ from contracts.bookings import (
     BookingRejected,
     BookingRequested,
     BookingWaitlisted,
+    LeaseUseChanged,
 )
 from contracts.events import ReleaseSeats, RequestSeatLease, ReserveSeats, ReturnLeasedSeats
 from contracts.payments import RefundPayment, RequestPayment, VoidPayment
@@ -100,6 +102,12 @@ def _(e: Booking.LatePaymentAccepted) -> BaseModel:
 def _(e: Booking.LatePaymentRefused) -> BaseModel:
     # The late payer's re-reservation failed: the booking is (again) expired, its money on the way back.
     return BookingExpired(**_ref(e), payment_id=e.payment_id)
+
+
+@to_public.register
+def _(e: SeatLedger.UseNoted) -> BaseModel:
+    # Its version orders it: the catalogue keeps the figures of the highest ledger version it has seen.
+    return LeaseUseChanged(event_id=e.event_id, leased=e.leased, in_use=e.in_use, ledger_version=e.originator_version)
 
 
 # --- events.commands.v1 --------------------------------------------------------------------------------

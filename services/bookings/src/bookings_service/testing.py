@@ -29,6 +29,8 @@ class MemoryUnit:
     rules_value: BookingRules = field(default_factory=BookingRules)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     store: dict[UUID, Aggregate] = field(default_factory=dict)
+    leases: bool = True  # setting seat_leases
+    ledger_lookups: int = 0  # how often the saga asked for a lease ledger (the store would be queried)
 
     def booking(self, booking_id: UUID) -> Booking | None:
         return self.store.get(booking_id)  # type: ignore[return-value]
@@ -40,6 +42,7 @@ class MemoryUnit:
         return self.store.get(key)  # type: ignore[return-value]
 
     def ledger(self, event_id: UUID) -> SeatLedger | None:
+        self.ledger_lookups += 1
         return self.store.get(seat_ledger_id(event_id))  # type: ignore[return-value]
 
     def live_booking_ids(self, event_id: UUID) -> list[UUID]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts import wrap
-from contracts.events import EventCancelled, EventUpdated, SeatsReleased
+from contracts.events import EventCancelled, EventUpdated, LeasedSeatsReturned, SeatsLeased, SeatsReleased
 from contracts.users import SettingChanged, SettingReset
 from spine.projector import apply_in_transaction
 
@@ -44,6 +44,20 @@ def test_event_edits_and_seat_counts_reach_the_replica_in_version_order(client, 
     catalogue(wrap(EventCancelled(event_id=event_id, cancelled_at=now), aggregate_id=event_id, aggregate_version=4))
     assert client.post(URL, json={"event_id": event_id, "payment_method": "cash"},
                        headers=participant.headers).status_code == 409
+
+
+def test_lease_grants_and_returns_move_the_replicas_free_seats_in_version_order(client, catalogue, organizer):
+    """Promotion asks the Event for seats: the replica's count is the Event's own (leased seats are not its)."""
+    created = event_created(organizer=organizer.user_id, capacity=10)
+    event_id = created.payload["event_id"]
+    granted = wrap(SeatsLeased(event_id=event_id, lease_id=event_id, seats=6, seats_leased=6, seats_unallocated=4),
+                   aggregate_id=event_id, aggregate_version=2)
+    catalogue(created, granted)
+    assert replica_row(client, event_id)["seats_available"] == 4
+    back = wrap(LeasedSeatsReturned(event_id=event_id, return_id=event_id, seats=5, seats_leased=1,
+                                    seats_unallocated=9), aggregate_id=event_id, aggregate_version=3)
+    catalogue(back, granted)  # the grant again, late: older than the return
+    assert replica_row(client, event_id)["seats_available"] == 9
 
 
 def test_a_moved_start_time_is_honoured(client, catalogue, organizer, participant):

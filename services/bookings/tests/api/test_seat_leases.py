@@ -147,7 +147,7 @@ def test_the_sweep_asks_an_unanswered_lease_again_with_its_id_and_gives_idle_sea
     assert book(client, issuer, free_event, 2)["status"] == "confirmed"
     sweep.tick(datetime.now(UTC) + timedelta(seconds=5))
     assert app.find_ledger(free_event).free == 3  # in use a moment ago: kept
-    sweep.tick(datetime.now(UTC) + timedelta(seconds=31))
+    sweep.tick(datetime.now(UTC) + timedelta(seconds=62))  # idle for 31 s since the lease was (re-)asked at +31
     back = commands_of(app, ledger_id)[-1]
     assert (type(back).__name__, back.seats) == ("ReturnLeasedSeats", 3)
     assert (app.find_ledger(free_event).leased, app.find_ledger(free_event).in_use) == (2, 2)

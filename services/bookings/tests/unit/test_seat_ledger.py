@@ -82,6 +82,12 @@ def test_idle_free_seats_go_back_and_a_closing_ledger_returns_all_it_does_not_us
         ledger.return_free("idle", 1)
 
 
+def test_a_lease_just_granted_is_not_idle_before_anyone_could_use_it():
+    ledger = ledger_with(10)  # asked and granted at NOW, nothing taken yet
+    assert not ledger.is_idle(NOW + timedelta(seconds=5), timedelta(seconds=30))
+    assert ledger.is_idle(NOW + timedelta(seconds=30), timedelta(seconds=30))
+
+
 # --- property: both invariants over random interleavings of the two writers and the messages between them ---
 
 class Event:
@@ -148,3 +154,20 @@ def test_no_seat_is_ever_given_twice_whatever_the_order(capacity, script):
         assert event.reserved + event.leased <= event.capacity  # leased <= capacity (the Event)
         assert ledger.leased <= event.leased  # seats in flight back to the Event are not spent twice
         assert ledger.in_use + event.reserved <= event.capacity  # hence: never oversold
+
+
+def _notes(events) -> list[tuple[int, int]]:
+    return [(e.leased, e.in_use) for e in events if isinstance(e, SeatLedger.UseNoted)]
+
+
+def test_each_save_that_changes_the_use_ends_with_one_note_for_the_catalogue():
+    """The catalogue counts capacity − reserved − in_use: it hears the ledger's use once per save, not per booking."""
+    ledger = ledger_with(10)
+    assert _notes(ledger.collect_events()) == [(10, 0)]
+    for _ in range(4):
+        ledger.take(uuid4(), 2, NOW)
+    saved = ledger.collect_events()
+    assert _notes(saved) == [(10, 8)] and isinstance(saved[-1], SeatLedger.UseNoted)
+    assert ledger.collect_events() == []  # nothing pending: nothing said
+    ledger.ask(5, NOW)  # a change that moves neither figure says nothing either
+    assert _notes(ledger.collect_events()) == []

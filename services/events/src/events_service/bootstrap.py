@@ -19,6 +19,7 @@ from events_service.application import Events
 from events_service.projections.attendance import Attendance, AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.lease_use import LeaseUse, LeaseUseProjection
 from events_service.projections.payment_methods import EnabledPaymentMethods, PaymentMethodsReplica
 from events_service.projections.reviews import ReviewsProjection
 from events_service.projections.reviews_query import Reviews
@@ -38,6 +39,7 @@ class Container:
     reviews: Reviews
     attendance: Attendance
     payment_methods: EnabledPaymentMethods
+    lease_use: LeaseUse
 
     def close(self) -> None:
         self.pool.close()
@@ -53,7 +55,7 @@ def ensure_read_models(settings: Settings) -> None:
     """Create the read-model tables, so the api answers (with empty lists) before the worker first runs."""
     store = ProjectionStore(settings.conninfo(settings.database))
     for projection in (CatalogueProjection(), DisabledUsersProjection(), ReviewsProjection(), AttendanceProjection(),
-                       PaymentMethodsReplica()):
+                       PaymentMethodsReplica(), LeaseUseProjection()):
         store.setup(projection)
 
 
@@ -66,4 +68,5 @@ def build(settings: Settings | None = None, *, verifier: TokenVerifier | None = 
                                          audience=settings.auth_audience)
     return Container(settings=settings, events=build_events(settings), pool=pool, catalogue=Catalogue(pool),
                      verifier=verifier, disabled_users=DisabledUsers(pool), reviews=Reviews(pool),
-                     attendance=Attendance(pool), payment_methods=EnabledPaymentMethods(pool))
+                     attendance=Attendance(pool), payment_methods=EnabledPaymentMethods(pool),
+                     lease_use=LeaseUse(pool))

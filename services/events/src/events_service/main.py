@@ -22,6 +22,7 @@ from events_service.bootstrap import build, build_events
 from events_service.consumers.seats import SeatsHandler
 from events_service.projections.attendance import AttendanceProjection
 from events_service.projections.catalogue import CatalogueProjection
+from events_service.projections.lease_use import LeaseUseProjection
 from events_service.projections.payment_methods import PaymentMethodsReplica
 from events_service.projections.reviews import ReviewsProjection
 from events_service.settings import Settings
@@ -52,14 +53,15 @@ def worker_parts(worker: Worker, settings: Settings, *, topic: str = topics.EVEN
                  commands_topic: str = topics.EVENTS_COMMANDS, bookings_topic: str = topics.BOOKINGS,
                  payments_topic: str = topics.PAYMENTS) -> Worker:
     """Relay (event store → `topic`), seat commands from `commands_topic`, the catalogue and reviews fed from
-    `topic`, disabled users from `users_topic`, who attended what from `bookings_topic`, and the payment methods
-    switched on from `payments_topic`."""
+    `topic`, disabled users from `users_topic`, who attended what and the lease ledgers' use from `bookings_topic`,
+    and the payment methods switched on from `payments_topic`."""
     events = build_events(settings)
     return (worker.add_relay(Relay(events, topic, public.to_public, settings, address=public.address))
             .add_handler(SeatsHandler(events, commands_topic), events)
             .add_projection(CatalogueProjection(topic), settings.database)
             .add_projection(ReviewsProjection(topic), settings.database)
             .add_projection(AttendanceProjection(bookings_topic), settings.database)
+            .add_projection(LeaseUseProjection(bookings_topic), settings.database)
             .add_projection(PaymentMethodsReplica(payments_topic), settings.database)
             .add_projection(DisabledUsersProjection(users_topic), settings.database))
 

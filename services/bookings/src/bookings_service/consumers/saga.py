@@ -41,12 +41,14 @@ class SagaHandler:
 
     def __init__(self, app: Bookings, *, live_booking_ids: Callable[[UUID], list[UUID]],
                  rules: Callable[[], BookingRules], events_topic: str = topics.EVENTS,
-                 payments_topic: str = topics.PAYMENTS, clock: Callable[[], datetime] | None = None):
+                 payments_topic: str = topics.PAYMENTS, clock: Callable[[], datetime] | None = None,
+                 leases: bool = True):
         self.app = app
         self.live_booking_ids = live_booking_ids
         self.rules = rules
         self.topics = (events_topic, payments_topic)
         self.clock = clock
+        self.leases = leases  # setting seat_leases: off, a waitlisting never looks up the event's ledger
 
     def handle(self, envelope: Envelope, tracking: Tracking) -> None:
         """Apply one message; nothing to save means the worker records the position alone."""
@@ -54,7 +56,8 @@ class SagaHandler:
 
     def handle_batch(self, envelopes: list[Envelope], tracking: Tracking) -> None:
         """Apply messages of one partition in order; save all changes once, with the last position."""
-        unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None)
+        unit = StoreUnit(self.app, self.live_booking_ids, self.rules, self.clock() if self.clock else None,
+                         leases=self.leases)
         saga = BookingSaga(unit)
         parsed = [(envelope, to_domain(envelope)) for envelope in envelopes]
         wanted = [b for _, m in parsed if isinstance(b := getattr(m, "booking_id", None), UUID)]
@@ -74,7 +77,9 @@ class SagaHandler:
         it would stall the saga's partition behind it. It is saved on its own, after the batch, re-applying the
         lease answers to a fresh load when the writer got there first. If that still fails (or the process dies
         in between), nothing is lost: an unanswered lease is asked again with the same id, and free seats go
-        back when idle (`LeaseSweep`)."""
+        back when idle (`LeaseSweep`). Seats of bookings the batch ended (e.g. the event's cancellation) are given
+        back again on the fresh load too: the bookings are saved cancelled already, and nothing else would."""
+        given_back = [e.booking_id for e in ledger.pending_events if isinstance(e, SeatLedger.SeatsGivenBack)]
         for _ in range(5):
             try:
                 self.app.save(ledger)
@@ -84,6 +89,8 @@ class SagaHandler:
                 if fresh is None:
                     return
                 ledger = fresh
+                for booking_id in given_back:
+                    ledger.give_back(booking_id)
                 for message in messages:
                     if isinstance(message, SeatsLeased):
                         ledger.granted(message.lease_id, message.seats)

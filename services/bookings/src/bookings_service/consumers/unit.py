@@ -23,8 +23,9 @@ class StoreUnit(Unit):
     """`domain.saga.SagaUnit` backed by the Bookings application and the bookings read model."""
 
     def __init__(self, app: Bookings, live_booking_ids: Callable[[UUID], list[UUID]],
-                 rules: Callable[[], BookingRules], now: datetime | None = None):
+                 rules: Callable[[], BookingRules], now: datetime | None = None, *, leases: bool = True):
         super().__init__(app)
+        self.leases = leases  # setting seat_leases (domain.saga.SagaUnit)
         self._live_booking_ids = live_booking_ids
         self._rules = rules
         self.now = now or datetime.now(UTC)

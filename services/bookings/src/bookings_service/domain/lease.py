@@ -12,7 +12,9 @@ asked again with the same id, and the Event answers it again instead of granting
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -52,6 +54,7 @@ class SeatLedger(Aggregate):
         self.refused_at: str | None = None  # last "full" refusal (ISO); the Event is not pressed meanwhile
         self.closed = False  # the event will never lease again (cancelled, started, paid, unknown)
         self.last_taken_at: str | None = None  # when a booking last took seats (idle leases go back)
+        self.use_noted = (0, 0)  # (leased, in_use) as last told to the catalogue (`UseNoted`)
 
     # --- queries ----------------------------------------------------------------------------------------
 
@@ -67,9 +70,10 @@ class SeatLedger(Aggregate):
         return self.refused_at is None or now - datetime.fromisoformat(self.refused_at) >= REFUSAL_BACKOFF
 
     def is_idle(self, now: datetime, after: timedelta) -> bool:
-        """Free seats nobody took for `after`: they go back to the Event (others may want them)."""
-        last = self.last_taken_at
-        return self.free > 0 and (last is None or now - datetime.fromisoformat(last) >= after)
+        """Free seats nobody took for `after`: they go back to the Event (others may want them). A lease just
+        granted counts from when it was asked, so it is not handed back before anyone could use it."""
+        stamps = [datetime.fromisoformat(t) for t in (self.last_taken_at, self.asked_at) if t is not None]
+        return self.free > 0 and (not stamps or now - max(stamps) >= after)
 
     def stale_lease(self, now: datetime, after: timedelta) -> UUID | None:
         """The open lease if it was asked `after` ago and never answered (to be asked again, same id)."""
@@ -226,3 +230,23 @@ class SeatLedger(Aggregate):
     @event(Closed)
     def _closed(self, reason: str) -> None:
         self.closed = True
+
+    # --- telling the catalogue ----------------------------------------------------------------------------
+
+    def collect_events(self) -> Sequence[Any]:
+        """Every save ends with one `UseNoted` when it changed the figures (published as LeaseUseChanged), so
+        the catalogue learns the ledger's use once per save — not once per booking of a rush's batch."""
+        # Ledgers stored before the note existed start from "never told" (their snapshots lack the attribute);
+        # a snapshot gives the pair back as a list.
+        if self._pending_events and (self.leased, self.in_use) != tuple(getattr(self, "use_noted", ())):
+            self._use_noted(event_id=self.event_id, leased=self.leased, in_use=self.in_use)
+        return super().collect_events()
+
+    class UseNoted(Aggregate.Event):
+        event_id: UUID
+        leased: int
+        in_use: int
+
+    @event(UseNoted)
+    def _use_noted(self, event_id: UUID, leased: int, in_use: int) -> None:
+        self.use_noted = (leased, in_use)

@@ -59,6 +59,7 @@ class SagaUnit(Protocol):
     """Where the policy finds aggregates and facts; everything it returns is saved together afterwards."""
 
     now: datetime
+    leases: bool  # setting seat_leases: only then may a writer hold free leased seats a new line should get
 
     def booking(self, booking_id: UUID) -> Booking | None:
         """The booking, or None if this service never made it."""
@@ -209,7 +210,9 @@ class BookingSaga:
         else:
             booking.wait_in_line(waitlist.join(booking.id, booking.group_size, booking.sequence), attempt)
             # Someone waits: seats idle in the lease go back to the Event, whose answer promotes the line.
-            ledger = self.unit.ledger(booking.event_id)
+            # With leases off no ledger is looked up (a rush's batch would pay a query for nothing); a lease
+            # left from before goes back when the event is cancelled.
+            ledger = self.unit.ledger(booking.event_id) if self.unit.leases else None
             if ledger is not None:
                 ledger.return_free("waitlist")
 

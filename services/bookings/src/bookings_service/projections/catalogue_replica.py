@@ -2,6 +2,8 @@
 without asking the events service: start time, status, price, payment methods, organizer, free seats.
 
 Rows keep the Event aggregate version they reflect, so an older message never overwrites a newer one.
+`seats_available` is the Event's own free count (neither reserved nor leased): it feeds waitlist promotion,
+which asks the Event for seats, so lease grants and returns (issue 8) move it as reservations do.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from contracts import Envelope, parse_payload, topics
-from contracts.events import EventCancelled, EventCreated, EventUpdated, SeatsRejected, SeatsReleased, SeatsReserved
+from contracts.events import (
+    EventCancelled,
+    EventCreated,
+    EventUpdated,
+    LeasedSeatsReturned,
+    SeatsLeased,
+    SeatsRejected,
+    SeatsReleased,
+    SeatsReserved,
+)
 from spine.views import Rows, View
 
 from bookings_service.domain import EventTerms
@@ -52,7 +63,7 @@ class CatalogueReplica(View):
     """Table `catalogue_replica`: the booking terms of every event."""
 
     name = "catalogue_replica"
-    version = 1
+    version = 2  # 2: lease grants and returns move seats_available (rebuilt so a replay equals the live rows)
     metadata = metadata
 
     def __init__(self, topic: str = topics.EVENTS):
@@ -77,6 +88,8 @@ class CatalogueReplica(View):
                 rows.update(message.event_id, {"status": "cancelled"}, version)
             elif isinstance(message, SeatsReserved | SeatsRejected | SeatsReleased):
                 rows.update(message.event_id, {"seats_available": message.seats_available}, version)
+            elif isinstance(message, SeatsLeased | LeasedSeatsReturned):
+                rows.update(message.event_id, {"seats_available": message.seats_unallocated}, version)
         rows.write(cur)
 
 

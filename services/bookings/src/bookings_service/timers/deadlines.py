@@ -1,7 +1,9 @@
 """The worker's timer: durable deadlines and safety nets, found through the read models, never sleeps.
 
 * Holds that lapsed without payment → Expired + ReleaseSeats (the aggregate re-checks the deadline).
-* Live bookings of events the catalogue shows as cancelled, missed by the cascade → cancelled.
+* Live bookings of events the catalogue shows as cancelled, missed by the cascade → cancelled; a leased-seat
+  booking gives its seats back to the event's lease ledger, which is closed (its free seats go back to the
+  Event), as the cascade itself does.
 * Events with free seats and people waiting but nothing in flight (e.g. the head of the line left) →
   promote, using the catalogue replica's seat count (its version guards against older news).
 * Bookings stuck in `pending` (requested or promoted, no answer from the Event for `stuck_after`) →
@@ -68,8 +70,13 @@ class Deadlines:
             if booking is None or not booking.is_live:
                 continue
             waitlist = self.app.find_waitlist(booking.event_id)
+            ledger = self.app.find_ledger(booking.event_id) if booking.holds_leased_seats else None
             cancel_and_leave(booking, waitlist)
-            done += self._save(booking, waitlist if waitlist is not None and waitlist.pending_events else None)
+            if ledger is not None:
+                ledger.give_back(booking.id)
+                ledger.close("event_cancelled")
+            done += self._save(booking, waitlist if waitlist is not None and waitlist.pending_events else None,
+                               ledger if ledger is not None and ledger.pending_events else None)
         return done
 
     def promote_stuck_lines(self) -> int:

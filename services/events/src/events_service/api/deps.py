@@ -13,6 +13,7 @@ from events_service.application import Events
 from events_service.domain import Actor, fallback_payment_methods
 from events_service.projections.attendance import Attendance
 from events_service.projections.catalogue_query import Catalogue
+from events_service.projections.lease_use import LeaseUse
 from events_service.projections.reviews_query import Reviews
 
 
@@ -22,6 +23,10 @@ def get_events(request: Request) -> Events:
 
 def get_catalogue(request: Request) -> Catalogue:
     return request.app.state.container.catalogue
+
+
+def get_lease_use(request: Request) -> LeaseUse:
+    return request.app.state.container.lease_use
 
 
 def get_reviews(request: Request) -> Reviews:
@@ -50,5 +55,6 @@ def actor_of(principal: Principal) -> Actor:
 EventsApp = Annotated[Events, Depends(get_events)]
 CatalogueReader = Annotated[Catalogue, Depends(get_catalogue)]
 ReviewsReader = Annotated[Reviews, Depends(get_reviews)]
+LeaseUseReader = Annotated[LeaseUse, Depends(get_lease_use)]
 AttendanceReader = Annotated[Attendance, Depends(get_attendance)]
 EnabledMethods = Annotated[tuple[str, ...], Depends(get_payment_methods)]

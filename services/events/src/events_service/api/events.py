@@ -19,10 +19,18 @@ from webkit.links import link, linked
 from webkit.pagination import PageParams, set_page_headers
 from webkit.problems import problem_responses
 
-from events_service.api.deps import CatalogueReader, EnabledMethods, EventsApp, ReviewsReader, actor_of
+from events_service.api.deps import (
+    CatalogueReader,
+    EnabledMethods,
+    EventsApp,
+    LeaseUseReader,
+    ReviewsReader,
+    actor_of,
+)
 from events_service.api.schemas import EventCancel, EventCreate, EventPublic, EventUpdate
 from events_service.domain import Event, EventDetails
 from events_service.projections.catalogue_query import CatalogueFilters
+from events_service.projections.lease_use import LeaseUse
 from events_service.projections.reviews_query import Reviews
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -98,9 +106,9 @@ def list_events(
 
 @router.get("/{event_id}", response_model=EventPublic,
             responses=problem_responses(404, 422, descriptions=PROBLEMS))
-def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> EventPublic:
+def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader, lease_use: LeaseUseReader) -> EventPublic:
     """One event, current to the last change (public); its rating from the reviews read model."""
-    return rated_one(events.get_event(event_id), reviews)
+    return rated_one(events.get_event(event_id), reviews, lease_use)
 
 
 @router.patch("/{event_id}", response_model=EventPublic,
@@ -109,27 +117,28 @@ def get_event(event_id: UUID, events: EventsApp, reviews: ReviewsReader) -> Even
                              **linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"],
                                       CancelEvent=LINKS_FROM_EVENT["CancelEvent"])})
 def update_event(event_id: UUID, body: EventUpdate, events: EventsApp, principal: CurrentPrincipal,
-                 reviews: ReviewsReader, response: Response, enabled: EnabledMethods) -> EventPublic:
+                 reviews: ReviewsReader, response: Response, enabled: EnabledMethods,
+                 lease_use: LeaseUseReader) -> EventPublic:
     """Change some details of an event (its organizer, or anyone with events:manage_any).
 
     A payment method added must be switched on (422); an event whose seats are held by bookings cannot
     switch between free and paid (409)."""
     event = events.update_event(event_id, body.changes(), actor=actor_of(principal), enabled_methods=enabled)
     set_event_position(response, event)
-    return rated_one(event, reviews)
+    return rated_one(event, reviews, lease_use)
 
 
 @router.post("/{event_id}/cancel", response_model=EventPublic,
              responses={**position_response(200), **problem_responses(401, 403, 404, 409, 422, descriptions=PROBLEMS)},
              openapi_extra=linked(200, GetEvent=LINKS_FROM_EVENT["GetEvent"]))
 def cancel_event(event_id: UUID, events: EventsApp, principal: CurrentPrincipal, reviews: ReviewsReader,
-                 response: Response,
+                 response: Response, lease_use: LeaseUseReader,
                  body: Annotated[EventCancel | None, Body()] = None) -> EventPublic:
     """Call an event off (its organizer, or anyone with events:manage_any); its bookings get cancelled."""
     reason = body.reason if body else None
     event = events.cancel_event(event_id, actor=actor_of(principal), reason=reason)
     set_event_position(response, event)
-    return rated_one(event, reviews)
+    return rated_one(event, reviews, lease_use)
 
 
 def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:
@@ -139,6 +148,8 @@ def rated(events: list[EventPublic], reviews: Reviews) -> list[EventPublic]:
     return [e.rated(ratings.get(e.id)) for e in events]
 
 
-def rated_one(event: Event, reviews: Reviews) -> EventPublic:
-    """One event from the event store, with its rating."""
-    return EventPublic.from_aggregate(event).rated(reviews.rating(event.id))
+def rated_one(event: Event, reviews: Reviews, lease_use: LeaseUse) -> EventPublic:
+    """One event from the event store, with its rating and, while it has seats out on lease, the leased seats
+    bookings hold (only then is the `lease_use` view asked)."""
+    in_use = lease_use.in_use(event.id) if event.seats_leased else None
+    return EventPublic.from_aggregate(event, in_use).rated(reviews.rating(event.id))

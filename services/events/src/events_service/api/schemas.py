@@ -118,9 +118,10 @@ class EventPublic(CanonicalMoney):
         return self.model_copy(update={"rating_avg": rating.average, "rating_count": rating.count})
 
     @classmethod
-    def from_aggregate(cls, event: Event) -> EventPublic:
-        """From the event store (single-event endpoints: always current)."""
-        return cls(id=event.id, **event.details.as_state(), seats_available=event.seats_available,
+    def from_aggregate(cls, event: Event, lease_in_use: int | None = None) -> EventPublic:
+        """From the event store (single-event endpoints: always current); `lease_in_use`: the leased seats
+        bookings hold (the `lease_use` view), so leased seats nobody holds count as available."""
+        return cls(id=event.id, **event.details.as_state(), seats_available=event.seats_bookable(lease_in_use),
                    created_by=event.created_by, created_at=event.created_on, updated_at=event.modified_on,
                    status=event.status, cancel_reason=event.cancel_reason)
 

@@ -176,6 +176,14 @@ class Event(Aggregate):
         """Seats the Event can still give (neither reserved nor out on lease)."""
         return self.max_participants - self.seats_taken - self.seats_leased
 
+    def seats_bookable(self, lease_in_use: int | None) -> int:
+        """What the catalogue shows as `seats_available`: capacity - reserved - leased seats bookings hold.
+
+        Leased seats no booking holds are bookable at once (bookings confirms from its lease), so they count
+        as free, though the Event may not give them. `lease_in_use` is the ledger's latest figure (bookings.v1);
+        unknown (None), every leased seat counts as held. Never below the Event's own free seats."""
+        return bookable_seats(self.seats_available, self.seats_leased, lease_in_use)
+
     @property
     def status(self) -> str:
         return CANCELLED if self.cancelled else SCHEDULED
@@ -406,3 +414,12 @@ class Event(Aggregate):
             leased = f" and {self.seats_leased} out on lease" if self.seats_leased else ""
             raise errors.CapacityBelowSeatsTaken(
                 f"max_participants {max_participants} is below the {self.seats_taken} seats already taken{leased}")
+
+
+def bookable_seats(unallocated: int, leased: int, lease_in_use: int | None) -> int:
+    """The Event's free seats plus the lease's free ones (`Event.seats_bookable`; the catalogue's SQL mirrors it).
+
+    Clamped: the two figures travel on different topics, and a ledger figure ahead of the Event's lease count
+    must never show fewer seats than the Event itself has free."""
+    in_use = leased if lease_in_use is None else lease_in_use
+    return unallocated + max(0, leased - in_use)

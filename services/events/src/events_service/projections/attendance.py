@@ -32,6 +32,8 @@ event_bookings = Table(
 )
 
 CONFIRMED = "confirmed"
+# bookings.v1 messages that are not about one booking (the lease ledger's use: projections/lease_use.py).
+NOT_ABOUT_A_BOOKING = frozenset({"LeaseUseChanged"})
 
 # The status each bookings.v1 message leaves its booking in (contracts.bookings.BookingStatus).
 STATUS_AFTER = {

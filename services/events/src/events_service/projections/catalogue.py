@@ -5,6 +5,10 @@ keeps the aggregate version it reflects; an older or repeated message leaves it 
 answers (SeatsReserved/Rejected/Released) carry the free seats after them, so `seats_available` is the
 latest of those (or of EventUpdated); answers about unknown events (version 0) match no row.
 
+Seat leases (issue 8): `seats_available` here is the Event's unallocated count, and `seats_leased` what it
+has out on lease (from SeatsLeased / LeasedSeatsReturned). What a visitor sees is computed when read
+(`catalogue_query`): unallocated + leased seats no booking holds, from the `lease_use` view (bookings.v1).
+
 A rush puts hundreds of seat answers for a few events in one batch: the batch's rows are read once, every
 message changes them in memory in order (same guards as above) and they are written back with one upsert
 (`spine.views.Rows`).
@@ -38,6 +42,8 @@ from contracts.events import (
     EventCreated,
     EventDetails,
     EventUpdated,
+    LeasedSeatsReturned,
+    SeatsLeased,
     SeatsRejected,
     SeatsReleased,
     SeatsReserved,
@@ -53,7 +59,8 @@ catalogue = Table(
     Column("start_time", TIMESTAMP(timezone=True), nullable=False),
     Column("duration_minutes", Integer, nullable=False),
     Column("max_participants", Integer, nullable=False),
-    Column("seats_available", Integer, nullable=False),
+    Column("seats_available", Integer, nullable=False),  # the Event's unallocated seats (not reserved, not leased)
+    Column("seats_leased", Integer, nullable=False, server_default="0"),  # out on lease to bookings' ledger
     Column("is_paid", Boolean, nullable=False),
     Column("price", Numeric),
     Column("currency", Text),
@@ -72,6 +79,7 @@ catalogue = Table(
 
 DETAIL_COLUMNS = tuple(EventDetails.model_fields)
 _SEAT_MESSAGES = {m.__name__ for m in (SeatsReserved, SeatsRejected, SeatsReleased)}
+_LEASE_MESSAGES = {m.__name__ for m in (SeatsLeased, LeasedSeatsReturned)}
 
 
 class _SeatAnswer(BaseModel):
@@ -80,6 +88,17 @@ class _SeatAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore")
     event_id: UUID
     seats_available: int
+
+
+class _LeaseAnswer(BaseModel):
+    """What the catalogue keeps of a lease grant or return: the Event's seat counts after it."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_id: UUID
+    seats_leased: int
+    seats_unallocated: int
+
+
 _INSERTED = ("event_id", "title", "description", "start_time", "duration_minutes", "max_participants",
              "seats_available", "is_paid", "price", "currency", "allowed_payment_methods", "tags", "created_by",
              "created_at", "updated_at", "status", "version")
@@ -97,7 +116,7 @@ class CatalogueProjection(View):
     """Every event with its details, free seats and status."""
 
     name = "catalogue"
-    version = 1
+    version = 2  # 2: seats_leased (seat leases, issue 8)
     metadata = metadata
 
     def __init__(self, topic: str = topics.EVENTS):
@@ -119,9 +138,12 @@ class CatalogueProjection(View):
                 # list and GET /events/{id} keep showing the same updated_at.
                 rows.update(m.event_id, {"seats_available": m.seats_available, "updated_at": envelope.occurred_at},
                             version)
+            elif isinstance(m, _LeaseAnswer):
+                rows.update(m.event_id, {"seats_available": m.seats_unallocated, "seats_leased": m.seats_leased,
+                                         "updated_at": envelope.occurred_at}, version)
             elif isinstance(m, EventCreated):
                 rows.insert(m.event_id, {**{c: getattr(m, c, None) for c in _INSERTED}, "updated_at": m.created_at,
-                                         "status": "scheduled", "version": version})
+                                         "status": "scheduled", "seats_leased": 0, "version": version})
             elif isinstance(m, EventUpdated):
                 # Fields this code does not know (an additive contract change) are skipped, not fatal.
                 changes = {k: _adapter(k).validate_python(v) for k, v in m.changes.items() if k in DETAIL_COLUMNS}
@@ -134,4 +156,5 @@ class CatalogueProjection(View):
 
 
 _MODELS: dict[str, Any] = {"EventCreated": EventCreated, "EventUpdated": EventUpdated,
-                          "EventCancelled": EventCancelled, **dict.fromkeys(_SEAT_MESSAGES, _SeatAnswer)}
+                          "EventCancelled": EventCancelled, **dict.fromkeys(_SEAT_MESSAGES, _SeatAnswer),
+                          **dict.fromkeys(_LEASE_MESSAGES, _LeaseAnswer)}

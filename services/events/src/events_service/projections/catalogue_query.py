@@ -1,4 +1,9 @@
-"""Searching the `catalogue` view: the filters of GET /api/v1/events/, ordered by start time."""
+"""Searching the `catalogue` view: the filters of GET /api/v1/events/, ordered by start time.
+
+`seats_available` is computed here (seat leases, issue 8): the Event's unallocated seats plus the leased seats
+no booking holds, from the `lease_use` view — the SQL form of `domain.event.bookable_seats`. The two views
+are fed from different topics and each keeps only its newest figure, so the sum never mixes in stale news
+of one kind, and a rebuild of either gives the same answer."""
 
 from __future__ import annotations
 
@@ -13,6 +18,13 @@ from sqlalchemy import ColumnElement, and_, any_, func, literal, or_, select, tr
 from spine.views import fetch, paged
 
 from events_service.projections.catalogue import catalogue as c
+from events_service.projections.lease_use import lease_use as lu
+
+# Unknown ledger use counts every leased seat as held: then it is the Event's own count, as before leases.
+SEATS_AVAILABLE = (c.c.seats_available
+                   + func.greatest(0, c.c.seats_leased - func.coalesce(lu.c.in_use, c.c.seats_leased)))
+_SOURCE = c.outerjoin(lu, lu.c.event_id == c.c.event_id)
+_COLUMNS = [*(col for col in c.c if col.name != "seats_available"), SEATS_AVAILABLE.label("seats_available")]
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class CatalogueFilters:
         if self.is_paid is not None:
             clauses.append(c.c.is_paid.is_(self.is_paid))
         if self.has_seats is not None:
-            clauses.append(c.c.seats_available > 0 if self.has_seats else c.c.seats_available <= 0)
+            clauses.append(SEATS_AVAILABLE > 0 if self.has_seats else SEATS_AVAILABLE <= 0)
         if self.tag:
             clauses.append(literal(self.tag.strip().lower()) == any_(c.c.tags))  # tags are stored lower-case
         if self.q:
@@ -66,8 +78,9 @@ class Catalogue:
         """One page of matching events (rows as dicts) and how many match in total."""
         where = filters.where()
         with self.pool.connection() as conn:
-            total = fetch(conn, select(func.count().label("n")).select_from(c).where(where))[0]
-            rows = fetch(conn, paged(select(c).where(where).order_by(c.c.start_time, c.c.event_id), limit, offset))
+            total = fetch(conn, select(func.count().label("n")).select_from(_SOURCE).where(where))[0]
+            rows = fetch(conn, paged(select(*_COLUMNS).select_from(_SOURCE).where(where)
+                                     .order_by(c.c.start_time, c.c.event_id), limit, offset))
         return rows, _count(total)
 
 
