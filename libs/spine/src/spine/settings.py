@@ -65,6 +65,7 @@ class InfraSettings(BaseSettings):
     environment: Environment = "development"
     # PROJECT_NAME: the first half of every service's docs title ("Event Planner — bookings").
     project_name: str = "Event Planner"
+    api_version: str = "1.0.0"  # API_VERSION: the version every service's OpenAPI document shows
 
     @field_validator("environment", mode="before")
     @classmethod

@@ -58,7 +58,6 @@ class Service(Generic[S, C]):
     subject: SubjectOf = anonymous
     ops_guard: Callable[..., object] | None = None
     idempotency_exclude: Collection[str] = ()
-    version: str = "1.0.0"
 
     def create_app(self, settings: S | None = None, *, container: C | None = None, **overrides: Any) -> FastAPI:
         """The API. A ready-made `container` (tests) is used as is and left open; otherwise one is built from
@@ -76,7 +75,8 @@ class Service(Generic[S, C]):
 
         routers = self.routers(settings) if callable(self.routers) else self.routers
         conninfo = settings.conninfo(own.database)
-        app = create_web_app(self.name, project=settings.project_name, version=self.version, routers=list(routers),
+        app = create_web_app(self.name, project=settings.project_name, version=settings.api_version,
+                             routers=list(routers),
                              lifespan=lifespan, domain_errors=self.domain_errors, idempotency_conninfo=conninfo,
                              idempotency_subject=self.subject, idempotency_exclude=self.idempotency_exclude,
                              health=health.reader(conninfo), ops_guard=self.ops_guard)

@@ -26,7 +26,6 @@ class Settings(InfraSettings):
     # users topic, that topic alone (so tests never read the shared topics).
     audit_topics: tuple[str, ...] | None = None
 
-    api_version: str = "1.0.0"
     debug: bool = False
     log_level: str = "INFO"
     # Encrypts the signing keys at rest; tokens themselves are signed with an asymmetric key.
