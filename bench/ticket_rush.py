@@ -17,7 +17,8 @@ Baseline, same run, same PostgreSQL: pgbench (compiled, 50 clients) running sing
 an event's seat count in one row.
 Checks zero oversell: confirmed seats ≤ capacity, seats_available == capacity − confirmed − held.
 Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
-Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout).
+Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout),
+RUSH_LEASES=0 (seat leases off: every free booking asks the Event, as before issue 8; on is the default).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ CLIENTS, SEATS, USERS = 50, 500, 10
 LOW_LOAD = int(os.environ.get("RUSH_LOW_LOAD", 100))
 PAID = os.environ.get("RUSH_PAID", "1") != "0"
 PROCFILE = os.environ.get("RUSH_PROCFILE", "Procfile")  # Procfile.split: each service's api and worker apart
+LEASES = os.environ.get("RUSH_LEASES", "1") != "0"  # 0: BOOKINGS_SEAT_LEASES=false for the system under test
 PASSWORD = "correct horse battery 42"
 HERE = Path(__file__).resolve().parent
 
@@ -231,7 +233,8 @@ def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:
 def report(r: dict, hot: float) -> None:
     lat, low = r["latency"], r["low"]
     kind = "paid (sandbox payments succeed)" if r["paid"] else "free"
-    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} keep-alive connections, {SEATS} seats, one {kind} event")
+    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} keep-alive connections, {SEATS} seats, one {kind} event, "
+          f"seat leases {'on' if LEASES else 'off'}")
     print(f"  bookings final/s (visible via API) {r['rate']:10.1f}   ({r['wall']:.1f} s)")
     print(f"  bookings final/s (decided)         {r['decided_rate']:10.1f}")
     print(f"  hot-row UPDATE tx/s (pgbench)      {hot:10.1f}")
@@ -252,6 +255,10 @@ def report(r: dict, hot: float) -> None:
 
 
 def main() -> None:
+    # The system's processes inherit this environment (deploy.system.profile_env keeps what is already set).
+    os.environ["BOOKINGS_SEAT_LEASES"] = "true" if LEASES else "false"
+    print(f"== ticket rush with seat leases {'ON' if LEASES else 'OFF'} (BOOKINGS_SEAT_LEASES="
+          f"{os.environ['BOOKINGS_SEAT_LEASES']}; RUSH_LEASES=0 runs it off), layout {PROCFILE}", flush=True)
     with System("test", procfile=PROCFILE) as system:
         client = system.client
         organizer = register(client, "organizer")
@@ -265,7 +272,8 @@ def main() -> None:
     hot = pgbench_hot_row(env)
     for r in results:
         report(r, hot)
-    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu")} | {"hot": hot} for r in results]
+    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu")} | {"hot": hot, "seat_leases": LEASES}
+               for r in results]
     print(f"\nSUMMARY {json.dumps(summary)}")
 
 
