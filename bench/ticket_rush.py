@@ -15,11 +15,12 @@ payment, like payers at a card form; its request → final includes that round t
 Baseline, same run, same PostgreSQL: pgbench (compiled, 50 clients) running single-row conditional
 `UPDATE … SET taken = taken + 1 WHERE taken < cap` transactions — the hot-row limit of any design that keeps
 an event's seat count in one row.
-Checks zero oversell: confirmed seats ≤ capacity, seats_available == capacity − confirmed − held.
+Checks zero oversell (confirmed seats ≤ capacity) and, apart, seats_available == capacity − confirmed − held.
 Also: projection lag p99 during the rush (target ≤ 500 ms), from the workers' own /metrics (bench/_lag.py).
 Also: PostgreSQL statements per booking by service database and the costliest statements (pg_stat_statements),
 and with RUSH_PROFILE=1 a py-spy profile of every service during the rush (bench/_profile.py).
 Knobs: RUSH_REQUESTS, RUSH_LOW_LOAD, RUSH_PAID=0 (free rush only), RUSH_PROCFILE=Procfile.split (split layout),
+RUSH_LEASES=0 (seat leases off: every free booking asks the Event, as before issue 8; on is the default),
 RUSH_PROFILE=1.
 """
 
@@ -57,6 +58,7 @@ LOW_LOAD = int(os.environ.get("RUSH_LOW_LOAD", 100))
 PAID = os.environ.get("RUSH_PAID", "1") != "0"
 PROFILE = os.environ.get("RUSH_PROFILE", "0") != "0"  # py-spy every service during the rush (bench/_profile.py)
 PROCFILE = os.environ.get("RUSH_PROCFILE", "Procfile")  # Procfile.split: each service's api and worker apart
+LEASES = os.environ.get("RUSH_LEASES", "1") != "0"  # 0: BOOKINGS_SEAT_LEASES=false for the system under test
 PASSWORD = "correct horse battery 42"
 HERE = Path(__file__).resolve().parent
 
@@ -244,7 +246,8 @@ def pgbench_hot_row(env: dict[str, str], seconds: int = 5) -> float:
 def report(r: dict, hot: float) -> None:
     lat, low = r["latency"], r["low"]
     kind = "paid (sandbox payments succeed)" if r["paid"] else "free"
-    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} keep-alive connections, {SEATS} seats, one {kind} event")
+    print(f"\n== ticket rush: {REQUESTS} requests, {CLIENTS} keep-alive connections, {SEATS} seats, one {kind} event, "
+          f"seat leases {'on' if LEASES else 'off'}")
     print(f"  bookings final/s (visible via API) {r['rate']:10.1f}   ({r['wall']:.1f} s)")
     print(f"  bookings final/s (decided)         {r['decided_rate']:10.1f}")
     print(f"  hot-row UPDATE tx/s (pgbench)      {hot:10.1f}")
@@ -254,7 +257,10 @@ def report(r: dict, hot: float) -> None:
     held = r["confirmed"]
     print(f"  confirmed {r['confirmed']}  waitlisted {r['waitlisted']}  other {r['other']}  "
           f"seats_available {r['seats_left']}")
-    print(f"  oversell: {'NONE' if held <= SEATS and r['seats_left'] == SEATS - held else 'YES'}")
+    # Oversell is more seats confirmed than exist. seats_available is checked apart: with seat leases it may
+    # show fewer (the lease's free seats) until the catalogue counts lease use (h/truthful).
+    print(f"  oversell: {'NONE' if held <= SEATS else 'YES'}   seats_available == capacity - confirmed: "
+          f"{'yes' if r['seats_left'] == SEATS - held else 'NO'}")
     print(f"== low load: {r['low_n']} {kind} bookings one at a time, request → final")
     print(f"  p50 {low['p50']:.1f} ms  p95 {low['p95']:.1f} ms  p99 {low['p99']:.1f} ms")
     print(f"== CPU-seconds per booking (rush window), by process; total {sum(r['cpu'].values()):.1f} CPU-s")
@@ -268,6 +274,10 @@ def report(r: dict, hot: float) -> None:
 
 
 def main() -> None:
+    # The system's processes inherit this environment (deploy.system.profile_env keeps what is already set).
+    os.environ["BOOKINGS_SEAT_LEASES"] = "true" if LEASES else "false"
+    print(f"== ticket rush with seat leases {'ON' if LEASES else 'OFF'} (BOOKINGS_SEAT_LEASES="
+          f"{os.environ['BOOKINGS_SEAT_LEASES']}; RUSH_LEASES=0 runs it off), layout {PROCFILE}", flush=True)
     with System("test", procfile=PROCFILE) as system:
         client = system.client
         organizer = register(client, "organizer")
@@ -281,7 +291,8 @@ def main() -> None:
     hot = pgbench_hot_row(env)
     for r in results:
         report(r, hot)
-    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu", "statements", "profiled")} | {"hot": hot}
+    summary = [{k: v for k, v in r.items() if k not in ("lag", "cpu", "statements", "profiled")}
+               | {"hot": hot, "seat_leases": LEASES}
                for r in results]
     print(f"\nSUMMARY {json.dumps(summary)}")
 

@@ -25,7 +25,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_support: the client helpers the tests share
 
-from e2e_support import NOT_FROM_PROCFILE, OWN_PROCESSES, Platform, Workers, stop_group, tail  # noqa: E402
+from e2e_support import (  # noqa: E402
+    BOOKINGS_PROCESSES,
+    NOT_FROM_PROCFILE,
+    OWN_PROCESSES,
+    Platform,
+    Workers,
+    stop_group,
+    tail,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
@@ -83,6 +91,56 @@ def system_env() -> dict[str, str]:
 def workers(gateway_and_workers) -> Workers:
     """The bookings, events and payments workers of the running system (for tests that crash them)."""
     return gateway_and_workers[1]
+
+
+def leases_on(value: str | None) -> bool:
+    """BOOKINGS_SEAT_LEASES as the bookings settings read it (unset: on, the default)."""
+    return value is None or value.strip().lower() not in ("0", "false", "f", "no", "n", "off")
+
+
+def wait_bookings_ready(client: httpx.Client, env: dict[str, str]) -> None:
+    """Until the restarted bookings api answers through the gateway and its worker's listener is up (the
+    worker opens it after its subscriptions started)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    worker = f"http://127.0.0.1:{env['BOOKINGS_WORKER_PORT']}/health"
+    probes = [lambda: client.get("/health/bookings", timeout=2).status_code == 200,
+              lambda: httpx.get(worker, timeout=2).status_code > 0]  # any answer: the listener is up
+    while probes:
+        try:
+            if probes[0]():
+                probes.pop(0)
+                continue
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"bookings did not come back within {START_TIMEOUT:.0f} s after a restart")
+        time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def seat_leases(request) -> bool | None:
+    """Bookings' seat leases for this test, switched only when it differs from the running system's (bookings'
+    api and worker are restarted; their later crash restarts keep it). A test parametrized with
+    `e2e_support.BOTH_LEASE_SETTINGS` (or `LEASES_OFF`) gets that setting; any other test that uses the system
+    gets the session's own (BOOKINGS_SEAT_LEASES of the environment; unset: on, the default). Switching back
+    happens lazily, at the next test that needs the other setting, so neighbouring tests pinned off share
+    one restart. The value: True/False when parametrized, else None."""
+    wanted: bool | None = getattr(request, "param", None)
+    if "gateway_and_workers" not in request.fixturenames:
+        return wanted
+    workers: Workers = request.getfixturevalue("workers")
+    target = {k: v for k, v in workers.overrides.items() if k != "BOOKINGS_SEAT_LEASES"}
+    if wanted is not None:
+        target["BOOKINGS_SEAT_LEASES"] = "true" if wanted else "false"
+    now = leases_on(workers.setting("BOOKINGS_SEAT_LEASES"))
+    then = leases_on({**workers.env, **target}.get("BOOKINGS_SEAT_LEASES"))
+    if now == then:
+        workers.overrides = target
+        return wanted
+    print(f"\nrestarting bookings with seat leases {'on' if then else 'off'}")
+    workers.restart_with(BOOKINGS_PROCESSES, target)
+    wait_bookings_ready(request.getfixturevalue("gateway"), request.getfixturevalue("system_env"))
+    return wanted
 
 
 @pytest.fixture(scope="session")

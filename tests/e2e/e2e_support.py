@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
+import pytest
 
 from spine.settings import InfraSettings
 
@@ -39,6 +40,14 @@ OWN_APIS = ("bookings-api", "payments-api")
 OWN_PROCESSES = OWN_WORKERS + OWN_APIS
 # Procfile processes the session's own processes replace.
 NOT_FROM_PROCFILE = (*OWN_PROCESSES, "bookings-service", "payments-service")
+# The bookings processes that read BOOKINGS_SEAT_LEASES (restarted by the `seat_leases` fixture to switch it).
+BOOKINGS_PROCESSES = ("bookings-api", "bookings-worker")
+# The `seat_leases` fixture (conftest.py) switches bookings' seat leases per test. BOTH_LEASE_SETTINGS runs a
+# test twice, leases on (the default) and off (the per-booking path, BOOKINGS_SEAT_LEASES=false): only the rush
+# and crash tests, since switching restarts bookings. LEASES_OFF pins a test to the per-booking path.
+BOTH_LEASE_SETTINGS = pytest.mark.parametrize("seat_leases", [True, False], ids=["leases-on", "leases-off"],
+                                              indirect=True)
+LEASES_OFF = pytest.mark.parametrize("seat_leases", [False], ids=["leases-off"], indirect=True)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -201,7 +210,8 @@ class Platform:
     def booked(self, person: Person, event_id: str, group_size: int = 1, *, method: str | None = None) -> dict:
         r = self.book(person, event_id, group_size, method=method)
         assert r.status_code == 202, r.text
-        assert r.json()["status"] in ("pending", "waitlisted"), r.json()
+        # With seat leases (the default) a free booking may be confirmed in the request's own transaction.
+        assert r.json()["status"] in ("pending", "waitlisted", "confirmed"), r.json()
         return r.json()
 
     def booking(self, person: Person, booking_id: str) -> dict:
@@ -298,13 +308,29 @@ class Workers:
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen] = {}
         self.kills: dict[str, int] = {name: 0 for name in OWN_PROCESSES}
+        self.overrides: dict[str, str] = {}  # on top of `env` for every (re)start, e.g. BOOKINGS_SEAT_LEASES
 
     def start(self, name: str) -> None:
         assert name in OWN_PROCESSES and not self.alive(name), name
         with (self.log_dir / f"{name}.log").open("ab") as out:
             self.procs[name] = subprocess.Popen([str(ROOT / ".venv/bin" / name)], cwd=ROOT,
-                                                env=kafka_principal(self.env, name),
+                                                env=kafka_principal({**self.env, **self.overrides}, name),
                                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def setting(self, name: str) -> str | None:
+        """An environment variable as the processes started from now on see it."""
+        return {**self.env, **self.overrides}.get(name)
+
+    def restart_with(self, names: Iterable[str], overrides: dict[str, str]) -> None:
+        """Stop `names` (SIGTERM, as a deploy would) and start them again with `overrides` on the system's
+        environment; the overrides stay for every later (re)start (a crash test's restarts keep them)."""
+        self.overrides = dict(overrides)
+        names = list(names)
+        for name in names:
+            if name in self.procs:
+                stop_group(self.procs[name])
+        for name in names:
+            self.start(name)
 
     def alive(self, name: str) -> bool:
         proc = self.procs.get(name)

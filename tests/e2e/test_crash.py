@@ -7,6 +7,8 @@ up on both events, no payment is kept twice for one booking, and no booking was 
 (read from bookings.v1 and payments.v1 from offset 0).
 Under `strict_fifo`, a rush with the same kills still confirms exactly the first accepted bookings and lines
 up the rest in acceptance order.
+The first test runs with seat leases on (the default) and off (`BOTH_LEASE_SETTINGS`; the kills' restarts keep
+the setting); the strict one with them on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from e2e_support import (
+    BOTH_LEASE_SETTINGS,
     OWN_WORKERS,
     SETTLED,
     Ask,
@@ -133,8 +136,10 @@ def drive(payer: Payer, asks: list[Ask], until: float) -> None:
         time.sleep(0.2)
 
 
+@BOTH_LEASE_SETTINGS
 def test_killing_the_workers_during_a_rush_loses_nothing_and_doubles_nothing(platform: Platform, crowd,
-                                                                             workers: Workers, system_env):
+                                                                             workers: Workers, system_env,
+                                                                             seat_leases: bool | None):
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
     print(f"\ncrash test seed: CRASH_SEED={seed}")
     rng = random.Random(seed)

@@ -4,6 +4,7 @@ Nobody may get a seat that is not there, nobody may be lost: every booking ends 
 the confirmed seats and `seats_available` add up to the capacity, and the line is numbered 1..k.
 Under `strict_fifo`: the confirmed bookings are exactly the first accepted (by acceptance number), the line
 holds the rest in that order.
+The plain rush runs with seat leases on (the default) and off (`BOTH_LEASE_SETTINGS`); the strict one with them on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from e2e_support import Ask, Platform, check_seats, eventually, send_all
+from e2e_support import BOTH_LEASE_SETTINGS, Ask, Platform, check_seats, eventually, send_all
 from fifo_support import check_first_come_first_served, waitlist_policy
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +24,9 @@ REQUESTS = 150
 CONCURRENCY = 30
 
 
-def test_a_rush_never_oversells_and_everyone_else_waits_in_a_numbered_line(platform: Platform, crowd):
+@BOTH_LEASE_SETTINGS
+def test_a_rush_never_oversells_and_everyone_else_waits_in_a_numbered_line(platform: Platform, crowd,
+                                                                          seat_leases: bool | None):
     organizer = platform.organizer()
     event = platform.create_event(organizer, seats=CAPACITY, title="Rush")
     platform.wait_bookable(event["id"], crowd[0])

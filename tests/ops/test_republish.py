@@ -56,7 +56,17 @@ def quiet(dbs: list[str], topics: set[str]) -> bool:
             and groups and all(g["lag"] == 0 for g in groups))
 
 
-def test_republishing_changes_no_view_and_no_saga(issuer):
+# With seat leases on, a republished RequestSeatLease is answered again by the Event (LeaseAnswerRepeated is
+# stored and a repeated SeatsLeased published; the ledger ignores it, so no seat moves), unlike ReserveSeats,
+# whose plain duplicates change nothing and only the sweeper's `repeat` is re-answered. Fix: a `repeat` flag on
+# RequestSeatLease set only for the ledger's LeaseRequestRepeated, and the Event re-answering only then. Until
+# then the lease-on run is an expected failure (strict: it reports when fixed) and the per-booking path is pinned.
+@pytest.mark.parametrize("seat_leases", [
+    pytest.param(False, id="leases-off"),
+    pytest.param(True, id="leases-on", marks=pytest.mark.xfail(
+        strict=True, reason="a republished RequestSeatLease is answered again (LeaseAnswerRepeated stored)")),
+])
+def test_republishing_changes_no_view_and_no_saga(issuer, seat_leases: bool):
     names = Topics(**{field: unique_topic(f"ops_re_{field}") for field in Topics.__dataclass_fields__})
     topics = {getattr(names, f) for f in Topics.__dataclass_fields__}
     create_topics(*topics, *(dlq(t) for t in topics), partitions=2)
@@ -64,7 +74,7 @@ def test_republishing_changes_no_view_and_no_saga(issuer):
         # Own consumer groups: the e2e system (same service names) may still be running.
         suffix = f".{names.events}"
         ev = EventsSettings(database=events_db, consumer_group_suffix=suffix)
-        bk = BookingsSettings(database=bookings_db, consumer_group_suffix=suffix)
+        bk = BookingsSettings(database=bookings_db, consumer_group_suffix=suffix, seat_leases=seat_leases)
         events = build_events(ev)
         details = EventDetails(title="Republished meetup", start_time=datetime.now(UTC) + timedelta(days=3),
                                duration_minutes=60, max_participants=5)

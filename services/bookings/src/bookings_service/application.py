@@ -40,6 +40,7 @@ from bookings_service.domain import (
 from bookings_service.domain.errors import BookingRuleViolation
 from bookings_service.domain.lease import SeatLedger, seat_ledger_id
 from bookings_service.domain.waitlist import check_may_join, may_take_seats
+from bookings_service.domain.waitlist_policy import STRICT_FIFO
 from bookings_service.domain.withdrawal import cancel_and_leave
 
 T = TypeVar("T")
@@ -161,7 +162,13 @@ class Bookings(ServiceApplication):
         known: dict[UUID, Booking | None] = {}
         bookings: list[Booking] = []
         free_event = not jobs[0].request.terms.is_paid
-        lease = (self.find_ledger(event_id) or SeatLedger(event_id=event_id)) if leases and free_event else None
+        # Under strict_fifo free bookings keep the per-booking path: a booking confirmed from the lease is final
+        # and cannot yield, so it would overtake an earlier bigger group the lease could not cover and the Event
+        # then refused (the saga makes such a later request yield its Event seats: `_must_yield`). The lease's
+        # free seats go back to the Event when idle, or at once when someone joins the line.
+        strict = jobs[0].request.rules.waitlist_policy == STRICT_FIFO
+        lease = ((self.find_ledger(event_id) or SeatLedger(event_id=event_id))
+                 if leases and free_event and not strict else None)
         demand = 0  # seats of this batch's free bookings that the lease could not cover
         for job in jobs:
             job.error, job.booking = None, None

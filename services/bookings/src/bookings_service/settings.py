@@ -32,9 +32,9 @@ class Settings(InfraSettings, AuthSettings):
         default=20, ge=1, validation_alias=AliasChoices("BOOKINGS_RATE_BURST", "booking_rate_burst"),
         description="Booking requests one user may make at once before the per-minute rate applies.")
     seat_leases: bool = Field(
-        default=False, validation_alias=AliasChoices("BOOKINGS_SEAT_LEASES", "seat_leases"),
-        description="Free bookings are confirmed at once from seats the event leased to this service (issue 8); "
-                    "off: every booking asks the Event for its seats.")
+        default=True, validation_alias=AliasChoices("BOOKINGS_SEAT_LEASES", "seat_leases"),
+        description="Free bookings are confirmed at once from seats the event leased to this service (issue 8; "
+                    "the default since it measured p50 9-12 ms vs 79 ms); off: every booking asks the Event.")
     lease_idle_seconds: float = Field(
         default=30.0, gt=0, validation_alias=AliasChoices("BOOKINGS_LEASE_IDLE_SECONDS", "lease_idle_seconds"),
         description="Leased seats nobody took for this long go back to the event (and an unanswered lease "

@@ -11,10 +11,20 @@ import pytest
 
 from authkit.testing import caller
 from contracts import wrap
-from contracts.events import EventCancelled, LeasedSeatsReturned, LeaseRefused, SeatsLeased, SeatsRejected
+from contracts.events import (
+    EventCancelled,
+    LeasedSeatsReturned,
+    LeaseRefused,
+    SeatsLeased,
+    SeatsRejected,
+    SeatsReserved,
+)
+from contracts.users import SettingChanged
+from spine.projector import apply_in_transaction
 from spine.testing import fresh_database
 
 from bookings_service import public
+from bookings_service.projections.settings_replica import SettingsReplica
 from bookings_service.settings import Settings
 from bookings_service.testing import event_created, seat_message
 from bookings_service.timers.lease_sweep import LeaseSweep
@@ -151,3 +161,42 @@ def test_the_sweep_asks_an_unanswered_lease_again_with_its_id_and_gives_idle_sea
     back = commands_of(app, ledger_id)[-1]
     assert (type(back).__name__, back.seats) == ("ReturnLeasedSeats", 3)
     assert (app.find_ledger(free_event).leased, app.find_ledger(free_event).in_use) == (2, 2)
+
+
+def test_under_strict_fifo_a_later_small_group_never_takes_leased_seats_before_an_earlier_big_one(
+        client, issuer, saga, settings, free_event):
+    """The defect the e2e strict crash test found with leases on: group 3 (no room in the lease) asked the
+    Event, group 1 behind it was confirmed from the lease's free seats at once, then the Event refused group 3
+    (full): the later request had overtaken the earlier one. Under strict_fifo free bookings now take the
+    per-booking path, whose saga makes a later request yield its seats while an earlier one waits."""
+    app = client.app.state.container.bookings
+    rules = client.app.state.container.rules
+    rules.refresh_seconds = 0
+
+    def policy(value: str, version: int) -> None:
+        apply_in_transaction(settings.conninfo(settings.database), SettingsReplica(), [wrap(
+            SettingChanged(key="waitlist_policy", type="string", value=value), aggregate_id="waitlist_policy",
+            aggregate_version=version)])
+
+    book(client, issuer, free_event)
+    [ask] = commands_of(app, app.find_ledger(free_event).id)
+    saga(seat_message(SeatsLeased(event_id=free_event, lease_id=ask.lease_id, seats=2, seats_leased=2,
+                                  seats_unallocated=7), 3))
+    assert app.find_ledger(free_event).free == 2
+    policy("strict_fifo", 1001)
+    try:
+        assert rules.current().waitlist_policy == "strict_fifo"
+        big = book(client, issuer, free_event, 3)
+        assert big["status"] == "pending"  # the lease's 2 free seats cannot cover it: the Event is asked
+        later = book(client, issuer, free_event, 1)
+        assert later["status"] == "pending"  # not confirmed from the lease ahead of the earlier group
+        saga(seat_message(SeatsRejected(event_id=free_event, booking_id=UUID(big["id"]), seats=3, reason="full",
+                                        seats_available=0), 4),
+             seat_message(SeatsReserved(event_id=free_event, booking_id=UUID(later["id"]), seats=1,
+                                        seats_available=0), 5))
+        line = [app.get_booking(UUID(b["id"])) for b in (big, later)]
+        assert [b.status for b in line] == ["waitlisted", "waitlisted"]  # the later one yielded its seat
+        assert [app.waitlist_position(b) for b in line] == [1, 2]
+        assert app.find_ledger(free_event).free == 0  # the idle leased seats went back to the Event for the line
+    finally:
+        policy("first_fit_fair", 1002)
