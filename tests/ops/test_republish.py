@@ -56,15 +56,11 @@ def quiet(dbs: list[str], topics: set[str]) -> bool:
             and groups and all(g["lag"] == 0 for g in groups))
 
 
-# With seat leases on, a republished RequestSeatLease is answered again by the Event (LeaseAnswerRepeated is
-# stored and a repeated SeatsLeased published; the ledger ignores it, so no seat moves), unlike ReserveSeats,
-# whose plain duplicates change nothing and only the sweeper's `repeat` is re-answered. Fix: a `repeat` flag on
-# RequestSeatLease set only for the ledger's LeaseRequestRepeated, and the Event re-answering only then. Until
-# then the lease-on run is an expected failure (strict: it reports when fixed) and the per-booking path is pinned.
+# Both lease settings: with leases on, a republished RequestSeatLease is a plain duplicate (no `repeat`) and
+# changes nothing at the Event, as a republished ReserveSeats does; only the sweeper's `repeat` is re-answered.
 @pytest.mark.parametrize("seat_leases", [
     pytest.param(False, id="leases-off"),
-    pytest.param(True, id="leases-on", marks=pytest.mark.xfail(
-        strict=True, reason="a republished RequestSeatLease is answered again (LeaseAnswerRepeated stored)")),
+    pytest.param(True, id="leases-on"),
 ])
 def test_republishing_changes_no_view_and_no_saga(issuer, seat_leases: bool):
     names = Topics(**{field: unique_topic(f"ops_re_{field}") for field in Topics.__dataclass_fields__})

@@ -163,14 +163,18 @@ LeaseRefusedReason = Literal["full", "event_cancelled", "not_bookable", "paid_ev
 class RequestSeatLease(BaseModel):
     """Bookings asks the Event for up to `seats` seats in escrow. Answered by SeatsLeased or LeaseRefused.
 
-    Idempotent per `lease_id`: asked again (a request lost in a crash, the sweeper), the Event answers again
-    with what that lease got, changing nothing.
+    Idempotent per `lease_id`: a duplicate changes nothing; asked again with `repeat` (the sweeper, after no
+    answer came), the Event answers again with what that lease got, changing nothing else.
     """
 
     event_id: UUID = Field(description="The event; also the message key.")
     lease_id: UUID = Field(description="Names this lease; the same id asked again is the same lease.")
     seats: int = Field(ge=1, description="Seats wanted (sized by demand); the Event may grant fewer.", examples=[20],
                        json_schema_extra=lim.count(1))
+    repeat: bool = Field(default=False, description="Asked again by the bookings sweeper because no answer came: "
+                         "a lease already answered gets its answer published again (nothing else changes). A "
+                         "plain duplicate of an answered request (a re-published command) changes nothing.",
+                         examples=[False])
 
 
 @message(topics.EVENTS_COMMANDS)

@@ -155,7 +155,8 @@ def _(e: Booking.UnwantedSeatsReleased) -> BaseModel:
 @to_seat_command.register(SeatLedger.LeaseRequested)
 @to_seat_command.register(SeatLedger.LeaseRequestRepeated)  # the same lease id again: answered, not granted twice
 def _(e: SeatLedger.LeaseRequested | SeatLedger.LeaseRequestRepeated) -> BaseModel:
-    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats)
+    return RequestSeatLease(event_id=e.event_id, lease_id=e.lease_id, seats=e.seats,
+                            repeat=isinstance(e, SeatLedger.LeaseRequestRepeated))
 
 
 @to_seat_command.register

@@ -44,15 +44,15 @@ def test_a_lease_gets_what_is_free_at_most_and_the_event_gives_those_seats_no_mo
     assert event.holds(booking) == 0
 
 
-def test_nothing_free_refuses_the_lease_and_the_same_lease_id_again_repeats_the_answer_only():
+def test_nothing_free_refuses_the_lease_and_the_same_lease_id_asked_again_repeats_the_answer_only():
     event = event_with(2)
     granted, refused = uuid4(), uuid4()
     event.lease_seats(granted, 2, now=NOW)
     event.lease_seats(refused, 4, now=NOW)
     published(event)
 
-    event.lease_seats(granted, 2, now=NOW)
-    event.lease_seats(refused, 4, now=NOW)
+    event.lease_seats(granted, 2, now=NOW, repeat=True)
+    event.lease_seats(refused, 4, now=NOW, repeat=True)
 
     again = published(event)
     assert [(type(p).__name__, p.lease_id) for p in again] == [("SeatsLeased", granted), ("LeaseRefused", refused)]
@@ -147,3 +147,16 @@ def test_reserved_plus_leased_never_exceeds_capacity_nor_goes_below_zero(capacit
         assert event.seats_taken + event.seats_leased <= event.max_participants
         granted = sum(answer[0] for answer in event.lease_answers.values())
         assert event.seats_leased <= granted
+
+
+def test_a_duplicate_lease_request_changes_nothing_and_publishes_nothing():
+    """A re-published RequestSeatLease (ops republish, a relay resending) is not the sweeper asking again."""
+    event = event_with(5)
+    lease = uuid4()
+    event.lease_seats(lease, 3, now=NOW)
+    published(event)
+    version = event.version
+
+    event.lease_seats(lease, 3, now=NOW)
+
+    assert published(event) == [] and event.version == version and event.seats_leased == 3

@@ -33,7 +33,8 @@ def to_domain(envelope: Envelope) -> SeatCommand | None:
         return ReleaseSeats(event_id=payload.event_id, booking_id=payload.booking_id, reason=payload.reason,
                             command_id=str(envelope.event_id))
     if isinstance(payload, messages.RequestSeatLease):
-        return RequestSeatLease(event_id=payload.event_id, lease_id=payload.lease_id, seats=payload.seats)
+        return RequestSeatLease(event_id=payload.event_id, lease_id=payload.lease_id, seats=payload.seats,
+                                repeat=payload.repeat)
     if isinstance(payload, messages.ReturnLeasedSeats):
         return ReturnLeasedSeats(event_id=payload.event_id, return_id=payload.return_id, seats=payload.seats,
                                  reason=payload.reason)

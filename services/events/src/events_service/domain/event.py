@@ -309,13 +309,16 @@ class Event(Aggregate):
 
     # --- seat leases (escrow for bookings' ledger) ---------------------------------------------------------
 
-    def lease_seats(self, lease_id: UUID, seats: int, *, now: datetime | None = None) -> None:
-        """Grant up to `seats` to the bookings ledger (all that are free, if fewer), or record why not; the same
-        lease id again gets the same answer again, changing nothing (a request lost in a crash is re-asked)."""
+    def lease_seats(self, lease_id: UUID, seats: int, *, now: datetime | None = None, repeat: bool = False) -> None:
+        """Grant up to `seats` to the bookings ledger (all that are free, if fewer), or record why not. The same
+        lease id again changes nothing; asked again as a `repeat` (the sweeper, after no answer came) it gets the
+        same answer again, recorded as a repeat with the seats untouched."""
         if seats < 1:
             raise errors.InvalidSeatCount(f"a lease needs at least one seat, not {seats}")
         known = self.lease_answers.get(str(lease_id))
         if known is not None:
+            if not repeat:
+                return  # a duplicate (a re-published command): answered once already
             self._lease_answer_repeated(lease_id=lease_id, seats=seats, granted=known[0], reason=known[1],
                                         seats_leased=self.seats_leased, seats_unallocated=self.seats_available)
             return

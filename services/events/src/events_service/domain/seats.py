@@ -48,18 +48,20 @@ class ReleaseSeats:
 
 @dataclass(frozen=True)
 class RequestSeatLease:
-    """Grant bookings' ledger up to `seats` seats in escrow; `lease_id` makes a repeated request harmless."""
+    """Grant bookings' ledger up to `seats` seats in escrow; `lease_id` makes a repeated request harmless, and
+    `repeat` (the sweeper asking again) gets an answered lease its answer again."""
 
     event_id: UUID
     lease_id: UUID
     seats: int
+    repeat: bool = False
 
     def apply_to(self, target: SeatTarget, now: datetime) -> None:
         """Run on the event, or answer "unknown_event" when there is no such event."""
         if isinstance(target, UnknownEventAnswers):
             target.refuse_lease(self.lease_id, self.seats)
         else:
-            target.lease_seats(self.lease_id, self.seats, now=now)
+            target.lease_seats(self.lease_id, self.seats, now=now, repeat=self.repeat)
 
 
 @dataclass(frozen=True)
