@@ -48,7 +48,8 @@ def _uuid(value: Any) -> UUID:
 def _fetch(conn: Connection, statement: Any, key: str, ids: set[UUID]) -> dict[UUID, dict[str, Any]]:
     if not ids:
         return {}
-    return {row[key]: row for row in execute(conn.cursor(), statement, {"ids": sorted(ids)}).fetchall()}
+    rows: list[Any] = execute(conn.cursor(), statement, {"ids": sorted(ids)}).fetchall()
+    return {row[key]: row for row in rows}
 
 
 def load_contexts(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Context]:

@@ -38,7 +38,8 @@ _TYPES = {"subject": "text", "body": "text", "html": "text", "locale": "text", "
 
 def claim(conn: Connection, batch: int) -> list[dict[str, Any]]:
     """Lease up to `batch` due rows (dict rows of every column, plus `age`)."""
-    return execute(conn.cursor(), CLAIM, {"batch": batch}).fetchall()
+    rows: list[dict[str, Any]] = execute(conn.cursor(), CLAIM, {"batch": batch}).fetchall()  # type: ignore[assignment]
+    return rows
 
 
 @lru_cache(maxsize=64)

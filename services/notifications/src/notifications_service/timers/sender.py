@@ -114,7 +114,7 @@ class Sender:
             return None
         else:
             rendered = self.renderer.render(row["kind"], user.get("locale"), self._template_vars(row, ctx))
-        values = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
+        values: dict[str, Any] = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
                   "locale": rendered.locale, "recipient": user.get("email")}
         nid = row["notification_id"]
         if row["channel"] == "in_app":
