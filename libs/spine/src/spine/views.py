@@ -47,6 +47,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from spine.projector import SqlProjection
 
@@ -126,9 +127,36 @@ def truncate_tables(cur: Cursor, tables: MetaData | Iterable[Table]) -> None:
 
 def run(target: Any, statement: ClauseElement) -> Any:
     """Compile a statement built for this call (values bound, IN-lists expanded) and run it on a psycopg
-    cursor or connection; returns what their `execute` returns."""
+    cursor or connection; returns what their `execute` returns.
+
+    A statement of a shape seen before (same SQLAlchemy cache key: same tables, columns and operators,
+    any bound values) reuses that compilation with this statement's values, as SQLAlchemy's own engine
+    does; statements with IN-lists to expand, or that SQLAlchemy cannot cache, are compiled every time."""
+    sql, params = _run_form(statement)
+    return target.execute(sql, params)
+
+
+_RUN_CACHE: dict[Any, SQLCompiler | None] = {}  # shape → its compilation (None: has IN-lists to expand)
+_RUN_CACHE_SIZE = 2048
+
+
+def _run_form(statement: ClauseElement) -> tuple[str, Any]:
+    """SQL text and parameters of a statement, from a compilation of its shape when there is one."""
+    key = statement._generate_cache_key()  # noqa: SLF001 - SQLAlchemy's cache key, what its engine caches on
+    if key is not None:
+        if key.key in _RUN_CACHE:
+            known = _RUN_CACHE[key.key]
+        else:
+            made = statement.compile(dialect=DIALECT, cache_key=key)
+            assert isinstance(made, SQLCompiler)
+            known = None if made.post_compile_params or made.literal_execute_params else made
+            if len(_RUN_CACHE) >= _RUN_CACHE_SIZE:
+                _RUN_CACHE.clear()
+            _RUN_CACHE[key.key] = known
+        if known is not None:
+            return known.string, known.construct_params(extracted_parameters=key.bindparams, _check=False)
     c = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    return target.execute(c.string, c.params)
+    return c.string, c.params
 
 
 def _json(value: Any) -> Any:

@@ -17,6 +17,7 @@ import aiosmtplib
 
 from spine.metrics import EMAILS
 
+from notifications_service.delivery.mime import POLICY
 from notifications_service.settings import Settings
 
 MAX_BACKOFF_SECONDS = 3600.0
@@ -38,7 +39,7 @@ def message_id(notification_id: object, domain: str = "event-planner") -> str:
 def build_email(*, sender: str, to: str, subject: str, text: str, html: str | None, msg_id: str,
                 attachments: tuple[Attachment, ...] = (), headers: dict[str, str] | None = None) -> EmailMessage:
     """A multipart message: plain text, HTML alternative, attachments, extra headers (List-Unsubscribe...)."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)  # email.policy.default, with its header parsing cached (delivery.mime)
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject

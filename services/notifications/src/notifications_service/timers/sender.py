@@ -15,6 +15,10 @@ Guarantees:
   server refuses the recipient for good) the row is `failed` (shown in the API, logged at ERROR, counted in
   `ep_emails_total{kind="notification", outcome="failed"}`), never dropped silently. The policy and the
   SMTP connection are the mailings' too (delivery.smtp).
+
+Cost: a round of up to `batch` rows is one claim, three view look-ups (delivery.context.load_contexts), one
+write of what was rendered (and of the in-app, skipped, waiting and failed rows), the SMTP sends on one
+connection, and one write of their outcomes, all on one pooled connection (storage.outbox).
 """
 
 from __future__ import annotations
@@ -22,16 +26,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
-from psycopg.rows import tuple_row
-from psycopg.types.json import Jsonb
+from psycopg import Connection
 from psycopg_pool import ConnectionPool
-from sqlalchemy import and_, func, select, update
 
 from notifications_service.delivery.calendar import booking_calendar
-from notifications_service.delivery.context import Context, load_context
+from notifications_service.delivery.context import Context, load_contexts
+from notifications_service.delivery.mime import send
 from notifications_service.delivery.render import Rendered, Renderer
 from notifications_service.delivery.smtp import (
     Attachment,
@@ -43,14 +47,19 @@ from notifications_service.delivery.smtp import (
     retry_delay,
 )
 from notifications_service.settings import Settings
-from notifications_service.storage.notifications import notifications as t
-from notifications_service.storage.sql import run
+from notifications_service.storage.outbox import LEASE, Changes, claim
 
 log = logging.getLogger("notifications.sender")
 
-LEASE = timedelta(minutes=5)
+__all__ = ["LEASE", "WAIT_RETRY", "Sender"]
+
 WAIT_RETRY = timedelta(seconds=2)
 KIND = "notification"  # the metric's kind label
+# Sent e-mails are recorded `sent` together, every RECORD_EVERY of them and at the end of a round: a crash
+# between the server's acceptance and that write re-sends at most this many (same Message-ID).
+RECORD_EVERY = 16
+
+Email = tuple[dict[str, Any], EmailMessage]
 
 
 class Sender:
@@ -73,52 +82,50 @@ class Sender:
 
     async def run_once(self) -> int:
         """Claim one batch of due rows and deliver it; returns how many rows it claimed."""
-        rows = self._claim()
-        emails = []
-        for row in rows:
-            ready = self._prepare(row)
-            if ready is not None:
-                emails.append(ready)
-        if emails:
-            await self._send(emails)
+        with self.pool.connection() as conn:
+            rows = claim(conn, self.batch)
+            conn.commit()  # the lease holds from here, whatever happens to this round
+            if not rows:
+                return 0
+            changes, emails = Changes(), []
+            for row, ctx in zip(rows, load_contexts(conn, rows), strict=True):
+                ready = self._prepare(row, ctx, changes)
+                if ready is not None:
+                    emails.append(ready)
+            changes.commit(conn)
+            if emails:
+                await self._send(emails, changes, conn)
+                changes.commit(conn)
         return len(rows)
 
-    # --- claiming and preparing -------------------------------------------------------------------------
+    # --- preparing --------------------------------------------------------------------------------------
 
-    def _claim(self) -> list[dict[str, Any]]:
-        due = (select(t.c.notification_id).where(t.c.status == "pending", t.c.next_attempt_at <= func.now())
-               .order_by(t.c.next_attempt_at).limit(self.batch).with_for_update(skip_locked=True))
-        with self.pool.connection() as conn:
-            return run(conn, update(t).where(t.c.notification_id.in_(due.scalar_subquery()))
-                       .values(next_attempt_at=func.now() + LEASE).returning(*t.c)).fetchall()
-
-    def _prepare(self, row: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
+    def _prepare(self, row: dict[str, Any], ctx: Context, changes: Changes) -> Email | None:
         """Render the row; deliver it if in-app; return (row, message) when an e-mail is to be sent."""
-        with self.pool.connection() as conn:
-            ctx = load_context(conn, row)
         if ctx.waiting_for is not None:
-            self._wait(row, ctx.waiting_for)
+            self._wait(row, ctx.waiting_for, changes)
             return None
         user = ctx.user or {}
         if row["body"] is not None:  # written ready-made (e.g. a mailing's content): send as it is
             rendered = Rendered(subject=row["subject"] or "", text=row["body"], html=row["html"],
                                 locale=row["locale"] or self.renderer.locale_of(user.get("locale")))
         elif not self.renderer.has(row["kind"]):
-            self._fail(row, f"no template for {row['kind']!r}")
+            self._fail(row, f"no template for {row['kind']!r}", changes)
             return None
         else:
             rendered = self.renderer.render(row["kind"], user.get("locale"), self._template_vars(row, ctx))
-        values = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
+        values: dict[str, Any] = {"subject": rendered.subject, "body": rendered.text, "html": rendered.html,
                   "locale": rendered.locale, "recipient": user.get("email")}
+        nid = row["notification_id"]
         if row["channel"] == "in_app":
-            self._update(row, status="delivered", sent_at=func.now(), **values)
+            changes.add(nid, status="delivered", sent_at=True, **values)
             return None
         if user.get("disabled"):
-            self._update(row, status="skipped", last_error="the account is disabled", **values)
+            changes.add(nid, status="skipped", last_error="the account is disabled", **values)
             return None
-        self._update(row, **values)
+        changes.add(nid, **values)
         msg = build_email(sender=self.settings.smtp_from, to=user["email"], subject=rendered.subject,
-                          text=rendered.text, html=rendered.html, msg_id=message_id(row["notification_id"]),
+                          text=rendered.text, html=rendered.html, msg_id=message_id(nid),
                           attachments=self._attachments(row, ctx), headers=(row["data"] or {}).get("headers"))
         return row, msg
 
@@ -146,7 +153,7 @@ class Sender:
 
     # --- sending ----------------------------------------------------------------------------------------
 
-    async def _send(self, emails: list[tuple[dict[str, Any], Any]]) -> None:
+    async def _send(self, emails: list[Email], changes: Changes, conn: Connection) -> None:
         """One connection for the batch; after a failure, a fresh one for the next message (a dropped
         connection must not cost every later message of the batch an attempt)."""
         smtp: aiosmtplib.SMTP | None = None
@@ -157,17 +164,20 @@ class Sender:
                         smtp = await self.mailer.connect()
                 except (aiosmtplib.SMTPException, OSError) as exc:
                     for later, _ in emails[i:]:  # the server is unreachable: try the rest later
-                        self._retry(later, exc)
+                        self._retry(later, exc, changes)
                     return
                 try:
-                    await smtp.send_message(msg)
+                    await send(smtp, msg)
                 except (aiosmtplib.SMTPException, OSError) as exc:
-                    self._retry(row, exc)
+                    self._retry(row, exc, changes)
                     if not refused(exc):
                         smtp.close()
                     continue
-                self._update(row, status="sent", sent_at=func.now(), attempts=row["attempts"] + 1, last_error=None)
+                changes.add(row["notification_id"], status="sent", sent_at=True, attempts=row["attempts"] + 1,
+                            last_error=None)
                 counted(KIND, "sent")
+                if len(changes) >= RECORD_EVERY:
+                    changes.commit(conn)
         finally:
             if smtp is not None and smtp.is_connected:
                 try:
@@ -175,44 +185,29 @@ class Sender:
                 except (aiosmtplib.SMTPException, OSError):
                     smtp.close()
 
-    def _retry(self, row: dict[str, Any], exc: BaseException) -> None:
+    def _retry(self, row: dict[str, Any], exc: BaseException, changes: Changes) -> None:
         attempts = row["attempts"] + 1
         error = f"{type(exc).__name__}: {exc}"[:500]
         delay = None if refused(exc) else retry_delay(self.settings, attempts)
         if delay is None:
-            self._fail(row, error, attempts=attempts)
+            self._fail(row, error, changes, attempts=attempts)
             return
         log.warning("e-mail %s attempt %d failed (%s); retrying in %.0f s", row["notification_id"], attempts,
                     error, delay)
         counted(KIND, "retried")
-        self._update(row, attempts=attempts, last_error=error,
-                     next_attempt_at=func.now() + timedelta(seconds=delay))
+        changes.add(row["notification_id"], attempts=attempts, last_error=error, next_attempt_in=delay)
 
-    def _fail(self, row: dict[str, Any], error: str, *, attempts: int | None = None) -> None:
+    def _fail(self, row: dict[str, Any], error: str, changes: Changes, *, attempts: int | None = None) -> None:
         log.error("notification %s (%s to user %s) failed: %s", row["notification_id"], row["kind"], row["user_id"],
                   error)
         counted(KIND, "failed")
-        self._update(row, status="failed", last_error=error,
-                     attempts=attempts if attempts is not None else row["attempts"])
+        changes.add(row["notification_id"], status="failed", last_error=error,
+                    attempts=attempts if attempts is not None else row["attempts"])
 
-    def _wait(self, row: dict[str, Any], what: str) -> None:
+    def _wait(self, row: dict[str, Any], what: str, changes: Changes) -> None:
         """Its user/event is not in the views yet (another topic is behind): look again shortly, not forever."""
-        waited = run_scalar_age(self.pool, row)
-        if waited > self.settings.recipient_wait_minutes * 60:
-            self._fail(row, f"the {what} never appeared in the local views")
+        if float(row["age"]) > self.settings.recipient_wait_minutes * 60:
+            self._fail(row, f"the {what} never appeared in the local views", changes)
             return
-        self._update(row, next_attempt_at=func.now() + WAIT_RETRY)
+        changes.add(row["notification_id"], next_attempt_in=WAIT_RETRY.total_seconds())
 
-    def _update(self, row: dict[str, Any], **values: Any) -> None:
-        values = {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
-        with self.pool.connection() as conn:
-            run(conn, update(t).where(and_(t.c.notification_id == row["notification_id"], t.c.status == "pending"))
-                .values(**values))
-
-
-def run_scalar_age(pool: ConnectionPool, row: dict[str, Any]) -> float:
-    """Seconds since the row was created (database clock)."""
-    with pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-        got = cur.execute("SELECT extract(epoch FROM now() - %s::timestamptz)", (row["created_at"],)).fetchone()
-    assert got is not None  # a SELECT without FROM gives one row
-    return float(got[0])
