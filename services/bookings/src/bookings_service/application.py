@@ -125,11 +125,26 @@ class Bookings(ServiceApplication):
         and the ledger asks the Event for a lease sized by the batch's demand."""
         jobs = [_Job(request) for request in requests]
         by_event: dict[UUID, list[_Job]] = {}
-        for job in jobs:
+        for job in self._without_repeats(jobs):
             by_event.setdefault(job.request.terms.event_id, []).append(job)
         for event_id, group in by_event.items():
             self._request_batch(event_id, group, kept, leases)
         return [job.error if job.error is not None else job.booking for job in jobs]  # type: ignore[misc]
+
+    def _without_repeats(self, jobs: list[_Job]) -> list[_Job]:
+        """The jobs still to run: a keyed request (its id derived from an Idempotency-Key) whose booking is
+        already stored is a retry of a request that committed; it gets that booking back (one query for all)."""
+        keyed = [job for job in jobs if job.request.keyed]
+        if not keyed:
+            return jobs
+        found = self.find_bookings(job.request.booking_id for job in keyed)
+        repeats = set()
+        for job in keyed:
+            booking = found.get(job.request.booking_id)
+            if booking is not None and booking.user_id == job.request.user_id:
+                job.booking = booking
+                repeats.add(id(job))
+        return [job for job in jobs if id(job) not in repeats]
 
     def _request_batch(self, event_id: UUID, jobs: list[_Job], kept: KeptLedgers | None = None,
                        leases: bool = False) -> None:
@@ -371,6 +386,7 @@ class BookingRequest:
     payment_method: str | None
     now: datetime | None = None
     cause: dict[str, str] = field(default_factory=dict)
+    keyed: bool = False  # `booking_id` came from an Idempotency-Key: if it is stored, this is a retry
 
 
 class _Job:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import psycopg
 from eventsourcing import persistence
@@ -38,6 +38,11 @@ def database_unavailable() -> Problem:
                    headers={"Retry-After": "1"}, retry_after=1)
 
 
+def key_reused() -> Problem:
+    """As the idempotency layer answers a key sent again with another request (when it still knows the key)."""
+    return Problem(422, "Idempotency-Key reused", "This Idempotency-Key was already used with a different request.")
+
+
 @dataclass(frozen=True)
 class Ask:
     """What the route knows of one request: who, which event, how many seats, and the request's cause."""
@@ -48,6 +53,12 @@ class Ask:
     group_size: int
     payment_method: str | None
     cause: dict[str, str] = field(default_factory=dict)
+    keyed: bool = False  # the id came from an Idempotency-Key (`keyed_booking_id`): a booking with it may exist
+
+
+def keyed_booking_id(user_id: UUID, idempotency_key: str) -> UUID:
+    """The booking id of `user_id`'s request under `idempotency_key`: the same for every retry of it."""
+    return uuid5(NAMESPACE_URL, f"/bookings/by-idempotency-key/{user_id}/{idempotency_key}")
 
 
 class BookingIntake:
@@ -83,9 +94,14 @@ class BookingIntake:
             else:
                 requests.append(BookingRequest(booking_id=ask.booking_id, user_id=ask.user_id, terms=event_terms,
                                                rules=rules, group_size=ask.group_size,
-                                               payment_method=ask.payment_method, cause=ask.cause))
+                                               payment_method=ask.payment_method, cause=ask.cause,
+                                               keyed=ask.keyed))
                 slots.append(i)
         for i, result in zip(slots, self.app.request_many(requests, kept=self.kept, leases=self.leases), strict=True):
+            ask = asks[i]
+            if ask.keyed and isinstance(result, Booking) and (result.event_id, result.group_size) != (
+                    ask.event_id, ask.group_size):  # the key's booking is another request's
+                result = key_reused()
             results[i] = result
         return results  # type: ignore[return-value]
 

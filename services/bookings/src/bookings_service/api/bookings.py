@@ -16,7 +16,7 @@ from webkit.problems import problem_responses
 
 from bookings_service.api.deps import Services, actor_of
 from bookings_service.api.schemas import BookingCreate, BookingPublic, Status
-from bookings_service.intake import Ask
+from bookings_service.intake import Ask, keyed_booking_id
 from bookings_service.projections.bookings_query import BookingFilters
 
 router = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
@@ -50,16 +50,20 @@ def _responses(*statuses: int) -> dict:
              responses={**position_response(202), **_responses(401, 404, 409, 422, 429, 503)},
              openapi_extra=linked(202, **LINKS_FROM_BOOKING))
 async def create_booking(body: BookingCreate, services: Services, principal: CurrentPrincipal,
-                         response: Response) -> BookingPublic:
+                         request: Request, response: Response) -> BookingPublic:
     """Ask for seats. 202: the saga runs on (pending → confirmed / awaiting_payment / waitlisted); poll the
     booking. Supports `Idempotency-Key`: a retried request gives the same booking. Each user may ask at a
     limited rate (settings `BOOKINGS_RATE_PER_MINUTE`, `BOOKINGS_RATE_BURST`); beyond it, 429. Per-account
     limits: 409 `TooManySeatsForUser`, 429 `TooManyPendingPayments`; a full line: 409 `WaitlistFull`."""
     # The process's single writer takes the rate-limit token, reads the event's terms and saves the booking,
     # together with the other requests waiting at that moment (one transaction); the answer comes after COMMIT.
+    # With an Idempotency-Key the booking's id follows from (user, key): a retry whose first attempt committed
+    # but never got its answer stored (a 503 after COMMIT) finds that booking instead of making a second one.
+    key = request.headers.get("idempotency-key")
     booking = await services.intake.request(Ask(
-        booking_id=uuid4(), user_id=principal.user_id, event_id=body.event_id, group_size=body.group_size,
-        payment_method=body.payment_method, cause=context.current().as_dict()))
+        booking_id=keyed_booking_id(principal.user_id, key) if key else uuid4(), user_id=principal.user_id,
+        event_id=body.event_id, group_size=body.group_size, payment_method=body.payment_method,
+        cause=context.current().as_dict(), keyed=bool(key)))
     response.headers["Location"] = f"{router.prefix}/{booking.id}"
     set_event_position(response, booking)
     # A booking that just joined the line knows its place (the join answered it in the same save): no

@@ -56,6 +56,14 @@ class SeatLedger(Aggregate):
         self.last_taken_at: str | None = None  # when a booking last took seats (idle leases go back)
         self.use_noted = (0, 0)  # (leased, in_use) as last told to the catalogue (`UseNoted`)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SeatLedger:
+        """State is scalars and flat dicts of str → int: copying the containers one level deep is a full copy
+        (the repository copies the cached ledger on every load; a generic deepcopy of its holders cost the
+        api writer ~10 ms per batch in a rush)."""
+        copy = object.__new__(type(self))
+        copy.__dict__ = {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in self.__dict__.items()}
+        return copy
+
     # --- queries ----------------------------------------------------------------------------------------
 
     @property

@@ -87,8 +87,11 @@ class UserBookings(Aggregate):
     def surely_within_limits(self, event_id: UUID, group_size: int, is_paid: bool, rules: BookingRules) -> bool:
         """True when even counting every listed booking as still live (the ledger only ever over-counts) the
         request stays within the limits: then no booking needs loading, which keeps a rush cheap."""
-        seats = sum(e["seats"] for e in self.entries.values() if e["event_id"] == str(event_id))
-        owing = sum(1 for e in self.entries.values() if e["owes"])
+        event_key, seats, owing = str(event_id), 0, 0
+        for entry in self.entries.values():  # one pass: a rush asks this for every request of a busy account
+            if entry["event_id"] == event_key:
+                seats += entry["seats"]
+            owing += entry["owes"]
         return (seats + group_size <= rules.max_seats_per_user_per_event
                 and (not is_paid or owing < rules.max_pending_payments_per_user))
 
