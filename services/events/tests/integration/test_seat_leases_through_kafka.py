@@ -66,10 +66,14 @@ def test_leases_and_reservations_racing_for_one_event_never_oversell(settings, t
             await publish_concurrently(settings, commands_topic, first)
             answers = await read_answers(settings, events_topic, len(first))
             granted = [parse_payload(a) for a in answers if a.type == "SeatsLeased"]
-            # The ledger gives some back, and re-asks two leases it never heard about (same lease ids).
+            # The ledger gives some back, and re-asks (`repeat`) two leases it never heard about (same lease ids);
+            # a plain duplicate of the first request (a re-published command) is answered by nothing.
             back = wrap(ReturnLeasedSeats(event_id=event_id, return_id=uuid4(), seats=granted[0].seats,
                                           reason="idle"), aggregate_id=key)
-            await publish_concurrently(settings, commands_topic, [back, back, leases[0], leases[1]])
+            again = [wrap(RequestSeatLease(event_id=event_id, lease_id=lease.payload["lease_id"],
+                                           seats=lease.payload["seats"], repeat=True), aggregate_id=key)
+                     for lease in leases[:2]]
+            await publish_concurrently(settings, commands_topic, [back, back, leases[0], *again])
             return await read_answers(settings, events_topic, len(first) + 3)
         finally:
             await worker.stop()
