@@ -20,6 +20,8 @@ pytestmark = pytest.mark.integration
 
 shelf = Table("shelf", MetaData(), Column("item_id", Uuid, primary_key=True), Column("label", Text, nullable=False),
               Column("count", Integer, nullable=False))
+tally = Table("tally", MetaData(), Column("name", Text, primary_key=True), Column("figure", Integer, nullable=False),
+              Column("first_seen", Integer), Column("version", Integer, nullable=False))
 MANY = 3000
 
 
@@ -28,7 +30,7 @@ def conn() -> Iterator[psycopg.Connection]:
     settings = InfraSettings()
     with fresh_database("view_rows", settings) as name, psycopg.connect(settings.conninfo(name)) as connection:
         with connection.cursor() as cur:
-            create_tables(cur, [shelf])
+            create_tables(cur, [shelf, tally])
             cur.execute("INSERT INTO shelf SELECT gen_random_uuid(), 'old', 0 FROM generate_series(1, %s)", (MANY,))
         connection.commit()
         connection.execute("ANALYZE shelf")
@@ -60,3 +62,14 @@ def test_the_update_reads_only_the_batchs_rows(conn):
     conn.rollback()
     plan = "\n".join(r[0] for r in explained)
     assert "Seq Scan on shelf" not in plan, plan
+
+
+def test_put_creates_a_row_then_takes_only_newer_versions(conn):
+    """A versioned view's step: a new row gets `first` too; an older or repeated version changes nothing."""
+    for version, figure, seen in ((2, 20, 1), (1, 10, 2), (2, 99, 3), (3, 30, 4)):
+        with conn.cursor() as cur:
+            rows = Rows(cur, tally, ["seats"])
+            rows.put("seats", {"figure": figure}, version, first={"first_seen": seen})
+            rows.write(cur)
+        conn.commit()
+    assert conn.execute("SELECT figure, first_seen, version FROM tally WHERE name = 'seats'").fetchone() == (30, 1, 3)

@@ -245,6 +245,15 @@ class Rows:
         self.dirty.add(key)
         return row
 
+    def put(self, key: Hashable, values: Mapping[str, Any], version: int,
+            first: Mapping[str, Any] | None = None) -> None:
+        """The row as of `version`: created with `values` (and `first`, the columns only a new row gets) when
+        absent, else given `values` if `version` is newer than its own — a versioned view's usual step."""
+        if self.get(key) is None:
+            self.insert(key, {**(first or {}), **values, "version": version})
+        else:
+            self.update(key, values, version)
+
     def write(self, cur: Cursor) -> None:
         """The changed rows: one UPDATE of those read, one INSERT of the new ones (at most two statements)."""
         changed = sorted(self.dirty & self.found)

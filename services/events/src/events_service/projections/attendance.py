@@ -64,12 +64,8 @@ class AttendanceProjection(View):
                 if e.type in STATUS_AFTER and e.version == 1]
         rows = Rows(cur, event_bookings, [ref.booking_id for _, _, ref in refs])
         for envelope, status, ref in refs:
-            version = envelope.aggregate_version
-            if rows.get(ref.booking_id) is None:
-                rows.insert(ref.booking_id, {"event_id": ref.event_id, "user_id": ref.user_id, "status": status,
-                                             "version": version})
-            else:
-                rows.update(ref.booking_id, {"status": status}, version)
+            rows.put(ref.booking_id, {"status": status}, envelope.aggregate_version,
+                     first={"event_id": ref.event_id, "user_id": ref.user_id})
         rows.write(cur)
 
 

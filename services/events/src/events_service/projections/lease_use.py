@@ -51,11 +51,7 @@ class LeaseUseProjection(View):
                 if e.type == "LeaseUseChanged" and e.version == 1]
         rows = Rows(cur, lease_use, [u.event_id for u in uses])
         for u in uses:
-            figures = {"leased": u.leased, "in_use": u.in_use}
-            if rows.get(u.event_id) is None:
-                rows.insert(u.event_id, {**figures, "version": u.ledger_version})
-            else:
-                rows.update(u.event_id, figures, u.ledger_version)
+            rows.put(u.event_id, {"leased": u.leased, "in_use": u.in_use}, u.ledger_version)
         rows.write(cur)
 
 

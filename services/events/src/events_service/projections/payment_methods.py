@@ -48,11 +48,8 @@ class PaymentMethodsReplica(View):
                  if e.type == PaymentMethodsAvailable.message_type and e.version == 1]  # type: ignore[attr-defined]
         rows = Rows(cur, payment_methods, [e.aggregate_id for e, _ in facts])  # payments, refunds: not ours
         for envelope, fact in facts:
-            values = {"methods": fact.methods, "announced_at": fact.announced_at}
-            if rows.get(envelope.aggregate_id) is None:
-                rows.insert(envelope.aggregate_id, {**values, "version": envelope.aggregate_version})
-            else:
-                rows.update(envelope.aggregate_id, values, envelope.aggregate_version)
+            rows.put(envelope.aggregate_id, {"methods": fact.methods, "announced_at": fact.announced_at},
+                     envelope.aggregate_version)
         rows.write(cur)
 
 

@@ -47,11 +47,8 @@ class RolesView(View):
                    if e.type == RoleDefined.message_type and e.version == 1]  # type: ignore[attr-defined]
         rows = Rows(cur, roles_view, [role.name for _, role in defined])
         for envelope, role in defined:
-            if rows.get(role.name) is None:
-                rows.insert(role.name, {"permissions": list(role.permissions), "defined_at": envelope.occurred_at,
-                                        "version": envelope.aggregate_version})
-            else:
-                rows.update(role.name, {"permissions": list(role.permissions)}, envelope.aggregate_version)
+            rows.put(role.name, {"permissions": list(role.permissions)}, envelope.aggregate_version,
+                     first={"defined_at": envelope.occurred_at})
         rows.write(cur)
 
 
