@@ -6,7 +6,9 @@ the single writer) against a fresh PostgreSQL database, `PROFILE_CLIENTS` concur
 Prints CPU-ms per request of the event-loop thread (HTTP, middlewares, auth, logging) and of the writer thread,
 then the top functions of each (cProfile, cumulative). `PROFILE_OUT=dir` also writes the .pstats files.
 
-    source /work/wt/<name>.env && .venv/bin/python bench/profile_booking_api.py
+    EP_PROFILE=test .venv/bin/python bench/_profile_booking_api.py   # the test profile's PostgreSQL up
+
+A profiling tool run by hand, not part of `make bench` (it prints no ratio against a baseline).
 """
 
 from __future__ import annotations
